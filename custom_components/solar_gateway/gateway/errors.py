@@ -1,0 +1,72 @@
+"""Typed errors raised by the protocol layer.
+
+Callers catch the base classes: a coordinator only needs to tell "try again later"
+(connection, timeout, busy) from "ask the user" (authentication) from "the gateway said
+something we do not understand" (unexpected payload).
+"""
+
+
+class GatewayError(Exception):
+    """Base class of every error the protocol layer raises."""
+
+
+class GatewayConnectionError(GatewayError):
+    """The gateway could not be reached (refused, unreachable, TLS failure, reset)."""
+
+
+class GatewayTimeoutError(GatewayConnectionError):
+    """The gateway did not answer within the request's timeout."""
+
+
+class GatewayBusyError(GatewayError):
+    """The gateway is overloaded or restarting (HTTP 503, uptime reset).
+
+    ``retry_after`` is the number of seconds the caller should leave it alone.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        """Store the back-off the gateway needs."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnexpectedPayloadError(GatewayError):
+    """The gateway answered, but not with what the endpoint should return."""
+
+
+class NotSupportedGatewayError(GatewayError):
+    """The host answered, but it is not a gateway this library supports."""
+
+
+class FeatureUnavailableError(GatewayError):
+    """The endpoint is absent for this firmware or account (HTTP 401/403/404)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        """Keep the status that told us so."""
+        super().__init__(message)
+        self.status = status
+
+
+class AuthenticationError(GatewayError):
+    """Credentials are missing, wrong or expired; the user has to act."""
+
+
+class InvalidCredentialsError(AuthenticationError):
+    """The account or gateway rejected the user name or password."""
+
+
+class MfaRequiredError(AuthenticationError):
+    """The account uses multi-factor authentication; a token must be pasted."""
+
+
+class TokenExpiredError(AuthenticationError):
+    """The access token has expired and cannot be refreshed without the user."""
+
+
+class ControlRefusedError(GatewayError):
+    """The gateway refused a control write (for example 401/403 for an owner token)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        """Keep the status the gateway refused with."""
+        super().__init__(message)
+        self.status = status

@@ -1,0 +1,190 @@
+"""The vendor-neutral picture of a site that every gateway is turned into.
+
+Units are fixed here so that nothing above the protocol layer converts: power in W,
+energy in Wh, voltage in V, current in A, frequency in Hz, temperature in °C,
+state of charge and reserve in %.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+class Brand(StrEnum):
+    """Who made the gateway."""
+
+    ENPHASE = "enphase"
+    SUNPOWER = "sunpower"
+
+
+class DeviceKind(StrEnum):
+    """What a device on the site is."""
+
+    GATEWAY = "gateway"
+    METER = "meter"
+    INVERTER = "inverter"
+    BATTERY = "battery"
+    SYSTEM_CONTROLLER = "system_controller"
+    RELAY = "relay"
+    COLLAR = "collar"
+    COMBINER = "combiner"
+    ESS = "ess"
+    ESS_HUB = "ess_hub"
+    BATTERY_MANAGEMENT = "battery_management"
+    STORAGE_INVERTER = "storage_inverter"
+    PV_DISCONNECT = "pv_disconnect"
+    TRANSFER_SWITCH = "transfer_switch"
+    GENERATOR = "generator"
+
+
+class Phase(StrEnum):
+    """A line of a split-phase or three-phase service."""
+
+    L1 = "l1"
+    L2 = "l2"
+    L3 = "l3"
+
+
+class Quantity(StrEnum):
+    """What a device measurement is; the unit is implied (see module docstring)."""
+
+    # Electrical, numbers
+    POWER = "power"  # W, positive towards the house / produced
+    APPARENT_POWER = "apparent_power"  # VA
+    REACTIVE_POWER = "reactive_power"  # var
+    ENERGY_DELIVERED = "energy_delivered"  # Wh lifetime, towards the house
+    ENERGY_RECEIVED = "energy_received"  # Wh lifetime, away from the house
+    LIFETIME_ENERGY = "lifetime_energy"  # Wh lifetime produced
+    ENERGY_TODAY = "energy_today"  # Wh since local midnight
+    VOLTAGE = "voltage"  # V
+    CURRENT = "current"  # A
+    FREQUENCY = "frequency"  # Hz
+    POWER_FACTOR = "power_factor"  # -1..1
+    DC_VOLTAGE = "dc_voltage"  # V
+    DC_CURRENT = "dc_current"  # A
+    DC_POWER = "dc_power"  # W
+    MAX_POWER = "max_power"  # W, the highest reported power
+    # Storage
+    STATE_OF_CHARGE = "state_of_charge"  # %
+    AVAILABLE_ENERGY = "available_energy"  # Wh
+    CAPACITY = "capacity"  # Wh
+    # Environment and health
+    TEMPERATURE = "temperature"  # °C
+    UPTIME = "uptime"  # s
+    MEMORY_USED = "memory_used"  # %
+    CPU_LOAD = "cpu_load"  # load average
+    FLASH_FREE = "flash_free"  # %
+    FLASH_WEAR = "flash_wear"  # %
+    # States, bools and strings
+    COMMUNICATING = "communicating"  # bool
+    PRODUCING = "producing"  # bool
+    WORKING = "working"  # bool, False when the device reports a fault
+    DC_SWITCH_OFF = "dc_switch_off"  # bool
+    GRID_CONNECTED = "grid_connected"  # bool
+    RELAY_CLOSED = "relay_closed"  # bool
+    STATE = "state"  # str, the device's own status word
+    MODE = "mode"  # str
+    LAST_REPORT = "last_report"  # datetime
+
+
+type MeasurementValue = float | int | bool | str | datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One value a device reports; ``phase`` is None for a whole-device value."""
+
+    quantity: Quantity
+    value: MeasurementValue
+    phase: Phase | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device on the site, keyed by its serial within the gateway."""
+
+    kind: DeviceKind
+    serial: str
+    manufacturer: str
+    model: str | None = None
+    firmware: str | None = None
+    hardware: str | None = None
+    name: str | None = None  # a label the owner knows it by, e.g. a relay's load name
+    parent: str | None = None  # serial of the device it hangs off; None: the gateway
+    measurements: tuple[Measurement, ...] = ()
+    data_time: datetime | None = None  # when the gateway last measured it
+
+    def get(
+        self, quantity: Quantity, phase: Phase | None = None
+    ) -> MeasurementValue | None:
+        """Return the value of one measurement, or None when the device lacks it."""
+        for measurement in self.measurements:
+            if measurement.quantity is quantity and measurement.phase is phase:
+                return measurement.value
+        return None
+
+    def __iter__(self) -> Iterator[Measurement]:
+        """Iterate over the measurements."""
+        return iter(self.measurements)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFigures:
+    """The site-wide figures that drive the Energy dashboard.
+
+    None means the gateway cannot measure that figure on this site (no entity is made),
+    never "zero".
+    """
+
+    solar_power: float | None = None  # W
+    solar_energy: float | None = None  # Wh lifetime
+    consumption_power: float | None = None  # W
+    consumption_energy: float | None = None  # Wh lifetime
+    grid_power: float | None = None  # W, positive = importing
+    grid_import_energy: float | None = None  # Wh lifetime
+    grid_export_energy: float | None = None  # Wh lifetime
+    battery_power: float | None = None  # W, positive = discharging
+    battery_charged_energy: float | None = None  # Wh lifetime
+    battery_discharged_energy: float | None = None  # Wh lifetime
+    battery_state_of_charge: float | None = None  # %
+    battery_available_energy: float | None = None  # Wh
+    battery_capacity: float | None = None  # Wh
+    backup_reserve: float | None = None  # %
+    grid_connected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayIdentity:
+    """What a probe learns about a host before any authentication."""
+
+    brand: Brand
+    serial: str
+    model: str | None
+    firmware: str | None
+    api: str  # "envoy", "pvs_legacy" or "pvs_varserver"
+    metered: bool | None = None  # Envoy only: a metered model (CT inputs)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSnapshot:
+    """One consistent update of a whole site."""
+
+    identity: GatewayIdentity
+    figures: SiteFigures
+    devices: tuple[Device, ...] = field(default_factory=tuple)
+    data_time: datetime | None = None  # when the gateway measured the site figures
+
+    def device(self, serial: str) -> Device | None:
+        """Return the device with this serial, or None."""
+        for device in self.devices:
+            if device.serial == serial:
+                return device
+        return None
+
+    def of_kind(self, kind: DeviceKind) -> list[Device]:
+        """Return the devices of one kind, in gateway order."""
+        return [device for device in self.devices if device.kind is kind]

@@ -1,0 +1,304 @@
+"""HTTP request discipline shared by every gateway client.
+
+Gateways are small computers that crash when hammered, so every request goes through
+one ``Transport`` per gateway, which:
+
+- keeps one request in flight at a time (an ``asyncio.Lock``);
+- caches GET responses for the current polling cycle (``new_cycle`` clears them);
+- applies connect and read timeouts;
+- retries a failed idempotent request a bounded number of times, with growing delays;
+- after a 503 or a run of timeouts, refuses to send anything for a back-off period
+  (raising ``GatewayBusyError`` without touching the network), so a caller that loops
+  cannot turn into a tight loop against a struggling gateway;
+- counts what it sends, so requests per hour can be measured.
+"""
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+import json
+import time
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .errors import (
+    GatewayBusyError,
+    GatewayConnectionError,
+    GatewayTimeoutError,
+    UnexpectedPayloadError,
+)
+
+type Clock = Callable[[], float]
+type Sleep = Callable[[float], Awaitable[None]]
+
+# Statuses a gateway uses to say "not now" rather than "not this".
+BUSY_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for a connection and then for the answer."""
+
+    connect: float = 10.0
+    read: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How failed requests are retried and how long a struggling gateway is left alone."""
+
+    retries: int = 1  # extra attempts for an idempotent request that failed to connect
+    delay: float = 2.0  # seconds before the first retry; doubles each time
+    busy_backoff: float = 60.0  # seconds of silence after a 503 without Retry-After
+    failure_backoff: float = 15.0  # seconds of silence after failed attempts; doubles
+    max_backoff: float = 600.0  # the longest any back-off grows
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete HTTP answer, read while the request lock was held."""
+
+    method: str
+    path: str
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status < 300
+
+    def text(self) -> str:
+        """Return the body decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> object:
+        """Return the body parsed as JSON, or raise ``UnexpectedPayloadError``."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as err:
+            snippet = self.text()[:80].strip()
+            raise UnexpectedPayloadError(
+                f"{self.method} {self.path} returned invalid JSON ({err}): {snippet!r}"
+            ) from err
+
+
+@dataclass(slots=True)
+class TransportStats:
+    """What a transport has sent, for measuring load on the gateway."""
+
+    requests: int = 0
+    cache_hits: int = 0
+    failures: int = 0
+    by_path: Counter[str] = field(default_factory=Counter)
+
+
+class Transport:
+    """One gateway's HTTP access; see the module docstring for the rules it enforces."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        verify_ssl: bool = False,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """Prepare requests to ``base_url`` (scheme, host and optional port)."""
+        self._session = session
+        self.base_url = base_url.rstrip("/")
+        # Gateways use self-signed certificates; verification is opt-in.
+        self._ssl: bool = verify_ssl
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self._cache: dict[str, Response] = {}
+        self._blocked_until = 0.0
+        self._consecutive_failures = 0
+        self.stats = TransportStats()
+
+    @property
+    def backoff_remaining(self) -> float:
+        """Seconds until the transport sends requests again (0 when it does now)."""
+        return max(0.0, self._blocked_until - self._clock())
+
+    def new_cycle(self) -> None:
+        """Forget cached responses: the next polling cycle reads fresh data."""
+        self._cache.clear()
+
+    def back_off(self, seconds: float) -> None:
+        """Refuse to send anything for ``seconds`` (used by clients that spot a reboot)."""
+        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
+    async def get(
+        self,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        cache: bool = True,
+        timeouts: Timeouts | None = None,
+        middlewares: Sequence[aiohttp.ClientMiddlewareType] = (),
+    ) -> Response:
+        """GET ``path`` (which may carry a query), cached for the cycle by default."""
+        return await self.request(
+            "GET",
+            path,
+            headers=headers,
+            cache=cache,
+            timeouts=timeouts,
+            middlewares=middlewares,
+        )
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        cache: bool = False,
+        timeouts: Timeouts | None = None,
+        middlewares: Sequence[aiohttp.ClientMiddlewareType] = (),
+    ) -> Response:
+        """Send one request under the transport's rules and return the whole answer.
+
+        Statuses other than the busy ones are returned, not raised: what a 401 or 404
+        means depends on the endpoint, and only the client knows that.
+        """
+        outgoing = _Outgoing(
+            method=method,
+            path=path,
+            headers=headers,
+            json_body=json_body,
+            data=data,
+            timeouts=timeouts or self.timeouts,
+            middlewares=tuple(middlewares),
+        )
+        key = f"{method} {path}"
+        if cache and (hit := self._cache.get(key)) is not None:
+            self.stats.cache_hits += 1
+            return hit
+        async with self._lock:
+            # Another caller may have fetched it while we waited for the lock.
+            if cache and (hit := self._cache.get(key)) is not None:
+                self.stats.cache_hits += 1
+                return hit
+            response = await self._send(outgoing)
+            if cache and response.ok:
+                self._cache[key] = response
+            return response
+
+    async def _send(self, outgoing: _Outgoing) -> Response:
+        method, path = outgoing.method, outgoing.path
+        attempts = 1 + (self.retry.retries if outgoing.idempotent else 0)
+        last_error: GatewayConnectionError | None = None
+        for attempt in range(attempts):
+            if (remaining := self.backoff_remaining) > 0:
+                raise GatewayBusyError(
+                    f"gateway is backing off for {remaining:.0f} s", remaining
+                )
+            if attempt:
+                await self._sleep(self.retry.delay * 2 ** (attempt - 1))
+            try:
+                response = await self._attempt(outgoing)
+            except GatewayConnectionError as err:
+                last_error = err
+                self.stats.failures += 1
+                continue
+            if response.status in BUSY_STATUSES:
+                self.stats.failures += 1
+                seconds = _retry_after(response.headers) or self.retry.busy_backoff
+                self.back_off(seconds)
+                raise GatewayBusyError(
+                    f"{method} {path} answered {response.status}; leaving the gateway "
+                    f"alone for {seconds:.0f} s",
+                    seconds,
+                )
+            self._consecutive_failures = 0
+            return response
+        assert last_error is not None
+        # Give a gateway that keeps failing time to recover before the next caller.
+        self._consecutive_failures += 1
+        self.back_off(
+            min(
+                self.retry.max_backoff,
+                self.retry.failure_backoff * 2 ** (self._consecutive_failures - 1),
+            )
+        )
+        raise last_error
+
+    async def _attempt(self, outgoing: _Outgoing) -> Response:
+        method, path = outgoing.method, outgoing.path
+        url = f"{self.base_url}{path}"
+        self.stats.requests += 1
+        self.stats.by_path[path.split("?", 1)[0]] += 1
+        client_timeout = aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=outgoing.timeouts.connect,
+            sock_read=outgoing.timeouts.read,
+        )
+        try:
+            async with self._session.request(
+                method,
+                url,
+                headers=outgoing.headers,
+                json=outgoing.json_body,
+                data=outgoing.data,
+                ssl=self._ssl,
+                timeout=client_timeout,
+                allow_redirects=False,
+                middlewares=outgoing.middlewares,
+            ) as resp:
+                body = await resp.read()
+                return Response(
+                    method=method,
+                    path=path,
+                    status=resp.status,
+                    headers=CIMultiDictProxy(CIMultiDict(resp.headers)),
+                    body=body,
+                )
+        except TimeoutError as err:
+            raise GatewayTimeoutError(f"{method} {url} timed out") from err
+        except aiohttp.ClientError as err:
+            raise GatewayConnectionError(f"{method} {url} failed: {err}") from err
+        except OSError as err:
+            raise GatewayConnectionError(f"{method} {url} failed: {err}") from err
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """One request as the caller asked for it."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str] | None
+    json_body: Any
+    data: Any
+    timeouts: Timeouts
+    middlewares: tuple[aiohttp.ClientMiddlewareType, ...]
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice is harmless, so it may be retried."""
+        return self.method in {"GET", "HEAD"}
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None

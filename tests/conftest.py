@@ -1,0 +1,27 @@
+"""Shared fixtures for the whole test suite."""
+
+from collections.abc import Generator
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+
+
+def corpus_root() -> Path:
+    """Return the folder of real captures (``SOLAR_GATEWAY_CORPUS``, default ../shared/corpus)."""
+    configured = os.environ.get("SOLAR_GATEWAY_CORPUS")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return (PROJECT_ROOT.parent / "shared" / "corpus").resolve()
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    enable_custom_integrations: None,
+) -> Generator[None]:
+    """Let Home Assistant load the integration from custom_components in every test."""
+    return
+    yield
