@@ -1,10 +1,7 @@
 """Shared fixtures for the whole test suite."""
 
-from collections.abc import Generator
 import os
 from pathlib import Path
-
-import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
@@ -16,12 +13,3 @@ def corpus_root() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return (PROJECT_ROOT.parent / "shared" / "corpus").resolve()
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    enable_custom_integrations: None,
-) -> Generator[None]:
-    """Let Home Assistant load the integration from custom_components in every test."""
-    return
-    yield
