@@ -125,6 +125,8 @@ class Transport:
         self._blocked_until = 0.0
         self._consecutive_failures = 0
         self.stats = TransportStats()
+        # The last answer to each path, so that a capture of the gateway can be taken.
+        self.last_responses: dict[str, Response] = {}
 
     @property
     def backoff_remaining(self) -> float:
@@ -225,6 +227,7 @@ class Transport:
                     seconds,
                 )
             self._consecutive_failures = 0
+            self.last_responses[path] = response
             return response
         assert last_error is not None
         # Give a gateway that keeps failing time to recover before the next caller.

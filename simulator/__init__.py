@@ -1,0 +1,1 @@
+"""Simulated Enphase and SunPower gateways served from captures."""
