@@ -1,0 +1,119 @@
+"""The energy counter guard keeps glitches out of total_increasing states."""
+
+from datetime import UTC, datetime, timedelta
+import itertools
+
+from custom_components.solar_gateway.counter_guard import CounterGuard
+
+START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+STEP = timedelta(minutes=5)
+
+
+def feed(guard: CounterGuard, readings: list[float | None]) -> list[float | None]:
+    """Feed readings 5 minutes apart and return what the entity would show."""
+    return [
+        guard.update(value, START + STEP * index)
+        for index, value in enumerate(readings)
+    ]
+
+
+def is_monotonic(values: list[float | None]) -> bool:
+    """Whether the shown values never decrease."""
+    shown = [value for value in values if value is not None]
+    return all(b >= a for a, b in itertools.pairwise(shown))
+
+
+def test_normal_growth_passes_through() -> None:
+    """Plausible readings are shown as they come."""
+    guard = CounterGuard(max_rate=20_000)
+    readings = [1000.0, 1200.0, 1500.0, 1500.0, 2100.0]
+    assert feed(guard, readings) == readings
+    assert not guard.holding
+
+
+def test_dip_to_zero_for_one_read_is_held() -> None:
+    """normal, 0, normal: the 0 never reaches the state."""
+    guard = CounterGuard(max_rate=20_000)
+    shown = feed(guard, [5000.0, 0.0, 5100.0])
+    assert shown == [5000.0, 5000.0, 5100.0]
+    assert not guard.holding
+
+
+def test_drop_for_three_cycles_is_held() -> None:
+    """A counter that reads low for three cycles then recovers stays monotonic."""
+    guard = CounterGuard(max_rate=20_000)
+    shown = feed(guard, [5000.0, 4000.0, 4000.0, 4001.0, 5200.0, 5300.0])
+    assert shown == [5000.0, 5000.0, 5000.0, 5000.0, 5200.0, 5300.0]
+    assert is_monotonic(shown)
+
+
+def test_spike_after_reboot_is_held() -> None:
+    """A one-read leap far above what the site can produce is not shown."""
+    guard = CounterGuard(max_rate=20_000)
+    shown = feed(guard, [5000.0, 9_000_000.0, 5100.0, 5200.0])
+    assert shown == [5000.0, 5000.0, 5100.0, 5200.0]
+
+
+def test_reboot_reset_that_recovers_is_held() -> None:
+    """A reboot that reports 0 for a while, then the real count, stays monotonic."""
+    guard = CounterGuard(max_rate=20_000)
+    shown = feed(guard, [5000.0, 0.0, 0.0, 10.0, 5300.0])
+    assert is_monotonic(shown)
+    assert shown[-1] == 5300.0
+
+
+def test_lasting_reset_is_accepted() -> None:
+    """A replaced meter counting from zero is accepted once it has lasted."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=6, confirm_time=timedelta(minutes=25)
+    )
+    readings: list[float | None] = [5000.0] + [float(n * 10) for n in range(8)]
+    shown = feed(guard, readings)
+    # Held while unconfirmed...
+    assert shown[1:6] == [5000.0] * 5
+    # ...then the new track is shown (Home Assistant records a reset).
+    assert shown[6] == 50.0
+    assert shown[-1] == 70.0
+    assert not guard.holding
+
+
+def test_lasting_step_up_is_accepted() -> None:
+    """A counter corrected upwards by firmware is accepted once it has lasted."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    shown = feed(guard, [5000.0, 2_005_000.0, 2_005_100.0, 2_005_200.0])
+    assert shown == [5000.0, 5000.0, 5000.0, 2_005_200.0]
+
+
+def test_disagreeing_suspects_never_confirm() -> None:
+    """Noise that jumps around is never taken for a reset."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    shown = feed(guard, [5000.0, 100.0, 3000.0, 50.0, 2900.0, 10.0, 4000.0])
+    assert shown == [5000.0] * 7
+    assert guard.holding
+
+
+def test_missing_reading_keeps_last_value() -> None:
+    """An absent reading shows the last accepted value."""
+    guard = CounterGuard(max_rate=20_000)
+    assert feed(guard, [None, 100.0, None]) == [None, 100.0, 100.0]
+
+
+def test_state_survives_a_restart() -> None:
+    """A guard restored from storage holds back a glitch on the first read."""
+    guard = CounterGuard(max_rate=20_000)
+    feed(guard, [5000.0, 0.0])
+    restored = CounterGuard(max_rate=20_000).restore(guard.as_dict())
+    assert restored.accepted == 5000.0
+    assert restored.holding
+    assert restored.update(0.0, START + STEP * 2) == 5000.0
+
+
+def test_restore_ignores_bad_data() -> None:
+    """Corrupt stored state is ignored, not raised."""
+    for stored in (None, {}, {"accepted": "x", "accepted_at": "y"}, {"accepted": 1.0}):
+        guard = CounterGuard(max_rate=1000).restore(stored)
+        assert guard.accepted is None
