@@ -7,7 +7,7 @@ last read into one vendor-neutral ``SiteSnapshot``.
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .site import GatewayIdentity, SiteSnapshot
@@ -59,6 +59,15 @@ class GatewayClient(ABC):
         Groups not read keep the data of their last read. One call is one polling
         cycle: responses are cached for its duration only.
         """
+
+    def next_data_due(self, group: DataGroup, snapshot: SiteSnapshot) -> datetime | None:
+        """When the gateway will have new data for ``group``, if it has a fixed cadence.
+
+        None (the default) means the gateway measures continuously: poll at the
+        configured interval.
+        """
+        del group, snapshot
+        return None
 
     def responses(self) -> Mapping[str, Response]:
         """The last answer to every request sent, keyed by request path (for captures)."""
