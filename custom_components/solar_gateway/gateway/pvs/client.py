@@ -1,0 +1,401 @@
+"""``PvsClient``: a SunPower PVS5/PVS6 behind the ``GatewayClient`` interface.
+
+Polling defaults, and why:
+
+- Legacy API: one ``DeviceList`` request gives both LIVE and DEVICES, and its data only
+  changes every 5 minutes (``DATATIME`` on 5-minute boundaries). Polling faster gets
+  the same data and has crashed PVSs (users report reboots at 30 s), so both groups
+  default to, and may not go below, 5 minutes; ``next_data_due`` tells the caller when
+  the next data set is out. SETTINGS (``Get_Comm``, ``GridProfileGet``, ``CheckFW``)
+  change rarely: hourly.
+- Varserver: ``/sys/livedata`` is a dozen in-memory variables, cheap for the PVS;
+  SunStrong asks for no more than one query every few seconds, SunVault PVSs being
+  the busiest. 60 s (60 requests/hour) gives the Energy dashboard's 5-minute
+  statistics a dozen samples each; the floor is 10 s. Device data (``msmtEps``) is
+  on 5-minute boundaries, so DEVICES defaults to 5 minutes (floor 1 minute). The
+  SunVault settings are read every 10 minutes and right after a write.
+"""
+
+from collections.abc import Awaitable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from http.cookies import Morsel
+import logging
+from typing import override
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
+from custom_components.solar_gateway.gateway.errors import (
+    AuthenticationError,
+    FeatureUnavailableError,
+    GatewayBusyError,
+    GatewayError,
+    UnexpectedPayloadError,
+)
+from custom_components.solar_gateway.gateway.site import (
+    GatewayIdentity,
+    SiteFigures,
+    SiteSnapshot,
+)
+from custom_components.solar_gateway.gateway.transport import (
+    RetryPolicy,
+    Timeouts,
+    Transport,
+)
+
+from .legacy import LegacyApi
+from .models import (
+    EssConfig,
+    EssControlMode,
+    LiveData,
+    PvsApi,
+    PvsData,
+    Supervisor,
+    SupervisorInfo,
+    VarserverData,
+)
+from .parse_common import next_data_due
+from .parse_varserver import (
+    CONTROL_MODE_VAR,
+    MIN_SOC_VAR,
+    parse_ess_config,
+    parse_vars,
+    software_build,
+)
+from .probe import probe
+from .site_mapping import legacy_snapshot, pvs_identity, varserver_snapshot
+from .varserver import VarserverSession, default_password
+
+_LOGGER = logging.getLogger(__name__)
+
+BUSY_MESSAGE = "gateway busy or restarting"
+# How long a PVS that answered 503 or just rebooted is left alone.
+RESTART_BACKOFF = 300.0
+# Never retry: a PVS that failed once is not helped by a second request right away.
+PVS_RETRY = RetryPolicy(
+    retries=0, busy_backoff=RESTART_BACKOFF, failure_backoff=60.0, max_backoff=900.0
+)
+PVS_TIMEOUTS = Timeouts(connect=10.0, read=120.0)
+
+LEGACY_DEFAULTS: Mapping[DataGroup, timedelta] = {
+    DataGroup.LIVE: timedelta(minutes=5),
+    DataGroup.DEVICES: timedelta(minutes=5),
+    DataGroup.SETTINGS: timedelta(hours=1),
+}
+LEGACY_MINIMUMS: Mapping[DataGroup, timedelta] = {
+    DataGroup.LIVE: timedelta(minutes=5),
+    DataGroup.DEVICES: timedelta(minutes=5),
+    DataGroup.SETTINGS: timedelta(minutes=15),
+}
+VARSERVER_DEFAULTS: Mapping[DataGroup, timedelta] = {
+    DataGroup.LIVE: timedelta(seconds=60),
+    DataGroup.DEVICES: timedelta(minutes=5),
+    DataGroup.SETTINGS: timedelta(minutes=10),
+}
+VARSERVER_MINIMUMS: Mapping[DataGroup, timedelta] = {
+    DataGroup.LIVE: timedelta(seconds=10),
+    DataGroup.DEVICES: timedelta(minutes=1),
+    DataGroup.SETTINGS: timedelta(minutes=1),
+}
+
+# Varserver query groups: one request per group and cycle.
+MATCH_ALL_SYS = "/sys/"  # info, flash wear, livedata and every device
+MATCH_LIVEDATA = "/sys/livedata/"
+MATCH_ESS_CONFIG = "/ess/config/dcm/"
+
+
+def base_url(host: str, default_scheme: str) -> str:
+    """``host``, ``host:port`` or a full URL -> scheme://host[:port]."""
+    text = host.strip().rstrip("/")
+    if "://" not in text:
+        text = f"{default_scheme}://{text}"
+    parts = urlsplit(text)
+    if not parts.hostname:
+        raise ValueError(f"not a host: {host!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class PvsClient(GatewayClient):
+    """A SunPower PVS5/PVS6 on either of its local APIs."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        password: str | None = None,
+    ) -> None:
+        """Prepare a client for ``host`` (``host``, ``host:port`` or a URL).
+
+        ``password`` overrides the default owner password (last 5 characters of the
+        serial) of the new-firmware API.
+        """
+        self._session = session
+        self._host = host
+        self._explicit_scheme = "://" in host
+        self._password = password
+        self.transport = Transport(
+            session, base_url(host, "http"), timeouts=PVS_TIMEOUTS, retry=PVS_RETRY
+        )
+        self._legacy = LegacyApi(self.transport)
+        self._vars: VarserverSession | None = None
+        self._api: PvsApi | None = None
+        self._identity: GatewayIdentity | None = None
+        self._last_uptime: float | None = None
+        self.data = PvsData()
+
+    # --- what the gateway is -------------------------------------------------
+
+    @property
+    def api(self) -> PvsApi:
+        """The API in use (after ``setup``)."""
+        if self._api is None:
+            raise GatewayError("PvsClient.setup() has not run")
+        return self._api
+
+    @property
+    @override
+    def identity(self) -> GatewayIdentity:
+        if self._identity is None:
+            raise GatewayError("PvsClient.setup() has not run")
+        return self._identity
+
+    @property
+    @override
+    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
+        return VARSERVER_DEFAULTS if self._api is PvsApi.VARSERVER else LEGACY_DEFAULTS
+
+    @property
+    @override
+    def minimum_intervals(self) -> Mapping[DataGroup, timedelta]:
+        return VARSERVER_MINIMUMS if self._api is PvsApi.VARSERVER else LEGACY_MINIMUMS
+
+    # --- setup ---------------------------------------------------------------
+
+    @override
+    async def setup(self) -> None:
+        result = await self._busy_guard(probe(self._legacy))
+        self._api = result.api
+        info = result.info
+        if result.device_list is not None:
+            self.data.device_list = result.device_list
+            self._check_uptime(result.device_list.supervisor)
+        if result.api is PvsApi.LEGACY:
+            assert info is not None
+            self._set_identity(info, PvsApi.LEGACY)
+            return
+        if not self._explicit_scheme:
+            # The varserver only listens on HTTPS (self-signed certificate).
+            self.transport.base_url = base_url(self._host, "https")
+        password = self._password or (default_password(info.serial) if info else None)
+        if not password:
+            raise AuthenticationError(
+                "the PVS does not tell its serial; enter the owner password"
+            )
+        self._vars = VarserverSession(
+            self.transport, password, on_login=self._forget_jar_cookie
+        )
+        await self._busy_guard(self._vars.login())
+        if info is None:
+            values = await self._busy_guard(self._vars.query("/sys/info/"))
+            vars_data = parse_vars(values)
+            if vars_data.supervisor is None:
+                raise UnexpectedPayloadError("the varserver does not tell the serial")
+            info = SupervisorInfo(
+                serial=vars_data.supervisor.serial,
+                model=vars_data.supervisor.model,
+                build=software_build(values),
+                software=vars_data.supervisor.software,
+                hardware=vars_data.supervisor.hardware,
+            )
+        self._set_identity(info, PvsApi.VARSERVER)
+
+    def _set_identity(self, info: SupervisorInfo, api: PvsApi) -> None:
+        self.data.info = info
+        self._identity = pvs_identity(info.serial, info.model, info.software, api)
+
+    def _forget_jar_cookie(self) -> None:
+        """Drop the PVS session cookie if the shared session's jar kept it."""
+        host = urlsplit(self.transport.base_url).hostname or ""
+
+        def ours(morsel: Morsel[str]) -> bool:
+            domain = morsel.get("domain") or ""
+            return morsel.key == "session" and domain.lstrip(".") == host
+
+        self._session.cookie_jar.clear(ours)
+
+    async def _busy_guard[T](self, awaitable: Awaitable[T]) -> T:
+        try:
+            return await awaitable
+        except GatewayBusyError as err:
+            raise GatewayBusyError(f"{BUSY_MESSAGE}: {err}", err.retry_after) from err
+
+    # --- polling -------------------------------------------------------------
+
+    @override
+    async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
+        api = self.api
+        self.transport.new_cycle()
+        if api is PvsApi.LEGACY:
+            await self._busy_guard(self._refresh_legacy(groups))
+        else:
+            await self._busy_guard(self._refresh_varserver(groups))
+        return self.snapshot()
+
+    def snapshot(self) -> SiteSnapshot:
+        """The site as last read (without sending anything)."""
+        identity = self.identity
+        if self._api is PvsApi.VARSERVER:
+            if self.data.varserver is None:
+                return SiteSnapshot(identity=identity, figures=SiteFigures())
+            return varserver_snapshot(
+                identity, self.data.varserver, self.data.ess_config, self.data.warnings
+            )
+        if self.data.device_list is None:
+            return SiteSnapshot(identity=identity, figures=SiteFigures())
+        return legacy_snapshot(
+            identity, self.data.device_list, self.data.ess_status, self.data.warnings
+        )
+
+    async def _refresh_legacy(self, groups: frozenset[DataGroup]) -> None:
+        if groups & {DataGroup.LIVE, DataGroup.DEVICES}:
+            device_list = await self._legacy.device_list()
+            self.data.device_list = device_list
+            self._check_uptime(device_list.supervisor)
+            if device_list.ess_parts:
+                try:
+                    self.data.ess_status = await self._legacy.ess_status()
+                except FeatureUnavailableError, UnexpectedPayloadError:
+                    self.data.ess_status = None
+                    _LOGGER.debug("no usable SunVault status", exc_info=True)
+        if DataGroup.SETTINGS in groups:
+            await self._refresh_legacy_settings()
+
+    async def _refresh_legacy_settings(self) -> None:
+        # Each of these is optional: an old firmware may lack any of them.
+        serial = self.identity.serial
+        try:
+            self.data.network = await self._legacy.network_status(serial)
+        except FeatureUnavailableError, UnexpectedPayloadError:
+            _LOGGER.debug("Get_Comm unavailable", exc_info=True)
+        try:
+            self.data.grid_profile = await self._legacy.grid_profile()
+        except FeatureUnavailableError, UnexpectedPayloadError:
+            _LOGGER.debug("GridProfileGet unavailable", exc_info=True)
+        try:
+            self.data.firmware = await self._legacy.check_firmware()
+        except FeatureUnavailableError, UnexpectedPayloadError:
+            _LOGGER.debug("CheckFW unavailable", exc_info=True)
+
+    async def _refresh_varserver(self, groups: frozenset[DataGroup]) -> None:
+        session = self._session_or_fail()
+        if DataGroup.DEVICES in groups:
+            values = await session.query(MATCH_ALL_SYS)
+            parsed = parse_vars(values)
+            self._check_uptime(parsed.supervisor)
+            self.data.varserver = parsed
+        elif DataGroup.LIVE in groups:
+            values = await session.query(MATCH_LIVEDATA)
+            live = parse_vars(values).livedata
+            previous = self.data.varserver
+            self.data.varserver = (
+                VarserverData(
+                    supervisor=None,
+                    livedata=live,
+                    meters=(),
+                    inverters=(),
+                    ess=(),
+                    transfer_switches=(),
+                )
+                if previous is None
+                else _with_livedata(previous, live)
+            )
+        if DataGroup.SETTINGS in groups and self._has_storage():
+            await self._read_ess_config(session)
+
+    def _has_storage(self) -> bool:
+        data = self.data.varserver
+        if data is None:
+            return False
+        if data.ess:
+            return True
+        return data.system_type is not None and data.system_type.lower() != "pv-only"
+
+    async def _read_ess_config(self, session: VarserverSession) -> EssConfig | None:
+        config = parse_ess_config(await session.query(MATCH_ESS_CONFIG))
+        self.data.ess_config = config
+        return config
+
+    def _session_or_fail(self) -> VarserverSession:
+        if self._vars is None:
+            raise GatewayError("PvsClient.setup() has not run")
+        return self._vars
+
+    def _check_uptime(self, supervisor: Supervisor | None) -> None:
+        """Raise ``GatewayBusyError`` when the PVS's uptime went backwards (reboot)."""
+        if supervisor is None or supervisor.uptime_s is None:
+            return
+        previous, self._last_uptime = self._last_uptime, supervisor.uptime_s
+        if previous is not None and supervisor.uptime_s < previous:
+            self.transport.back_off(RESTART_BACKOFF)
+            raise GatewayBusyError(
+                f"{BUSY_MESSAGE}: uptime went from {previous:.0f} s to "
+                f"{supervisor.uptime_s:.0f} s",
+                RESTART_BACKOFF,
+            )
+
+    @override
+    def next_data_due(
+        self, group: DataGroup, snapshot: SiteSnapshot
+    ) -> datetime | None:
+        """When the PVS will have new data for ``group`` (None: poll at the interval).
+
+        Legacy LIVE and DEVICES both come from the DeviceList, published every 5
+        minutes at DATATIME; varserver device data carries ``msmtEps`` on the same
+        cadence, while its livedata is continuous.
+        """
+        if group is DataGroup.SETTINGS:
+            return None
+        if self._api is PvsApi.VARSERVER:
+            if group is DataGroup.LIVE:
+                return None
+            times = [d.data_time for d in snapshot.devices if d.data_time is not None]
+            return next_data_due(max(times) if times else None, self.now())
+        return next_data_due(snapshot.data_time, self.now())
+
+    def now(self) -> datetime:
+        """The current time (a method so that tests can pin it)."""
+        return datetime.now(UTC)
+
+    # --- SunVault controls (varserver only) ------------------------------------
+
+    async def set_control_mode(self, mode: EssControlMode) -> EssConfig | None:
+        """Set the SunVault control mode; returns the settings read back."""
+        session = self._controls_session()
+        await self._busy_guard(session.set_var(CONTROL_MODE_VAR, str(mode)))
+        return await self._after_write(session)
+
+    async def set_min_customer_soc(self, percent: float) -> EssConfig | None:
+        """Set the SunVault reserve (minimum customer SOC), 0..100 %."""
+        if not 0.0 <= percent <= 100.0:
+            raise ValueError(f"reserve {percent} % is outside 0..100 %")
+        session = self._controls_session()
+        await self._busy_guard(session.set_var(MIN_SOC_VAR, f"{percent / 100.0:.2f}"))
+        return await self._after_write(session)
+
+    def _controls_session(self) -> VarserverSession:
+        if self._api is not PvsApi.VARSERVER or self._vars is None:
+            # status 0: no HTTP status said so; this API has no such control.
+            raise FeatureUnavailableError(
+                "SunVault controls need the new-firmware (varserver) API", 0
+            )
+        return self._vars
+
+    async def _after_write(self, session: VarserverSession) -> EssConfig | None:
+        self.transport.new_cycle()
+        return await self._busy_guard(self._read_ess_config(session))
+
+
+def _with_livedata(data: VarserverData, live: LiveData | None) -> VarserverData:
+    return replace(data, livedata=live)

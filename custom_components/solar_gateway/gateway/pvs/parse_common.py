@@ -1,0 +1,159 @@
+"""Value conversions shared by the PVS parsers.
+
+The PVS sends every number as a string (``"0.1813"``, ``"nan"``, ``""``) and its
+timestamps as ``YYYY,MM,DD,hh,mm,ss`` (legacy) or ISO 8601 (varserver), both UTC.
+These helpers are on the hot path of a 200-inverter DeviceList, so they try the
+common case first and fall back to ``None`` for anything odd.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+import json
+import math
+import re
+
+from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
+from custom_components.solar_gateway.gateway.values import as_float, as_str
+
+# The PVS refreshes DeviceList data on 5-minute boundaries (DATATIME).
+DATA_INTERVAL = timedelta(minutes=5)
+
+_BUILD_RE = re.compile(r"build\s*(\d+)", re.IGNORECASE)
+_TRAILING_NUMBER_RE = re.compile(r"(\d{4,})\s*$")
+_isfinite = math.isfinite
+
+
+def num(value: object) -> float | None:
+    """Return a finite float from a PVS value, or None ("nan", "", junk, missing)."""
+    if value.__class__ is str:
+        try:
+            result = float(value)
+        except ValueError:
+            return None
+        return result if _isfinite(result) else None
+    return as_float(value)
+
+
+def text(value: object) -> str | None:
+    """Return a non-empty string (``"nan"`` and blanks are absent)."""
+    return as_str(value)
+
+
+def flag(value: object) -> bool | None:
+    """Return a PVS 0/1 flag as a bool."""
+    number = num(value)
+    if number is None or number not in (0.0, 1.0):
+        return None
+    return number == 1.0
+
+
+def legacy_time(value: object) -> datetime | None:
+    """Parse a legacy ``YYYY,MM,DD,hh,mm,ss`` UTC timestamp."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split(",")
+    if len(parts) != 6:
+        return None
+    try:
+        year, month, day, hour, minute, second = (int(part) for part in parts)
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def iso_time(value: object) -> datetime | None:
+    """Parse a varserver ISO 8601 timestamp such as ``2025-09-30T15:50:00Z``."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def epoch_time(value: object) -> datetime | None:
+    """Parse Unix seconds (``/sys/livedata/time``)."""
+    seconds = num(value)
+    if seconds is None or seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except OverflowError, OSError, ValueError:
+        return None
+
+
+def parse_build(*candidates: object) -> int | None:
+    """Find a firmware build number in ``BUILD``, ``SWVER`` or ``sw_rev`` forms.
+
+    ``61840``, ``"61840"``, ``"2025.06, Build 61840"`` and ``"2025.09.04.61845"`` all
+    give 61840 or 61845.
+    """
+    for candidate in candidates:
+        if isinstance(candidate, int) and not isinstance(candidate, bool):
+            return candidate if candidate > 0 else None
+        if not isinstance(candidate, str):
+            continue
+        stripped = candidate.strip()
+        if stripped.isdigit():
+            return int(stripped)
+        if match := _BUILD_RE.search(stripped):
+            return int(match.group(1))
+        if match := _TRAILING_NUMBER_RE.search(stripped.replace(".", " ")):
+            return int(match.group(1))
+    return None
+
+
+def load_json_object(body: bytes | str, what: str) -> Mapping[str, object]:
+    """Decode a JSON object or raise ``UnexpectedPayloadError`` (HTML, truncated...)."""
+    try:
+        decoded = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as err:
+        snippet = (
+            body[:60].decode("utf-8", "replace")
+            if isinstance(body, bytes)
+            else body[:60]
+        )
+        raise UnexpectedPayloadError(
+            f"{what} is not valid JSON ({err}): {snippet.strip()!r}"
+        ) from err
+    if not isinstance(decoded, Mapping):
+        raise UnexpectedPayloadError(
+            f"{what} is not a JSON object but {type(decoded).__name__}"
+        )
+    return decoded
+
+
+def check_result(payload: Mapping[str, object], what: str) -> None:
+    """Raise when a dl_cgi answer carries a ``result`` other than success."""
+    if "result" not in payload:
+        return
+    result = payload["result"]
+    if isinstance(result, str) and result.strip().lower() in {"succeed", "success"}:
+        return
+    raise UnexpectedPayloadError(f"{what} answered result {result!r}")
+
+
+def next_data_due(
+    data_time: datetime | None,
+    now: datetime,
+    *,
+    interval: timedelta = DATA_INTERVAL,
+    margin: timedelta = timedelta(seconds=20),
+) -> datetime:
+    """Return when the PVS will next have new data, given the last ``data_time``.
+
+    The PVS publishes a new data set every ``interval`` (DATATIME + 5 min); asking a
+    little after that (``margin``) gets fresh data with a single request. With no data
+    time yet, the answer is ``now``.
+    """
+    if data_time is None:
+        return now
+    due = data_time + interval + margin
+    if due >= now:
+        return due
+    # We missed one or more intervals: aim at the next boundary after now.
+    missed = (now - due) // interval + 1
+    return due + missed * interval

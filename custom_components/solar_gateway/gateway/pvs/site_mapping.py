@@ -1,0 +1,551 @@
+"""Turn PVS vendor models into the vendor-neutral site model.
+
+Meter semantics (DESIGN.md, confirmed by the captures): a consumption meter's
+``net_ltea_3phsum_kwh`` is ``pos - neg``. On a ``NET_CONSUMPTION_LOADSIDE`` meter
+``pos`` is energy imported from the grid, ``neg`` exported, and ``p_3phsum_kw < 0``
+means exporting; the house then uses solar + grid. On a ``GROSS_CONSUMPTION_LINESIDE``
+meter the meter measures the house itself: grid power is consumption - production and
+grid import/export are not measured (left None; the layer above derives them).
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+import logging
+
+from custom_components.solar_gateway.gateway.site import (
+    Brand,
+    Device,
+    DeviceKind,
+    GatewayIdentity,
+    Measurement,
+    MeasurementValue,
+    Phase,
+    Quantity,
+    SiteFigures,
+    SiteSnapshot,
+)
+
+from .models import (
+    ConsumptionSubtype,
+    DeviceList,
+    EssConfig,
+    EssDevice,
+    EssPart,
+    EssStatus,
+    Inverter,
+    Meter,
+    MeterRole,
+    Supervisor,
+    TransferSwitch,
+    VarserverData,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+MANUFACTURER = "SunPower"
+# Below this the array is not producing (inverters draw a few W at night).
+PRODUCING_THRESHOLD_W = 50.0
+
+ESS_PART_KINDS: dict[str, DeviceKind] = {
+    "HUB+": DeviceKind.TRANSFER_SWITCH,  # houses the MID controller (MIDC)
+    "ESS Hub": DeviceKind.ESS_HUB,
+    "PV Disconnect": DeviceKind.PV_DISCONNECT,
+    # The Schneider Conext Gateway runs the battery system; the site's gateway is
+    # the PVS, so it is the storage system's controller here.
+    "Gateway": DeviceKind.SYSTEM_CONTROLLER,
+    "Storage Inverter": DeviceKind.STORAGE_INVERTER,
+    "ESS BMS": DeviceKind.BATTERY_MANAGEMENT,
+    "Battery": DeviceKind.BATTERY,
+    "Energy Storage System": DeviceKind.ESS,
+}
+
+
+def _w(kw: float | None) -> float | None:
+    return None if kw is None else kw * 1000.0
+
+
+class _Builder:
+    """Collects measurements, dropping absent values."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Measurement] = []
+
+    def add(
+        self,
+        quantity: Quantity,
+        value: MeasurementValue | None,
+        phase: Phase | None = None,
+    ) -> None:
+        if value is not None:
+            self.items.append(Measurement(quantity, value, phase))
+
+    def result(self) -> tuple[Measurement, ...]:
+        return tuple(self.items)
+
+
+def supervisor_device(supervisor: Supervisor) -> Device:
+    """The PVS as the site's gateway device, with its health figures."""
+    builder = _Builder()
+    builder.add(Quantity.STATE, supervisor.state)
+    builder.add(Quantity.UPTIME, supervisor.uptime_s)
+    builder.add(Quantity.CPU_LOAD, supervisor.cpu_load)
+    builder.add(Quantity.MEMORY_USED, supervisor.memory_used_pct)
+    if supervisor.flash_used_pct is not None:
+        builder.add(Quantity.FLASH_FREE, 100.0 - supervisor.flash_used_pct)
+    builder.add(Quantity.FLASH_WEAR, supervisor.flash_wear_pct)
+    return Device(
+        kind=DeviceKind.GATEWAY,
+        serial=supervisor.serial,
+        manufacturer=MANUFACTURER,
+        model=supervisor.model,
+        firmware=supervisor.software,
+        hardware=supervisor.hardware,
+        measurements=builder.result(),
+        data_time=supervisor.data_time,
+    )
+
+
+def meter_device(meter: Meter) -> Device:
+    """A production or consumption CT meter."""
+    builder = _Builder()
+    builder.add(Quantity.STATE, meter.state)
+    builder.add(Quantity.POWER, _w(meter.power_kw))
+    builder.add(Quantity.REACTIVE_POWER, _w(meter.reactive_kvar))
+    builder.add(Quantity.APPARENT_POWER, _w(meter.apparent_kva))
+    builder.add(Quantity.POWER_FACTOR, meter.power_factor)
+    builder.add(Quantity.FREQUENCY, meter.frequency_hz)
+    builder.add(Quantity.VOLTAGE, meter.voltage_v)
+    builder.add(Quantity.VOLTAGE, meter.v1_v, Phase.L1)
+    builder.add(Quantity.VOLTAGE, meter.v2_v, Phase.L2)
+    builder.add(Quantity.CURRENT, meter.i1_a, Phase.L1)
+    builder.add(Quantity.CURRENT, meter.i2_a, Phase.L2)
+    builder.add(Quantity.POWER, _w(meter.p1_kw), Phase.L1)
+    builder.add(Quantity.POWER, _w(meter.p2_kw), Phase.L2)
+    if meter.role is MeterRole.PRODUCTION:
+        builder.add(Quantity.LIFETIME_ENERGY, _w(meter.net_kwh))
+    else:
+        builder.add(Quantity.ENERGY_DELIVERED, _w(meter.pos_kwh))
+        builder.add(Quantity.ENERGY_RECEIVED, _w(meter.neg_kwh))
+    return Device(
+        kind=DeviceKind.METER,
+        serial=meter.serial,
+        manufacturer=MANUFACTURER,
+        model=meter.model,
+        firmware=meter.software,
+        name=(
+            "Production meter"
+            if meter.role is MeterRole.PRODUCTION
+            else "Consumption meter"
+        ),
+        measurements=builder.result(),
+        data_time=meter.data_time,
+    )
+
+
+def inverter_device(inverter: Inverter, *, site_producing: bool | None) -> Device:
+    """A microinverter; ``error`` while the site does not produce is night, not a fault."""
+    builder = _Builder()
+    builder.add(Quantity.STATE, inverter.state)
+    power_w = _w(inverter.power_kw)
+    builder.add(Quantity.POWER, power_w)
+    builder.add(Quantity.LIFETIME_ENERGY, _w(inverter.lifetime_kwh))
+    builder.add(Quantity.VOLTAGE, inverter.voltage_v)
+    builder.add(Quantity.CURRENT, inverter.current_a)
+    builder.add(Quantity.FREQUENCY, inverter.frequency_hz)
+    builder.add(Quantity.DC_POWER, _w(inverter.dc_power_kw))
+    builder.add(Quantity.DC_VOLTAGE, inverter.dc_voltage_v)
+    builder.add(Quantity.DC_CURRENT, inverter.dc_current_a)
+    builder.add(Quantity.TEMPERATURE, inverter.temperature_c)
+    if power_w is not None:
+        builder.add(Quantity.PRODUCING, power_w > 0)
+    builder.add(Quantity.WORKING, _inverter_working(inverter.state, site_producing))
+    return Device(
+        kind=DeviceKind.INVERTER,
+        serial=inverter.serial,
+        manufacturer=MANUFACTURER,
+        model=inverter.model,
+        firmware=inverter.software,
+        hardware=inverter.hardware,
+        measurements=builder.result(),
+        data_time=inverter.data_time,
+    )
+
+
+def _inverter_working(state: str | None, site_producing: bool | None) -> bool | None:
+    if state == "working":
+        return True
+    if state == "error":
+        # Every SOLARBRIDGE reports "error" once the sun is down.
+        return not site_producing
+    return None
+
+
+def ess_part_device(part: EssPart, known_serials: set[str]) -> Device:
+    """A SunVault part of the legacy DeviceList."""
+    builder = _Builder()
+    builder.add(Quantity.STATE, part.state)
+    builder.add(Quantity.TEMPERATURE, part.temperature_c)
+    builder.add(Quantity.VOLTAGE, part.grid_v1_v, Phase.L1)
+    builder.add(Quantity.VOLTAGE, part.grid_v2_v, Phase.L2)
+    builder.add(Quantity.RELAY_CLOSED, part.relay_closed)
+    builder.add(Quantity.DC_VOLTAGE, part.supply_v)
+    return Device(
+        kind=ESS_PART_KINDS[part.device_type],
+        serial=part.serial,
+        manufacturer=MANUFACTURER,
+        model=part.model,
+        firmware=part.software,
+        hardware=part.hardware,
+        name=part.device_type,
+        parent=part.parent if part.parent in known_serials else None,
+        measurements=builder.result(),
+        data_time=part.data_time,
+    )
+
+
+def _merge(device: Device, extra: Iterable[Measurement]) -> Device:
+    added = tuple(extra)
+    if not added:
+        return device
+    taken = {(m.quantity, m.phase) for m in added}
+    kept = tuple(m for m in device.measurements if (m.quantity, m.phase) not in taken)
+    return Device(
+        kind=device.kind,
+        serial=device.serial,
+        manufacturer=device.manufacturer,
+        model=device.model,
+        firmware=device.firmware,
+        hardware=device.hardware,
+        name=device.name,
+        parent=device.parent,
+        measurements=kept + added,
+        data_time=device.data_time,
+    )
+
+
+def _ess_status_devices(
+    devices: list[Device], status: EssStatus, ess_serial: str | None
+) -> None:
+    """Add the battery status endpoint's readings to the devices (in place)."""
+    index = {device.serial: position for position, device in enumerate(devices)}
+
+    def put(serial: str, kind: DeviceKind, name: str, builder: _Builder) -> None:
+        if serial in index:
+            devices[index[serial]] = _merge(devices[index[serial]], builder.result())
+            return
+        # The status endpoint may use serials the DeviceList does not list.
+        index[serial] = len(devices)
+        devices.append(
+            Device(
+                kind=kind,
+                serial=serial,
+                manufacturer=MANUFACTURER,
+                name=name,
+                parent=ess_serial if kind is not DeviceKind.TRANSFER_SWITCH else None,
+                measurements=builder.result(),
+            )
+        )
+
+    for battery in status.batteries:
+        builder = _Builder()
+        builder.add(Quantity.POWER, battery.power_w)
+        builder.add(Quantity.DC_VOLTAGE, battery.voltage_v)
+        builder.add(Quantity.DC_CURRENT, battery.current_a)
+        builder.add(Quantity.TEMPERATURE, battery.temperature_c)
+        builder.add(Quantity.STATE_OF_CHARGE, battery.customer_soc_pct)
+        put(battery.serial, DeviceKind.BATTERY, "Battery", builder)
+    for unit in status.units:
+        builder = _Builder()
+        builder.add(Quantity.POWER, _w(unit.power_kw))
+        builder.add(Quantity.TEMPERATURE, unit.enclosure_temperature_c)
+        put(unit.serial, DeviceKind.ESS, "Energy Storage System", builder)
+    if (hub := status.hub_plus) is not None:
+        builder = _Builder()
+        builder.add(Quantity.STATE, hub.contactor_position)
+        builder.add(Quantity.VOLTAGE, hub.grid_v1_v, Phase.L1)
+        builder.add(Quantity.VOLTAGE, hub.grid_v2_v, Phase.L2)
+        builder.add(Quantity.TEMPERATURE, hub.temperature_c)
+        put(hub.serial, DeviceKind.TRANSFER_SWITCH, "HUB+", builder)
+
+
+def _dedupe(devices: Sequence[Device], warnings: list[str]) -> tuple[Device, ...]:
+    """Keep the first device of each serial: devices are keyed by serial."""
+    seen: set[str] = set()
+    unique: list[Device] = []
+    for device in devices:
+        if device.serial in seen:
+            message = f"duplicate serial {device.serial} ({device.kind}) ignored"
+            if message not in warnings:
+                warnings.append(message)
+                _LOGGER.warning("PVS reports %s", message)
+            continue
+        seen.add(device.serial)
+        unique.append(device)
+    return tuple(unique)
+
+
+def _meters(meters: Sequence[Meter]) -> tuple[Meter | None, Meter | None]:
+    production = next((m for m in meters if m.role is MeterRole.PRODUCTION), None)
+    consumption = next((m for m in meters if m.role is MeterRole.CONSUMPTION), None)
+    return production, consumption
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return sum(present) if present else None
+
+
+def _solar(
+    production: Meter | None, inverters: Sequence[Inverter]
+) -> tuple[float | None, float | None]:
+    if production is not None and production.power_kw is not None:
+        return _w(production.power_kw), _w(production.net_kwh)
+    # No production meter: the inverters are the only measure of solar.
+    return (
+        _w(_sum(inverter.power_kw for inverter in inverters)),
+        _w(_sum(inverter.lifetime_kwh for inverter in inverters)),
+    )
+
+
+def legacy_figures(
+    device_list: DeviceList, ess_status: EssStatus | None
+) -> SiteFigures:
+    """Site figures from a DeviceList (and the SunVault status when present)."""
+    production, consumption = _meters(device_list.meters)
+    solar_power, solar_energy = _solar(production, device_list.inverters)
+    consumption_power = consumption_energy = grid_power = None
+    grid_import = grid_export = None
+    if consumption is not None:
+        if consumption.subtype == ConsumptionSubtype.GROSS_LINESIDE:
+            consumption_power = _w(consumption.power_kw)
+            consumption_energy = _w(consumption.net_kwh)
+            if consumption_power is not None and solar_power is not None:
+                grid_power = consumption_power - solar_power
+        else:
+            # NET_CONSUMPTION_LOADSIDE, and the assumption when no subtype is given.
+            grid_power = _w(consumption.power_kw)
+            grid_import, grid_export = _import_export(consumption)
+            if grid_power is not None and solar_power is not None:
+                consumption_power = solar_power + grid_power
+            net_wh = _w(consumption.net_kwh)
+            if net_wh is not None and solar_energy is not None:
+                consumption_energy = solar_energy + net_wh
+    battery_power = battery_soc = None
+    if ess_status is not None and ess_status.batteries:
+        battery_power = _sum(battery.power_w for battery in ess_status.batteries)
+        socs = [
+            battery.customer_soc_pct
+            for battery in ess_status.batteries
+            if battery.customer_soc_pct is not None
+        ]
+        battery_soc = sum(socs) / len(socs) if socs else None
+    return SiteFigures(
+        solar_power=solar_power,
+        solar_energy=solar_energy,
+        consumption_power=consumption_power,
+        consumption_energy=consumption_energy,
+        grid_power=grid_power,
+        grid_import_energy=grid_import,
+        grid_export_energy=grid_export,
+        battery_power=battery_power,
+        battery_state_of_charge=battery_soc,
+    )
+
+
+def _import_export(meter: Meter) -> tuple[float | None, float | None]:
+    """Grid import and export (Wh) of a net meter; PVS5 meters may lack ``pos``."""
+    pos, neg, net = meter.pos_kwh, meter.neg_kwh, meter.net_kwh
+    if pos is None and neg is not None and net is not None:
+        pos = net + neg  # net = pos - neg
+    return _w(pos), _w(neg)
+
+
+def legacy_devices(
+    device_list: DeviceList,
+    ess_status: EssStatus | None,
+    figures: SiteFigures,
+    warnings: list[str],
+) -> tuple[Device, ...]:
+    """Every device of a DeviceList, with the SunVault status merged in."""
+    devices: list[Device] = []
+    if device_list.supervisor is not None:
+        devices.append(supervisor_device(device_list.supervisor))
+    devices.extend(meter_device(meter) for meter in device_list.meters)
+    producing = (
+        None
+        if figures.solar_power is None
+        else figures.solar_power > PRODUCING_THRESHOLD_W
+    )
+    devices.extend(
+        inverter_device(inverter, site_producing=producing)
+        for inverter in device_list.inverters
+    )
+    known = {part.serial for part in device_list.ess_parts}
+    devices.extend(ess_part_device(part, known) for part in device_list.ess_parts)
+    if ess_status is not None:
+        ess_serial = next(
+            (
+                part.serial
+                for part in device_list.ess_parts
+                if part.device_type == "Energy Storage System"
+            ),
+            None,
+        )
+        _ess_status_devices(devices, ess_status, ess_serial)
+    return _dedupe(devices, warnings)
+
+
+def legacy_snapshot(
+    identity: GatewayIdentity,
+    device_list: DeviceList,
+    ess_status: EssStatus | None,
+    warnings: list[str],
+) -> SiteSnapshot:
+    """The whole site from the legacy API."""
+    figures = legacy_figures(device_list, ess_status)
+    devices = legacy_devices(device_list, ess_status, figures, warnings)
+    return SiteSnapshot(
+        identity=identity,
+        figures=figures,
+        devices=devices,
+        data_time=legacy_data_time(device_list),
+    )
+
+
+def legacy_data_time(device_list: DeviceList) -> datetime | None:
+    """The DeviceList's data time: the supervisor's DATATIME, else the newest device's."""
+    if device_list.supervisor is not None and device_list.supervisor.data_time:
+        return device_list.supervisor.data_time
+    times = [m.data_time for m in device_list.meters if m.data_time is not None]
+    times += [i.data_time for i in device_list.inverters if i.data_time is not None]
+    return max(times) if times else None
+
+
+# Tolerance when telling which livedata counter a consumption meter matches.
+_MATCH_TOLERANCE_KWH = 5.0
+
+
+def varserver_figures(data: VarserverData, config: EssConfig | None) -> SiteFigures:
+    """Site figures from varserver livedata, meters and the ESS settings."""
+    live = data.livedata
+    production, consumption = _meters(data.meters)
+    meter_solar_power, meter_solar_energy = _solar(production, data.inverters)
+    solar_power = (
+        _w(live.pv_kw) if live and live.pv_kw is not None else meter_solar_power
+    )
+    solar_energy = (
+        _w(live.pv_kwh) if live and live.pv_kwh is not None else meter_solar_energy
+    )
+    grid_import = grid_export = None
+    if consumption is not None and _is_net_meter(consumption, data):
+        grid_import, grid_export = _import_export(consumption)
+    has_ess = bool(data.ess)
+    reserve = config.min_customer_soc if config else None
+    return SiteFigures(
+        solar_power=solar_power,
+        solar_energy=solar_energy,
+        consumption_power=_w(live.site_load_kw) if live else None,
+        consumption_energy=_w(live.site_load_kwh) if live else None,
+        grid_power=_w(live.net_kw) if live else None,
+        grid_import_energy=grid_import,
+        grid_export_energy=grid_export,
+        battery_power=_w(live.ess_kw) if live and has_ess else None,
+        battery_state_of_charge=(
+            live.soc * 100.0 if live and has_ess and live.soc is not None else None
+        ),
+        backup_reserve=reserve * 100.0 if reserve is not None else None,
+    )
+
+
+def _is_net_meter(meter: Meter, data: VarserverData) -> bool:
+    """Whether the consumption meter measures the grid (its net equals livedata net)."""
+    live = data.livedata
+    if meter.net_kwh is None:
+        return False
+    if live is None or live.net_kwh is None:
+        # Nothing to compare with: the PVS's usual installation is net load side.
+        return True
+    return abs(meter.net_kwh - live.net_kwh) <= _MATCH_TOLERANCE_KWH
+
+
+def ess_device(ess: EssDevice) -> Device:
+    """A SunVault storage system from the varserver."""
+    builder = _Builder()
+    builder.add(Quantity.MODE, ess.op_mode)
+    builder.add(Quantity.POWER, _w(ess.power_kw))
+    if ess.customer_soc is not None:
+        builder.add(Quantity.STATE_OF_CHARGE, ess.customer_soc * 100.0)
+    builder.add(Quantity.DC_VOLTAGE, ess.battery_v)
+    builder.add(Quantity.TEMPERATURE, ess.inverter_temperature_c)
+    builder.add(Quantity.VOLTAGE, ess.v1_v, Phase.L1)
+    builder.add(Quantity.VOLTAGE, ess.v2_v, Phase.L2)
+    return Device(
+        kind=DeviceKind.ESS,
+        serial=ess.serial,
+        manufacturer=MANUFACTURER,
+        model=ess.model,
+        name="SunVault",
+        measurements=builder.result(),
+        data_time=ess.data_time,
+    )
+
+
+def transfer_switch_device(switch: TransferSwitch) -> Device:
+    """The HUB+ transfer switch (MID) from the varserver."""
+    builder = _Builder()
+    builder.add(Quantity.STATE, switch.mid_state)
+    builder.add(Quantity.TEMPERATURE, switch.temperature_c)
+    builder.add(Quantity.VOLTAGE, switch.v1_v, Phase.L1)
+    builder.add(Quantity.VOLTAGE, switch.v2_v, Phase.L2)
+    return Device(
+        kind=DeviceKind.TRANSFER_SWITCH,
+        serial=switch.serial,
+        manufacturer=MANUFACTURER,
+        model=switch.model,
+        name="HUB+",
+        measurements=builder.result(),
+        data_time=switch.data_time,
+    )
+
+
+def varserver_snapshot(
+    identity: GatewayIdentity,
+    data: VarserverData,
+    config: EssConfig | None,
+    warnings: list[str],
+) -> SiteSnapshot:
+    """The whole site from the varserver API."""
+    figures = varserver_figures(data, config)
+    devices: list[Device] = []
+    if data.supervisor is not None:
+        devices.append(supervisor_device(data.supervisor))
+    devices.extend(meter_device(meter) for meter in data.meters)
+    producing = (
+        None
+        if figures.solar_power is None
+        else figures.solar_power > PRODUCING_THRESHOLD_W
+    )
+    devices.extend(
+        inverter_device(inverter, site_producing=producing)
+        for inverter in data.inverters
+    )
+    devices.extend(ess_device(ess) for ess in data.ess)
+    devices.extend(transfer_switch_device(switch) for switch in data.transfer_switches)
+    live_time = data.livedata.time if data.livedata else None
+    return SiteSnapshot(
+        identity=identity,
+        figures=figures,
+        devices=_dedupe(devices, warnings),
+        data_time=live_time,
+    )
+
+
+def pvs_identity(
+    serial: str, model: str | None, firmware: str | None, api: str
+) -> GatewayIdentity:
+    """The identity of a PVS."""
+    return GatewayIdentity(
+        brand=Brand.SUNPOWER, serial=serial, model=model, firmware=firmware, api=api
+    )
