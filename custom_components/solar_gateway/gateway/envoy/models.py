@@ -1,0 +1,473 @@
+"""Typed models of what an Enphase IQ Gateway (Envoy) reports.
+
+One dataclass per kind of record the gateway sends. Units are the site model's (W, Wh,
+V, A, Hz, °C, %); a value the gateway did not send, or sent in a form we cannot read, is
+None. Documents the gateway wants back whole on a write (the tariff, a relay's
+settings) keep their original JSON next to the typed view.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from custom_components.solar_gateway.gateway.values import JsonObject
+
+
+class CtType(StrEnum):
+    """What a current transformer measures (``measurementType`` of ``/ivp/meters``)."""
+
+    PRODUCTION = "production"
+    NET_CONSUMPTION = "net-consumption"
+    TOTAL_CONSUMPTION = "total-consumption"
+    STORAGE = "storage"
+
+
+class StorageMode(StrEnum):
+    """Battery modes of the tariff's ``storage_settings.mode``."""
+
+    BACKUP = "backup"
+    SELF_CONSUMPTION = "self-consumption"
+    ECONOMY = "economy"
+    SAVINGS = "savings-mode"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvoyInfo:
+    """``GET /info``: what the gateway is, readable without authentication."""
+
+    serial: str
+    part_number: str | None
+    firmware: str | None  # as sent, e.g. "D8.2.4286"
+    metered: bool | None
+    web_tokens: bool | None = None
+
+    @property
+    def firmware_version(self) -> tuple[int, ...]:
+        """The numeric firmware version, e.g. (8, 2, 4286); () when unknown."""
+        if not self.firmware:
+            return ()
+        digits = self.firmware.lstrip(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        )
+        parts: list[int] = []
+        for piece in digits.split("."):
+            number = "".join(ch for ch in piece if ch.isdigit())
+            if not number:
+                break
+            parts.append(int(number))
+        return tuple(parts)
+
+    @property
+    def uses_tokens(self) -> bool:
+        """Whether the gateway wants a JWT (firmware 7 and later)."""
+        version = self.firmware_version
+        return bool(self.web_tokens) or (bool(version) and version[0] >= 7)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseReading:
+    """One line of an ``eim`` entry of ``/production.json?details=1``."""
+
+    power: float | None  # W
+    lifetime_energy: float | None  # Wh
+    energy_today: float | None  # Wh
+    voltage: float | None  # V
+    current: float | None  # A
+    apparent_power: float | None  # VA
+    reactive_power: float | None  # var
+    power_factor: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class EimReading:
+    """A meter-based total of ``/production.json`` (``type: eim``)."""
+
+    measurement_type: str
+    active_count: int | None
+    reading_time: datetime | None
+    power: float | None  # W
+    lifetime_energy: float | None  # Wh
+    energy_today: float | None  # Wh
+    energy_last_seven_days: float | None  # Wh
+    voltage: float | None
+    current: float | None
+    apparent_power: float | None
+    reactive_power: float | None
+    power_factor: float | None
+    lines: tuple[PhaseReading, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """Whether a CT feeds this total (``activeCount`` 0 means it does not)."""
+        return bool(self.active_count)
+
+
+@dataclass(frozen=True, slots=True)
+class InverterTotals:
+    """The ``type: inverters`` entry of ``/production.json``."""
+
+    active_count: int | None
+    reading_time: datetime | None
+    power: float | None
+    lifetime_energy: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AcbTotals:
+    """The ``type: acb`` entry of ``/production.json`` (AC Batteries)."""
+
+    active_count: int | None
+    reading_time: datetime | None
+    power: float | None  # W, positive = discharging
+    energy_now: float | None  # Wh stored
+    state: str | None  # idle, charging, discharging, full
+    state_of_charge: float | None  # %
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionJson:
+    """``GET /production.json?details=1``."""
+
+    inverters: InverterTotals | None = None
+    production: EimReading | None = None
+    total_consumption: EimReading | None = None
+    net_consumption: EimReading | None = None
+    acb: AcbTotals | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleProduction:
+    """``/api/v1/production`` or the legacy ``/production`` page: production only."""
+
+    power: float | None  # W
+    energy_today: float | None  # Wh
+    energy_last_seven_days: float | None  # Wh
+    lifetime_energy: float | None  # Wh
+
+    @property
+    def all_zero(self) -> bool:
+        """Whether every figure is 0 (a firmware quirk meaning "not measured")."""
+        values = (
+            self.power,
+            self.energy_today,
+            self.energy_last_seven_days,
+            self.lifetime_energy,
+        )
+        return all(value in (None, 0) for value in values)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterConfig:
+    """One CT of ``GET /ivp/meters``."""
+
+    eid: int
+    state: str | None
+    measurement_type: str | None
+    phase_mode: str | None
+    phase_count: int | None
+    metering_status: str | None
+    status_flags: tuple[str, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the CT is switched on in the gateway's configuration."""
+        return self.state == "enabled"
+
+
+@dataclass(frozen=True, slots=True)
+class MeterChannel:
+    """A reading of one CT or one of its phases (``/ivp/meters/readings``)."""
+
+    eid: int | None
+    timestamp: datetime | None
+    energy_delivered: float | None  # Wh, towards the house
+    energy_received: float | None  # Wh, away from the house
+    active_power: float | None  # W, positive towards the house
+    apparent_power: float | None
+    reactive_power: float | None
+    power_factor: float | None
+    voltage: float | None
+    current: float | None
+    frequency: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """A CT's whole reading with its phases."""
+
+    total: MeterChannel
+    channels: tuple[MeterChannel, ...] = ()
+
+    @property
+    def eid(self) -> int | None:
+        """The CT's id, matching ``MeterConfig.eid``."""
+        return self.total.eid
+
+
+@dataclass(frozen=True, slots=True)
+class CtMeter:
+    """An enabled CT: its configuration and (when read) its reading."""
+
+    config: MeterConfig
+    reading: MeterReading | None
+
+    @property
+    def phases(self) -> tuple[MeterChannel, ...]:
+        """The phase readings that carry data (``phaseCount`` of them)."""
+        if self.reading is None:
+            return ()
+        count = self.config.phase_count or 0
+        if count < 2:
+            return ()
+        return self.reading.channels[:count]
+
+
+@dataclass(frozen=True, slots=True)
+class Inverter:
+    """One microinverter of ``/api/v1/production/inverters``."""
+
+    serial: str
+    last_report: datetime | None
+    power: float | None  # W
+    max_power: float | None  # W
+    dev_type: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PdmDevice:
+    """Detailed data of one device from ``/ivp/pdm/device_data`` (firmware 8.2+)."""
+
+    key: str
+    serial: str
+    dev_name: str | None
+    active: bool | None
+    power: float | None  # W
+    max_power: float | None  # W
+    energy_today: float | None  # Wh
+    energy_yesterday: float | None  # Wh
+    energy_last_seven_days: float | None  # Wh
+    lifetime_energy: float | None  # Wh
+    ac_voltage: float | None  # V
+    ac_current: float | None  # A
+    ac_frequency: float | None  # Hz
+    dc_voltage: float | None  # V
+    dc_current: float | None  # A
+    temperature: float | None  # °C
+    last_report: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryDevice:
+    """A device of ``/inventory.json?deleted=1`` (PCU, ACB, NSRB, ESUB)."""
+
+    group: str  # the inventory section: PCU, ACB, NSRB, ESUB
+    serial: str
+    part_number: str | None
+    firmware: str | None
+    installed: datetime | None
+    last_report: datetime | None
+    producing: bool | None
+    communicating: bool | None
+    operating: bool | None
+    deleted: bool
+    phase: str | None = None
+    state_of_charge: float | None = None  # ACB percentFull
+    charge_status: str | None = None  # ACB
+    temperature: float | None = None  # ACB maxCellTemp, °C
+    sleep_enabled: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Encharge:
+    """An IQ Battery (Encharge) of ``/ivp/ensemble/inventory``."""
+
+    serial: str
+    part_number: str | None
+    firmware: str | None
+    bmu_firmware: str | None
+    state_of_charge: float | None  # %
+    temperature: float | None  # °C
+    max_cell_temperature: float | None  # °C
+    communicating: bool | None
+    dc_switch_off: bool | None
+    sleep_enabled: bool | None
+    last_report: datetime | None
+    capacity: float | None  # Wh
+    admin_state: str | None
+    grid_state: str | None
+    phase: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnchargePower:
+    """One battery's power from ``/ivp/ensemble/power`` (key ``"devices:"``)."""
+
+    serial: str
+    real_power: float | None  # W, positive = discharging
+    apparent_power: float | None  # VA
+    state_of_charge: float | None  # %
+
+
+@dataclass(frozen=True, slots=True)
+class Enpower:
+    """The IQ System Controller (Enpower) of ``/ivp/ensemble/inventory``."""
+
+    serial: str
+    part_number: str | None
+    firmware: str | None
+    communicating: bool | None
+    temperature: float | None  # °C (the gateway reports °F)
+    mains_admin_state: str | None  # "closed" = on grid requested
+    mains_oper_state: str | None  # "closed" = on grid
+    grid_mode: str | None
+    admin_state: str | None
+    last_report: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Collar:
+    """The IQ Meter Collar of ``/ivp/ensemble/inventory``."""
+
+    serial: str
+    part_number: str | None
+    firmware: str | None
+    communicating: bool | None
+    temperature: float | None  # °C
+    mid_state: str | None  # "close" = connected
+    grid_state: str | None  # "on_grid" / "off_grid"
+    collar_state: str | None
+    admin_state: str | None
+    last_report: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class C6Combiner:
+    """The C6 Combiner Controller of ``/ivp/ensemble/inventory``."""
+
+    serial: str
+    part_number: str | None
+    firmware: str | None
+    communicating: bool | None
+    admin_state: str | None
+    last_report: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleInventory:
+    """``GET /ivp/ensemble/inventory`` sorted by device type."""
+
+    encharges: tuple[Encharge, ...] = ()
+    enpowers: tuple[Enpower, ...] = ()
+    collars: tuple[Collar, ...] = ()
+    combiners: tuple[C6Combiner, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SecCtrl:
+    """``GET /ivp/ensemble/secctrl``: aggregate battery state."""
+
+    state_of_charge: float | None  # %, all batteries
+    max_energy: float | None  # Wh, all batteries
+    encharge_state_of_charge: float | None
+    encharge_available_energy: float | None  # Wh
+    encharge_capacity: float | None  # Wh
+    acb_state_of_charge: float | None
+    acb_energy: float | None  # Wh
+    configured_backup_soc: float | None
+    adjusted_backup_soc: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Generator:
+    """``GET /ivp/ensemble/generator``."""
+
+    present: bool
+    admin_state: str | None
+    oper_state: str | None
+    admin_mode: int | None
+    kind: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DryContactStatus:
+    """One relay of ``GET /ivp/ensemble/dry_contacts``."""
+
+    id: str
+    status: str | None  # "open" / "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class DryContactSettings:
+    """One relay of ``GET /ivp/ss/dry_contact_settings``.
+
+    ``document`` is the relay's complete JSON as read: a write must send all of it.
+    """
+
+    id: str
+    type: str | None
+    load_name: str | None
+    mode: str | None
+    grid_action: str | None
+    micro_grid_action: str | None
+    gen_action: str | None
+    soc_low: float | None
+    soc_high: float | None
+    priority: float | None
+    document: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    """``tariff.storage_settings`` of ``/admin/lib/tariff``."""
+
+    mode: str | None
+    reserved_soc: float | None
+    charge_from_grid: bool | None
+    very_low_soc: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """``GET /admin/lib/tariff``; ``document`` is the whole JSON, for writes."""
+
+    storage: StorageSettings | None
+    document: JsonObject = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvoyData:
+    """Everything last read from one gateway; absent endpoints leave their default."""
+
+    info: EnvoyInfo
+    production: ProductionJson | None = None
+    api_production: SimpleProduction | None = None
+    legacy_production: SimpleProduction | None = None
+    meter_configs: tuple[MeterConfig, ...] = ()
+    meter_readings: tuple[MeterReading, ...] = ()
+    inverters: tuple[Inverter, ...] = ()
+    pdm_devices: tuple[PdmDevice, ...] = ()
+    inventory: tuple[InventoryDevice, ...] = ()
+    ensemble: EnsembleInventory | None = None
+    ensemble_power: tuple[EnchargePower, ...] = ()
+    secctrl: SecCtrl | None = None
+    generator: Generator | None = None
+    dry_contacts: tuple[DryContactStatus, ...] = ()
+    dry_contact_settings: tuple[DryContactSettings, ...] = ()
+    tariff: Tariff | None = None
+
+    @property
+    def ct_meters(self) -> tuple[CtMeter, ...]:
+        """Enabled CTs with their readings, in configuration order."""
+        readings = {reading.eid: reading for reading in self.meter_readings}
+        return tuple(
+            CtMeter(config, readings.get(config.eid))
+            for config in self.meter_configs
+            if config.enabled
+        )
+
+    def ct(self, kind: CtType) -> CtMeter | None:
+        """The enabled CT of one type, or None."""
+        for meter in self.ct_meters:
+            if meter.config.measurement_type == kind:
+                return meter
+        return None

@@ -1,0 +1,1 @@
+"""Parsers of Envoy responses into the typed models, one module per area."""

@@ -1,0 +1,55 @@
+"""Helpers shared by the Envoy parsers: fast defensive conversions, root checks."""
+
+from collections.abc import Mapping
+from datetime import datetime
+import math
+
+from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
+from custom_components.solar_gateway.gateway.values import (
+    JsonObject,
+    as_float,
+    as_str,
+    as_timestamp,
+)
+
+_FINITE = math.isfinite
+
+
+def num(value: object, scale: float = 1.0) -> float | None:
+    """Return a finite float (times ``scale``) or None; fast path for JSON numbers."""
+    kind = type(value)
+    if kind is float:
+        return value * scale if _FINITE(value) else None  # type: ignore[operator,arg-type]
+    if kind is int:
+        return value * scale  # type: ignore[operator]
+    return as_float(value, scale)
+
+
+def text(value: object) -> str | None:
+    """Return a non-empty string or None."""
+    return as_str(value)
+
+
+def timestamp(value: object) -> datetime | None:
+    """Return a UTC datetime from Unix seconds, None for 0 or junk."""
+    return as_timestamp(value)
+
+
+def root_object(payload: object, what: str) -> JsonObject:
+    """Return ``payload`` when it is a JSON object, else raise."""
+    if isinstance(payload, Mapping):
+        return payload
+    raise UnexpectedPayloadError(
+        f"{what}: expected a JSON object, got {_kind(payload)}"
+    )
+
+
+def root_list(payload: object, what: str) -> list[object]:
+    """Return ``payload`` when it is a JSON array, else raise."""
+    if isinstance(payload, list):
+        return payload
+    raise UnexpectedPayloadError(f"{what}: expected a JSON array, got {_kind(payload)}")
+
+
+def _kind(payload: object) -> str:
+    return "null" if payload is None else type(payload).__name__

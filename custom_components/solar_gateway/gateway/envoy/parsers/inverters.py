@@ -1,0 +1,118 @@
+"""Parsers of inverter data: ``/api/v1/production/inverters``,
+``/ivp/pdm/device_data`` and ``/inventory.json?deleted=1``."""
+
+from collections.abc import Mapping
+
+from custom_components.solar_gateway.gateway.envoy.models import (
+    InventoryDevice,
+    Inverter,
+    PdmDevice,
+)
+from custom_components.solar_gateway.gateway.values import (
+    JsonObject,
+    as_bool,
+    as_int,
+    objects,
+)
+
+from .common import num, root_list, root_object, text, timestamp
+
+_JOULES_PER_WH = 3600.0
+
+
+def parse_inverters(payload: object) -> tuple[Inverter, ...]:
+    """Parse ``/api/v1/production/inverters``."""
+    inverters: list[Inverter] = []
+    for item in objects(root_list(payload, "/api/v1/production/inverters")):
+        serial = text(item.get("serialNumber"))
+        if serial is None:
+            continue
+        inverters.append(
+            Inverter(
+                serial=serial,
+                last_report=timestamp(item.get("lastReportDate")),
+                power=num(item.get("lastReportWatts")),
+                max_power=num(item.get("maxReportWatts")),
+                dev_type=as_int(item.get("devType")),
+            )
+        )
+    return tuple(inverters)
+
+
+def _pdm_device(key: str, item: JsonObject) -> PdmDevice | None:
+    serial = text(item.get("sn"))
+    if serial is None:
+        return None
+    channels = objects(item.get("channels"))
+    # Inverters have one channel; take the first, which carries the readings.
+    channel: JsonObject = channels[0] if channels else {}
+    watts = channel.get("watts")
+    watts = watts if isinstance(watts, Mapping) else {}
+    hours = channel.get("wattHours")
+    hours = hours if isinstance(hours, Mapping) else {}
+    reading = channel.get("lastReading")
+    reading = reading if isinstance(reading, Mapping) else {}
+    lifetime = channel.get("lifetime")
+    lifetime = lifetime if isinstance(lifetime, Mapping) else {}
+    return PdmDevice(
+        key=key,
+        serial=serial,
+        dev_name=text(item.get("devName")),
+        active=as_bool(item.get("active")),
+        power=num(watts.get("now")),
+        max_power=num(watts.get("max")),
+        energy_today=num(hours.get("today")),
+        energy_yesterday=num(hours.get("yesterday")),
+        energy_last_seven_days=num(hours.get("week")),
+        lifetime_energy=num(lifetime.get("joulesProduced"), 1 / _JOULES_PER_WH),
+        ac_voltage=num(reading.get("acVoltageINmV"), 1e-3),
+        ac_current=num(reading.get("acCurrentInmA"), 1e-3),
+        ac_frequency=num(reading.get("acFrequencyINmHz"), 1e-3),
+        dc_voltage=num(reading.get("dcVoltageINmV"), 1e-3),
+        dc_current=num(reading.get("dcCurrentINmA"), 1e-3),
+        temperature=num(reading.get("channelTemp")),
+        last_report=timestamp(reading.get("endDate")),
+    )
+
+
+def parse_pdm_device_data(payload: object) -> tuple[PdmDevice, ...]:
+    """Parse ``/ivp/pdm/device_data``: an object keyed by device id, plus counters."""
+    root = root_object(payload, "/ivp/pdm/device_data")
+    devices: list[PdmDevice] = []
+    for key, item in root.items():
+        if isinstance(item, Mapping) and (device := _pdm_device(key, item)):
+            devices.append(device)
+    return tuple(devices)
+
+
+def parse_inventory(payload: object) -> tuple[InventoryDevice, ...]:
+    """Parse ``/inventory.json?deleted=1`` (microinverters, AC Batteries, relays...)."""
+    devices: list[InventoryDevice] = []
+    for section in objects(root_list(payload, "/inventory.json")):
+        group = text(section.get("type"))
+        if group is None:
+            continue
+        for item in objects(section.get("devices")):
+            serial = text(item.get("serial_num"))
+            if serial is None:
+                continue
+            devices.append(
+                InventoryDevice(
+                    group=group,
+                    serial=serial,
+                    part_number=text(item.get("part_num")),
+                    firmware=text(item.get("img_pnum_running")),
+                    installed=timestamp(item.get("installed")),
+                    last_report=timestamp(item.get("last_rpt_date")),
+                    producing=as_bool(item.get("producing")),
+                    communicating=as_bool(item.get("communicating")),
+                    operating=as_bool(item.get("operating")),
+                    deleted=bool(as_bool(item.get("deleted"))),
+                    phase=text(item.get("phase")),
+                    state_of_charge=num(item.get("percentFull")),
+                    charge_status=text(item.get("charge_status")),
+                    temperature=num(item.get("maxCellTemp")),
+                    sleep_enabled=as_bool(item.get("sleep_enabled")),
+                )
+            )
+    return tuple(devices)

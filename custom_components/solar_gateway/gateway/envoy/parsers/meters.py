@@ -1,0 +1,67 @@
+"""Parsers of the CT endpoints ``/ivp/meters`` and ``/ivp/meters/readings``."""
+
+from custom_components.solar_gateway.gateway.envoy.models import (
+    MeterChannel,
+    MeterConfig,
+    MeterReading,
+)
+from custom_components.solar_gateway.gateway.values import (
+    JsonObject,
+    as_int,
+    as_list,
+    objects,
+)
+
+from .common import num, root_list, text, timestamp
+
+
+def parse_meters(payload: object) -> tuple[MeterConfig, ...]:
+    """Parse ``/ivp/meters`` (an empty list: no CT configured)."""
+    configs: list[MeterConfig] = []
+    for item in objects(root_list(payload, "/ivp/meters")):
+        eid = as_int(item.get("eid"))
+        if eid is None:
+            continue
+        configs.append(
+            MeterConfig(
+                eid=eid,
+                state=text(item.get("state")),
+                measurement_type=text(item.get("measurementType")),
+                phase_mode=text(item.get("phaseMode")),
+                phase_count=as_int(item.get("phaseCount")),
+                metering_status=text(item.get("meteringStatus")),
+                status_flags=tuple(
+                    flag
+                    for flag in as_list(item.get("statusFlags"))
+                    if isinstance(flag, str)
+                ),
+            )
+        )
+    return tuple(configs)
+
+
+def _channel(item: JsonObject) -> MeterChannel:
+    return MeterChannel(
+        eid=as_int(item.get("eid")),
+        timestamp=timestamp(item.get("timestamp")),
+        energy_delivered=num(item.get("actEnergyDlvd")),
+        energy_received=num(item.get("actEnergyRcvd")),
+        active_power=num(item.get("activePower")),
+        apparent_power=num(item.get("apparentPower")),
+        reactive_power=num(item.get("reactivePower")),
+        power_factor=num(item.get("pwrFactor")),
+        voltage=num(item.get("voltage")),
+        current=num(item.get("current")),
+        frequency=num(item.get("freq")),
+    )
+
+
+def parse_meter_readings(payload: object) -> tuple[MeterReading, ...]:
+    """Parse ``/ivp/meters/readings``: each CT's totals and per-phase channels."""
+    return tuple(
+        MeterReading(
+            total=_channel(item),
+            channels=tuple(_channel(ch) for ch in objects(item.get("channels"))),
+        )
+        for item in objects(root_list(payload, "/ivp/meters/readings"))
+    )

@@ -1,0 +1,71 @@
+"""Parsers of the settings documents: tariff and dry contacts (relays)."""
+
+from collections.abc import Mapping
+
+from custom_components.solar_gateway.gateway.envoy.models import (
+    DryContactSettings,
+    DryContactStatus,
+    StorageSettings,
+    Tariff,
+)
+from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
+from custom_components.solar_gateway.gateway.values import as_bool, objects
+
+from .common import num, root_object, text
+
+
+def parse_tariff(payload: object) -> Tariff:
+    """Parse ``/admin/lib/tariff``; the whole document is kept for writes."""
+    root = root_object(payload, "/admin/lib/tariff")
+    tariff = root.get("tariff")
+    if not isinstance(tariff, Mapping):
+        raise UnexpectedPayloadError("/admin/lib/tariff has no tariff object")
+    settings = tariff.get("storage_settings")
+    storage: StorageSettings | None = None
+    if isinstance(settings, Mapping):
+        storage = StorageSettings(
+            mode=text(settings.get("mode")),
+            reserved_soc=num(settings.get("reserved_soc")),
+            charge_from_grid=as_bool(settings.get("charge_from_grid")),
+            very_low_soc=num(settings.get("very_low_soc")),
+        )
+    return Tariff(storage=storage, document=root)
+
+
+def parse_dry_contacts(payload: object) -> tuple[DryContactStatus, ...]:
+    """Parse ``/ivp/ensemble/dry_contacts`` (each relay open or closed)."""
+    root = root_object(payload, "/ivp/ensemble/dry_contacts")
+    result: list[DryContactStatus] = []
+    for item in objects(root.get("dry_contacts")):
+        relay_id = text(item.get("id"))
+        if relay_id is not None:
+            result.append(
+                DryContactStatus(id=relay_id, status=text(item.get("status")))
+            )
+    return tuple(result)
+
+
+def parse_dry_contact_settings(payload: object) -> tuple[DryContactSettings, ...]:
+    """Parse ``/ivp/ss/dry_contact_settings``; each relay keeps its complete body."""
+    root = root_object(payload, "/ivp/ss/dry_contact_settings")
+    result: list[DryContactSettings] = []
+    for item in objects(root.get("dry_contacts")):
+        relay_id = text(item.get("id"))
+        if relay_id is None:
+            continue
+        result.append(
+            DryContactSettings(
+                id=relay_id,
+                type=text(item.get("type")),
+                load_name=text(item.get("load_name")),
+                mode=text(item.get("mode")),
+                grid_action=text(item.get("grid_action")),
+                micro_grid_action=text(item.get("micro_grid_action")),
+                gen_action=text(item.get("gen_action")),
+                soc_low=num(item.get("soc_low")),
+                soc_high=num(item.get("soc_high")),
+                priority=num(item.get("priority")),
+                document=item,
+            )
+        )
+    return tuple(result)

@@ -1,0 +1,526 @@
+"""Turn what an Envoy reported into the vendor-neutral site model.
+
+Energy semantics (confirmed by real captures): a CT's ``actEnergyDlvd`` is energy
+towards the house and ``actEnergyRcvd`` away from it, ``activePower`` is positive
+towards the house. So a net-consumption CT's delivered energy is grid import and its
+received energy grid export; a storage CT's delivered energy is battery discharge and
+its received energy battery charge; a production CT's delivered energy is solar.
+
+Known firmware quirks handled here:
+- CTs configured but disabled, or totals with ``activeCount`` 0, report zeros that
+  mean "not measured": they are ignored.
+- 8.2.4264+ metered without CTs returns zeros from ``/api/v1/production``, and 3.x
+  sometimes returns all zeros: a source whose figures are all 0 is skipped.
+- 8.3.5433 reports total consumption equal to net consumption: then consumption is
+  derived from production and net consumption instead.
+- ``/production.json``'s inverter lifetime is unreliable (it resets); it is only used
+  when no other production source exists.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from custom_components.solar_gateway.gateway.site import (
+    Device,
+    DeviceKind,
+    GatewayIdentity,
+    Measurement,
+    MeasurementValue,
+    Phase,
+    Quantity,
+    SiteFigures,
+    SiteSnapshot,
+)
+
+from .models import (
+    CtMeter,
+    CtType,
+    EimReading,
+    EnvoyData,
+    InventoryDevice,
+    MeterChannel,
+)
+
+MANUFACTURER = "Enphase"
+_PHASES = (Phase.L1, Phase.L2, Phase.L3)
+_CT_NAMES = {
+    CtType.PRODUCTION: "Production CT",
+    CtType.NET_CONSUMPTION: "Net consumption CT",
+    CtType.TOTAL_CONSUMPTION: "Total consumption CT",
+    CtType.STORAGE: "Storage CT",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Flow:
+    power: float | None = None
+    energy: float | None = None
+
+
+def _measurements(
+    *pairs: tuple[Quantity, MeasurementValue | None],
+    phase: Phase | None = None,
+) -> list[Measurement]:
+    return [Measurement(q, v, phase) for q, v in pairs if v is not None]
+
+
+def _active_eim(reading: EimReading | None) -> EimReading | None:
+    if reading is None or not reading.active:
+        return None
+    return reading
+
+
+def _ct_reading(meter: CtMeter | None) -> MeterChannel | None:
+    if meter is None or meter.reading is None:
+        return None
+    return meter.reading.total
+
+
+def _solar(data: EnvoyData) -> _Flow:
+    if (ct := _ct_reading(data.ct(CtType.PRODUCTION))) is not None:
+        return _Flow(ct.active_power, ct.energy_delivered)
+    production = data.production
+    eim = _active_eim(production.production) if production else None
+    if eim is not None and eim.lifetime_energy:
+        return _Flow(eim.power, eim.lifetime_energy)
+    for simple in (data.api_production, data.legacy_production):
+        if simple is not None and not simple.all_zero:
+            return _Flow(simple.power, simple.lifetime_energy or None)
+    if production and production.inverters and production.inverters.active_count:
+        totals = production.inverters
+        return _Flow(totals.power, totals.lifetime_energy or None)
+    if data.inverters:
+        powers = [inv.power for inv in data.inverters if inv.power is not None]
+        return _Flow(sum(powers) if powers else None, None)
+    return _Flow()
+
+
+def _battery_flow(
+    data: EnvoyData, has_batteries: bool
+) -> tuple[float | None, float | None, float | None]:
+    """Battery power (positive = discharging), charged and discharged energy."""
+    if (ct := _ct_reading(data.ct(CtType.STORAGE))) is not None:
+        return ct.active_power, ct.energy_received, ct.energy_delivered
+    if not has_batteries:
+        return None, None, None
+    powers = [p.real_power for p in data.ensemble_power if p.real_power is not None]
+    acb = data.production.acb if data.production else None
+    if acb is not None and acb.active_count and acb.power is not None:
+        powers.append(acb.power)
+    return (sum(powers) if powers else None), None, None
+
+
+def _has_batteries(data: EnvoyData) -> bool:
+    if data.ensemble and data.ensemble.encharges:
+        return True
+    if _ac_batteries(data):
+        return True
+    acb = data.production.acb if data.production else None
+    return bool(acb and acb.active_count)
+
+
+def _ac_batteries(data: EnvoyData) -> list[InventoryDevice]:
+    return [d for d in data.inventory if d.group == "ACB" and not d.deleted]
+
+
+def build_figures(data: EnvoyData) -> SiteFigures:
+    """The site figures of DESIGN.md from one ``EnvoyData``."""
+    solar = _solar(data)
+    has_batteries = _has_batteries(data)
+    battery_power, charged, discharged = _battery_flow(data, has_batteries)
+
+    grid_power = grid_import = grid_export = None
+    if (net := _ct_reading(data.ct(CtType.NET_CONSUMPTION))) is not None:
+        grid_power = net.active_power
+        grid_import = net.energy_delivered
+        grid_export = net.energy_received
+    elif data.production and (eim := _active_eim(data.production.net_consumption)):
+        grid_power = eim.power
+
+    consumption_power = consumption_energy = None
+    total_ct = _ct_reading(data.ct(CtType.TOTAL_CONSUMPTION))
+    total_eim = (
+        _active_eim(data.production.total_consumption) if data.production else None
+    )
+    net_eim = _active_eim(data.production.net_consumption) if data.production else None
+    total_is_net = (
+        total_eim is not None
+        and net_eim is not None
+        and total_eim.power == net_eim.power
+        and total_eim.lifetime_energy == net_eim.lifetime_energy
+    )
+    if total_ct is not None:
+        consumption_power = total_ct.active_power
+        consumption_energy = total_ct.energy_delivered
+        if grid_power is None and None not in (consumption_power, solar.power):
+            # House load minus solar (and battery) is what the grid supplies.
+            grid_power = consumption_power - solar.power - (battery_power or 0.0)  # type: ignore[operator]
+    elif total_eim is not None and not total_is_net:
+        consumption_power = total_eim.power
+        consumption_energy = total_eim.lifetime_energy
+    elif grid_power is not None and solar.power is not None:
+        # Load = solar + grid + battery, from lifetime counters where all exist.
+        consumption_power = solar.power + grid_power + (battery_power or 0.0)
+        if (
+            solar.energy is not None
+            and grid_import is not None
+            and grid_export is not None
+        ):
+            consumption_energy = (
+                solar.energy
+                + grid_import
+                - grid_export
+                + (discharged or 0.0)
+                - (charged or 0.0)
+            )
+
+    soc = available = capacity = reserve = None
+    if has_batteries:
+        if data.secctrl is not None:
+            soc = data.secctrl.state_of_charge
+            parts = [
+                data.secctrl.encharge_available_energy,
+                data.secctrl.acb_energy,
+            ]
+            known = [p for p in parts if p is not None]
+            available = sum(known) if known else None
+            capacity = data.secctrl.max_energy or None
+        else:
+            socs = [
+                e.state_of_charge
+                for e in (data.ensemble.encharges if data.ensemble else ())
+                if e.state_of_charge is not None
+            ]
+            if not socs and data.production and data.production.acb:
+                socs = [
+                    s for s in (data.production.acb.state_of_charge,) if s is not None
+                ]
+            soc = sum(socs) / len(socs) if socs else None
+        if data.tariff and data.tariff.storage:
+            reserve = data.tariff.storage.reserved_soc
+
+    grid_connected: bool | None = None
+    if data.ensemble and data.ensemble.enpowers:
+        state = data.ensemble.enpowers[0].mains_oper_state
+        grid_connected = None if state is None else state == "closed"
+    elif data.ensemble and data.ensemble.collars:
+        state = data.ensemble.collars[0].grid_state
+        grid_connected = None if state is None else state == "on_grid"
+
+    return SiteFigures(
+        solar_power=solar.power,
+        solar_energy=solar.energy,
+        consumption_power=consumption_power,
+        consumption_energy=consumption_energy,
+        grid_power=grid_power,
+        grid_import_energy=grid_import,
+        grid_export_energy=grid_export,
+        battery_power=battery_power,
+        battery_charged_energy=charged,
+        battery_discharged_energy=discharged,
+        battery_state_of_charge=soc,
+        battery_available_energy=available,
+        battery_capacity=capacity,
+        backup_reserve=reserve,
+        grid_connected=grid_connected,
+    )
+
+
+def _channel_measurements(
+    channel: MeterChannel, phase: Phase | None
+) -> list[Measurement]:
+    return _measurements(
+        (Quantity.POWER, channel.active_power),
+        (Quantity.APPARENT_POWER, channel.apparent_power),
+        (Quantity.REACTIVE_POWER, channel.reactive_power),
+        (Quantity.ENERGY_DELIVERED, channel.energy_delivered),
+        (Quantity.ENERGY_RECEIVED, channel.energy_received),
+        (Quantity.VOLTAGE, channel.voltage),
+        (Quantity.CURRENT, channel.current),
+        (Quantity.FREQUENCY, channel.frequency),
+        (Quantity.POWER_FACTOR, channel.power_factor),
+        phase=phase,
+    )
+
+
+def _meters(data: EnvoyData, gateway: str) -> Iterable[Device]:
+    for meter in data.ct_meters:
+        config = meter.config
+        kind = config.measurement_type or f"ct{config.eid}"
+        measurements = _measurements(
+            (Quantity.STATE, config.metering_status),
+            (Quantity.MODE, config.measurement_type),
+        )
+        if config.status_flags:
+            measurements.append(Measurement(Quantity.WORKING, False))
+        elif config.metering_status is not None:
+            measurements.append(
+                Measurement(Quantity.WORKING, config.metering_status == "normal")
+            )
+        if meter.reading is not None:
+            measurements += _channel_measurements(meter.reading.total, None)
+            for phase, channel in zip(_PHASES, meter.phases, strict=False):
+                measurements += _channel_measurements(channel, phase)
+        yield Device(
+            kind=DeviceKind.METER,
+            serial=f"{gateway}_ct_{kind}",
+            manufacturer=MANUFACTURER,
+            model=_CT_NAMES.get(CtType(kind), "CT") if kind in CtType else "CT",
+            name=_CT_NAMES.get(CtType(kind)) if kind in CtType else None,
+            parent=gateway,
+            measurements=tuple(measurements),
+            data_time=meter.reading.total.timestamp if meter.reading else None,
+        )
+
+
+def _inverters(data: EnvoyData, gateway: str) -> Iterable[Device]:
+    pdm = {d.serial: d for d in data.pdm_devices if d.dev_name in (None, "pcu")}
+    inventory = {d.serial: d for d in data.inventory if d.group == "PCU"}
+    for inverter in data.inverters:
+        detail = pdm.get(inverter.serial)
+        part = inventory.get(inverter.serial)
+        measurements = _measurements(
+            (Quantity.POWER, inverter.power),
+            (Quantity.MAX_POWER, inverter.max_power),
+            (Quantity.LAST_REPORT, inverter.last_report),
+        )
+        if detail is not None:
+            measurements += _measurements(
+                (Quantity.LIFETIME_ENERGY, detail.lifetime_energy),
+                (Quantity.ENERGY_TODAY, detail.energy_today),
+                (Quantity.VOLTAGE, detail.ac_voltage),
+                (Quantity.CURRENT, detail.ac_current),
+                (Quantity.FREQUENCY, detail.ac_frequency),
+                (Quantity.DC_VOLTAGE, detail.dc_voltage),
+                (Quantity.DC_CURRENT, detail.dc_current),
+                (Quantity.TEMPERATURE, detail.temperature),
+            )
+        if part is not None:
+            measurements += _measurements(
+                (Quantity.PRODUCING, part.producing),
+                (Quantity.COMMUNICATING, part.communicating),
+                (Quantity.WORKING, part.operating),
+            )
+        yield Device(
+            kind=DeviceKind.INVERTER,
+            serial=inverter.serial,
+            manufacturer=MANUFACTURER,
+            model=part.part_number if part else None,
+            firmware=part.firmware if part else None,
+            parent=gateway,
+            measurements=tuple(measurements),
+            data_time=inverter.last_report,
+        )
+
+
+def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
+    if data.ensemble is None:
+        return
+    power = {p.serial: p for p in data.ensemble_power}
+    controller = data.ensemble.enpowers[0].serial if data.ensemble.enpowers else None
+    for enpower in data.ensemble.enpowers:
+        yield Device(
+            kind=DeviceKind.SYSTEM_CONTROLLER,
+            serial=enpower.serial,
+            manufacturer=MANUFACTURER,
+            model=enpower.part_number,
+            firmware=enpower.firmware,
+            parent=gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.TEMPERATURE, enpower.temperature),
+                    (Quantity.COMMUNICATING, enpower.communicating),
+                    (
+                        Quantity.GRID_CONNECTED,
+                        None
+                        if enpower.mains_oper_state is None
+                        else enpower.mains_oper_state == "closed",
+                    ),
+                    (Quantity.STATE, enpower.mains_admin_state),
+                    (Quantity.MODE, enpower.grid_mode),
+                    (Quantity.LAST_REPORT, enpower.last_report),
+                )
+            ),
+            data_time=enpower.last_report,
+        )
+    for battery in data.ensemble.encharges:
+        live = power.get(battery.serial)
+        yield Device(
+            kind=DeviceKind.BATTERY,
+            serial=battery.serial,
+            manufacturer=MANUFACTURER,
+            model=battery.part_number,
+            firmware=battery.firmware,
+            parent=controller or gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.STATE_OF_CHARGE, battery.state_of_charge),
+                    (Quantity.POWER, live.real_power if live else None),
+                    (Quantity.APPARENT_POWER, live.apparent_power if live else None),
+                    (Quantity.TEMPERATURE, battery.temperature),
+                    (Quantity.CAPACITY, battery.capacity),
+                    (Quantity.COMMUNICATING, battery.communicating),
+                    (Quantity.DC_SWITCH_OFF, battery.dc_switch_off),
+                    (Quantity.STATE, battery.admin_state),
+                    (Quantity.LAST_REPORT, battery.last_report),
+                )
+            ),
+            data_time=battery.last_report,
+        )
+    for collar in data.ensemble.collars:
+        yield Device(
+            kind=DeviceKind.COLLAR,
+            serial=collar.serial,
+            manufacturer=MANUFACTURER,
+            model=collar.part_number,
+            firmware=collar.firmware,
+            parent=gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.TEMPERATURE, collar.temperature),
+                    (Quantity.COMMUNICATING, collar.communicating),
+                    (
+                        Quantity.GRID_CONNECTED,
+                        None
+                        if collar.grid_state is None
+                        else collar.grid_state == "on_grid",
+                    ),
+                    (
+                        Quantity.RELAY_CLOSED,
+                        None
+                        if collar.mid_state is None
+                        else collar.mid_state == "close",
+                    ),
+                    (Quantity.STATE, collar.collar_state),
+                    (Quantity.LAST_REPORT, collar.last_report),
+                )
+            ),
+            data_time=collar.last_report,
+        )
+    for combiner in data.ensemble.combiners:
+        yield Device(
+            kind=DeviceKind.COMBINER,
+            serial=combiner.serial,
+            manufacturer=MANUFACTURER,
+            model=combiner.part_number,
+            firmware=combiner.firmware,
+            parent=gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.COMMUNICATING, combiner.communicating),
+                    (Quantity.STATE, combiner.admin_state),
+                    (Quantity.LAST_REPORT, combiner.last_report),
+                )
+            ),
+            data_time=combiner.last_report,
+        )
+    if controller is None:
+        return
+    # Relays are wired to the system controller; without one they do not exist.
+    settings = {s.id: s for s in data.dry_contact_settings}
+    ids = [c.id for c in data.dry_contacts] or list(settings)
+    status = {c.id: c.status for c in data.dry_contacts}
+    for relay_id in ids:
+        setting = settings.get(relay_id)
+        state = status.get(relay_id)
+        yield Device(
+            kind=DeviceKind.RELAY,
+            serial=f"{controller}_relay_{relay_id}",
+            manufacturer=MANUFACTURER,
+            model=f"Dry contact {relay_id}",
+            name=setting.load_name if setting else None,
+            parent=controller,
+            measurements=tuple(
+                _measurements(
+                    (
+                        Quantity.RELAY_CLOSED,
+                        None if state is None else state == "closed",
+                    ),
+                    (Quantity.MODE, setting.mode if setting else None),
+                    (Quantity.STATE, state),
+                )
+            ),
+        )
+    generator = data.generator
+    if generator is not None and generator.present:
+        yield Device(
+            kind=DeviceKind.GENERATOR,
+            serial=f"{controller}_generator",
+            manufacturer=MANUFACTURER,
+            model="Generator",
+            parent=controller,
+            measurements=tuple(
+                _measurements(
+                    (
+                        Quantity.RELAY_CLOSED,
+                        None
+                        if generator.oper_state is None
+                        else generator.oper_state == "closed",
+                    ),
+                    (Quantity.STATE, generator.oper_state),
+                    (Quantity.MODE, generator.admin_state),
+                )
+            ),
+        )
+
+
+def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
+    for acb in data.inventory:
+        if acb.group != "ACB" or acb.deleted:
+            continue
+        yield Device(
+            kind=DeviceKind.BATTERY,
+            serial=acb.serial,
+            manufacturer=MANUFACTURER,
+            model=acb.part_number,
+            firmware=acb.firmware,
+            parent=gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.STATE_OF_CHARGE, acb.state_of_charge),
+                    (Quantity.TEMPERATURE, acb.temperature),
+                    (Quantity.COMMUNICATING, acb.communicating),
+                    (Quantity.STATE, acb.charge_status),
+                    (Quantity.LAST_REPORT, acb.last_report),
+                )
+            ),
+            data_time=acb.last_report,
+        )
+
+
+def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
+    """The whole site: figures plus every device, the gateway first."""
+    gateway = identity.serial
+    devices: list[Device] = [
+        Device(
+            kind=DeviceKind.GATEWAY,
+            serial=gateway,
+            manufacturer=MANUFACTURER,
+            model=identity.model,
+            firmware=identity.firmware,
+        )
+    ]
+    devices += _meters(data, gateway)
+    devices += _inverters(data, gateway)
+    devices += _ensemble(data, gateway)
+    devices += _acbs(data, gateway)
+    return SiteSnapshot(
+        identity=identity,
+        figures=build_figures(data),
+        devices=tuple(devices),
+        data_time=_data_time(data),
+    )
+
+
+def _data_time(data: EnvoyData) -> datetime | None:
+    times = [r.total.timestamp for r in data.meter_readings if r.total.timestamp]
+    if times:
+        return max(times)
+    if data.production is not None:
+        for eim in (data.production.production, data.production.net_consumption):
+            if eim is not None and eim.active and eim.reading_time is not None:
+                return eim.reading_time
+        if data.production.inverters and data.production.inverters.reading_time:
+            return data.production.inverters.reading_time
+    return None

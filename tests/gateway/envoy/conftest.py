@@ -1,0 +1,24 @@
+"""Fixtures of the Envoy client tests."""
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from .server import FakeEnvoy
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A client session for the code under test."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeEnvoy]:
+    """A fake gateway with no folder; tests set ``folder`` or routes."""
+    server = FakeEnvoy()
+    await server.start()
+    yield server
+    await server.close()
