@@ -16,7 +16,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeEnvoy]:
+async def fake(socket_enabled: None) -> AsyncIterator[FakeEnvoy]:
     """A fake gateway with no folder; tests set ``folder`` or routes."""
     server = FakeEnvoy()
     await server.start()

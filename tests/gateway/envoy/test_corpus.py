@@ -1,0 +1,167 @@
+"""Conformance of the Envoy client with every capture set in ``corpus_root()/envoy``.
+
+Each set is served from a local fake gateway. The expectations are computed here from
+the files themselves, the same way for every set, so the test holds for captures it
+has never seen.
+"""
+
+from collections.abc import AsyncIterator
+import json
+from pathlib import Path
+
+import aiohttp
+import jwt
+import pytest
+
+from custom_components.solar_gateway.gateway.client import DataGroup
+from custom_components.solar_gateway.gateway.envoy import EnvoyClient
+from custom_components.solar_gateway.gateway.envoy.endpoints import Endpoint
+from custom_components.solar_gateway.gateway.site import DeviceKind, Quantity
+from tests.conftest import corpus_root
+
+from .server import FakeEnvoy, file_name
+
+ENVOY_CORPUS = corpus_root() / "envoy"
+SETS = sorted(p for p in ENVOY_CORPUS.iterdir() if p.is_dir()) if ENVOY_CORPUS.is_dir() else []
+TOKEN = jwt.encode(
+    {"exp": 4102444800, "enphaseUser": "owner"}, "x" * 32, algorithm="HS256"
+)
+
+pytestmark = pytest.mark.skipif(not SETS, reason="no Envoy captures in the corpus")
+
+
+def _file(folder: Path, path_qs: str) -> Path | None:
+    """The file the fake gateway serves for ``path_qs``, if any."""
+    names = [file_name(path_qs)]
+    if "?" in path_qs:
+        names.append(file_name(path_qs.split("?", 1)[0]))
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _status(file: Path) -> int:
+    log = file.with_name(f"{file.name}_log.json")
+    return int(json.loads(log.read_text())["code"]) if log.is_file() else 200
+
+
+def _json(folder: Path, path_qs: str) -> object:
+    """The JSON a set holds for an endpoint that answered 200, else None."""
+    file = _file(folder, path_qs)
+    if file is None or _status(file) != 200:
+        return None
+    try:
+        return json.loads(file.read_bytes())
+    except ValueError:
+        return None
+
+
+def _expected_present(folder: Path, endpoint: Endpoint) -> bool:
+    file = _file(folder, endpoint.value)
+    if file is None or _status(file) != 200:
+        return False
+    body = file.read_text(errors="replace")
+    if endpoint is Endpoint.PRODUCTION_PAGE:
+        # JSON on new firmware, an HTML page with a production table on old.
+        return body.lstrip().startswith("{") or "Since Installation" in body
+    return _json(folder, endpoint.value) is not None
+
+
+@pytest.fixture(params=SETS, ids=[p.name for p in SETS])
+async def served(
+    request: pytest.FixtureRequest, socket_enabled: None
+) -> AsyncIterator[tuple[Path, FakeEnvoy]]:
+    """One capture set served by a fake gateway that accepts the test token."""
+    folder: Path = request.param
+    fake = FakeEnvoy(folder=folder)
+    fake.reply("GET", "/auth/check_jwt", 200, "<!DOCTYPE html><h2>Valid token.</h2>")
+    await fake.start()
+    yield folder, fake
+    await fake.close()
+
+
+async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
+    """Probe, setup and a full refresh succeed and match the files' figures."""
+    folder, fake = served
+    async with aiohttp.ClientSession() as session:
+        client = EnvoyClient(session, fake.host, token=TOKEN)
+        await client.setup()
+        snapshot = await client.refresh(frozenset(DataGroup))
+
+    info = (folder / "info").read_text()
+    assert f"<sn>{client.identity.serial}</sn>" in info
+    assert f"<software>{client.identity.firmware}</software>" in info
+
+    expected = {e for e in Endpoint if _expected_present(folder, e)}
+    assert client.features == expected
+
+    gateway = snapshot.of_kind(DeviceKind.GATEWAY)
+    assert [d.serial for d in gateway] == [client.identity.serial]
+
+    # Inverters: one device per listed inverter, same power and serials.
+    listed = _json(folder, Endpoint.INVERTERS.value)
+    inverters = snapshot.of_kind(DeviceKind.INVERTER)
+    if isinstance(listed, list):
+        serials = [i["serialNumber"] for i in listed]
+        assert [d.serial for d in inverters] == serials
+        assert sum(float(d.get(Quantity.POWER) or 0) for d in inverters) == pytest.approx(
+            sum(float(i["lastReportWatts"]) for i in listed)
+        )
+    else:
+        assert inverters == []
+
+    # Detailed inverter lifetime energy: joules produced / 3600 per listed inverter.
+    pdm = _json(folder, Endpoint.PDM_DEVICE_DATA.value)
+    if isinstance(pdm, dict) and isinstance(listed, list):
+        wanted = {i["serialNumber"] for i in listed}
+        joules = sum(
+            d["channels"][0]["lifetime"].get("joulesProduced", 0)
+            for d in pdm.values()
+            if isinstance(d, dict) and d.get("sn") in wanted
+        )
+        lifetime = sum(float(d.get(Quantity.LIFETIME_ENERGY) or 0) for d in inverters)
+        assert lifetime == pytest.approx(joules / 3600)
+
+    # CTs: every enabled CT is a meter device with the readings' energies.
+    configs = _json(folder, Endpoint.METERS.value)
+    readings = _json(folder, Endpoint.METER_READINGS.value)
+    enabled = [c for c in configs or [] if c.get("state") == "enabled"]
+    meters = snapshot.of_kind(DeviceKind.METER)
+    assert len(meters) == len(enabled)
+    by_eid = {r["eid"]: r for r in readings or []}
+    for config, meter in zip(enabled, meters, strict=True):
+        reading = by_eid.get(config["eid"])
+        assert meter.get(Quantity.MODE) == config["measurementType"]
+        if reading is None:
+            continue
+        assert meter.get(Quantity.ENERGY_DELIVERED) == pytest.approx(reading["actEnergyDlvd"])
+        assert meter.get(Quantity.ENERGY_RECEIVED) == pytest.approx(reading["actEnergyRcvd"])
+        assert meter.get(Quantity.POWER) == pytest.approx(reading["activePower"])
+        if config["measurementType"] == "net-consumption":
+            assert snapshot.figures.grid_import_energy == pytest.approx(reading["actEnergyDlvd"])
+            assert snapshot.figures.grid_export_energy == pytest.approx(reading["actEnergyRcvd"])
+        if config["measurementType"] == "production":
+            assert snapshot.figures.solar_energy == pytest.approx(reading["actEnergyDlvd"])
+        if config["measurementType"] == "storage":
+            assert snapshot.figures.battery_discharged_energy == pytest.approx(
+                reading["actEnergyDlvd"]
+            )
+    if not any(c["measurementType"] == "net-consumption" for c in enabled):
+        assert snapshot.figures.grid_import_energy is None
+
+    # Ensemble devices: one device per battery, controller, collar and C6 combiner.
+    inventory = _json(folder, Endpoint.ENSEMBLE_INVENTORY.value)
+    kinds = {
+        "ENCHARGE": DeviceKind.BATTERY,
+        "ENPOWER": DeviceKind.SYSTEM_CONTROLLER,
+        "COLLAR": DeviceKind.COLLAR,
+        "C6 COMBINER CONTROLLER": DeviceKind.COMBINER,
+    }
+    for section in inventory if isinstance(inventory, list) else []:
+        if section.get("type") in kinds:
+            devices = {d.serial for d in snapshot.of_kind(kinds[section["type"]])}
+            assert {d["serial_num"] for d in section["devices"]} <= devices
+
+    # A solar figure always exists: every Envoy measures production somehow.
+    assert snapshot.figures.solar_power is not None
