@@ -1,0 +1,407 @@
+"""A simulated Enphase IQ Gateway (Envoy)."""
+
+from collections.abc import Mapping
+import copy
+import json
+from typing import override
+
+from aiohttp import web
+
+from custom_components.solar_gateway.gateway.capture import (
+    Capture,
+    CapturedResponse,
+    candidate_names,
+)
+
+from .envoy_auth import DigestAuthority, TokenAuthority
+from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
+from .kinds import CaptureIdentity
+from .live_state import LiveState, SiteProfile, estimate_mean_load, estimate_solar_peak
+from .personality import Answer, FigureSource, Personality
+
+# Always open, whatever the firmware.
+OPEN_PATHS = frozenset({"/info", "/info.xml"})
+# Need digest authentication on firmware before 7 (besides any the capture shows).
+DIGEST_PATHS = frozenset({"/api/v1/production/inverters"})
+# Documents the controls write; reads show the last write.
+CONTROLLED = (
+    "ivp_ensemble_dry_contacts",
+    "ivp_ss_dry_contact_settings",
+    "admin_lib_tariff",
+)
+# Headers the server sets itself, never replayed from a capture.
+_HOP_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "content-encoding", "date"}
+)
+NOT_FOUND: Mapping[str, object] = {"error": "404 - Not Found"}
+
+
+def replay_headers(response: CapturedResponse) -> dict[str, str]:
+    """Return a captured answer's headers, minus those the server sets itself."""
+    headers = {
+        key: value
+        for key, value in response.headers.items()
+        if key.lower() not in _HOP_HEADERS
+    }
+    if not any(key.lower() == "content-type" for key in headers):
+        if response.json() is not None:
+            headers["Content-Type"] = "application/json"
+        elif response.body.lstrip().startswith(b"<?xml"):
+            headers["Content-Type"] = "text/xml"
+        else:
+            headers["Content-Type"] = "text/html"
+    return headers
+
+
+class EnvoyPersonality(Personality):
+    """An Envoy served from a capture, with its auth, live data and controls."""
+
+    def __init__(self, capture: Capture, identity: CaptureIdentity) -> None:
+        """Prepare the Envoy the capture was taken from."""
+        self.capture = capture
+        self.identity = identity
+        self.token_auth = (
+            TokenAuthority(identity.serial) if identity.firmware_major >= 7 else None
+        )
+        self.digest_auth = (
+            DigestAuthority({"envoy": identity.serial[-6:]})
+            if identity.firmware_major < 7
+            else None
+        )
+        self._documents: dict[str, object] = {}
+        for name in CONTROLLED:
+            response = capture.get(name)
+            data = (
+                None if response is None or response.status != 200 else response.json()
+            )
+            if data is not None:
+                self._documents[name] = data
+        self.relay = self._captured_relay()
+        meter_types: dict[int, str] = {}
+        for meter in dicts(self._json("ivp_meters")):
+            eid = number(meter.get("eid"))
+            kind = meter.get("measurementType")
+            if (
+                eid is not None
+                and isinstance(kind, str)
+                and meter.get("state") != "disabled"
+            ):
+                meter_types[int(eid)] = kind
+        self.site = EnvoySite(meter_types, self._battery_capacity())
+
+    @property
+    @override
+    def uses_tls(self) -> bool:
+        return self.identity.firmware_major >= 7
+
+    def _json(self, name: str) -> object:
+        response = self.capture.get(name)
+        return None if response is None or response.status != 200 else response.json()
+
+    def _captured_relay(self) -> str | None:
+        for group in dicts(self._json("ivp_ensemble_inventory")):
+            if group.get("type") == "ENPOWER":
+                for device in dicts(group.get("devices")):
+                    state = device.get("mains_admin_state")
+                    if isinstance(state, str):
+                        return state
+        return None
+
+    def _battery_capacity(self) -> float:
+        secctrl = self._json("ivp_ensemble_secctrl")
+        if isinstance(secctrl, dict):
+            for key in ("Enc_max_available_capacity", "Max_energy"):
+                if capacity := number(secctrl.get(key)):
+                    return capacity
+        for entry in self._production_entries("storage"):
+            wh, full = number(entry.get("whNow")), number(entry.get("percentFull"))
+            if entry.get("activeCount") and wh and full:
+                return wh / full * 100
+        return 0.0
+
+    def _production_entries(self, section: str) -> list[dict[str, object]]:
+        for name in ("production.json_details_1", "production.json", "production"):
+            doc = self._json(name)
+            if isinstance(doc, dict):
+                return dicts(doc.get(section))
+        return []
+
+    @override
+    def site_profile(self, utc_offset_hours: float) -> SiteProfile:
+        solar = load = 0.0
+        for entry in self._production_entries("production"):
+            solar = max(solar, number(entry.get("wNow")) or 0.0)
+        for entry in self._production_entries("consumption"):
+            if entry.get("measurementType") == "total-consumption":
+                load = number(entry.get("wNow")) or 0.0
+        api = self._json("api_v1_production")
+        if isinstance(api, dict):
+            solar = max(solar, number(api.get("wattsNow")) or 0.0)
+        nameplate = sum(
+            number(item.get("maxReportWatts")) or 0.0
+            for item in dicts(self._json("api_v1_production_inverters"))
+        )
+        soc = 50.0
+        secctrl = self._json("ivp_ensemble_secctrl")
+        if isinstance(secctrl, dict):
+            soc = number(secctrl.get("agg_soc")) or soc
+        for entry in self._production_entries("storage"):
+            if entry.get("activeCount"):
+                soc = number(entry.get("percentFull")) or soc
+        reserve = 20.0
+        settings = self._storage_settings()
+        if settings is not None:
+            reserve = number(settings.get("reserved_soc")) or reserve
+        return SiteProfile(
+            solar_peak_w=estimate_solar_peak(
+                solar, self._captured_time(), nameplate, utc_offset_hours
+            ),
+            mean_load_w=estimate_mean_load(load),
+            battery_capacity_wh=self.site.battery_capacity_wh,
+            initial_soc=soc,
+            reserve_soc=reserve,
+            utc_offset_hours=utc_offset_hours,
+        )
+
+    def _captured_time(self) -> float | None:
+        for reading in dicts(self._json("ivp_meters_readings")):
+            if (stamp := number(reading.get("timestamp"))) is not None:
+                return stamp
+        return None
+
+    def _storage_settings(self) -> dict[str, object] | None:
+        tariff = self._documents.get("admin_lib_tariff")
+        if isinstance(tariff, dict):
+            inner = tariff.get("tariff")
+            if isinstance(inner, dict):
+                settings = inner.get("storage_settings")
+                if isinstance(settings, dict):
+                    return settings
+        return None
+
+    @override
+    def attach(self, state: LiveState) -> None:
+        super().attach(state)
+        settings = self._storage_settings()
+        if settings is not None:
+            state.backup_only = settings.get("mode") == "backup"
+        state.islanded = self.relay == "open"
+
+    @override
+    def token(self, now: float) -> str | None:
+        return None if self.token_auth is None else self.token_auth.issue(now=now)
+
+    @override
+    def expire_credentials(self) -> None:
+        if self.token_auth is not None:
+            self.token_auth.expire_all()
+
+    @override
+    def describe(self) -> dict[str, object]:
+        return {"relay": self.relay, **copy.deepcopy(self._documents)}
+
+    @override
+    async def answer(
+        self, request: web.Request, now: float, figures: FigureSource
+    ) -> Answer:
+        path = request.path
+        if path in OPEN_PATHS:
+            return self._replay("/info", figures)
+        if path == "/auth/check_jwt":
+            return self._check_jwt(request, now)
+        if (denied := self._authorize(request, now)) is not None:
+            return denied
+        if request.method == "GET":
+            return self._replay(request.path_qs, figures)
+        return await self._control(request)
+
+    def _check_jwt(self, request: web.Request, now: float) -> Answer:
+        if self.token_auth is None:
+            return Answer.of_json(NOT_FOUND, status=404)
+        claims = self.token_auth.check(_bearer(request), now)
+        if claims is None:
+            return Answer.of_text(
+                "<!DOCTYPE html><h2>Invalid token.</h2>\n",
+                status=401,
+                content_type="text/html",
+            )
+        session = self.token_auth.open_session(claims)
+        return Answer(
+            status=200,
+            body=b"<!DOCTYPE html><h2>Valid token.</h2>\n",
+            headers={
+                "Content-Type": "text/html",
+                "Set-Cookie": f"sessionId={session}; Path=/; HttpOnly; Secure",
+            },
+        )
+
+    def _authorize(self, request: web.Request, now: float) -> Answer | None:
+        if self.token_auth is not None:
+            session = request.cookies.get("sessionId")
+            if session and self.token_auth.session_valid(session):
+                return None
+            if self.token_auth.check(_bearer(request), now) is not None:
+                return None
+            return Answer.of_json(
+                {"status": 401, "message": "Unauthorized"}, status=401
+            )
+        assert self.digest_auth is not None
+        if not self._needs_digest(request.path_qs):
+            return None
+        if self.digest_auth.verify(
+            request.method, request.path_qs, request.headers.get("Authorization")
+        ):
+            return None
+        return Answer(
+            status=401,
+            body=b"<html><body><h1>401 Unauthorized</h1></body></html>",
+            headers={
+                "Content-Type": "text/html",
+                "WWW-Authenticate": self.digest_auth.challenge(),
+            },
+        )
+
+    def _needs_digest(self, path_qs: str) -> bool:
+        if path_qs.split("?", 1)[0] in DIGEST_PATHS:
+            return True
+        found = self._resolve(path_qs)
+        return found is not None and _digest_challenged(found[1])
+
+    def _resolve(self, path_qs: str) -> tuple[str, CapturedResponse] | None:
+        for name in candidate_names(path_qs):
+            if (response := self.capture.get(name)) is not None:
+                return name, response
+        return None
+
+    def _replay(self, path_qs: str, figures: FigureSource) -> Answer:
+        found = self._resolve(path_qs)
+        if found is None or _digest_challenged(found[1]):
+            # Past authentication, a capture that only holds the challenge has no data.
+            return Answer.of_json(NOT_FOUND, status=404)
+        name, response = found
+        headers = replay_headers(response)
+        if name in self._documents:
+            return Answer.of_json(self._documents[name], headers=headers)
+        data = response.json() if response.status == 200 else None
+        if data is None:
+            return Answer(status=response.status, body=response.body, headers=headers)
+        counters = False
+        if (live := LIVE_DOCUMENTS.get(name)) is not None:
+            counters = live(data, figures(None), self.site)
+        if name == "ivp_ensemble_inventory":
+            self._live_inventory(data, figures)
+        return Answer.of_json(data, headers=headers, counters=counters)
+
+    def _live_inventory(self, data: object, figures: FigureSource) -> None:
+        soc = figures(None).soc
+        for group in dicts(data):
+            for device in dicts(group.get("devices")):
+                if (
+                    group.get("type") == "ENCHARGE"
+                    and soc is not None
+                    and ("percentFull" in device)
+                ):
+                    device["percentFull"] = round(soc)
+                if group.get("type") == "ENPOWER" and self.relay is not None:
+                    device["mains_admin_state"] = self.relay
+                    device["mains_oper_state"] = self.relay
+
+    async def _control(self, request: web.Request) -> Answer:
+        route = (request.method, request.path)
+        handlers = {
+            ("POST", "/ivp/ensemble/relay"): self._set_relay,
+            ("POST", "/ivp/ensemble/dry_contacts"): self._set_dry_contact,
+            ("POST", "/ivp/ss/dry_contact_settings"): self._set_dry_contact_settings,
+            ("PUT", "/admin/lib/tariff"): self._set_tariff,
+        }
+        handler = handlers.get(route)
+        if handler is None:
+            if self._resolve(request.path_qs) is not None:
+                return Answer.of_json({"error": "405 - Method Not Allowed"}, status=405)
+            return Answer.of_json(NOT_FOUND, status=404)
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return _bad_request("body is not JSON")
+        if not isinstance(body, dict):
+            return _bad_request("body is not a JSON object")
+        return handler(body)
+
+    def _set_relay(self, body: dict[str, object]) -> Answer:
+        state = body.get("mains_admin_state")
+        if self.relay is None:
+            return Answer.of_json(NOT_FOUND, status=404)
+        if state not in ("open", "closed"):
+            return _bad_request("mains_admin_state must be 'open' or 'closed'")
+        assert isinstance(state, str)
+        self.relay = state
+        self.state.islanded = state == "open"
+        return Answer.of_json({"mains_admin_state": state})
+
+    def _set_dry_contact(self, body: dict[str, object]) -> Answer:
+        doc = self._documents.get("ivp_ensemble_dry_contacts")
+        change = body.get("dry_contacts")
+        if not isinstance(doc, dict) or not isinstance(change, dict):
+            return _bad_request("expected {'dry_contacts': {'id', 'status'}}")
+        for contact in dicts(doc.get("dry_contacts")):
+            if contact.get("id") == change.get("id"):
+                if change.get("status") not in ("open", "closed"):
+                    return _bad_request("status must be 'open' or 'closed'")
+                contact["status"] = change["status"]
+                return Answer.of_json(doc)
+        return _bad_request(f"no dry contact {change.get('id')!r}")
+
+    def _set_dry_contact_settings(self, body: dict[str, object]) -> Answer:
+        doc = self._documents.get("ivp_ss_dry_contact_settings")
+        change = body.get("dry_contacts")
+        if not isinstance(doc, dict) or not isinstance(change, dict):
+            return _bad_request("expected {'dry_contacts': {complete settings}}")
+        contacts = doc.get("dry_contacts")
+        for index, contact in enumerate(dicts(contacts)):
+            if contact.get("id") != change.get("id"):
+                continue
+            if missing := sorted(set(contact) - set(change)):
+                # A real gateway can crash on partial settings; refuse them loudly.
+                return Answer.of_json(
+                    {"error": f"incomplete settings, missing {missing}"}, status=500
+                )
+            assert isinstance(contacts, list)
+            contacts[index] = change
+            return Answer.of_json(doc)
+        return _bad_request(f"no dry contact {change.get('id')!r}")
+
+    def _set_tariff(self, body: dict[str, object]) -> Answer:
+        doc = self._documents.get("admin_lib_tariff")
+        tariff = body.get("tariff")
+        if not isinstance(doc, dict) or not isinstance(tariff, dict):
+            return _bad_request("expected the whole tariff document")
+        settings = tariff.get("storage_settings")
+        if not isinstance(settings, dict):
+            return _bad_request("the tariff has no storage_settings")
+        doc["tariff"] = tariff
+        if (reserve := number(settings.get("reserved_soc"))) is not None:
+            self.state.reserve_soc = reserve
+        self.state.backup_only = settings.get("mode") == "backup"
+        return Answer.of_json(doc)
+
+
+def _bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _digest_challenged(response: CapturedResponse) -> bool:
+    challenge = next(
+        (
+            value
+            for key, value in response.headers.items()
+            if key.lower() == "www-authenticate"
+        ),
+        "",
+    )
+    return response.status == 401 and challenge.lower().startswith("digest")
+
+
+def _bad_request(message: str) -> Answer:
+    return Answer.of_json({"error": message}, status=400)

@@ -1,0 +1,347 @@
+"""Serving one simulated gateway over HTTP (and HTTPS where the real one does).
+
+Besides the gateway's own endpoints, every simulated gateway has a control API:
+
+- ``GET /_simulator/state``: identity, live figures, faults in force, controls, token;
+- ``POST /_simulator/fault`` ``{"name", "duration"?, "count"?, "amount"?}``: show a fault;
+- ``DELETE /_simulator/fault[?name=NAME]``: end one fault or all;
+- ``POST /_simulator/clock`` ``{"advance": seconds}``: move a manual clock.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import asdict, dataclass, replace
+import json
+from pathlib import Path
+import socket
+import time
+
+from aiohttp import web
+
+from custom_components.solar_gateway.gateway.capture import Capture
+
+from .capture import load_source
+from .clock import Clock, ManualClock, SystemClock
+from .envoy import EnvoyPersonality
+from .faults import (
+    BODY_FAULTS,
+    DEFAULT_JUMP_WH,
+    INSTANT_FAULTS,
+    Fault,
+    FaultBoard,
+    FaultName,
+    FaultSpecError,
+)
+from .kinds import CaptureIdentity, GatewayKind, identify
+from .live_state import Figures, LiveState
+from .personality import Answer, Personality
+from .pvs_legacy import PvsLegacyPersonality
+from .pvs_varserver import DEFAULT_SESSION_SECONDS, PvsVarserverPersonality
+from .tls import self_signed_context
+
+CONTROL_PREFIX = "/_simulator/"
+HTML_ERROR_PAGE = (
+    "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>"
+    "<body><h1>Internal Server Error</h1><p>The server is busy.</p></body></html>"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorOptions:
+    """How the simulated gateways behave beyond what their captures say."""
+
+    device_list_delay: float = 0.0  # seconds a PVS takes to answer DeviceList
+    session_seconds: float = DEFAULT_SESSION_SECONDS  # PVS varserver session life
+    utc_offset_hours: float | None = None  # the site's time zone; None: this machine's
+    hang_seconds: float = 300.0  # real seconds a "hang" holds a request at most
+    faults: tuple[Fault, ...] = ()  # faults in force from the start
+
+
+def local_utc_offset() -> float:
+    """Return this machine's offset from UTC, in hours."""
+    return time.localtime().tm_gmtoff / 3600.0
+
+
+def make_personality(
+    capture: Capture, identity: CaptureIdentity, options: SimulatorOptions
+) -> Personality:
+    """Return the behaviour for a capture of this kind."""
+    match identity.kind:
+        case GatewayKind.ENVOY:
+            return EnvoyPersonality(capture, identity)
+        case GatewayKind.PVS_LEGACY:
+            return PvsLegacyPersonality(
+                capture, identity, device_list_delay=options.device_list_delay
+            )
+        case GatewayKind.PVS_VARSERVER:
+            return PvsVarserverPersonality(
+                capture, identity, session_seconds=options.session_seconds
+            )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Return a listening TCP socket on ``host:port`` (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class SimulatedGateway:
+    """One simulated gateway: its capture, live site, faults and server."""
+
+    def __init__(
+        self,
+        capture: Capture,
+        *,
+        clock: Clock | None = None,
+        options: SimulatorOptions | None = None,
+    ) -> None:
+        """Prepare a gateway from ``capture`` (not serving yet)."""
+        self.options = options or SimulatorOptions()
+        self.clock: Clock = clock or SystemClock()
+        self.identity = identify(capture)
+        self.personality = make_personality(capture, self.identity, self.options)
+        offset = self.options.utc_offset_hours
+        profile = self.personality.site_profile(
+            local_utc_offset() if offset is None else offset
+        )
+        self.state = LiveState(
+            profile, self.clock, uptime_at_start=self.personality.uptime_at_start()
+        )
+        self.personality.attach(self.state)
+        self.faults = FaultBoard()
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.https_port: int | None = None
+        self._token = self.personality.token(self.clock.now())
+        self._stale: Figures | None = None
+        self._stopping = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        for fault in self.options.faults:
+            self.add_fault(fault)
+
+    @classmethod
+    @asynccontextmanager
+    async def start(
+        cls,
+        source: Path | str | Capture,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        https_port: int | None = 0,
+        clock: Clock | None = None,
+        options: SimulatorOptions | None = None,
+    ) -> AsyncIterator[SimulatedGateway]:
+        """Serve a gateway from ``source`` for the duration of the ``async with``.
+
+        ``https_port`` is used only by gateways that serve HTTPS (None: never).
+        """
+        capture = source if isinstance(source, Capture) else load_source(Path(source))
+        gateway = cls(capture, clock=clock, options=options)
+        await gateway.serve(host, port, https_port)
+        try:
+            yield gateway
+        finally:
+            await gateway.stop()
+
+    @property
+    def kind(self) -> GatewayKind:
+        """The API the gateway speaks."""
+        return self.identity.kind
+
+    @property
+    def url(self) -> str:
+        """The gateway's HTTP base URL."""
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    @property
+    def https_url(self) -> str | None:
+        """The gateway's HTTPS base URL, when it serves HTTPS."""
+        if self.https_port is None:
+            return None
+        return f"https://{_url_host(self.host)}:{self.https_port}"
+
+    @property
+    def token(self) -> str | None:
+        """A token the gateway accepts now (Envoy firmware 7+), else None."""
+        return self._token
+
+    def issue_token(self, *, user: str = "owner", lifetime: float | None = None) -> str:
+        """Return a new token for ``user``, valid for ``lifetime`` seconds."""
+        authority = getattr(self.personality, "token_auth", None)
+        if authority is None:
+            raise FaultSpecError("this gateway does not use tokens")
+        token: str = authority.issue(user=user, lifetime=lifetime, now=self.clock.now())
+        return token
+
+    def add_fault(self, fault: Fault) -> None:
+        """Show ``fault``: instant ones happen now, others last (see ``Fault``)."""
+        now = self.clock.now()
+        if fault.name in INSTANT_FAULTS:
+            match fault.name:
+                case FaultName.REBOOT:
+                    self.state.reboot()
+                case FaultName.COUNTER_JUMP:
+                    self.state.jump(fault.amount or DEFAULT_JUMP_WH)
+                case FaultName.TOKEN_EXPIRED:
+                    self.personality.expire_credentials()
+                    self._token = self.personality.token(now)
+            return
+        if fault.name is FaultName.STALE:
+            self._stale = None
+        self.faults.add(fault, now)
+
+    def summary(self) -> dict[str, object]:
+        """Return what a client needs to reach the gateway (the CLI's ``--json``)."""
+        return {
+            "kind": self.kind.value,
+            "address": self.host,
+            "url": self.url,
+            "https_url": self.https_url,
+            "serial": self.identity.serial,
+            "firmware": self.identity.firmware,
+            "model": self.identity.model,
+            "token": self.token,
+        }
+
+    async def serve(self, host: str, port: int, https_port: int | None) -> None:
+        """Start listening on ``host`` (HTTP on ``port``, HTTPS where the gateway has it)."""
+        app = web.Application()
+        app.router.add_get(f"{CONTROL_PREFIX}state", self._control_state)
+        app.router.add_post(f"{CONTROL_PREFIX}fault", self._control_add_fault)
+        app.router.add_delete(f"{CONTROL_PREFIX}fault", self._control_clear_fault)
+        app.router.add_post(f"{CONTROL_PREFIX}clock", self._control_clock)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        self._runner = runner
+        self.host = host
+        try:
+            plain = bind(host, port)
+            self.port = plain.getsockname()[1]
+            await web.SockSite(runner, plain).start()
+            if self.personality.uses_tls and https_port is not None:
+                secure = bind(host, https_port)
+                self.https_port = secure.getsockname()[1]
+                context = self_signed_context(self.identity.serial or "gateway", [host])
+                await web.SockSite(runner, secure, ssl_context=context).start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop serving (requests held by a hang are released first)."""
+        self._stopping.set()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    def figures(self, at: float | None = None) -> Figures:
+        """Return the figures an answer shows: live, or frozen while data is stale."""
+        now = self.clock.now()
+        if self.faults.is_active(FaultName.STALE, now):
+            if self._stale is None:
+                self._stale = self.state.figures(at)
+            figures = self._stale
+        else:
+            figures = self.state.figures(at)
+        if self.faults.is_active(FaultName.COUNTER_DIP, now):
+            figures = replace(figures, dipped=True)
+        return figures
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        now = self.clock.now()
+        if self.faults.take(FaultName.UNAVAILABLE, now):
+            return web.Response(
+                status=503, text="503 Service Unavailable", content_type="text/html"
+            )
+        if self.faults.take(FaultName.HANG, now):
+            with suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), timeout=self.options.hang_seconds
+                )
+            return web.Response(status=503, text="503 Service Unavailable")
+        answer = await self.personality.answer(request, now, self.figures)
+        if answer.counters:
+            self.faults.take(FaultName.COUNTER_DIP, now)
+        if answer.is_json and answer.status == 200:
+            answer = self._spoil(answer, now)
+        return web.Response(
+            status=answer.status, body=answer.body, headers=dict(answer.headers)
+        )
+
+    def _spoil(self, answer: Answer, now: float) -> Answer:
+        for name in BODY_FAULTS:
+            if not self.faults.take(name, now):
+                continue
+            match name:
+                case FaultName.MALFORMED_JSON:
+                    body = answer.body.replace(b'"', b"'", 3) + b",]"
+                    return replace(answer, body=body)
+                case FaultName.TRUNCATED_JSON:
+                    return replace(answer, body=answer.body[: len(answer.body) // 2])
+                case FaultName.HTML_ERROR:
+                    return Answer.of_text(HTML_ERROR_PAGE, content_type="text/html")
+        return answer
+
+    def state_document(self) -> dict[str, object]:
+        """Return the gateway's state for ``GET /_simulator/state``."""
+        now = self.clock.now()
+        figures = self.state.figures()
+        return {
+            **self.summary(),
+            "time": now,
+            "figures": {**asdict(figures), "grid_w": figures.grid_w},
+            "faults": self.faults.describe(now),
+            "controls": self.personality.describe(),
+            "reserve_soc": self.state.reserve_soc,
+            "backup_only": self.state.backup_only,
+            "islanded": self.state.islanded,
+        }
+
+    async def _control_state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.state_document())
+
+    async def _control_add_fault(self, request: web.Request) -> web.Response:
+        try:
+            fault = Fault.from_json(json.loads(await request.read()))
+        except (ValueError, FaultSpecError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        self.add_fault(fault)
+        return web.json_response(
+            {"faults": self.faults.describe(self.clock.now()), "token": self.token}
+        )
+
+    async def _control_clear_fault(self, request: web.Request) -> web.Response:
+        name = request.query.get("name")
+        try:
+            self.faults.clear(FaultName(name) if name else None)
+        except ValueError:
+            return web.json_response({"error": f"unknown fault {name!r}"}, status=400)
+        return web.json_response({"faults": self.faults.describe(self.clock.now())})
+
+    async def _control_clock(self, request: web.Request) -> web.Response:
+        if not isinstance(self.clock, ManualClock):
+            return web.json_response(
+                {"error": "the simulator runs on the real clock"}, status=409
+            )
+        try:
+            body = json.loads(await request.read())
+            seconds = float(body["advance"])
+        except (ValueError, KeyError, TypeError) as err:
+            return web.json_response({"error": f"bad request: {err}"}, status=400)
+        self.clock.advance(seconds)
+        return web.json_response({"time": self.clock.now()})
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
