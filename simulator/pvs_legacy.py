@@ -75,6 +75,12 @@ class PvsCommands:
             query = dict(parse_qsl(path_qs.split("?", 1)[1]))
             if name := query.get("Command"):
                 names = [f"{name}.json", name, *names]
+        elif path_qs.startswith(f"{DL_CGI}/"):
+            # The project's fixtures name /cgi-bin/dl_cgi/a/b as a_b.json.
+            short = (
+                path_qs.split("?", 1)[0].removeprefix(f"{DL_CGI}/").replace("/", "_")
+            )
+            names = [*names, f"{short}.json", short]
         for name in names:
             if (response := self.capture.get(name)) is not None:
                 data = response.json()
