@@ -1,0 +1,1 @@
+"""Tests of the SunPower PVS client."""
