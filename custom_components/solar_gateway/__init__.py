@@ -3,3 +3,141 @@
 The protocol layer lives in ``gateway/`` and never imports Home Assistant; this package
 holds the Home Assistant glue on top of it.
 """
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
+
+from .connection import async_create_client
+from .const import (
+    CONF_DEVICES_INTERVAL,
+    CONF_LIVE_INTERVAL,
+    CONF_SETTINGS_INTERVAL,
+    DOMAIN,
+)
+from .coordinator import LOGGER, SiteHub, SolarGatewayConfigEntry, build_coordinators
+from .devices import DeviceRegistrar
+from .gateway.client import DataGroup, GatewayClient
+from .gateway.errors import AuthenticationError, GatewayError
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+INTERVAL_OPTIONS = {
+    DataGroup.LIVE: CONF_LIVE_INTERVAL,
+    DataGroup.DEVICES: CONF_DEVICES_INTERVAL,
+    DataGroup.SETTINGS: CONF_SETTINGS_INTERVAL,
+}
+
+
+def polling_intervals(
+    client: GatewayClient, options: dict[str, object] | None
+) -> dict[DataGroup, timedelta]:
+    """The interval of each group: the user's option, never below the gateway's floor."""
+    intervals: dict[DataGroup, timedelta] = {}
+    for group, default in client.default_intervals.items():
+        chosen = (options or {}).get(INTERVAL_OPTIONS[group])
+        interval = (
+            timedelta(seconds=chosen)
+            if isinstance(chosen, int | float) and not isinstance(chosen, bool)
+            else default
+        )
+        intervals[group] = max(interval, client.minimum_intervals.get(group, interval))
+    return intervals
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> bool:
+    """Connect to the gateway, read everything once, then poll each group at its rate."""
+    client = async_create_client(hass, entry)
+    try:
+        await client.setup()
+        snapshot = await client.refresh(frozenset(client.default_intervals))
+    except AuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="authentication_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except GatewayError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    hub = SiteHub(client=client, snapshot=snapshot)
+    build_coordinators(hass, entry, hub, polling_intervals(client, dict(entry.options)))
+    entry.runtime_data = hub
+
+    registrar = DeviceRegistrar(hass, entry, hub)
+    registrar.async_update()
+    # Everything was just read successfully, so what the gateway no longer reports
+    # is really gone.
+    for serial in registrar.async_remove_stale():
+        LOGGER.info("Removed device %s: the gateway no longer reports it", serial)
+    entry.async_on_unload(hub.async_add_listener(registrar.async_update))
+    entry.async_on_unload(
+        hub.async_add_listener(
+            _firmware_watcher(hass, entry, hub, snapshot.identity.firmware)
+        )
+    )
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    for coordinator in hub.coordinators.values():
+        # Hand each coordinator the first read; from now on it polls on its own.
+        coordinator.async_set_updated_data(snapshot)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+def _firmware_watcher(
+    hass: HomeAssistant,
+    entry: SolarGatewayConfigEntry,
+    hub: SiteHub,
+    firmware: str | None,
+) -> Callable[[], None]:
+    """Reload the entry once the gateway runs new firmware (features may differ)."""
+
+    @callback
+    def check() -> None:
+        current = hub.snapshot.identity.firmware
+        if current and firmware and current != firmware:
+            LOGGER.info(
+                "%s firmware changed from %s to %s; reloading to detect its features",
+                entry.title,
+                firmware,
+                current,
+            )
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    return check
+
+
+async def _async_options_updated(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> None:
+    """Apply new polling options."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> bool:
+    """Stop polling and remove the entities."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user remove a device the gateway no longer reports."""
+    snapshot = entry.runtime_data.snapshot
+    current = {snapshot.identity.serial} | {d.serial for d in snapshot.devices}
+    return not any(
+        domain == DOMAIN and serial in current for domain, serial in device.identifiers
+    )

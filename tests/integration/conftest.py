@@ -1,8 +1,37 @@
 """Fixtures for tests that run Home Assistant."""
 
+from collections.abc import Generator
+from unittest.mock import patch
+
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.solar_gateway.const import CONF_BRAND, DOMAIN
+
+from .fake_gateway import SERIAL, FakeGatewayClient
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components in every test."""
+
+
+@pytest.fixture
+def fake_client() -> Generator[FakeGatewayClient]:
+    """A scripted gateway client that the integration gets instead of a real one."""
+    client = FakeGatewayClient()
+    with patch(
+        "custom_components.solar_gateway.async_create_client", return_value=client
+    ):
+        yield client
+
+
+@pytest.fixture
+def fake_entry() -> MockConfigEntry:
+    """A config entry for the scripted gateway."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Envoy 122233344455",
+        unique_id=SERIAL,
+        data={"host": "192.0.2.10", CONF_BRAND: "enphase"},
+    )

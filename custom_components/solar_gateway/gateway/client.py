@@ -60,7 +60,9 @@ class GatewayClient(ABC):
         cycle: responses are cached for its duration only.
         """
 
-    def next_data_due(self, group: DataGroup, snapshot: SiteSnapshot) -> datetime | None:
+    def next_data_due(
+        self, group: DataGroup, snapshot: SiteSnapshot
+    ) -> datetime | None:
         """When the gateway will have new data for ``group``, if it has a fixed cadence.
 
         None (the default) means the gateway measures continuously: poll at the

@@ -1,0 +1,174 @@
+"""Binary sensors: grid connection, and every on/off state of every device."""
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import override
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .entity import SolarGatewayEntity
+from .gateway.site import Device, Measurement, Quantity
+
+# Coordinators poll; entities never do.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateBinarySensorDescription(BinarySensorEntityDescription):
+    """How a device's on/off measurement is shown."""
+
+    quantity: Quantity
+    invert: bool = False  # the measurement is "good" while the sensor reports a problem
+
+
+BINARY_SENSORS: dict[Quantity, StateBinarySensorDescription] = {
+    description.quantity: description
+    for description in (
+        StateBinarySensorDescription(
+            quantity=Quantity.COMMUNICATING,
+            key="communicating",
+            translation_key="communicating",
+            device_class=BinarySensorDeviceClass.CONNECTIVITY,
+            entity_category=EntityCategory.DIAGNOSTIC,
+        ),
+        StateBinarySensorDescription(
+            quantity=Quantity.PRODUCING,
+            key="producing",
+            translation_key="producing",
+            device_class=BinarySensorDeviceClass.RUNNING,
+            entity_category=EntityCategory.DIAGNOSTIC,
+        ),
+        StateBinarySensorDescription(
+            quantity=Quantity.WORKING,
+            key="problem",
+            translation_key="problem",
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            invert=True,
+        ),
+        StateBinarySensorDescription(
+            quantity=Quantity.DC_SWITCH_OFF,
+            key="dc_switch_off",
+            translation_key="dc_switch_off",
+            entity_category=EntityCategory.DIAGNOSTIC,
+        ),
+        StateBinarySensorDescription(
+            quantity=Quantity.GRID_CONNECTED,
+            key="grid_connected",
+            translation_key="grid_connected",
+            device_class=BinarySensorDeviceClass.POWER,
+        ),
+        StateBinarySensorDescription(
+            quantity=Quantity.RELAY_CLOSED,
+            key="relay_closed",
+            translation_key="relay_closed",
+            device_class=BinarySensorDeviceClass.POWER,
+        ),
+    )
+}
+
+SITE_GRID_CONNECTED = BinarySensorEntityDescription(
+    key="grid_connected",
+    translation_key="grid_connected",
+    device_class=BinarySensorDeviceClass.POWER,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SolarGatewayConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create binary sensors for what the site reports now, and later what appears."""
+    hub = entry.runtime_data
+    known: set[str] = set()
+
+    @callback
+    def add_new() -> None:
+        entities: list[BinarySensorEntity] = []
+        if (
+            "grid_connected" not in known
+            and hub.snapshot.figures.grid_connected is not None
+        ):
+            known.add("grid_connected")
+            entities.append(SiteGridConnectedSensor(hub))
+        for device in hub.snapshot.devices:
+            for measurement in device.measurements:
+                description = BINARY_SENSORS.get(measurement.quantity)
+                if (
+                    description is None
+                    or measurement.phase is not None
+                    or not isinstance(measurement.value, bool)
+                ):
+                    continue
+                marker = f"{device.serial}_{description.key}"
+                if marker not in known:
+                    known.add(marker)
+                    entities.append(
+                        StateBinarySensor(hub, device, description, measurement)
+                    )
+        if entities:
+            async_add_entities(entities)
+
+    add_new()
+    entry.async_on_unload(hub.async_add_listener(add_new))
+
+
+class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
+    """Whether the site is connected to the grid (off: islanded on backup)."""
+
+    entity_description = SITE_GRID_CONNECTED
+
+    def __init__(self, hub: SiteHub) -> None:
+        """Show the site's grid connection on the gateway's device."""
+        super().__init__(hub, None, SITE_GRID_CONNECTED.key)
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        """The site figure from the latest snapshot."""
+        return self.hub.snapshot.figures.grid_connected
+
+    @override
+    def shown(self) -> Hashable:
+        return self.is_on
+
+
+class StateBinarySensor(SolarGatewayEntity, BinarySensorEntity):
+    """One on/off measurement of one device."""
+
+    entity_description: StateBinarySensorDescription
+
+    def __init__(
+        self,
+        hub: SiteHub,
+        device: Device,
+        description: StateBinarySensorDescription,
+        measurement: Measurement,
+    ) -> None:
+        """Show ``measurement`` of ``device``."""
+        super().__init__(hub, device, description.key)
+        self.entity_description = description
+        self.quantity = measurement.quantity
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        """The state from the latest snapshot."""
+        device = self.device
+        value = device.get(self.quantity) if device else None
+        if not isinstance(value, bool):
+            return None
+        return not value if self.entity_description.invert else value
+
+    @override
+    def shown(self) -> Hashable:
+        return self.is_on

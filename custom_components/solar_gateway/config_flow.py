@@ -1,0 +1,524 @@
+"""Config flow: find the gateway, tell Envoy from PVS, ask only what it needs."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, override
+
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.util import dt as dt_util
+import probatio as vol
+
+from .connection import client_from_data, gateway_session
+from .const import (
+    AUTH_ENLIGHTEN,
+    AUTH_LOCAL,
+    AUTH_TOKEN,
+    CONF_AUTH_METHOD,
+    CONF_BRAND,
+    CONF_CAPTURE_DIAGNOSTICS,
+    CONF_DEVICES_INTERVAL,
+    CONF_LIVE_INTERVAL,
+    CONF_SETTINGS_INTERVAL,
+    CONF_TOKEN,
+    DOMAIN,
+)
+from .coordinator import LOGGER
+from .gateway.client import DataGroup
+from .gateway.envoy.auth import decode_token
+from .gateway.errors import (
+    AuthenticationError,
+    GatewayBusyError,
+    GatewayConnectionError,
+    GatewayError,
+    MfaRequiredError,
+    NotSupportedGatewayError,
+    TokenExpiredError,
+)
+from .gateway.identify import Access, Identified, identify
+from .gateway.site import Brand, GatewayIdentity
+
+# Polling bounds per kind of gateway, in seconds: (minimum, default, maximum).
+# The minimums are what the gateways bear without harm; DESIGN.md "Polling".
+INTERVAL_BOUNDS: dict[str, dict[DataGroup, tuple[int, int, int]]] = {
+    "envoy": {
+        DataGroup.LIVE: (10, 30, 600),
+        DataGroup.DEVICES: (60, 300, 3600),
+        DataGroup.SETTINGS: (300, 3600, 86400),
+    },
+    "pvs_legacy": {
+        DataGroup.DEVICES: (300, 300, 3600),
+        DataGroup.SETTINGS: (3600, 3600, 86400),
+    },
+    "pvs_varserver": {
+        DataGroup.LIVE: (15, 60, 600),
+        DataGroup.DEVICES: (60, 300, 3600),
+        DataGroup.SETTINGS: (60, 300, 86400),
+    },
+}
+INTERVAL_KEYS = {
+    DataGroup.LIVE: CONF_LIVE_INTERVAL,
+    DataGroup.DEVICES: CONF_DEVICES_INTERVAL,
+    DataGroup.SETTINGS: CONF_SETTINGS_INTERVAL,
+}
+CONF_API = "api"
+
+
+def _title(identity: GatewayIdentity) -> str:
+    if identity.brand is Brand.ENPHASE:
+        return f"Envoy {identity.serial}"
+    return f"{identity.model or 'PVS'} {identity.serial}"
+
+
+def _error_key(err: GatewayError) -> str:
+    """The translation key of the form error for a failed connection attempt."""
+    match err:
+        case MfaRequiredError():
+            return "mfa_required"
+        case TokenExpiredError():
+            return "token_expired"
+        case AuthenticationError():
+            return "invalid_auth"
+        case GatewayBusyError():
+            return "gateway_busy"
+        case GatewayConnectionError():
+            return "cannot_connect"
+        case NotSupportedGatewayError():
+            return "not_supported"
+        case _:
+            return "unexpected_answer"
+
+
+class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an Enphase Envoy or a SunPower PVS."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing known."""
+        self._host: str | None = None
+        self._found: Identified | None = None
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: ConfigEntry) -> SolarGatewayOptionsFlow:
+        """Polling intervals and diagnostics capture."""
+        return SolarGatewayOptionsFlow()
+
+    # --- Finding the gateway -------------------------------------------------
+
+    @override
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the host, then find out what answers there."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            host = user_input[CONF_HOST].strip()
+            try:
+                found = await identify(gateway_session(self.hass), host)
+            except GatewayError as err:
+                errors["base"] = _error_key(err)
+            else:
+                await self.async_set_unique_id(found.identity.serial)
+                self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+                self._host = host
+                self._found = found
+                return await self._async_step_access()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_HOST): TextSelector()}), user_input
+            ),
+            errors=errors,
+        )
+
+    @override
+    async def async_step_zeroconf(
+        self, discovery_info: ZeroconfServiceInfo
+    ) -> ConfigFlowResult:
+        """A gateway announced itself on the network."""
+        host = discovery_info.host
+        if discovery_info.port not in (None, 80, 443):
+            host = f"{host}:{discovery_info.port}"
+        serial = discovery_info.properties.get("serialnum")
+        if serial:
+            await self.async_set_unique_id(serial)
+            await self._async_keep_working_host(serial, host)
+        try:
+            found = await identify(gateway_session(self.hass), host)
+        except NotSupportedGatewayError:
+            return self.async_abort(reason="not_supported")
+        except GatewayError:
+            return self.async_abort(reason="cannot_connect")
+        await self.async_set_unique_id(found.identity.serial)
+        await self._async_keep_working_host(found.identity.serial, host)
+        self._host = host
+        self._found = found
+        self.context["title_placeholders"] = {"name": _title(found.identity)}
+        return await self.async_step_zeroconf_confirm()
+
+    async def _async_keep_working_host(self, serial: str, host: str) -> None:
+        """Abort for a known gateway; move it to ``host`` only if its old one is dead.
+
+        A gateway on two interfaces (wired and Wi-Fi) announces both addresses; the
+        entry keeps the one that works instead of flipping with every announcement.
+        """
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, serial
+        )
+        if entry is None:
+            return
+        current = entry.data.get(CONF_HOST)
+        if current and current != host:
+            try:
+                still = await identify(gateway_session(self.hass), current)
+            except GatewayError:
+                still = None
+            if still is not None and still.identity.serial == serial:
+                self._abort_if_unique_id_configured()
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user confirm a discovered gateway."""
+        assert self._found is not None
+        if user_input is not None:
+            return await self._async_step_access()
+        identity = self._found.identity
+        return self.async_show_form(
+            step_id="zeroconf_confirm",
+            description_placeholders={
+                "name": _title(identity),
+                "host": self._host or "",
+                "firmware": identity.firmware or "?",
+            },
+        )
+
+    async def _async_step_access(self) -> ConfigFlowResult:
+        """Ask only for what this gateway needs."""
+        assert self._found is not None
+        match self._found.access:
+            case Access.ENVOY_ACCOUNT:
+                return self.async_show_menu(
+                    step_id="envoy_auth", menu_options=["enlighten", "token"]
+                )
+            case Access.ENVOY_LOCAL:
+                return await self.async_step_local()
+            case Access.PVS_OWNER:
+                return await self.async_step_pvs_password()
+            case _:
+                return await self._async_finish({})
+
+    # --- Credentials -----------------------------------------------------------
+
+    async def async_step_enlighten(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enphase account e-mail and password (a token is fetched and renewed)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_AUTH_METHOD: AUTH_ENLIGHTEN,
+                CONF_USERNAME: user_input[CONF_USERNAME].strip(),
+                CONF_PASSWORD: user_input[CONF_PASSWORD],
+            }
+            if (error := await self._async_try(data)) is None:
+                return await self._async_finish(data)
+            errors["base"] = error
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_USERNAME): TextSelector(
+                    TextSelectorConfig(
+                        type=TextSelectorType.EMAIL, autocomplete="username"
+                    )
+                ),
+                vol.Required(CONF_PASSWORD): TextSelector(
+                    TextSelectorConfig(
+                        type=TextSelectorType.PASSWORD, autocomplete="current-password"
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="enlighten",
+            data_schema=self.add_suggested_values_to_schema(
+                schema,
+                {CONF_USERNAME: (user_input or self._stored()).get(CONF_USERNAME)},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A token pasted by the user (accounts with multi-factor authentication)."""
+        errors: dict[str, str] = {}
+        placeholders = {"expires": "", "user_type": ""}
+        if user_input is not None:
+            token = "".join(user_input[CONF_TOKEN].split())
+            try:
+                info = decode_token(token)
+            except AuthenticationError:
+                errors["base"] = "invalid_token"
+            else:
+                if info.expires is not None and info.expires <= dt_util.utcnow():
+                    errors["base"] = "token_expired"
+                else:
+                    data = {CONF_AUTH_METHOD: AUTH_TOKEN, CONF_TOKEN: token}
+                    if (error := await self._async_try(data)) is None:
+                        return await self._async_finish(data)
+                    errors["base"] = error
+                placeholders = {
+                    "expires": _when(info.expires),
+                    "user_type": info.user_type or "",
+                }
+        return self.async_show_form(
+            step_id="token",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_TOKEN): TextSelector(
+                        TextSelectorConfig(multiline=True)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_local(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Firmware before 7: a local user, optional (derived from the serial)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_AUTH_METHOD: AUTH_LOCAL,
+                CONF_USERNAME: user_input.get(CONF_USERNAME, "").strip(),
+                CONF_PASSWORD: user_input.get(CONF_PASSWORD, ""),
+            }
+            if (error := await self._async_try(data)) is None:
+                return await self._async_finish(data)
+            errors["base"] = error
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_USERNAME): TextSelector(),
+                vol.Optional(CONF_PASSWORD): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="local",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_USERNAME: self._stored().get(CONF_USERNAME)}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_pvs_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The PVS owner password; by default the last 5 characters of the serial."""
+        assert self._found is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {CONF_PASSWORD: user_input[CONF_PASSWORD].strip()}
+            if (error := await self._async_try(data)) is None:
+                return await self._async_finish(data)
+            errors["base"] = error
+        default = self._stored().get(CONF_PASSWORD) or self._found.identity.serial[-5:]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PASSWORD): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="pvs_password",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_PASSWORD: default}
+            ),
+            errors=errors,
+        )
+
+    # --- Reauthentication and reconfiguration -----------------------------------
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The gateway stopped accepting the stored credentials."""
+        self._host = entry_data[CONF_HOST]
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Find out what the gateway needs now, then ask for it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entry = self._get_reauth_entry()
+            try:
+                found = await identify(
+                    gateway_session(self.hass), entry.data[CONF_HOST]
+                )
+            except GatewayError as err:
+                errors["base"] = _error_key(err)
+            else:
+                await self.async_set_unique_id(found.identity.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                self._found = found
+                return await self._async_step_access()
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            description_placeholders={"name": self._get_reauth_entry().title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the entry to a new address; it must be the same gateway."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            host = user_input[CONF_HOST].strip()
+            try:
+                found = await identify(gateway_session(self.hass), host)
+            except GatewayError as err:
+                errors["base"] = _error_key(err)
+            else:
+                await self.async_set_unique_id(found.identity.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                data = {**entry.data, CONF_HOST: host}
+                try:
+                    await client_from_data(gateway_session(self.hass), data).setup()
+                except GatewayError as err:
+                    errors["base"] = _error_key(err)
+                else:
+                    return self.async_update_reload_and_abort(
+                        entry, data_updates={CONF_HOST: host}
+                    )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_HOST): TextSelector()}),
+                user_input or {CONF_HOST: entry.data[CONF_HOST]},
+            ),
+            errors=errors,
+        )
+
+    # --- Helpers -----------------------------------------------------------------
+
+    def _stored(self) -> Mapping[str, Any]:
+        """The reauthenticated entry's data, to pre-fill forms; empty otherwise."""
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry().data
+        return {}
+
+    def _entry_data(self, credentials: Mapping[str, Any]) -> dict[str, Any]:
+        assert self._found is not None
+        host = self._host
+        if self.source == SOURCE_REAUTH:
+            host = self._get_reauth_entry().data[CONF_HOST]
+        return {
+            CONF_HOST: host,
+            CONF_BRAND: self._found.identity.brand.value,
+            **credentials,
+        }
+
+    async def _async_try(self, credentials: Mapping[str, Any]) -> str | None:
+        """Connect with ``credentials``; return a form error key, or None on success."""
+        client = client_from_data(
+            gateway_session(self.hass), self._entry_data(credentials)
+        )
+        try:
+            await client.setup()
+        except GatewayError as err:
+            LOGGER.debug("Connecting to %s failed: %s", self._host, err)
+            return _error_key(err)
+        return None
+
+    async def _async_finish(self, credentials: Mapping[str, Any]) -> ConfigFlowResult:
+        """Create the entry, or update it when reauthenticating."""
+        assert self._found is not None
+        data = self._entry_data(credentials)
+        if self.source == SOURCE_REAUTH:
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(), data=data
+            )
+        # With nothing to ask, make sure it answers with data before creating the entry.
+        if (
+            self._found.access is Access.OPEN
+            and (error := await self._async_try({})) is not None
+        ):
+            return self.async_abort(reason=error)
+        return self.async_create_entry(title=_title(self._found.identity), data=data)
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+class SolarGatewayOptionsFlow(OptionsFlowWithReload):
+    """Polling intervals within what the gateway bears, and diagnostics capture."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and take the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        api = self._api()
+        fields: dict[vol.Marker, Any] = {}
+        for group, (low, default, high) in INTERVAL_BOUNDS[api].items():
+            key = INTERVAL_KEYS[group]
+            fields[
+                vol.Required(key, default=self.config_entry.options.get(key, default))
+            ] = NumberSelector(
+                NumberSelectorConfig(
+                    min=low,
+                    max=high,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            )
+        fields[
+            vol.Required(
+                CONF_CAPTURE_DIAGNOSTICS,
+                default=self.config_entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False),
+            )
+        ] = BooleanSelector()
+        return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
+
+    def _api(self) -> str:
+        """Which kind of gateway the entry is, from the running client if loaded."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        if runtime is not None:
+            return str(runtime.snapshot.identity.api)
+        if self.config_entry.data.get(CONF_BRAND) == Brand.ENPHASE.value:
+            return "envoy"
+        return str(self.config_entry.data.get(CONF_API, "pvs_legacy"))

@@ -1,0 +1,721 @@
+"""Sensors: the site figures and every numeric or text measurement of every device."""
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Self, override
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfApparentPower,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfReactivePower,
+    UnitOfTemperature,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
+from homeassistant.util import dt as dt_util
+
+from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .counter_guard import CounterGuard
+from .entity import SolarGatewayEntity
+from .gateway.site import (
+    Device,
+    DeviceKind,
+    Measurement,
+    MeasurementValue,
+    Quantity,
+    SiteFigures,
+)
+
+# Coordinators poll; entities never do.
+PARALLEL_UPDATES = 0
+
+# The fastest a lifetime counter can plausibly grow, as an average power (W = Wh/h).
+# Far above any home (so real data never trips it) and far below the leaps that
+# glitching gateways report.
+SITE_MAX_RATE = 250_000.0
+DEVICE_MAX_RATE = {DeviceKind.INVERTER: 5_000.0, DeviceKind.BATTERY: 20_000.0}
+
+# Derived energy is not integrated across a gap longer than this: the power in between
+# is unknown, and guessing it would invent energy.
+MAX_INTEGRATION_GAP = timedelta(minutes=20)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSensorDescription(SensorEntityDescription):
+    """A site figure shown as a sensor."""
+
+    value_fn: Callable[[SiteFigures], float | None]
+
+
+def _power(
+    key: str, value_fn: Callable[[SiteFigures], float | None]
+) -> SiteSensorDescription:
+    return SiteSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+    )
+
+
+def _counter(
+    key: str, value_fn: Callable[[SiteFigures], float | None]
+) -> SiteSensorDescription:
+    return SiteSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
+        value_fn=value_fn,
+    )
+
+
+SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
+    _power("solar_power", lambda f: f.solar_power),
+    _counter("solar_energy", lambda f: f.solar_energy),
+    _power("consumption_power", lambda f: f.consumption_power),
+    _counter("consumption_energy", lambda f: f.consumption_energy),
+    _power("grid_power", lambda f: f.grid_power),
+    _counter("grid_import_energy", lambda f: f.grid_import_energy),
+    _counter("grid_export_energy", lambda f: f.grid_export_energy),
+    _power("battery_power", lambda f: f.battery_power),
+    _counter("battery_charged_energy", lambda f: f.battery_charged_energy),
+    _counter("battery_discharged_energy", lambda f: f.battery_discharged_energy),
+    SiteSensorDescription(
+        key="battery_state_of_charge",
+        translation_key="battery_state_of_charge",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda f: f.battery_state_of_charge,
+    ),
+    SiteSensorDescription(
+        key="battery_available_energy",
+        translation_key="battery_available_energy",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda f: f.battery_available_energy,
+    ),
+    SiteSensorDescription(
+        key="battery_capacity",
+        translation_key="battery_capacity",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=2,
+        value_fn=lambda f: f.battery_capacity,
+    ),
+    SiteSensorDescription(
+        key="backup_reserve",
+        translation_key="backup_reserve",
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
+        value_fn=lambda f: f.backup_reserve,
+    ),
+)
+
+# Grid import and export derived from grid power where no meter counts them.
+DERIVED_GRID_ENERGY: tuple[tuple[str, int], ...] = (
+    ("grid_import_energy", 1),
+    ("grid_export_energy", -1),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasurementSensorDescription(SensorEntityDescription):
+    """How a device measurement of one quantity is shown."""
+
+    counter: bool = False  # a lifetime counter, guarded against glitches
+
+
+def _m(
+    quantity: Quantity, **kwargs: Any
+) -> tuple[Quantity, MeasurementSensorDescription]:
+    return quantity, MeasurementSensorDescription(
+        key=quantity.value, translation_key=quantity.value, **kwargs
+    )
+
+
+_DIAGNOSTIC = EntityCategory.DIAGNOSTIC
+_MEASUREMENT = SensorStateClass.MEASUREMENT
+
+MEASUREMENT_SENSORS: dict[Quantity, MeasurementSensorDescription] = dict(
+    (
+        _m(
+            Quantity.POWER,
+            device_class=SensorDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=0,
+        ),
+        _m(
+            Quantity.APPARENT_POWER,
+            device_class=SensorDeviceClass.APPARENT_POWER,
+            native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=0,
+            entity_registry_enabled_default=False,
+        ),
+        _m(
+            Quantity.REACTIVE_POWER,
+            device_class=SensorDeviceClass.REACTIVE_POWER,
+            native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=0,
+            entity_registry_enabled_default=False,
+        ),
+        *(
+            _m(
+                quantity,
+                device_class=SensorDeviceClass.ENERGY,
+                native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+                suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+                state_class=SensorStateClass.TOTAL_INCREASING,
+                suggested_display_precision=2,
+                counter=True,
+            )
+            for quantity in (
+                Quantity.LIFETIME_ENERGY,
+                Quantity.ENERGY_DELIVERED,
+                Quantity.ENERGY_RECEIVED,
+            )
+        ),
+        _m(
+            Quantity.ENERGY_TODAY,
+            device_class=SensorDeviceClass.ENERGY,
+            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+            suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            suggested_display_precision=2,
+        ),
+        _m(
+            Quantity.VOLTAGE,
+            device_class=SensorDeviceClass.VOLTAGE,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=1,
+            entity_category=_DIAGNOSTIC,
+        ),
+        _m(
+            Quantity.CURRENT,
+            device_class=SensorDeviceClass.CURRENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=2,
+            entity_category=_DIAGNOSTIC,
+        ),
+        _m(
+            Quantity.FREQUENCY,
+            device_class=SensorDeviceClass.FREQUENCY,
+            native_unit_of_measurement=UnitOfFrequency.HERTZ,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=2,
+            entity_category=_DIAGNOSTIC,
+        ),
+        _m(
+            Quantity.POWER_FACTOR,
+            device_class=SensorDeviceClass.POWER_FACTOR,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=2,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+        _m(
+            Quantity.DC_VOLTAGE,
+            device_class=SensorDeviceClass.VOLTAGE,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=1,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+        _m(
+            Quantity.DC_CURRENT,
+            device_class=SensorDeviceClass.CURRENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=2,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+        _m(
+            Quantity.DC_POWER,
+            device_class=SensorDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=0,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+        _m(
+            Quantity.MAX_POWER,
+            device_class=SensorDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            suggested_display_precision=0,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+        _m(
+            Quantity.STATE_OF_CHARGE,
+            device_class=SensorDeviceClass.BATTERY,
+            native_unit_of_measurement=PERCENTAGE,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=0,
+        ),
+        _m(
+            Quantity.AVAILABLE_ENERGY,
+            device_class=SensorDeviceClass.ENERGY_STORAGE,
+            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+            suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=2,
+        ),
+        _m(
+            Quantity.CAPACITY,
+            device_class=SensorDeviceClass.ENERGY_STORAGE,
+            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+            suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            suggested_display_precision=2,
+            entity_category=_DIAGNOSTIC,
+        ),
+        _m(
+            Quantity.TEMPERATURE,
+            device_class=SensorDeviceClass.TEMPERATURE,
+            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=0,
+            entity_category=_DIAGNOSTIC,
+        ),
+        _m(
+            Quantity.UPTIME,
+            device_class=SensorDeviceClass.DURATION,
+            native_unit_of_measurement=UnitOfTime.SECONDS,
+            suggested_unit_of_measurement=UnitOfTime.DAYS,
+            suggested_display_precision=1,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+        *(
+            _m(
+                quantity,
+                native_unit_of_measurement=PERCENTAGE,
+                state_class=_MEASUREMENT,
+                suggested_display_precision=0,
+                entity_category=_DIAGNOSTIC,
+                entity_registry_enabled_default=False,
+            )
+            for quantity in (
+                Quantity.MEMORY_USED,
+                Quantity.FLASH_FREE,
+                Quantity.FLASH_WEAR,
+            )
+        ),
+        _m(
+            Quantity.CPU_LOAD,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=2,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+        _m(Quantity.STATE, entity_category=_DIAGNOSTIC),
+        _m(Quantity.MODE, entity_category=_DIAGNOSTIC),
+        _m(
+            Quantity.LAST_REPORT,
+            device_class=SensorDeviceClass.TIMESTAMP,
+            entity_category=_DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        ),
+    )
+)
+
+
+# Quantities a meter reports per phase; other quantities are whole-device values.
+PHASED = frozenset(
+    {
+        Quantity.POWER,
+        Quantity.APPARENT_POWER,
+        Quantity.REACTIVE_POWER,
+        Quantity.ENERGY_DELIVERED,
+        Quantity.ENERGY_RECEIVED,
+        Quantity.LIFETIME_ENERGY,
+        Quantity.VOLTAGE,
+        Quantity.CURRENT,
+        Quantity.FREQUENCY,
+        Quantity.POWER_FACTOR,
+    }
+)
+
+
+def measurement_description(
+    measurement: Measurement,
+) -> MeasurementSensorDescription | None:
+    """Return how to show a measurement as a sensor, or None when it is not one."""
+    base = MEASUREMENT_SENSORS.get(measurement.quantity)
+    if base is None or measurement.phase is None:
+        return base
+    if measurement.quantity not in PHASED:
+        return None
+    # Per-phase detail is there for those who want it, off by default.
+    return replace(
+        base,
+        key=f"{base.key}_{measurement.phase.value}",
+        translation_key=f"{base.key}_phase",
+        entity_registry_enabled_default=False,
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SolarGatewayConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create sensors for what the site reports now, and later for what appears."""
+    hub = entry.runtime_data
+    known: set[str] = set()
+
+    @callback
+    def add_new() -> None:
+        entities: list[Entity] = []
+        figures = hub.snapshot.figures
+        for description in SITE_SENSORS:
+            if description.key in known:
+                continue
+            if description.value_fn(figures) is not None:
+                known.add(description.key)
+                entities.append(_site_sensor(hub, description))
+        if figures.grid_power is not None:
+            for key, sign in DERIVED_GRID_ENERGY:
+                if key not in known:
+                    known.add(key)
+                    entities.append(DerivedGridEnergySensor(hub, key, sign))
+        for device in hub.snapshot.devices:
+            for measurement in device.measurements:
+                found = measurement_description(measurement)
+                if found is None:
+                    continue
+                marker = f"{device.serial}_{found.key}"
+                if marker not in known:
+                    known.add(marker)
+                    entities.append(
+                        _measurement_sensor(hub, device, found, measurement)
+                    )
+        if entities:
+            async_add_entities(entities)
+
+    add_new()
+    entry.async_on_unload(hub.async_add_listener(add_new))
+
+
+def _site_sensor(hub: SiteHub, description: SiteSensorDescription) -> SensorEntity:
+    if description.state_class is SensorStateClass.TOTAL_INCREASING:
+        return SiteCounterSensor(hub, description)
+    return SiteSensor(hub, description)
+
+
+def _measurement_sensor(
+    hub: SiteHub,
+    device: Device,
+    description: MeasurementSensorDescription,
+    measurement: Measurement,
+) -> SensorEntity:
+    if description.counter:
+        return MeasurementCounterSensor(hub, device, description, measurement)
+    return MeasurementSensor(hub, device, description, measurement)
+
+
+class SiteSensor(SolarGatewayEntity, SensorEntity):
+    """A site figure."""
+
+    entity_description: SiteSensorDescription
+
+    def __init__(self, hub: SiteHub, description: SiteSensorDescription) -> None:
+        """Show ``description``'s figure on the gateway's device."""
+        super().__init__(hub, None, description.key)
+        self.entity_description = description
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        """The figure from the latest snapshot."""
+        return self.entity_description.value_fn(self.hub.snapshot.figures)
+
+    @override
+    def shown(self) -> Hashable:
+        return self.native_value
+
+
+class MeasurementSensor(SolarGatewayEntity, SensorEntity):
+    """One measurement of one device."""
+
+    entity_description: MeasurementSensorDescription
+
+    def __init__(
+        self,
+        hub: SiteHub,
+        device: Device,
+        description: MeasurementSensorDescription,
+        measurement: Measurement,
+    ) -> None:
+        """Show ``measurement`` of ``device``."""
+        super().__init__(hub, device, description.key)
+        self.entity_description = description
+        self.quantity = measurement.quantity
+        self.phase = measurement.phase
+        if self.phase is not None:
+            self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
+
+    def _reading(self) -> MeasurementValue | None:
+        device = self.device
+        return device.get(self.quantity, self.phase) if device else None
+
+    @property
+    @override
+    def native_value(self) -> float | int | str | datetime | None:
+        """The measurement from the latest snapshot."""
+        value = self._reading()
+        if isinstance(value, bool):
+            # A boolean belongs to a binary sensor; never show it as 0/1 here.
+            return None
+        return value
+
+    @override
+    def shown(self) -> Hashable:
+        return self.native_value
+
+
+@dataclass(slots=True)
+class GuardStoredData(ExtraStoredData):
+    """What a guarded counter keeps across restarts."""
+
+    guard: dict[str, Any]
+
+    @override
+    def as_dict(self) -> dict[str, Any]:
+        return {"guard": self.guard}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any] | None) -> Self | None:
+        """Read back what ``as_dict`` stored."""
+        if not stored or not isinstance(stored.get("guard"), dict):
+            return None
+        return cls(guard=stored["guard"])
+
+
+class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
+    """A lifetime counter whose glitches never reach the state."""
+
+    _guard: CounterGuard
+    _value: float | None = None
+
+    def _raw(self) -> float | None:
+        raise NotImplementedError
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Restore the guard, then take the current reading."""
+        if (stored := await self.async_get_last_extra_data()) is not None:
+            restored = GuardStoredData.from_dict(stored.as_dict())
+            if restored is not None:
+                self._guard.restore(restored.guard)
+        self._value = self._guard.update(self._raw(), dt_util.utcnow())
+        await super().async_added_to_hass()
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        """The last value the guard let through."""
+        return self._value
+
+    @property
+    @override
+    def extra_restore_state_data(self) -> GuardStoredData:
+        """Keep the guard's state across restarts."""
+        return GuardStoredData(guard=self._guard.as_dict())
+
+    @override
+    def shown(self) -> Hashable:
+        self._value = self._guard.update(self._raw(), dt_util.utcnow())
+        return self._value
+
+
+class SiteCounterSensor(_GuardedCounter):
+    """A lifetime site counter (solar, consumption, grid, battery energy)."""
+
+    entity_description: SiteSensorDescription
+
+    def __init__(self, hub: SiteHub, description: SiteSensorDescription) -> None:
+        """Show ``description``'s counter on the gateway's device."""
+        super().__init__(hub, None, description.key)
+        self.entity_description = description
+        self._guard = CounterGuard(max_rate=SITE_MAX_RATE)
+
+    @override
+    def _raw(self) -> float | None:
+        return self.entity_description.value_fn(self.hub.snapshot.figures)
+
+
+class MeasurementCounterSensor(_GuardedCounter):
+    """A lifetime counter of one device (an inverter's production, a meter's energy)."""
+
+    entity_description: MeasurementSensorDescription
+
+    def __init__(
+        self,
+        hub: SiteHub,
+        device: Device,
+        description: MeasurementSensorDescription,
+        measurement: Measurement,
+    ) -> None:
+        """Show ``measurement`` of ``device`` through a guard."""
+        super().__init__(hub, device, description.key)
+        self.entity_description = description
+        self.quantity = measurement.quantity
+        self.phase = measurement.phase
+        if self.phase is not None:
+            self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
+        self._guard = CounterGuard(
+            max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE)
+        )
+
+    @override
+    def _raw(self) -> float | None:
+        device = self.device
+        value = device.get(self.quantity, self.phase) if device else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value)
+
+
+@dataclass(slots=True)
+class IntegratorStoredData(ExtraStoredData):
+    """What a derived energy counter keeps across restarts."""
+
+    total: float
+    last_power: float | None
+    last_time: datetime | None
+
+    @override
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "last_power": self.last_power,
+            "last_time": self.last_time.isoformat() if self.last_time else None,
+        }
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any] | None) -> Self | None:
+        """Read back what ``as_dict`` stored; None when it is unusable."""
+        if not stored:
+            return None
+        try:
+            last_time = stored.get("last_time")
+            last_power = stored.get("last_power")
+            return cls(
+                total=float(stored["total"]),
+                last_power=float(last_power) if last_power is not None else None,
+                last_time=datetime.fromisoformat(last_time) if last_time else None,
+            )
+        except KeyError, TypeError, ValueError:
+            return None
+
+
+class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
+    """Grid import or export energy integrated from grid power.
+
+    For sites whose meter measures house consumption rather than the grid connection,
+    so no gateway counter exists. The integral is trapezoidal between readings, never
+    across a gap longer than ``MAX_INTEGRATION_GAP``, and persists across restarts.
+    """
+
+    _attr_device_class = SensorDeviceClass.ENERGY
+    _attr_native_unit_of_measurement = UnitOfEnergy.WATT_HOUR
+    _attr_suggested_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_suggested_display_precision = 2
+
+    def __init__(self, hub: SiteHub, key: str, sign: int) -> None:
+        """Count the part of grid power with ``sign`` (1: import, -1: export)."""
+        super().__init__(hub, None, key)
+        self._attr_translation_key = key
+        self._sign = sign
+        self._total = 0.0
+        self._last_power: float | None = None
+        self._last_time: datetime | None = None
+        self._attr_extra_state_attributes = {
+            "derived": True,
+            "derived_from": "grid_power",
+        }
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Restore the running total, then take the current reading."""
+        if (stored := await self.async_get_last_extra_data()) is not None:
+            restored = IntegratorStoredData.from_dict(stored.as_dict())
+            if restored is not None:
+                self._total = restored.total
+                self._last_power = restored.last_power
+                self._last_time = restored.last_time
+        self._integrate()
+        await super().async_added_to_hass()
+
+    @property
+    @override
+    def native_value(self) -> float:
+        """The energy counted so far."""
+        return round(self._total, 3)
+
+    @property
+    @override
+    def extra_restore_state_data(self) -> IntegratorStoredData:
+        """Keep the total and the last reading across restarts."""
+        return IntegratorStoredData(self._total, self._last_power, self._last_time)
+
+    def _integrate(self) -> None:
+        snapshot = self.hub.snapshot
+        grid_power = snapshot.figures.grid_power
+        if grid_power is None:
+            return
+        now = snapshot.data_time or dt_util.utcnow()
+        power = max(grid_power * self._sign, 0.0)
+        if self._last_time is not None and self._last_power is not None:
+            elapsed = now - self._last_time
+            if elapsed <= timedelta(0):
+                return  # the same reading again: nothing new to count
+            if elapsed <= MAX_INTEGRATION_GAP:
+                hours = elapsed.total_seconds() / 3600
+                self._total += (self._last_power + power) / 2 * hours
+        self._last_power = power
+        self._last_time = now
+
+    @override
+    def shown(self) -> Hashable:
+        self._integrate()
+        return self.native_value
