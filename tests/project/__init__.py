@@ -1,0 +1,1 @@
+"""Validation tests standing in for hassfest and the HACS action."""
