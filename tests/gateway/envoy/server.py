@@ -50,7 +50,9 @@ class FakeEnvoy:
         """Answer ``method path`` (path with query) with ``handler``."""
         self.routes[(method, path)] = handler
 
-    def reply(self, method: str, path: str, status: int = 200, body: object = None) -> None:
+    def reply(
+        self, method: str, path: str, status: int = 200, body: object = None
+    ) -> None:
         """Answer ``method path`` with a fixed status and JSON (or text) body."""
 
         async def handler(_request: web.Request, _body: bytes) -> web.StreamResponse:
@@ -60,12 +62,15 @@ class FakeEnvoy:
 
         self.route(method, path, handler)
 
-    def sent(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
+    def sent(
+        self, method: str | None = None, path: str | None = None
+    ) -> list[Recorded]:
         """The requests received, optionally filtered."""
         return [
             r
             for r in self.requests
-            if (method is None or r.method == method) and (path is None or r.path == path)
+            if (method is None or r.method == method)
+            and (path is None or r.path == path)
         ]
 
     @property

@@ -22,7 +22,11 @@ from tests.conftest import corpus_root
 from .server import FakeEnvoy, file_name
 
 ENVOY_CORPUS = corpus_root() / "envoy"
-SETS = sorted(p for p in ENVOY_CORPUS.iterdir() if p.is_dir()) if ENVOY_CORPUS.is_dir() else []
+SETS = (
+    sorted(p for p in ENVOY_CORPUS.iterdir() if p.is_dir())
+    if ENVOY_CORPUS.is_dir()
+    else []
+)
 TOKEN = jwt.encode(
     {"exp": 4102444800, "enphaseUser": "owner"}, "x" * 32, algorithm="HS256"
 )
@@ -105,9 +109,9 @@ async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
     if isinstance(listed, list):
         serials = [i["serialNumber"] for i in listed]
         assert [d.serial for d in inverters] == serials
-        assert sum(float(d.get(Quantity.POWER) or 0) for d in inverters) == pytest.approx(
-            sum(float(i["lastReportWatts"]) for i in listed)
-        )
+        assert sum(
+            float(d.get(Quantity.POWER) or 0) for d in inverters
+        ) == pytest.approx(sum(float(i["lastReportWatts"]) for i in listed))
     else:
         assert inverters == []
 
@@ -135,14 +139,24 @@ async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
         assert meter.get(Quantity.MODE) == config["measurementType"]
         if reading is None:
             continue
-        assert meter.get(Quantity.ENERGY_DELIVERED) == pytest.approx(reading["actEnergyDlvd"])
-        assert meter.get(Quantity.ENERGY_RECEIVED) == pytest.approx(reading["actEnergyRcvd"])
+        assert meter.get(Quantity.ENERGY_DELIVERED) == pytest.approx(
+            reading["actEnergyDlvd"]
+        )
+        assert meter.get(Quantity.ENERGY_RECEIVED) == pytest.approx(
+            reading["actEnergyRcvd"]
+        )
         assert meter.get(Quantity.POWER) == pytest.approx(reading["activePower"])
         if config["measurementType"] == "net-consumption":
-            assert snapshot.figures.grid_import_energy == pytest.approx(reading["actEnergyDlvd"])
-            assert snapshot.figures.grid_export_energy == pytest.approx(reading["actEnergyRcvd"])
+            assert snapshot.figures.grid_import_energy == pytest.approx(
+                reading["actEnergyDlvd"]
+            )
+            assert snapshot.figures.grid_export_energy == pytest.approx(
+                reading["actEnergyRcvd"]
+            )
         if config["measurementType"] == "production":
-            assert snapshot.figures.solar_energy == pytest.approx(reading["actEnergyDlvd"])
+            assert snapshot.figures.solar_energy == pytest.approx(
+                reading["actEnergyDlvd"]
+            )
         if config["measurementType"] == "storage":
             assert snapshot.figures.battery_discharged_energy == pytest.approx(
                 reading["actEnergyDlvd"]

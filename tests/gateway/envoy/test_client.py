@@ -1,0 +1,339 @@
+"""EnvoyClient on the project's fixture scenarios: figures, devices, features, polling."""
+
+import asyncio
+import json
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from custom_components.solar_gateway.gateway.client import DataGroup
+from custom_components.solar_gateway.gateway.envoy import EnvoyClient
+from custom_components.solar_gateway.gateway.envoy.endpoints import Endpoint
+from custom_components.solar_gateway.gateway.errors import (
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    NotSupportedGatewayError,
+    UnexpectedPayloadError,
+)
+from custom_components.solar_gateway.gateway.site import (
+    Brand,
+    DeviceKind,
+    Phase,
+    Quantity,
+)
+from custom_components.solar_gateway.gateway.transport import RetryPolicy, Timeouts
+
+from .helpers import ENVOY_FIXTURES, make_token
+from .server import FakeEnvoy
+
+ALL = frozenset(DataGroup)
+
+
+async def _client(
+    fake: FakeEnvoy, session: aiohttp.ClientSession, scenario: str, **kwargs: object
+) -> EnvoyClient:
+    fake.folder = ENVOY_FIXTURES / scenario
+    fake.reply("GET", "/auth/check_jwt", 200, "<h2>Valid token.</h2>")
+    client = EnvoyClient(session, fake.host, token=make_token(), **kwargs)  # type: ignore[arg-type]
+    await client.setup()
+    return client
+
+
+async def test_metered_battery_site(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """CTs, IQ Batteries, system controller and relays map to the site model."""
+    client = await _client(fake, session, "metered_battery")
+    snapshot = await client.refresh(ALL)
+    figures = snapshot.figures
+    assert client.identity.brand is Brand.ENPHASE
+    assert client.identity.api == "envoy"
+    assert client.identity.firmware == "D8.2.4286"
+    assert client.identity.metered is True
+    assert figures.solar_power == 1500.0
+    assert figures.solar_energy == 5000000.0
+    assert figures.grid_power == 400.0
+    assert figures.grid_import_energy == 3200000.0  # net CT delivered
+    assert figures.grid_export_energy == 1000000.0  # net CT received
+    assert figures.battery_power == 400.0  # storage CT, positive = discharging
+    assert figures.battery_discharged_energy == 1800000.0
+    assert figures.battery_charged_energy == 2000000.0
+    assert figures.consumption_power == 2300.0
+    assert figures.consumption_energy == 7200000.0
+    assert figures.battery_state_of_charge == 60.0
+    assert figures.battery_available_energy == 6300.0
+    assert figures.battery_capacity == 10500.0
+    assert figures.backup_reserve == 30.0
+    assert figures.grid_connected is True
+    assert snapshot.data_time is not None
+
+    kinds = {k: len(snapshot.of_kind(k)) for k in DeviceKind}
+    assert kinds[DeviceKind.GATEWAY] == 1
+    assert kinds[DeviceKind.METER] == 3
+    assert kinds[DeviceKind.INVERTER] == 5
+    assert kinds[DeviceKind.BATTERY] == 3
+    assert kinds[DeviceKind.SYSTEM_CONTROLLER] == 1
+    assert kinds[DeviceKind.RELAY] == 2
+    assert kinds[DeviceKind.GENERATOR] == 0  # present: 0
+
+    storage = snapshot.device("202400000789_ct_storage")
+    assert storage is not None
+    assert storage.parent == "202400000789"
+    assert storage.get(Quantity.POWER, Phase.L1) == 200.0
+    assert storage.get(Quantity.VOLTAGE, Phase.L2) == 120.0
+    # Split phase: the third, empty channel is not a phase.
+    assert storage.get(Quantity.POWER, Phase.L3) is None
+    assert storage.get(Quantity.WORKING) is True
+
+    inverter = snapshot.device("202330057501")
+    assert inverter is not None
+    assert inverter.get(Quantity.POWER) == 300.0
+    assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(1000000.0)
+    assert inverter.get(Quantity.DC_VOLTAGE) == pytest.approx(35.2)
+    assert inverter.get(Quantity.FREQUENCY) == pytest.approx(60.01)
+    assert inverter.get(Quantity.TEMPERATURE) == 31.0
+    assert inverter.get(Quantity.LAST_REPORT) is not None
+
+    battery = snapshot.device("492320000140")
+    assert battery is not None
+    assert battery.parent == "482326107450"
+    assert battery.get(Quantity.STATE_OF_CHARGE) == 61.0
+    assert battery.get(Quantity.POWER) == 133.0
+    assert battery.get(Quantity.APPARENT_POWER) == 140.0
+    assert battery.get(Quantity.DC_SWITCH_OFF) is False
+    assert battery.firmware == "3.0.7545_rel/31.33"
+
+    controller = snapshot.device("482326107450")
+    assert controller is not None
+    assert controller.get(Quantity.TEMPERATURE) == 35.0  # 95 °F
+    assert controller.get(Quantity.GRID_CONNECTED) is True
+
+    relay = snapshot.device("482326107450_relay_NC1")
+    assert relay is not None
+    assert relay.name == "Pool pump"
+    assert relay.get(Quantity.RELAY_CLOSED) is True
+    other = snapshot.device("482326107450_relay_NO1")
+    assert other is not None
+    assert other.get(Quantity.RELAY_CLOSED) is False
+
+    assert client.data.tariff is not None
+    assert client.data.tariff.storage is not None
+    assert client.data.tariff.storage.mode == "self-consumption"
+    assert client.default_intervals[DataGroup.LIVE].total_seconds() == 15
+    assert client.minimum_intervals[DataGroup.LIVE].total_seconds() == 5
+    assert "/ivp/meters/readings" in client.responses()
+
+
+async def test_metered_3phase(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+    """Three phases per CT; a disabled storage CT is no meter and no battery."""
+    client = await _client(fake, session, "metered_3phase")
+    snapshot = await client.refresh(ALL)
+    assert snapshot.figures.grid_power == -1770.0
+    assert snapshot.figures.grid_export_energy == 3603000.0
+    assert snapshot.figures.consumption_power == 1230.0
+    assert snapshot.figures.battery_power is None
+    assert snapshot.figures.battery_state_of_charge is None
+    assert snapshot.figures.backup_reserve is None
+    assert snapshot.figures.grid_connected is None
+    meters = snapshot.of_kind(DeviceKind.METER)
+    assert [m.get(Quantity.MODE) for m in meters] == ["production", "net-consumption"]
+    production = meters[0]
+    assert [production.get(Quantity.POWER, p) for p in Phase] == [1010.0, 1000.0, 990.0]
+
+
+async def test_legacy_production(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """Firmware 3.x: production from the HTML page, digest auth, nothing else."""
+    fake.folder = ENVOY_FIXTURES / "legacy_production"
+    client = EnvoyClient(session, fake.host)
+    await client.setup()
+    assert client.features == {Endpoint.PRODUCTION_PAGE, Endpoint.INVERTERS}
+    fake.requests.clear()
+    snapshot = await client.refresh(ALL)
+    assert snapshot.figures.solar_power == 1020.0
+    assert snapshot.figures.solar_energy == 14600000.0
+    assert snapshot.figures.consumption_power is None
+    assert snapshot.figures.grid_power is None
+    assert len(snapshot.of_kind(DeviceKind.INVERTER)) == 4
+    assert client.default_intervals[DataGroup.LIVE].total_seconds() == 60
+    # Only endpoints detected at setup are read again.
+    assert not fake.sent("GET", "/ivp/meters/readings")
+
+
+async def test_acb_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+    """AC Batteries from the inventory and production.json; disabled CTs ignored."""
+    client = await _client(fake, session, "acb")
+    fake.requests.clear()
+    snapshot = await client.refresh(ALL)
+    figures = snapshot.figures
+    assert figures.solar_power == 805.0  # /api/v1/production, CTs disabled
+    assert figures.solar_energy == 3010000.0
+    assert figures.consumption_power is None
+    assert figures.battery_power == -250.0
+    assert figures.battery_state_of_charge == 44.0
+    assert figures.battery_available_energy == 1100.0
+    acbs = snapshot.of_kind(DeviceKind.BATTERY)
+    assert [b.serial for b in acbs] == ["121638000001", "121638000002"]
+    assert acbs[0].get(Quantity.STATE_OF_CHARGE) == 43.0
+    assert acbs[0].get(Quantity.STATE) == "charging"
+    inverter = snapshot.device("121600000001")
+    assert inverter is not None
+    assert inverter.model == "800-00631-r02"
+    assert inverter.get(Quantity.PRODUCING) is True
+    assert snapshot.of_kind(DeviceKind.METER) == []
+    assert not fake.sent("GET", "/ivp/meters/readings")
+
+
+async def test_collar_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+    """Collar and C6 combiner devices; the collar gives the grid state."""
+    client = await _client(fake, session, "collar")
+    fake.requests.clear()
+    snapshot = await client.refresh(ALL)
+    assert snapshot.figures.grid_connected is True
+    assert snapshot.figures.backup_reserve == 100.0
+    collar = snapshot.of_kind(DeviceKind.COLLAR)[0]
+    assert collar.get(Quantity.RELAY_CLOSED) is True
+    assert collar.firmware == "3.0.6-D0"
+    combiner = snapshot.of_kind(DeviceKind.COMBINER)[0]
+    assert combiner.firmware == "0.1.20-D1"
+    assert combiner.get(Quantity.STATE) == "ENCMN_C6_CC_READY"
+    net = snapshot.device("202500000654_ct_net-consumption")
+    assert net is not None
+    assert net.get(Quantity.WORKING) is False  # status flags raised
+    assert net.get(Quantity.STATE) == "check-wiring"
+    # 8.2.4264+ metered: /api/v1/production returns zeros; it is not even read.
+    assert not fake.sent("GET", "/api/v1/production")
+
+
+async def test_groups_read_only_their_endpoints(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """A LIVE refresh reads live endpoints only, each once."""
+    client = await _client(fake, session, "metered_battery")
+    fake.requests.clear()
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    paths = [r.path for r in fake.requests]
+    assert paths == [
+        "/production.json?details=1",
+        "/ivp/meters/readings",
+        "/ivp/ensemble/power",
+        "/ivp/ensemble/secctrl",
+        "/ivp/ensemble/generator",
+        "/ivp/ensemble/dry_contacts",
+    ]
+    fake.requests.clear()
+    await client.refresh(frozenset({DataGroup.SETTINGS}))
+    assert [r.path for r in fake.requests] == [
+        "/ivp/meters",
+        "/ivp/ss/dry_contact_settings",
+        "/admin/lib/tariff",
+    ]
+
+
+async def test_endpoint_gone_is_dropped(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """An endpoint answering 404 later is no longer read; a 500 is an error."""
+    client = await _client(fake, session, "metered_battery")
+    fake.reply("GET", "/ivp/ensemble/generator", 404, {})
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert Endpoint.GENERATOR not in client.features
+    fake.reply("GET", "/ivp/ensemble/secctrl", 500, "oops")
+    with pytest.raises(UnexpectedPayloadError):
+        await client.refresh(frozenset({DataGroup.LIVE}))
+
+
+async def test_pdm_failure_keeps_last_data(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """/ivp/pdm/device_data failing (late evening) does not fail the update."""
+    client = await _client(fake, session, "metered_battery")
+    fake.reply("GET", "/ivp/pdm/device_data", 200, "<html>busy</html>")
+    snapshot = await client.refresh(frozenset({DataGroup.DEVICES}))
+    inverter = snapshot.device("202330057501")
+    assert inverter is not None
+    assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(1000000.0)
+
+
+async def test_truncated_payload_is_typed_error(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """Truncated JSON from a live endpoint raises UnexpectedPayloadError."""
+    client = await _client(fake, session, "metered_battery")
+    fake.reply("GET", "/ivp/meters/readings", 200, '[{"eid": 7046')
+    with pytest.raises(UnexpectedPayloadError):
+        await client.refresh(frozenset({DataGroup.LIVE}))
+
+
+async def test_not_set_up(session: aiohttp.ClientSession) -> None:
+    """Using a client before setup is a typed error."""
+    client = EnvoyClient(session, "127.0.0.1:1")
+    with pytest.raises(GatewayError):
+        _ = client.identity
+    with pytest.raises(GatewayError):
+        _ = client.data
+    with pytest.raises(GatewayError):
+        await client.refresh(ALL)
+    with pytest.raises(GatewayError):
+        await client.go_on_grid()
+
+
+async def test_probe_not_an_envoy(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """A host answering /info with something else is not supported."""
+    fake.reply("GET", "/info", 200, "<html><body>router</body></html>")
+    with pytest.raises(NotSupportedGatewayError):
+        await EnvoyClient(session, fake.host).setup()
+    fake.reply("GET", "/info", 404, "")
+    with pytest.raises(NotSupportedGatewayError):
+        await EnvoyClient(session, fake.host).setup()
+    fake.reply("GET", "/info", 200, "<envoy_info><device></device></envoy_info>")
+    with pytest.raises(NotSupportedGatewayError):
+        await EnvoyClient(session, fake.host).setup()
+
+
+async def test_probe_nothing_there(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    """A closed port is a connection error."""
+    server = FakeEnvoy()
+    await server.start()
+    host = server.host
+    await server.close()
+    with pytest.raises(GatewayConnectionError):
+        await EnvoyClient(session, host).setup()
+
+
+async def test_probe_timeout(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+    """A host that never answers is a timeout error."""
+    release = asyncio.Event()
+
+    async def hang(_request: web.Request, _body: bytes) -> web.StreamResponse:
+        await release.wait()
+        return web.Response()
+
+    fake.route("GET", "/info", hang)
+    client = EnvoyClient(
+        session,
+        fake.host,
+        timeouts=Timeouts(connect=1, read=0.05),
+        retry=RetryPolicy(retries=0),
+    )
+    with pytest.raises(GatewayTimeoutError):
+        await client.setup()
+    release.set()
+
+
+def test_fixture_files_are_json() -> None:
+    """Every JSON fixture parses (a broken fixture would hide as 'absent')."""
+    for file in ENVOY_FIXTURES.rglob("*"):
+        if (
+            file.is_file()
+            and file.name not in {"info", "production"}
+            and "html" not in file.read_text()[:20].lower()
+        ):
+            json.loads(file.read_text())
