@@ -354,10 +354,15 @@ async def test_digest_for_old_firmware(
                 },
             )
         fields = dict(re.findall(r'(\w+)="?([^",]+)"?', auth))
-        ha1 = hashlib.md5(f"envoy:{realm}:000123".encode()).hexdigest()
-        ha2 = hashlib.md5(f"GET:{fields['uri']}".encode()).hexdigest()
+        ha1 = hashlib.md5(
+            f"envoy:{realm}:000123".encode(), usedforsecurity=False
+        ).hexdigest()
+        ha2 = hashlib.md5(
+            f"GET:{fields['uri']}".encode(), usedforsecurity=False
+        ).hexdigest()
         expected = hashlib.md5(
-            f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}".encode()
+            f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}".encode(),
+            usedforsecurity=False,
         ).hexdigest()
         if fields.get("username") != "envoy" or fields.get("response") != expected:
             return web.Response(status=401)
