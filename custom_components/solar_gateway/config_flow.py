@@ -219,9 +219,7 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         assert self._found is not None
         match self._found.access:
             case Access.ENVOY_ACCOUNT:
-                return self.async_show_menu(
-                    step_id="envoy_auth", menu_options=["enlighten", "token"]
-                )
+                return await self.async_step_envoy_auth()
             case Access.ENVOY_LOCAL:
                 return await self.async_step_local()
             case Access.PVS_OWNER:
@@ -230,6 +228,14 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self._async_finish({})
 
     # --- Credentials -----------------------------------------------------------
+
+    async def async_step_envoy_auth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Firmware 7+: choose between the Enphase account and a pasted token."""
+        return self.async_show_menu(
+            step_id="envoy_auth", menu_options=["enlighten", "token"]
+        )
 
     async def async_step_enlighten(
         self, user_input: dict[str, Any] | None = None
