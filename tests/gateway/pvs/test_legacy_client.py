@@ -140,7 +140,12 @@ async def test_missing_settings_endpoints_are_tolerated(
     """An old firmware without these commands still refreshes."""
     fake = await make_fake("legacy_basic")
     client = await _client(session, fake.host)
-    fake.reply("GET", "/cgi-bin/dl_cgi?Command=GridProfileGet", 200, {"result": "unknown command"})
+    fake.reply(
+        "GET",
+        "/cgi-bin/dl_cgi?Command=GridProfileGet",
+        200,
+        {"result": "unknown command"},
+    )
     fake.reply("GET", "/cgi-bin/dl_cgi?Command=CheckFW", 404, "nope")
     fake.reply(
         "GET",

@@ -303,3 +303,37 @@ async def test_truncated_vars_answer(
     fake.reply("GET", "/vars?match=/sys/&fmt=obj", 500, "error")
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.DEVICES}))
+
+
+def test_session_token_sources() -> None:
+    """Set-Cookie first (bad cookies skipped), then the JSON body, else None."""
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from custom_components.solar_gateway.gateway.pvs.varserver import (
+        session_from_response,
+    )
+    from custom_components.solar_gateway.gateway.transport import Response
+
+    def answer(cookies: list[str], body: bytes) -> Response:
+        headers: CIMultiDict[str] = CIMultiDict()
+        for cookie in cookies:
+            headers.add("Set-Cookie", cookie)
+        return Response("GET", "/auth?login", 200, CIMultiDictProxy(headers), body)
+
+    assert session_from_response(answer(["a=b; Path=/", "session=tok"], b"")) == "tok"
+    assert session_from_response(answer(['bad"cookie=\x00'], b"not json")) is None
+    assert session_from_response(answer([], b'{"session": ""}')) is None
+
+
+async def test_probe_errors(
+    session: aiohttp.ClientSession, make_fake: FakeFactory
+) -> None:
+    """A DeviceList neither answering nor forbidding, or lacking the PVS, fails typed."""
+    from custom_components.solar_gateway.gateway.errors import FeatureUnavailableError
+
+    fake = await make_fake(None)
+    with pytest.raises(FeatureUnavailableError):
+        await _client(session, fake.host)
+    fake.reply("GET", "/cgi-bin/dl_cgi?Command=DeviceList", 200, {"devices": []})
+    with pytest.raises(UnexpectedPayloadError, match="no PVS supervisor"):
+        await _client(session, fake.host)

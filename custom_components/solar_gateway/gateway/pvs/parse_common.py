@@ -8,8 +8,8 @@ common case first and fall back to ``None`` for anything odd.
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 import json
-import math
 import re
 
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
@@ -20,7 +20,6 @@ DATA_INTERVAL = timedelta(minutes=5)
 
 _BUILD_RE = re.compile(r"build\s*(\d+)", re.IGNORECASE)
 _TRAILING_NUMBER_RE = re.compile(r"(\d{4,})\s*$")
-_isfinite = math.isfinite
 
 
 def num(value: object) -> float | None:
@@ -30,12 +29,18 @@ def num(value: object) -> float | None:
             result = float(value)
         except ValueError:
             return None
-        return result if _isfinite(result) else None
+        # x - x is 0.0 only for finite x (nan and inf give nan): no call needed.
+        return result if result - result == 0.0 else None
     return as_float(value)
 
 
 def text(value: object) -> str | None:
     """Return a non-empty string (``"nan"`` and blanks are absent)."""
+    if value.__class__ is str:
+        stripped = value.strip()
+        if stripped and stripped != "nan" and stripped.lower() != "nan":
+            return stripped
+        return None
     return as_str(value)
 
 
@@ -51,6 +56,12 @@ def legacy_time(value: object) -> datetime | None:
     """Parse a legacy ``YYYY,MM,DD,hh,mm,ss`` UTC timestamp."""
     if not isinstance(value, str):
         return None
+    return _legacy_time(value)
+
+
+@lru_cache(maxsize=512)
+def _legacy_time(value: str) -> datetime | None:
+    # Cached: a DeviceList repeats the same few DATATIME/CURTIME values.
     parts = value.split(",")
     if len(parts) != 6:
         return None

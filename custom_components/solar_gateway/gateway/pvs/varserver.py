@@ -86,11 +86,6 @@ class VarserverSession:
         self._on_login = on_login
         self.logins = 0
 
-    @property
-    def authenticated(self) -> bool:
-        """Whether a session token is held."""
-        return self._token is not None
-
     def _auth_header(self) -> dict[str, str]:
         credentials = base64.b64encode(f"{USER}:{self._password}".encode()).decode()
         return {"Authorization": f"basic {credentials}"}
