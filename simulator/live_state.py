@@ -221,15 +221,18 @@ DEFAULT_LOAD_W = 800.0
 def estimate_solar_peak(
     captured_w: float, captured_time: float | None, nameplate_w: float, offset: float
 ) -> float:
-    """Return a clear-noon solar power consistent with what the capture shows."""
-    if nameplate_w > 0:
-        return nameplate_w * 0.8
+    """Return a clear-noon solar power consistent with what the capture shows.
+
+    The larger of 80 % of the nameplate and the captured power scaled up to noon by
+    the day curve (or by a third when the capture was taken near dark).
+    """
+    candidates = [nameplate_w * 0.8] if nameplate_w > 0 else []
     if captured_w > 0:
         fraction = (
             solar_fraction(captured_time, offset) if captured_time is not None else 0.0
         )
-        return captured_w / fraction if fraction > 0.3 else captured_w * 1.3
-    return DEFAULT_PEAK_W
+        candidates.append(captured_w / fraction if fraction > 0.3 else captured_w * 1.3)
+    return max(candidates) if candidates else DEFAULT_PEAK_W
 
 
 def estimate_mean_load(captured_w: float) -> float:
