@@ -375,3 +375,126 @@ async def test_digest_for_old_firmware(
     assert len(client.data.inverters) == 4
     assert not fake.sent("GET", "/auth/check_jwt")
     assert json.loads(body)[0]["serialNumber"] == client.data.inverters[0].serial
+
+
+async def test_token_without_expiry_is_kept(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """A token without ``exp`` is never renewed by the client."""
+    import jwt
+
+    token = jwt.encode({"enphaseUser": "owner"}, "k" * 32, algorithm="HS256")
+    cloud = Cloud(fake, token)
+    client = cloud.client(
+        session, token=token, username="me@example.com", password="pw"
+    )
+    await client.setup()
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert not fake.sent("POST", "/tokens")
+
+
+async def test_installer_token_renewed_an_hour_early(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """A 12-hour installer token is renewed within its last hour only."""
+    token = make_token(exp=int(NOW) + 2 * 3600, user="installer")
+    cloud = Cloud(fake, token)
+    client = cloud.client(
+        session, token=token, username="me@example.com", password="pw"
+    )
+    await client.setup()
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert not fake.sent("POST", "/tokens")
+
+
+async def test_new_token_rejected_everywhere(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """A freshly fetched token the gateway refuses is InvalidCredentialsError."""
+    cloud = Cloud(fake, make_token(marker="cloud"))
+    cloud.valid = set()
+    with pytest.raises(InvalidCredentialsError):
+        await cloud.client(session, username="me@example.com", password="pw").setup()
+    old = make_token(marker="old")
+    cloud.valid = {old}
+    with pytest.raises(InvalidCredentialsError):
+        await cloud.client(
+            session,
+            token=make_token(marker="x"),
+            username="me@example.com",
+            password="pw",
+        ).setup()
+
+
+async def test_renewal_rejected(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """Renewal ahead of expiry, or after a 401, with a token the gateway refuses."""
+    old = make_token(exp=int(NOW) + 86400, marker="old")
+    cloud = Cloud(fake, old)
+    client = cloud.client(session, token=old, username="me@example.com", password="pw")
+    await client.setup()
+    fake.reply("POST", "/tokens", 200, make_token(marker="refused"))
+    with pytest.raises(InvalidCredentialsError):
+        await client.refresh(frozenset({DataGroup.LIVE}))
+
+    far = make_token(marker="far")
+    cloud.valid = {far}
+    client = cloud.client(session, token=far, username="me@example.com", password="pw")
+    await client.setup()
+    cloud.valid = set()
+    fake.reply("GET", "/ivp/meters/readings", 401, "")
+    with pytest.raises(InvalidCredentialsError):
+        await client.refresh(frozenset({DataGroup.LIVE}))
+
+
+async def test_token_expires_during_use(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """Without an account, a token that has run out stops updates with TokenExpiredError."""
+    now = [NOW]
+    token = make_token(exp=int(NOW) + 60)
+    cloud = Cloud(fake, token)
+    url = f"http://{fake.host}"
+    client = EnvoyClient(
+        session,
+        fake.host,
+        token=token,
+        enlighten_url=url,
+        entrez_url=url,
+        clock=lambda: now[0],
+    )
+    await client.setup()
+    now[0] += 120
+    with pytest.raises(TokenExpiredError):
+        await client.refresh(frozenset({DataGroup.LIVE}))
+
+
+async def test_cloud_unreachable(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """Enlighten unreachable is a connection error, not a credentials problem."""
+    Cloud(fake, make_token())
+    client = EnvoyClient(
+        session,
+        fake.host,
+        username="me@example.com",
+        password="pw",
+        enlighten_url="http://127.0.0.1:1",
+        clock=_clock,
+    )
+    with pytest.raises(GatewayConnectionError):
+        await client.setup()
+
+
+async def test_digest_users(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+    """The installer user with its derived password, or a given password; a 401 with
+    digest means absent."""
+    fake.folder = ENVOY_FIXTURES / "legacy_production"
+    client = EnvoyClient(session, fake.host, username="installer")
+    await client.setup()
+    client = EnvoyClient(session, fake.host, username="envoy", password="given")
+    await client.setup()
+    fake.reply("GET", "/api/v1/production/inverters", 401, "")
+    await client.refresh(frozenset({DataGroup.DEVICES}))
+    assert Endpoint.INVERTERS not in client.features
