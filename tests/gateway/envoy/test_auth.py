@@ -454,7 +454,7 @@ async def test_token_expires_during_use(
     """Without an account, a token that has run out stops updates with TokenExpiredError."""
     now = [NOW]
     token = make_token(exp=int(NOW) + 60)
-    cloud = Cloud(fake, token)
+    Cloud(fake, token)
     url = f"http://{fake.host}"
     client = EnvoyClient(
         session,
