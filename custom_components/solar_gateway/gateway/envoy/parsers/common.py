@@ -1,7 +1,7 @@
 """Helpers shared by the Envoy parsers: fast defensive conversions, root checks."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 import math
 
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
@@ -13,6 +13,7 @@ from custom_components.solar_gateway.gateway.values import (
 )
 
 _FINITE = math.isfinite
+_MAX_TIMESTAMP = 253402300799  # 9999-12-31, the last datetime can hold
 
 
 def num(value: object, scale: float = 1.0) -> float | None:
@@ -32,6 +33,8 @@ def text(value: object) -> str | None:
 
 def timestamp(value: object) -> datetime | None:
     """Return a UTC datetime from Unix seconds, None for 0 or junk."""
+    if type(value) is int and 0 < value < _MAX_TIMESTAMP:
+        return datetime.fromtimestamp(value, UTC)
     return as_timestamp(value)
 
 
