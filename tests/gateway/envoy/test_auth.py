@@ -475,12 +475,16 @@ async def test_cloud_unreachable(
 ) -> None:
     """Enlighten unreachable is a connection error, not a credentials problem."""
     Cloud(fake, make_token())
+    gone = FakeEnvoy()
+    await gone.start()
+    closed = f"http://{gone.host}"
+    await gone.close()
     client = EnvoyClient(
         session,
         fake.host,
         username="me@example.com",
         password="pw",
-        enlighten_url="http://127.0.0.1:1",
+        enlighten_url=closed,
         clock=_clock,
     )
     with pytest.raises(GatewayConnectionError):
