@@ -17,6 +17,16 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, including those disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new=True,
+    ):
+        yield
+
+
+@pytest.fixture
 def fake_client() -> Generator[FakeGatewayClient]:
     """A scripted gateway client that the integration gets instead of a real one."""
     client = FakeGatewayClient()
