@@ -23,6 +23,7 @@ from .coordinator import LOGGER, SiteHub, SolarGatewayConfigEntry, build_coordin
 from .devices import DeviceRegistrar
 from .gateway.client import DataGroup, GatewayClient
 from .gateway.errors import AuthenticationError, GatewayError
+from .issues import async_watch_issues
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -86,12 +87,12 @@ async def async_setup_entry(
             _firmware_watcher(hass, entry, hub, snapshot.identity.firmware)
         )
     )
+    entry.async_on_unload(async_watch_issues(hass, entry, hub))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for coordinator in hub.coordinators.values():
         # Hand each coordinator the first read; from now on it polls on its own.
         coordinator.async_set_updated_data(snapshot)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
 
@@ -116,13 +117,6 @@ def _firmware_watcher(
             hass.config_entries.async_schedule_reload(entry.entry_id)
 
     return check
-
-
-async def _async_options_updated(
-    hass: HomeAssistant, entry: SolarGatewayConfigEntry
-) -> None:
-    """Apply new polling options."""
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(
