@@ -46,14 +46,17 @@ JWT = (
 
 
 def response(
-    path: str, body: bytes, method: str = "GET", status: int = 200, **headers: str
+    path: str,
+    body: bytes,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """A raw answer as the transport keeps it."""
     return Response(
         method=method,
         path=path,
-        status=status,
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
+        status=200,
+        headers=CIMultiDictProxy(CIMultiDict(headers or {})),
         body=body,
     )
 
@@ -202,7 +205,7 @@ def raw_answers(client: FakeGatewayClient) -> None:
                 "/info",
                 b"<envoy_info><device><sn>122233344455</sn>"
                 b"<software>D8.2.4286</software></device></envoy_info>",
-                **{"Content-Type": "text/xml", "Content-Length": "99"},
+                headers={"Content-Type": "text/xml", "Content-Length": "99"},
             ),
             "/api/v1/production/inverters": response(
                 "/api/v1/production/inverters",
@@ -212,7 +215,7 @@ def raw_answers(client: FakeGatewayClient) -> None:
                         {"serialNumber": "482301000002", "lastReportWatts": 251},
                     ]
                 ).encode(),
-                **{"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json"},
             ),
             "/home.json": response(
                 "/home.json",
@@ -225,7 +228,9 @@ def raw_answers(client: FakeGatewayClient) -> None:
                 ).encode(),
             ),
             "/auth/check_jwt": response(
-                "/auth/check_jwt", b"<p>Valid token.</p>", Authorization=f"Bearer {JWT}"
+                "/auth/check_jwt",
+                b"<p>Valid token.</p>",
+                headers={"Authorization": f"Bearer {JWT}"},
             ),
             "/ivp/ensemble/relay": response(
                 "/ivp/ensemble/relay", b'{"mains_admin_state": "closed"}', "POST"
