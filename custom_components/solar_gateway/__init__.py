@@ -19,7 +19,13 @@ from .const import (
     CONF_SETTINGS_INTERVAL,
     DOMAIN,
 )
-from .coordinator import LOGGER, SiteHub, SolarGatewayConfigEntry, build_coordinators
+from .coordinator import (
+    LOGGER,
+    SiteHub,
+    SolarGatewayConfigEntry,
+    build_coordinators,
+    translated,
+)
 from .devices import DeviceRegistrar
 from .gateway.client import DataGroup, GatewayClient
 from .gateway.errors import AuthenticationError, GatewayError
@@ -59,16 +65,18 @@ async def async_setup_entry(
         await client.setup()
         snapshot = await client.refresh(frozenset(client.default_intervals))
     except AuthenticationError as err:
+        key, placeholders = translated(err)
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
-            translation_key="authentication_failed",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from err
     except GatewayError as err:
+        key, placeholders = translated(err)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from err
 
     hub = SiteHub(client=client, snapshot=snapshot)

@@ -71,6 +71,21 @@ class SiteHub:
 type SolarGatewayConfigEntry = ConfigEntry[SiteHub]
 
 
+def translated(err: GatewayError) -> tuple[str, dict[str, str]]:
+    """The exception translation key and placeholders for a protocol error."""
+    match err:
+        case AuthenticationError():
+            return "authentication_failed", {"error": str(err)}
+        case GatewayBusyError():
+            return "gateway_busy", {"seconds": f"{err.retry_after:.0f}"}
+        case GatewayConnectionError():
+            return "cannot_connect", {"error": str(err)}
+        case UnexpectedPayloadError():
+            return "unexpected_payload", {"error": str(err)}
+        case _:
+            return "update_failed", {"error": str(err)}
+
+
 class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     """Polls one group of a gateway's endpoints."""
 
@@ -106,35 +121,22 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         try:
             snapshot = await client.refresh(frozenset({self.group}))
         except AuthenticationError as err:
+            key, placeholders = translated(err)
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
-                translation_key="authentication_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except GatewayBusyError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="gateway_busy",
-                translation_placeholders={"seconds": f"{err.retry_after:.0f}"},
-                retry_after=err.retry_after,
-            ) from err
-        except GatewayConnectionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except UnexpectedPayloadError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="unexpected_payload",
-                translation_placeholders={"error": str(err)},
+                translation_key=key,
+                translation_placeholders=placeholders,
             ) from err
         except GatewayError as err:
+            key, placeholders = translated(err)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
+                translation_key=key,
+                translation_placeholders=placeholders,
+                # A busy gateway says how long to leave it alone; honour that.
+                retry_after=err.retry_after
+                if isinstance(err, GatewayBusyError)
+                else None,
             ) from err
         self._align_to_data_cadence(snapshot)
         return snapshot
