@@ -11,7 +11,12 @@ from enum import StrEnum
 import aiohttp
 
 from .envoy.probe import identity_of, probe as probe_envoy
-from .errors import GatewayConnectionError, NotSupportedGatewayError
+from .errors import (
+    FeatureUnavailableError,
+    GatewayConnectionError,
+    NotSupportedGatewayError,
+    UnexpectedPayloadError,
+)
 from .pvs.client import base_url as pvs_base_url
 from .pvs.legacy import LegacyApi
 from .pvs.models import PvsApi
@@ -62,7 +67,13 @@ async def identify(session: aiohttp.ClientSession, host: str) -> Identified:
         )
     except ValueError as err:
         raise GatewayConnectionError(f"{host!r} is not a host name or address") from err
-    result = await probe_pvs(LegacyApi(transport))
+    try:
+        result = await probe_pvs(LegacyApi(transport))
+    except (FeatureUnavailableError, UnexpectedPayloadError) as err:
+        # It answers HTTP, but neither as an Envoy nor as a PVS.
+        raise NotSupportedGatewayError(
+            f"{host} is neither an Envoy nor a PVS: {err}"
+        ) from err
     if result.info is None:
         raise NotSupportedGatewayError(
             f"{host} answers like a PVS but does not say its serial number"
