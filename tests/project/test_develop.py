@@ -1,0 +1,513 @@
+"""scripts/develop_config.py: config/ is ready for Home Assistant, and stays the user's.
+
+The files it writes are loaded here by Home Assistant's own stores (served from the
+test's ``hass_storage``), so a format or version Home Assistant would refuse fails.
+"""
+
+from datetime import UTC, datetime, timedelta
+import importlib.util
+import json
+from pathlib import Path
+import re
+import stat
+import subprocess
+from types import ModuleType
+from typing import Any
+
+from homeassistant import config_entries
+from homeassistant.auth import auth_manager_from_config
+from homeassistant.auth.providers import homeassistant as ha_provider
+from homeassistant.components import onboarding
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import jwt
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # in the past: HA checks tokens now
+UNCHECKED: Any = {"verify_exp": False, "verify_iat": False}
+ENVOY_LINE = json.dumps(
+    {
+        "kind": "envoy",
+        "address": "127.0.0.2",
+        "url": "http://127.0.0.2",
+        "https_url": "https://127.0.0.2",
+        "serial": "202400000789",
+        "firmware": "D8.2.4286",
+        "model": "800-00664-r05",
+        "token": "header.claims.signature-1",
+    }
+)
+PVS_LINE = json.dumps(
+    {
+        "kind": "pvs_varserver",
+        "address": "127.0.0.3",
+        "url": "http://127.0.0.3",
+        "https_url": "https://127.0.0.3",
+        "serial": "ZT244285000549W8841",
+        "firmware": "2025.10.02.61846",
+        "model": "PVS6",
+        "token": None,
+    }
+)
+
+
+def _load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "develop_config", PROJECT_ROOT / "scripts" / "develop_config.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+dc = _load_script()
+
+
+@pytest.fixture(autouse=True)
+def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cheapest bcrypt cost: the hash format is the same."""
+    monkeypatch.setattr(dc, "BCRYPT_ROUNDS", 4)
+
+
+def _gateways(*lines: str) -> list[Any]:
+    return dc.read_gateways(lines or (ENVOY_LINE, PVS_LINE))
+
+
+def _store(config: Path, key: str) -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(
+        (config / ".storage" / key).read_text(encoding="utf-8")
+    )
+    return content
+
+
+def _entries(config: Path) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = _store(config, "core.config_entries")["data"][
+        "entries"
+    ]
+    return entries
+
+
+def _snapshot(config: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(config)): path.read_bytes()
+        for path in sorted(config.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _edit_store(config: Path, key: str, content: dict[str, Any]) -> None:
+    (config / ".storage" / key).write_text(json.dumps(content), encoding="utf-8")
+
+
+async def test_home_assistant_loads_what_it_writes(
+    hass: HomeAssistant, hass_storage: dict[str, Any], tmp_path: Path
+) -> None:
+    """Onboarding done, both entries, the dev login and API token all load in HA."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    for key in (
+        "onboarding",
+        "auth",
+        "auth_provider.homeassistant",
+        "core.config_entries",
+    ):
+        hass_storage[key] = _store(tmp_path, key)
+
+    assert await async_setup_component(hass, "onboarding", {})
+    assert onboarding.async_is_onboarded(hass)
+
+    manager = config_entries.ConfigEntries(hass, {})
+    await manager.async_initialize()
+    entries = {
+        entry.unique_id: entry for entry in manager.async_entries("solar_gateway")
+    }
+    assert entries.keys() == {"202400000789", "ZT244285000549W8841"}
+    envoy, pvs = entries["202400000789"], entries["ZT244285000549W8841"]
+    assert envoy.title == "Envoy 202400000789"
+    assert dict(envoy.data) == {
+        "host": "127.0.0.2",
+        "brand": "enphase",
+        "auth_method": "token",
+        "token": "header.claims.signature-1",
+    }
+    assert pvs.title == "PVS6 ZT244285000549W8841"
+    assert dict(pvs.data) == {
+        "host": "https://127.0.0.3",
+        "brand": "sunpower",
+        "password": "W8841",
+    }
+    assert (envoy.version, envoy.minor_version, envoy.source) == (1, 1, "user")
+
+    auth = await auth_manager_from_config(
+        hass,
+        [
+            {"type": "homeassistant"},
+            {
+                "type": "trusted_networks",
+                "trusted_networks": ["127.0.0.1"],
+                "allow_bypass_login": True,
+            },
+        ],
+        [],
+    )
+    users = [user for user in await auth.async_get_users() if not user.system_generated]
+    assert [(user.name, user.is_owner, user.is_admin) for user in users] == [
+        ("Developer", True, True)
+    ]
+    token = (tmp_path / "develop_access_token").read_text(encoding="utf-8").strip()
+    refresh = auth.async_validate_access_token(token)
+    assert refresh is not None
+    assert refresh.user is users[0]
+    assert refresh.token_type == "long_lived_access_token"
+
+    provider = auth.get_auth_provider("homeassistant", None)
+    assert isinstance(provider, ha_provider.HassAuthProvider)
+    await provider.async_initialize()
+    provider.data.validate_login("dev", "dev")
+    with pytest.raises(ha_provider.InvalidAuth):
+        provider.data.validate_login("dev", "wrong")
+    credentials = await provider.async_get_or_create_credentials({"username": "dev"})
+    assert not credentials.is_new
+    assert (await auth.async_get_user_by_credentials(credentials)) is users[0]
+
+
+def test_first_run_writes_configuration_with_automatic_login(tmp_path: Path) -> None:
+    """configuration.yaml trusts this machine; secrets are private files."""
+    report = dc.prepare(tmp_path, _gateways(), now=NOW)
+    yaml = (tmp_path / "configuration.yaml").read_text(encoding="utf-8")
+    assert "type: trusted_networks" in yaml
+    assert "allow_bypass_login: true" in yaml
+    assert "server_host: 127.0.0.1" in yaml
+    for name in (".storage/auth", ".storage/auth_provider.homeassistant"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "develop_access_token").stat().st_mode) == 0o600
+    assert "added Envoy 202400000789 (127.0.0.2)" in report
+    assert "added PVS6 ZT244285000549W8841 (https://127.0.0.3)" in report
+    assert _store(tmp_path, "onboarding") == {
+        "version": 4,
+        "minor_version": 1,
+        "key": "onboarding",
+        "data": {"done": ["user", "core_config", "analytics", "integration"]},
+    }
+    header = _store(tmp_path, "core.config_entries")
+    assert (header["version"], header["minor_version"]) == (1, 5)
+
+
+def test_rerun_with_the_same_simulator_changes_nothing(tmp_path: Path) -> None:
+    """Idempotent: same input, same bytes, nothing reported."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    before = _snapshot(tmp_path)
+    assert dc.prepare(tmp_path, _gateways(), now=NOW + timedelta(days=3)) == []
+    assert _snapshot(tmp_path) == before
+
+
+def test_restart_rewrites_only_the_simulated_entries_data(tmp_path: Path) -> None:
+    """A new token and new ports reach the entries; ids and user settings stay."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    content = _store(tmp_path, "core.config_entries")
+    envoy = next(
+        e for e in content["data"]["entries"] if e["unique_id"] == "202400000789"
+    )
+    envoy["title"] = "My roof"
+    envoy["options"] = {"live_interval": 30}
+    envoy["pref_disable_polling"] = True
+    _edit_store(tmp_path, "core.config_entries", content)
+    ids = {e["unique_id"]: e["entry_id"] for e in _entries(tmp_path)}
+
+    moved = json.loads(ENVOY_LINE) | {
+        "https_url": "https://127.0.0.1:40001",
+        "token": "header.claims.signature-2",
+    }
+    later = NOW + timedelta(hours=1)
+    report = dc.prepare(tmp_path, _gateways(json.dumps(moved), PVS_LINE), now=later)
+
+    assert report == ["updated My roof (127.0.0.1:40001)"]
+    entries = {e["unique_id"]: e for e in _entries(tmp_path)}
+    assert {uid: e["entry_id"] for uid, e in entries.items()} == ids
+    envoy = entries["202400000789"]
+    assert envoy["data"]["host"] == "127.0.0.1:40001"
+    assert envoy["data"]["token"] == "header.claims.signature-2"
+    assert envoy["title"] == "My roof"
+    assert envoy["options"] == {"live_interval": 30}
+    assert envoy["pref_disable_polling"] is True
+    assert envoy["modified_at"] == later.isoformat()
+    assert entries["ZT244285000549W8841"]["modified_at"] == NOW.isoformat()
+
+
+def test_users_own_changes_are_kept(tmp_path: Path) -> None:
+    """Their configuration.yaml, entries, users, password and onboarding steps stay."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    yaml = tmp_path / "configuration.yaml"
+    yaml.write_text("homeassistant:\n  name: Mine\n", encoding="utf-8")
+
+    content = _store(tmp_path, "core.config_entries")
+    own = [
+        {"domain": "sun", "entry_id": "SUN", "data": {}},
+        {
+            "domain": "solar_gateway",
+            "entry_id": "REAL",
+            "data": {"host": "envoy.local"},
+        },
+    ]
+    content["data"]["entries"].extend(own)
+    _edit_store(tmp_path, "core.config_entries", content)
+    auth = _store(tmp_path, "auth")
+    auth["data"]["users"].append(
+        {"id": "someone", "name": "Someone", "is_owner": False}
+    )
+    _edit_store(tmp_path, "auth", auth)
+    provider = _store(tmp_path, "auth_provider.homeassistant")
+    provider["data"]["users"][0]["password"] = "changed"
+    _edit_store(tmp_path, "auth_provider.homeassistant", provider)
+    steps = _store(tmp_path, "onboarding")
+    steps["data"]["done"].insert(0, "future_step")
+    _edit_store(tmp_path, "onboarding", steps)
+    token = (tmp_path / "develop_access_token").read_text(encoding="utf-8")
+
+    report = dc.prepare(tmp_path, _gateways(), now=NOW)
+
+    assert yaml.read_text(encoding="utf-8") == "homeassistant:\n  name: Mine\n"
+    assert any("predates the automatic login" in line for line in report)
+    assert _entries(tmp_path)[-2:] == own
+    assert len(_entries(tmp_path)) == 4
+    assert [u["id"] for u in _store(tmp_path, "auth")["data"]["users"]] == [
+        dc.USER_ID,
+        "someone",
+    ]
+    users = _store(tmp_path, "auth_provider.homeassistant")["data"]["users"]
+    assert users == [{"username": "dev", "password": "changed"}]
+    assert _store(tmp_path, "onboarding")["data"]["done"] == [
+        "future_step",
+        "user",
+        "core_config",
+        "analytics",
+        "integration",
+    ]
+    assert (tmp_path / "develop_access_token").read_text(encoding="utf-8") == token
+
+
+def test_an_existing_owner_stays_the_only_owner(tmp_path: Path) -> None:
+    """Someone who onboarded by hand keeps ownership; the dev user is an admin."""
+    (tmp_path / ".storage").mkdir()
+    owner = {
+        "id": "theirs",
+        "group_ids": ["system-admin"],
+        "is_owner": True,
+        "is_active": True,
+        "name": "Owner",
+        "system_generated": False,
+    }
+    _edit_store(
+        tmp_path,
+        "auth",
+        {
+            "version": 1,
+            "minor_version": 1,
+            "key": "auth",
+            "data": {"users": [owner], "groups": [{"id": "system-admin"}]},
+        },
+    )
+    dc.prepare(tmp_path, [], now=NOW)
+    data = _store(tmp_path, "auth")["data"]
+    assert [(u["id"], u["is_owner"]) for u in data["users"]] == [
+        ("theirs", True),
+        (dc.USER_ID, False),
+    ]
+    assert [g["id"] for g in data["groups"]] == [
+        "system-admin",
+        "system-users",
+        "system-read-only",
+    ]
+    assert data["credentials"][0]["data"] == {"username": "dev"}
+
+
+def test_real_gateway_mode_removes_simulated_entries(tmp_path: Path) -> None:
+    """--gateway: loopback entries go (nothing serves them), real ones stay."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    content = _store(tmp_path, "core.config_entries")
+    content["data"]["entries"] += [
+        {"domain": "solar_gateway", "entry_id": "REAL", "data": {"host": "192.0.2.7"}},
+        {"domain": "solar_gateway", "entry_id": "MINE", "data": {"host": "[::1]:8080"}},
+        {"domain": "solar_gateway", "entry_id": "ODD", "data": "not a mapping"},
+    ]
+    _edit_store(tmp_path, "core.config_entries", content)
+
+    report = dc.prepare(tmp_path, [], now=NOW, keep_host="[::1]:8080")
+
+    assert [e["entry_id"] for e in _entries(tmp_path)] == ["REAL", "MINE", "ODD"]
+    assert report == [
+        "removed Envoy 202400000789 (127.0.0.2): simulator not running",
+        "removed PVS6 ZT244285000549W8841 (https://127.0.0.3): simulator not running",
+    ]
+
+
+def test_a_simulator_from_an_earlier_run_with_other_gateways_is_removed(
+    tmp_path: Path,
+) -> None:
+    """Entries for simulated serials no longer served would poll a dead address."""
+    dc.prepare(tmp_path, _gateways(ENVOY_LINE), now=NOW)
+    dc.prepare(tmp_path, _gateways(PVS_LINE), now=NOW)
+    assert [e["unique_id"] for e in _entries(tmp_path)] == ["ZT244285000549W8841"]
+
+
+def test_expiring_api_token_is_renewed(tmp_path: Path) -> None:
+    """The access token file is rewritten when invalid or close to its end."""
+    dc.prepare(tmp_path, [], now=NOW)
+    path = tmp_path / "develop_access_token"
+    path.write_text("garbage\n", encoding="utf-8")
+    assert dc.prepare(tmp_path, [], now=NOW) == [f"API token written to {path}"]
+    first = path.read_text(encoding="utf-8").strip()
+    key = _store(tmp_path, "auth")["data"]["refresh_tokens"][0]["jwt_key"]
+    claims = jwt.decode(
+        first, key, algorithms=["HS256"], issuer=dc.TOKEN_ID, options=UNCHECKED
+    )
+    assert claims["exp"] - claims["iat"] == 3650 * 86400
+
+    near_end = datetime.fromtimestamp(claims["exp"], UTC) - timedelta(days=10)
+    dc.prepare(tmp_path, [], now=near_end)
+    renewed = path.read_text(encoding="utf-8").strip()
+    assert jwt.decode(renewed, key, algorithms=["HS256"], options=UNCHECKED)[
+        "iat"
+    ] == int(near_end.timestamp())
+
+
+@pytest.mark.parametrize(
+    ("line", "data"),
+    [
+        (
+            {"kind": "envoy", "url": "http://127.0.0.1:4000", "token": None},
+            {"host": "127.0.0.1:4000", "brand": "enphase", "auth_method": "local"},
+        ),
+        (
+            {"kind": "pvs_legacy", "url": "http://127.0.0.4", "model": None},
+            {"host": "127.0.0.4", "brand": "sunpower"},
+        ),
+    ],
+)
+def test_entry_data_for_other_kinds(line: dict[str, Any], data: dict[str, str]) -> None:
+    """Older Envoys (no token) and legacy PVS get plain HTTP hosts."""
+    base = {"serial": "123456", "firmware": "1.0", "https_url": None}
+    (gateway,) = _gateways(json.dumps(base | line))
+    assert gateway.entry_data() == data
+    expected_title = "Envoy 123456" if line["kind"] == "envoy" else "PVS 123456"
+    assert gateway.title() == expected_title
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"kind": "envoy", "serial": "1", "firmware": "7"}),
+        json.dumps(json.loads(ENVOY_LINE) | {"serial": 5}),
+    ],
+)
+def test_bad_simulator_lines_are_refused(line: str) -> None:
+    """Output that is not the simulator's --json ends as a typed error."""
+    with pytest.raises(dc.DevelopConfigError):
+        dc.read_gateways([line])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"kind": "inverter"},
+        {"https_url": None},
+    ],
+)
+def test_unusable_gateways_are_refused(change: dict[str, Any]) -> None:
+    """An unknown kind, or a token gateway without HTTPS, cannot become an entry."""
+    (gateway,) = _gateways(json.dumps(json.loads(ENVOY_LINE) | change))
+    with pytest.raises(dc.DevelopConfigError):
+        gateway.entry_data()
+    (pvs,) = _gateways(json.dumps(json.loads(PVS_LINE) | {"https_url": None}))
+    with pytest.raises(dc.DevelopConfigError):
+        pvs.entry_data()
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.2", True),
+        ("127.0.0.1:8080", True),
+        ("https://127.0.0.3", True),
+        ("[::1]:80", True),
+        ("localhost", True),
+        ("envoy.local", False),
+        ("192.168.1.20", False),
+        ("https://172.27.153.1", False),
+        ("", False),
+        (None, False),
+        ("http://", False),
+    ],
+)
+def test_loopback_hosts(host: object, loopback: bool) -> None:
+    """Only hosts on this machine count as simulated."""
+    assert dc.is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        json.dumps({"key": "something_else", "version": 1, "data": {}}),
+        json.dumps({"key": "core.config_entries", "version": 2, "data": {}}),
+        json.dumps(
+            {"key": "core.config_entries", "version": 1, "data": {"entries": {}}}
+        ),
+    ],
+)
+def test_unreadable_stores_stop_the_script(
+    tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store it cannot merge with is reported, not overwritten."""
+    storage = tmp_path / ".storage"
+    storage.mkdir()
+    (storage / "core.config_entries").write_text(content, encoding="utf-8")
+    assert dc.main([str(tmp_path), "--gateway", "envoy.local"]) == 2
+    assert capsys.readouterr().err.startswith("develop: ")
+    assert (storage / "core.config_entries").read_text(encoding="utf-8") == content
+
+
+def test_bad_auth_store_is_refused(tmp_path: Path) -> None:
+    """An auth store whose lists are not lists is not rewritten."""
+    (tmp_path / ".storage").mkdir()
+    bad = {"version": 1, "key": "auth", "data": {"users": {}}}
+    _edit_store(tmp_path, "auth", bad)
+    with pytest.raises(dc.DevelopConfigError):
+        dc.prepare(tmp_path, [], now=NOW)
+    provider = {
+        "version": 1,
+        "key": "auth_provider.homeassistant",
+        "data": {"users": 3},
+    }
+    with pytest.raises(dc.DevelopConfigError):
+        dc.update_auth_provider(provider)
+
+
+def test_command_line_reads_the_simulator_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scripts/develop passes the simulator's --json output as a file."""
+    output = tmp_path / "simulator.jsonl"
+    output.write_text(f"{ENVOY_LINE}\n\n{PVS_LINE}\n", encoding="utf-8")
+    config = tmp_path / "config"
+    assert dc.main([str(config), "--simulator-json", str(output)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert "develop: added Envoy 202400000789 (127.0.0.2)" in printed
+    assert len(_entries(config)) == 2
+
+
+def test_develop_script_is_valid_bash_serving_existing_fixtures() -> None:
+    """scripts/develop parses, and the fixtures it serves exist."""
+    script = PROJECT_ROOT / "scripts" / "develop"
+    check = subprocess.run(  # noqa: S603 - fixed tool and file
+        ["/bin/bash", "-n", str(script)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stderr
+    (fixtures,) = re.findall(r"^FIXTURES=\((.*)\)$", script.read_text(), re.MULTILINE)
+    for fixture in fixtures.split():
+        assert (PROJECT_ROOT / fixture).is_dir(), fixture
