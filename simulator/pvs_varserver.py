@@ -9,11 +9,13 @@ The legacy ``DeviceList`` answers 403, other ``dl_cgi`` commands replay the capt
 
 import base64
 import binascii
+from collections.abc import Mapping
 from datetime import UTC, datetime
 import math
 import re
 import secrets
 from typing import override
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -138,7 +140,7 @@ class PvsVarserverPersonality(Personality):
         if path == "/vars":
             if not self._session_valid(request, now):
                 return Answer.of_json({"error": "unauthorized"}, status=401)
-            return self._vars(request, now, figures)
+            return self._vars(await _parameters(request), now, figures)
         if path == DL_CGI and request.query.get("Command") == "DeviceList":
             return Answer.of_text("403 Forbidden", status=403, content_type="text/html")
         if path == f"{DL_CGI}/supervisor/info":
@@ -184,8 +186,9 @@ class PvsVarserverPersonality(Personality):
             return False
         return True
 
-    def _vars(self, request: web.Request, now: float, figures: FigureSource) -> Answer:
-        query = request.query
+    def _vars(
+        self, query: Mapping[str, str], now: float, figures: FigureSource
+    ) -> Answer:
         as_object = query.get("fmt") == "obj"
         if "set" in query:
             return self._set(query["set"], query.get("value"), as_object)
@@ -295,6 +298,15 @@ def _live_site(live: dict[str, str], fig: Figures) -> None:
         _put(live, "/sys/livedata/ess_p", fig.battery_w / 1000)
         _lifetime(live, "/sys/livedata/ess_en", fig, fig.discharge_wh - fig.charge_wh)
         _put(live, "/sys/livedata/soc", fig.soc / 100)
+
+
+async def _parameters(request: web.Request) -> dict[str, str]:
+    """The query, plus a POST body's ``key=value&...`` (``set=/a=1`` keeps its ``=``)."""
+    parameters = dict(request.query)
+    if request.method == "POST":
+        body = (await request.read()).decode("utf-8", errors="replace")
+        parameters.update(parse_qsl(body, keep_blank_values=True))
+    return parameters
 
 
 def _put(live: dict[str, str], name: str, value: float) -> None:
