@@ -80,7 +80,8 @@ def _production_json(doc: object, figures: Figures, site: EnvoySite) -> bool:
                 rule = rules.get(measurement if isinstance(measurement, str) else None)
             else:
                 rule = None
-            if rule is None:
+            if rule is None or not (entry.get("wNow") or entry.get("whLifetime")):
+                # Zeros where a reading should be are a firmware quirk: keep them.
                 continue
             watts, delta = rule
             if "readingTime" in entry:
@@ -104,16 +105,16 @@ def _production_json(doc: object, figures: Figures, site: EnvoySite) -> bool:
 
 
 def _api_v1_production(doc: object, figures: Figures, site: EnvoySite) -> bool:
-    if not isinstance(doc, dict):
+    # All zeros is a firmware quirk (metered 8.2.4264+), kept as captured.
+    if not isinstance(doc, dict) or not number(doc.get("wattHoursLifetime")):
         return False
-    writer = _Writer(figures)
-    if "wattsNow" in doc:
-        doc["wattsNow"] = round(figures.solar_w)
+    doc["wattsNow"] = round(figures.solar_w)
     if "wattHoursToday" in doc:
         doc["wattHoursToday"] = round(figures.solar_today_wh)
-    writer.lifetime(doc, "wattHoursSevenDays", figures.solar_wh)
-    writer.lifetime(doc, "wattHoursLifetime", figures.solar_wh)
-    return writer.counters
+    for key in ("wattHoursSevenDays", "wattHoursLifetime"):
+        if (base := number(doc.get(key))) is not None:
+            doc[key] = round(figures.lifetime(base, figures.solar_wh))
+    return True
 
 
 def _inverters(doc: object, figures: Figures, site: EnvoySite) -> bool:

@@ -489,3 +489,23 @@ def _corpus_path(name: str) -> str:
     ):
         head = head.replace(word, word.replace("/", "_"))
     return f"/{head}"
+
+
+async def test_quirk_zeros_stay_zero(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """A capture whose production documents read all zeros keeps them (a quirk)."""
+    responses = dict(envoy_capture().responses)
+    responses["api_v1_production"] = CapturedResponse(
+        200,
+        {},
+        b'{"wattHoursToday": 0, "wattHoursSevenDays": 0, "wattHoursLifetime": 0, "wattsNow": 0}',
+    )
+    async with SimulatedGateway.start(
+        Capture(responses), clock=clock, options=OPTIONS
+    ) as gw:
+        clock.advance(3600)
+        async with session.get(
+            f"{gw.url}/api/v1/production", headers=bearer(gw)
+        ) as response:
+            assert (await response.json())["wattHoursLifetime"] == 0
