@@ -140,14 +140,23 @@ class SimulatedGateway:
                 return None
             raise DevelopConfigError(f"simulator line lacks {name!r}: {line!r}")
 
+        https_url = text("https_url", required=False)
         return cls(
             kind=str(text("kind")),
             serial=str(text("serial")),
             firmware=str(text("firmware")),
             model=text("model", required=False),
-            url=str(text("url")),
-            https_url=text("https_url", required=False),
+            # Hosts as a user would type them: no port when it is the usual one.
+            url=str(text("url")).removesuffix(":80"),
+            https_url=None if https_url is None else https_url.removesuffix(":443"),
             token=text("token", required=False),
+        )
+
+    def describe(self) -> str:
+        """One line for the console."""
+        return (
+            f"simulated {self.kind} {self.serial} (firmware {self.firmware})"
+            f" at {self.https_url or self.url}"
         )
 
     def title(self) -> str:
@@ -537,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DevelopConfigError, OSError) as err:
         print(f"develop: {err}", file=sys.stderr)
         return 2
-    for line in report:
+    for line in [gateway.describe() for gateway in gateways] + report:
         print(f"develop: {line}")
     return 0
 

@@ -31,8 +31,8 @@ ENVOY_LINE = json.dumps(
     {
         "kind": "envoy",
         "address": "127.0.0.2",
-        "url": "http://127.0.0.2",
-        "https_url": "https://127.0.0.2",
+        "url": "http://127.0.0.2:80",
+        "https_url": "https://127.0.0.2:443",
         "serial": "202400000789",
         "firmware": "D8.2.4286",
         "model": "800-00664-r05",
@@ -497,6 +497,13 @@ def test_command_line_reads_the_simulator_output(
     config = tmp_path / "config"
     assert dc.main([str(config), "--simulator-json", str(output)]) == 0
     printed = capsys.readouterr().out.splitlines()
+    assert printed[:2] == [
+        "develop: simulated envoy 202400000789 (firmware D8.2.4286) at https://127.0.0.2",
+        (
+            "develop: simulated pvs_varserver ZT244285000549W8841"
+            " (firmware 2025.10.02.61846) at https://127.0.0.3"
+        ),
+    ]
     assert "develop: added Envoy 202400000789 (127.0.0.2)" in printed
     assert len(_entries(config)) == 2
 
