@@ -225,7 +225,7 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
             case Access.PVS_OWNER:
                 return await self.async_step_pvs_password()
             case _:
-                return await self._async_finish({})
+                return await self.async_step_pvs_legacy()
 
     # --- Credentials -----------------------------------------------------------
 
@@ -368,6 +368,27 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def async_step_pvs_legacy(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Old PVS firmware: nothing to ask, but say which API will be used."""
+        assert self._found is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            # Nothing to ask: make sure it answers with data before creating the entry.
+            if (error := await self._async_try({})) is None:
+                return await self._async_finish({})
+            errors["base"] = error
+        identity = self._found.identity
+        return self.async_show_form(
+            step_id="pvs_legacy",
+            errors=errors,
+            description_placeholders={
+                "name": _title(identity),
+                "firmware": identity.firmware or "?",
+            },
+        )
+
     # --- Reauthentication and reconfiguration -----------------------------------
 
     async def async_step_reauth(
@@ -473,12 +494,6 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_update_reload_and_abort(
                 self._get_reauth_entry(), data=data
             )
-        # With nothing to ask, make sure it answers with data before creating the entry.
-        if (
-            self._found.access is Access.OPEN
-            and (error := await self._async_try({})) is not None
-        ):
-            return self.async_abort(reason=error)
         return self.async_create_entry(title=_title(self._found.identity), data=data)
 
 

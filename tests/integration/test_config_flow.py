@@ -270,6 +270,10 @@ async def test_pvs_legacy_asks_nothing(hass: HomeAssistant, gateways: Gateways) 
     """Old PVS firmware needs no credentials: the entry is created after one read."""
     gateways.by_host["pvs"] = FOUND["pvs_old"]
     result = await start(hass, "pvs")
+    # The user is told the legacy API is in use, and asked nothing.
+    assert result["step_id"] == "pvs_legacy"
+    assert result["description_placeholders"]["firmware"] == "2024.2, Build 61640"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_HOST: "pvs", CONF_BRAND: "sunpower"}
     assert gateways.setup_data == [{CONF_HOST: "pvs", CONF_BRAND: "sunpower"}]
@@ -282,8 +286,12 @@ async def test_pvs_legacy_that_does_not_answer_with_data(
     gateways.by_host["pvs"] = FOUND["pvs_old"]
     gateways.setup_error = UnexpectedPayloadError("truncated")
     result = await start(hass, "pvs")
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "unexpected_answer"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unexpected_answer"}
+    gateways.setup_error = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 @pytest.mark.parametrize(
@@ -306,7 +314,7 @@ async def test_user_step_errors(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: "192.168.1.99"}
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "pvs_legacy"
 
 
 async def test_user_step_already_configured(
@@ -354,6 +362,8 @@ async def test_zeroconf_discovery_confirm(
     )
     assert result["step_id"] == "zeroconf_confirm"
     assert result["description_placeholders"]["name"] == "PVS6 ZT184585000549A0069"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "pvs_legacy"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_HOST] == "192.168.1.60:8443"
