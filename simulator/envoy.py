@@ -156,7 +156,9 @@ class EnvoyPersonality(Personality):
             solar_peak_w=estimate_solar_peak(
                 solar, self._captured_time(), nameplate, utc_offset_hours
             ),
-            mean_load_w=estimate_mean_load(load),
+            mean_load_w=estimate_mean_load(
+                load, self._captured_time(), utc_offset_hours
+            ),
             battery_capacity_wh=self.site.battery_capacity_wh,
             initial_soc=soc,
             reserve_soc=reserve,

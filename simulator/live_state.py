@@ -235,6 +235,17 @@ def estimate_solar_peak(
     return max(candidates) if candidates else DEFAULT_PEAK_W
 
 
-def estimate_mean_load(captured_w: float) -> float:
-    """Return the house's mean load from a captured load (a default without one)."""
-    return captured_w if captured_w > 50 else DEFAULT_LOAD_W
+def estimate_mean_load(
+    captured_w: float, captured_time: float | None = None, offset: float = 0.0
+) -> float:
+    """Return the house's mean load from a captured load (a default without one).
+
+    With the capture's time known, the mean is chosen so that the day curve passes
+    through the captured load at that time: a capture replayed at the moment it was
+    taken serves the load it recorded.
+    """
+    if captured_w <= 50:
+        return DEFAULT_LOAD_W
+    if captured_time is None:
+        return captured_w
+    return captured_w / load_fraction(captured_time, offset)

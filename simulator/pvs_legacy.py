@@ -178,7 +178,7 @@ class PvsLegacyPersonality(Personality):
                 len(inverters) * INVERTER_RATING_W,
                 utc_offset_hours,
             ),
-            mean_load_w=estimate_mean_load(load),
+            mean_load_w=estimate_mean_load(load, captured_time, utc_offset_hours),
             utc_offset_hours=utc_offset_hours,
         )
 

@@ -105,7 +105,9 @@ class PvsVarserverPersonality(Personality):
                 utc_offset_hours,
             ),
             mean_load_w=estimate_mean_load(
-                (as_float(variables.get("/sys/livedata/site_load_p")) or 0.0) * 1000
+                (as_float(variables.get("/sys/livedata/site_load_p")) or 0.0) * 1000,
+                as_float(variables.get("/sys/livedata/time")),
+                utc_offset_hours,
             ),
             battery_capacity_wh=capacity,
             initial_soc=(soc or 0.5) * 100,
