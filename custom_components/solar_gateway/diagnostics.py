@@ -299,7 +299,11 @@ def _transport(hub: SiteHub) -> dict[str, object]:
 def _entities(hass: HomeAssistant, entry: SolarGatewayConfigEntry) -> list[object]:
     entities: list[object] = []
     registry = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+    # Sorted: platforms register their entities concurrently, in no fixed order.
+    for entity in sorted(
+        er.async_entries_for_config_entry(registry, entry.entry_id),
+        key=lambda entity: entity.entity_id,
+    ):
         state = hass.states.get(entity.entity_id)
         entities.append(
             {
