@@ -82,6 +82,8 @@ homeassistant:
         - ::1
       allow_bypass_login: true
     - type: homeassistant
+  # No multi-factor modules: the default one needs packages the lock file lacks.
+  auth_mfa_modules: []
 
 # Web server, REST and websocket APIs, config entries and flows, discovery, history
 # and the Energy dashboard's back end. The frontend is a default integration.
