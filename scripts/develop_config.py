@@ -5,6 +5,7 @@ Writes, before Home Assistant starts (it must not be running: it rewrites these 
 - ``configuration.yaml`` when absent (never touched once it exists), with the
   ``trusted_networks`` auth provider: a browser on this machine logs in without a
   password, as the single development user.
+- ``.storage/http`` when absent: the web server listens on 127.0.0.1:8123 only.
 - ``.storage/onboarding``: every onboarding step done.
 - ``.storage/auth`` and ``.storage/auth_provider.homeassistant``: an owner, user ``dev``
   password ``dev``, and a long-lived access token for the REST and websocket APIs,
@@ -46,6 +47,8 @@ ENTRIES_KEY, ENTRIES_VERSION, ENTRIES_MINOR = "core.config_entries", 1, 5
 AUTH_KEY, AUTH_VERSION, AUTH_MINOR = "auth", 1, 1
 PROVIDER_KEY, PROVIDER_VERSION, PROVIDER_MINOR = "auth_provider.homeassistant", 1, 1
 ONBOARDING_KEY, ONBOARDING_VERSION, ONBOARDING_MINOR = "onboarding", 4, 1
+HTTP_KEY, HTTP_VERSION, HTTP_MINOR = "http", 2, 2
+HTTP_HOST, HTTP_PORT = "127.0.0.1", 8123
 ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")
 # The config flow's ConfigFlow.VERSION / MINOR_VERSION.
 ENTRY_VERSION, ENTRY_MINOR = 1, 1
@@ -85,11 +88,9 @@ homeassistant:
   # No multi-factor modules: the default one needs packages the lock file lacks.
   auth_mfa_modules: []
 
-# Web server, REST and websocket APIs, config entries and flows, discovery, history
-# and the Energy dashboard's back end. The frontend is a default integration.
-http:
-  server_host: 127.0.0.1
-  server_port: 8123
+# REST and websocket APIs, config entries and flows, discovery, history and the
+# Energy dashboard's back end. The frontend is a default integration; the web server's
+# settings (127.0.0.1:8123) live in .storage/http, where Home Assistant keeps them now.
 api:
 websocket_api:
 config:
@@ -278,6 +279,28 @@ def update_onboarding(existing: Json | None) -> Json:
     )
     content["data"]["done"] = done + [s for s in ONBOARDING_STEPS if s not in done]
     return content
+
+
+def http_settings(now: datetime) -> Json:
+    """The web server's settings: this machine only, on the usual port.
+
+    Home Assistant keeps them in storage; YAML ones would be migrated as a trial it
+    asks to confirm in the UI and reverts after five minutes otherwise.
+    """
+    stable = {
+        "server_host": [HTTP_HOST],
+        "server_port": HTTP_PORT,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "created_at": now.isoformat(),
+        "error": None,
+        "error_message": None,
+    }
+    data = {"stable": stable, "pending": None, "yaml_migration_done": True}
+    return _storage(HTTP_KEY, HTTP_VERSION, HTTP_MINOR, data)
 
 
 def _list(data: Json, name: str) -> list[Json]:
@@ -489,6 +512,11 @@ def prepare(
             f"{yaml} predates the automatic login: log in as dev / dev, or add the "
             "auth_providers of scripts/develop_config.py to it"
         )
+
+    http = storage / HTTP_KEY
+    if not http.exists():  # once set, the web server's settings are the user's
+        write_storage(http, http_settings(now))
+        report.append(f"web server on {HTTP_HOST}:{HTTP_PORT}")
 
     onboarding = storage / ONBOARDING_KEY
     new = update_onboarding(

@@ -18,6 +18,7 @@ from homeassistant import config_entries
 from homeassistant.auth import auth_manager_from_config
 from homeassistant.auth.providers import homeassistant as ha_provider
 from homeassistant.components import onboarding
+from homeassistant.components.http import config as http_config
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import jwt
@@ -113,8 +114,15 @@ async def test_home_assistant_loads_what_it_writes(
         "auth",
         "auth_provider.homeassistant",
         "core.config_entries",
+        "http",
     ):
         hass_storage[key] = _store(tmp_path, key)
+
+    conf = await http_config.async_load_config(hass, {})
+    assert (conf["server_host"], conf["server_port"]) == (["127.0.0.1"], 8123)
+    http_store = hass.data[http_config.DATA_STORE]
+    assert http_store.active_config_type is http_config.ActiveConfigType.STABLE
+    assert http_store.revert_deadline is None
 
     assert await async_setup_component(hass, "onboarding", {})
     assert onboarding.async_is_onboarded(hass)
@@ -180,7 +188,7 @@ def test_first_run_writes_configuration_with_automatic_login(tmp_path: Path) -> 
     yaml = (tmp_path / "configuration.yaml").read_text(encoding="utf-8")
     assert "type: trusted_networks" in yaml
     assert "allow_bypass_login: true" in yaml
-    assert "server_host: 127.0.0.1" in yaml
+    assert "\nhttp:" not in yaml  # in storage: YAML would be a trial to confirm
     for name in (".storage/auth", ".storage/auth_provider.homeassistant"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "develop_access_token").stat().st_mode) == 0o600
@@ -262,6 +270,9 @@ def test_users_own_changes_are_kept(tmp_path: Path) -> None:
     provider = _store(tmp_path, "auth_provider.homeassistant")
     provider["data"]["users"][0]["password"] = "changed"
     _edit_store(tmp_path, "auth_provider.homeassistant", provider)
+    http = _store(tmp_path, "http")
+    http["data"]["stable"]["server_host"] = ["0.0.0.0"]  # noqa: S104 - the user's
+    _edit_store(tmp_path, "http", http)
     steps = _store(tmp_path, "onboarding")
     steps["data"]["done"].insert(0, "future_step")
     _edit_store(tmp_path, "onboarding", steps)
@@ -277,6 +288,7 @@ def test_users_own_changes_are_kept(tmp_path: Path) -> None:
         dc.USER_ID,
         "someone",
     ]
+    assert _store(tmp_path, "http") == http
     users = _store(tmp_path, "auth_provider.homeassistant")["data"]["users"]
     assert users == [{"username": "dev", "password": "changed"}]
     assert _store(tmp_path, "onboarding")["data"]["done"] == [
