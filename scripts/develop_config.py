@@ -251,12 +251,13 @@ def read_storage(path: Path, key: str, version: int) -> Json | None:
 
 def write_storage(path: Path, content: Json, *, private: bool = False) -> bool:
     """Write ``content`` as Home Assistant does; return whether the file changed."""
-    text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
     try:
-        if path.read_text(encoding="utf-8") == text:
+        # Same content, whatever the layout (Home Assistant's own differs): keep it.
+        if json.loads(path.read_text(encoding="utf-8")) == content:
             return False
-    except FileNotFoundError:
+    except FileNotFoundError, ValueError:
         pass
+    text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.develop-tmp")
     temporary.write_text(text, encoding="utf-8")

@@ -212,6 +212,16 @@ def test_rerun_with_the_same_simulator_changes_nothing(tmp_path: Path) -> None:
     assert _snapshot(tmp_path) == before
 
 
+def test_stores_home_assistant_rewrote_are_left_alone(tmp_path: Path) -> None:
+    """Home Assistant saves the same content in its own layout: not rewritten."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    auth = tmp_path / ".storage" / "auth"
+    compact = json.dumps(json.loads(auth.read_text(encoding="utf-8")))
+    auth.write_text(compact, encoding="utf-8")
+    assert dc.prepare(tmp_path, _gateways(), now=NOW) == []
+    assert auth.read_text(encoding="utf-8") == compact
+
+
 def test_restart_rewrites_only_the_simulated_entries_data(tmp_path: Path) -> None:
     """A new token and new ports reach the entries; ids and user settings stay."""
     dc.prepare(tmp_path, _gateways(), now=NOW)
