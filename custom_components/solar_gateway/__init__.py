@@ -14,9 +14,12 @@ from homeassistant.helpers import device_registry as dr
 
 from .connection import async_create_client
 from .const import (
+    AUTH_ENLIGHTEN,
+    CONF_AUTH_METHOD,
     CONF_DEVICES_INTERVAL,
     CONF_LIVE_INTERVAL,
     CONF_SETTINGS_INTERVAL,
+    CONF_TOKEN,
     DOMAIN,
 )
 from .coordinator import (
@@ -28,6 +31,7 @@ from .coordinator import (
 )
 from .devices import DeviceRegistrar
 from .gateway.client import DataGroup, GatewayClient
+from .gateway.envoy.client import EnvoyClient
 from .gateway.errors import AuthenticationError, GatewayError
 from .issues import async_watch_issues
 
@@ -95,6 +99,9 @@ async def async_setup_entry(
             _firmware_watcher(hass, entry, hub, snapshot.identity.firmware)
         )
     )
+    store_token = _token_keeper(hass, entry, client)
+    store_token()
+    entry.async_on_unload(hub.async_add_listener(store_token))
     entry.async_on_unload(async_watch_issues(hass, entry, hub))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -125,6 +132,32 @@ def _firmware_watcher(
             hass.config_entries.async_schedule_reload(entry.entry_id)
 
     return check
+
+
+def _token_keeper(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, client: GatewayClient
+) -> Callable[[], None]:
+    """Store a token fetched or renewed from the Enphase account in the entry.
+
+    So that a restart reuses it instead of logging in to the cloud again; pasted
+    tokens are the user's and stay as they were given.
+    """
+
+    @callback
+    def store() -> None:
+        if not isinstance(client, EnvoyClient):
+            return
+        token = client.token
+        if (
+            token
+            and entry.data.get(CONF_AUTH_METHOD) == AUTH_ENLIGHTEN
+            and entry.data.get(CONF_TOKEN) != token
+        ):
+            hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_TOKEN: token}
+            )
+
+    return store
 
 
 async def async_unload_entry(

@@ -100,6 +100,18 @@ class EnvoyClient(GatewayClient):
         return self._require_info()
 
     @property
+    def token(self) -> str | None:
+        """The JWT in use (after ``setup``), or None on digest firmware.
+
+        Worth storing: a client given a still-valid token with the account does not
+        log in to the cloud again until the token is due for renewal.
+        """
+        auth = self._auth
+        if isinstance(auth, TokenAuth) and auth.token is not None:
+            return auth.token.token
+        return None
+
+    @property
     def data(self) -> EnvoyData:
         """The typed vendor models of the last read (tariff, relays...)."""
         if self._data is None:
