@@ -35,7 +35,13 @@ from .gateway.envoy.client import EnvoyClient
 from .gateway.errors import AuthenticationError, GatewayError
 from .issues import async_watch_issues
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 INTERVAL_OPTIONS = {
     DataGroup.LIVE: CONF_LIVE_INTERVAL,

@@ -5,7 +5,9 @@ snapshot whichever group produced it. Entities read from the hub and are told ab
 every update; they write their state only when what they show has changed.
 """
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 import logging
@@ -31,6 +33,52 @@ from .gateway.site import SiteSnapshot
 LOGGER = logging.getLogger(__package__)
 
 
+class WriteGate:
+    """Polls of one gateway run together; a control write runs alone.
+
+    Concurrent polls of different groups share responses through the transport's
+    cycle cache (a legacy PVS serves two groups from one DeviceList), so they are not
+    serialized against each other. A write waits for running polls to end, new polls
+    wait behind a waiting write, and nothing reads until the write has been read back:
+    a poll that started before a write could otherwise put back what it read first.
+    """
+
+    def __init__(self) -> None:
+        """Start idle."""
+        self._changed = asyncio.Condition()
+        self._polls = 0
+        self._writers = 0  # waiting or writing
+        self._writing = False
+
+    @asynccontextmanager
+    async def poll(self) -> AsyncIterator[None]:
+        """Hold the gate for one poll (shared with other polls)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._writers)
+            self._polls += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._polls -= 1
+                self._changed.notify_all()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[None]:
+        """Hold the gate alone for one write and its read-back."""
+        async with self._changed:
+            self._writers += 1
+            await self._changed.wait_for(lambda: not self._polls and not self._writing)
+            self._writing = True
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._writing = False
+                self._writers -= 1
+                self._changed.notify_all()
+
+
 @dataclass(kw_only=True)
 class SiteHub:
     """The latest picture of one site, shared by its coordinators and entities."""
@@ -38,6 +86,8 @@ class SiteHub:
     client: GatewayClient
     snapshot: SiteSnapshot
     coordinators: dict[DataGroup, GatewayCoordinator] = field(default_factory=dict)
+    # A write and the read that confirms it never interleave with a poll.
+    gate: WriteGate = field(default_factory=WriteGate)
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -61,6 +111,25 @@ class SiteHub:
         """Tell every listener that the hub changed."""
         for update in list(self._listeners):
             update()
+
+    async def async_write(
+        self,
+        write: Callable[[], Awaitable[SiteSnapshot]],
+        groups: frozenset[DataGroup],
+    ) -> None:
+        """Run a control ``write`` (which sends, then reads back) between polls.
+
+        The snapshot it returns is shared at once, as a fresh poll of ``groups``:
+        entities show the confirmed state now, and those groups' next poll waits a
+        full interval again instead of repeating the read.
+        """
+        async with self.gate.write():
+            snapshot = await write()
+        self.snapshot = snapshot
+        for group in groups:
+            if (coordinator := self.coordinators.get(group)) is not None:
+                coordinator.async_set_updated_data(snapshot)
+        self.async_notify()
 
     async def async_refresh_all(self) -> None:
         """Poll every group now (used after a manual update request)."""
@@ -119,7 +188,8 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         """Read this group's endpoints and return the whole site."""
         client = self.hub.client
         try:
-            snapshot = await client.refresh(frozenset({self.group}))
+            async with self.hub.gate.poll():
+                snapshot = await client.refresh(frozenset({self.group}))
         except AuthenticationError as err:
             key, placeholders = translated(err)
             raise ConfigEntryAuthFailed(

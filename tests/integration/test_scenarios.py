@@ -20,7 +20,16 @@ def sockets(socket_enabled: None) -> None:
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("scenario", SCENARIOS)
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+@pytest.mark.parametrize(
+    "platform",
+    [
+        Platform.SENSOR,
+        Platform.BINARY_SENSOR,
+        Platform.SWITCH,
+        Platform.SELECT,
+        Platform.NUMBER,
+    ],
+)
 async def test_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,

@@ -314,6 +314,11 @@ def _inverters(data: EnvoyData, gateway: str) -> Iterable[Device]:
         )
 
 
+def relay_serial(controller: str, relay_id: str) -> str:
+    """The site serial of a dry contact relay wired to the system ``controller``."""
+    return f"{controller}_relay_{relay_id}"
+
+
 def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
     if data.ensemble is None:
         return
@@ -426,7 +431,7 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
         state = status.get(relay_id)
         yield Device(
             kind=DeviceKind.RELAY,
-            serial=f"{controller}_relay_{relay_id}",
+            serial=relay_serial(controller, relay_id),
             manufacturer=MANUFACTURER,
             model=f"Dry contact {relay_id}",
             name=setting.load_name if setting else None,
