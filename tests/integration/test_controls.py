@@ -482,7 +482,7 @@ async def test_economy_offered_where_the_gateway_reports_it(
 ) -> None:
     """Older firmware's economy mode is an option only on a gateway that uses it."""
     async with envoy(hass) as (hub, gateway):
-        gateway_tariff(gateway)  # the simulator's live document
+        # The simulated Envoy's live tariff, as older firmware reports it.
         gateway.personality._documents["admin_lib_tariff"]["tariff"][
             "storage_settings"
         ]["mode"] = "economy"
