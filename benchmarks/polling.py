@@ -29,6 +29,7 @@ from contextlib import asynccontextmanager, contextmanager
 import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import itertools
 import json
 from pathlib import Path
 import shutil
@@ -131,7 +132,8 @@ class CallbackTimer:
     @contextmanager
     def installed(self) -> Iterator[None]:
         """Wrap ``asyncio.Handle._run`` while the ``with`` lasts."""
-        original = asyncio.events.Handle._run
+        # The loop runs every callback through this method: the one place to time them.
+        original = asyncio.events.Handle._run  # noqa: SLF001
         main = threading.get_ident()
         timer = self
 
@@ -150,11 +152,11 @@ class CallbackTimer:
                 if timer._stack:
                     timer._stack[-1] += spent
 
-        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign] # noqa: SLF001
         try:
             yield
         finally:
-            asyncio.events.Handle._run = original  # type: ignore[method-assign]
+            asyncio.events.Handle._run = original  # type: ignore[method-assign] # noqa: SLF001
 
 
 # --- Sites ----------------------------------------------------------------------------
@@ -343,7 +345,7 @@ def power_age(log: list[tuple[float, str]], start: float) -> float:
             before = [t for t in times if t < start]
             during = [t for t in times if t >= start]
             chain = before[-1:] + during
-            return max(b - a for a, b in zip(chain, chain[1:], strict=False))
+            return max(b - a for a, b in itertools.pairwise(chain))
     return float("nan")
 
 
