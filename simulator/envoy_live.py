@@ -137,6 +137,37 @@ def _inverters(doc: object, figures: Figures, site: EnvoySite) -> bool:
     return False
 
 
+def pdm_inverters(doc: object) -> list[JsonDict]:
+    """The inverters (``pcu``) of ``/ivp/pdm/device_data``."""
+    if not isinstance(doc, dict):
+        return []
+    return [d for d in dicts(list(doc.values())) if d.get("devName", "pcu") == "pcu"]
+
+
+def _device_data(doc: object, figures: Figures, site: EnvoySite) -> bool:
+    inverters = pdm_inverters(doc)
+    channels = [c for d in inverters for c in dicts(d.get("channels"))[:1]]
+    if not channels:
+        return False
+    ratings = [
+        number(w.get("max")) or 0.0 if isinstance(w := c.get("watts"), dict) else 0.0
+        for c in channels
+    ]
+    total = sum(ratings)
+    # Like the inverter list: each inverter reports every 5 minutes.
+    reported = int(figures.time // 300 * 300)
+    for channel, rating in zip(channels, ratings, strict=True):
+        share = rating / total if total > 0 else 1 / len(channels)
+        watts = figures.solar_w * share
+        if rating > 0:
+            watts = min(watts, rating)
+        if isinstance(now := channel.get("watts"), dict) and "now" in now:
+            now["now"] = round(watts)
+        if isinstance(last := channel.get("lastReading"), dict) and "endDate" in last:
+            last["endDate"] = reported
+    return False
+
+
 def _meter_readings(doc: object, figures: Figures, site: EnvoySite) -> bool:
     writer = _Writer(figures)
     rules: dict[str, tuple[float, float, float]] = {
@@ -203,6 +234,7 @@ LIVE_DOCUMENTS: Mapping[str, Callable[[object, Figures, EnvoySite], bool]] = {
     "production.json_details_1": _production_json,
     "api_v1_production": _api_v1_production,
     "api_v1_production_inverters": _inverters,
+    "ivp_pdm_device_data": _device_data,
     "ivp_meters_readings": _meter_readings,
     "ivp_ensemble_secctrl": _secctrl,
     "ivp_ensemble_power": _ensemble_power,

@@ -73,7 +73,7 @@ async def async_setup_entry(
     client = async_create_client(hass, entry)
     try:
         await client.setup()
-        snapshot = await client.refresh(frozenset(client.default_intervals))
+        snapshot = await client.first_refresh()
     except AuthenticationError as err:
         key, placeholders = translated(err)
         raise ConfigEntryAuthFailed(

@@ -5,6 +5,7 @@ import json
 
 import aiohttp
 from aiohttp import web
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -60,8 +61,10 @@ async def test_metered_battery_site(
     assert figures.battery_power == 400.0  # storage CT, positive = discharging
     assert figures.battery_discharged_energy == 1800000.0
     assert figures.battery_charged_energy == 2000000.0
+    # Solar + grid + battery from the CTs (production.json is not read where they
+    # answer): 5.0 + (3.2 - 1.0) + (1.8 - 2.0) MWh.
     assert figures.consumption_power == 2300.0
-    assert figures.consumption_energy == 7200000.0
+    assert figures.consumption_energy == 7000000.0
     assert figures.battery_state_of_charge == 60.0
     assert figures.battery_available_energy == 6300.0
     assert figures.battery_capacity == 10500.0
@@ -209,21 +212,32 @@ async def test_collar_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> N
 
 
 async def test_groups_read_only_their_endpoints(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
-    """A LIVE refresh reads live endpoints only, each once."""
+    """A LIVE refresh reads live endpoints only, each once and each at its own rate.
+
+    The CT readings carry the site's power (production.json is not read where they
+    answer); battery SOC every minute; ensemble power (a storage CT carries the
+    battery's), the generator and the relays every 5 minutes.
+    """
     client = await _client(fake, session, "metered_battery")
-    fake.requests.clear()
-    await client.refresh(frozenset({DataGroup.LIVE}))
-    paths = [r.path for r in fake.requests]
-    assert paths == [
-        "/production.json?details=1",
+
+    async def live_after(seconds: float) -> list[str]:
+        freezer.tick(seconds)
+        fake.requests.clear()
+        await client.refresh(frozenset({DataGroup.LIVE}))
+        return [r.path for r in fake.requests]
+
+    assert await live_after(15) == ["/ivp/meters/readings"]
+    assert await live_after(45) == ["/ivp/meters/readings", "/ivp/ensemble/secctrl"]
+    assert await live_after(240) == [
         "/ivp/meters/readings",
         "/ivp/ensemble/power",
         "/ivp/ensemble/secctrl",
         "/ivp/ensemble/generator",
         "/ivp/ensemble/dry_contacts",
     ]
+    assert await live_after(15) == ["/ivp/meters/readings"]
     fake.requests.clear()
     await client.refresh(frozenset({DataGroup.SETTINGS}))
     assert [r.path for r in fake.requests] == [
@@ -234,14 +248,16 @@ async def test_groups_read_only_their_endpoints(
 
 
 async def test_endpoint_gone_is_dropped(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
     """An endpoint answering 404 later is no longer read; a 500 is an error."""
     client = await _client(fake, session, "metered_battery")
     fake.reply("GET", "/ivp/ensemble/generator", 404, {})
+    freezer.tick(300)
     await client.refresh(frozenset({DataGroup.LIVE}))
     assert Endpoint.GENERATOR not in client.features
     fake.reply("GET", "/ivp/ensemble/secctrl", 500, "oops")
+    freezer.tick(300)
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.LIVE}))
 

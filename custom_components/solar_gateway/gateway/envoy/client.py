@@ -1,6 +1,6 @@
 """``EnvoyClient``: the Enphase IQ Gateway behind the ``GatewayClient`` interface."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 import logging
 import time
@@ -40,7 +40,7 @@ from .controls import (
     grid_request,
     tariff_request,
 )
-from .endpoints import GROUPS, READERS, Endpoint
+from .endpoints import GROUPS, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
 from .site_mapping import build_snapshot
@@ -52,6 +52,9 @@ ABSENT_STATUSES = frozenset({401, 403, 404})
 # Endpoints whose failure must not fail a whole update (pdm device data stops
 # answering around 23:00 on some sites).
 _OPTIONAL = frozenset({Endpoint.PDM_DEVICE_DATA})
+# Polls run on a timer that drifts by a fraction of a second: an answer this much
+# younger than its reread age is old enough.
+_REREAD_SLACK = 2.0
 
 
 class EnvoyClient(GatewayClient):
@@ -84,6 +87,9 @@ class EnvoyClient(GatewayClient):
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
         self._settings_stale = False
+        # Monotonic time of each endpoint's last answer, for those read more rarely
+        # than their group (REREAD_AFTER).
+        self._read_at: dict[Endpoint, float] = {}
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -146,7 +152,10 @@ class EnvoyClient(GatewayClient):
 
     @override
     async def setup(self) -> None:
-        """Probe, authenticate and read every endpoint once to detect features."""
+        """Probe, authenticate and read each endpoint worth asking to detect features.
+
+        What it reads is the data the first ``refresh`` returns.
+        """
         info, base_url = await probe(self._session, self.host, timeouts=self._timeouts)
         self._info = info
         self.transport = Transport(
@@ -168,7 +177,9 @@ class EnvoyClient(GatewayClient):
         data = EnvoyData(info=info)
         present: set[Endpoint] = set()
         self.transport.new_cycle()
-        for endpoint in Endpoint:
+        for endpoint in PROBE_ORDER:
+            if not self._needed(endpoint, data, present):
+                continue
             response = await self._get(endpoint)
             if response.status in ABSENT_STATUSES or not response.ok:
                 _LOGGER.debug("%s absent (%s)", endpoint, response.status)
@@ -179,9 +190,15 @@ class EnvoyClient(GatewayClient):
                 _LOGGER.debug("%s absent: %s", endpoint, err)
                 continue
             present.add(endpoint)
+            self._read_at[endpoint] = _monotonic()
         self.features = frozenset(present)
         self._data = data
         self._settings_stale = False
+
+    @override
+    async def first_refresh(self) -> SiteSnapshot:
+        """The site as setup read it: setup reads every endpoint that answers."""
+        return build_snapshot(self.identity, self.data)
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
@@ -197,7 +214,11 @@ class EnvoyClient(GatewayClient):
             if group not in groups:
                 continue
             for endpoint in Endpoint:
-                if GROUPS[endpoint] is group and self._wanted(endpoint, data):
+                if (
+                    GROUPS[endpoint] is group
+                    and self._wanted(endpoint, data)
+                    and self._due(endpoint, data)
+                ):
                     data = await self._read(endpoint, data)
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
@@ -261,18 +282,48 @@ class EnvoyClient(GatewayClient):
 
     def _wanted(self, endpoint: Endpoint, data: EnvoyData) -> bool:
         """Whether ``endpoint`` earns its request in this cycle."""
-        if endpoint not in self.features:
-            return False
-        features = self.features
+        return endpoint in self.features and self._needed(endpoint, data, self.features)
+
+    def _due(self, endpoint: Endpoint, data: EnvoyData) -> bool:
+        """Whether ``endpoint``'s last answer is old enough to ask again."""
+        age = REREAD_AFTER.get(endpoint)
+        if age is None or (
+            endpoint is Endpoint.ENSEMBLE_POWER
+            and not _ct_answers(data, CtType.STORAGE)
+        ):
+            return True
+        last = self._read_at.get(endpoint)
+        return last is None or (
+            _monotonic() - last >= age.total_seconds() - _REREAD_SLACK
+        )
+
+    def _needed(
+        self, endpoint: Endpoint, data: EnvoyData, features: Collection[Endpoint]
+    ) -> bool:
+        """Whether ``endpoint`` feeds anything, given what ``data`` already shows."""
         ensemble = data.ensemble
         match endpoint:
+            case Endpoint.PRODUCTION_JSON:
+                # Where production and consumption CTs answer, their readings carry
+                # every power and counter production.json has, except AC Batteries'.
+                return not (
+                    _ct_answers(data, CtType.PRODUCTION)
+                    and (
+                        _ct_answers(data, CtType.NET_CONSUMPTION)
+                        or _ct_answers(data, CtType.TOTAL_CONSUMPTION)
+                    )
+                ) or any(d.group == "ACB" for d in data.inventory)
+            case Endpoint.INVERTERS:
+                # Device data (firmware 8.2+) carries each inverter's power and report.
+                return Endpoint.PDM_DEVICE_DATA not in features
             case Endpoint.API_PRODUCTION:
                 return data.ct(CtType.PRODUCTION) is None
             case Endpoint.PRODUCTION_PAGE:
-                return not features & {
-                    Endpoint.PRODUCTION_JSON,
-                    Endpoint.API_PRODUCTION,
-                }
+                # Old firmware's page, where neither production document answers.
+                return self._needed(Endpoint.PRODUCTION_JSON, data, features) and not (
+                    Endpoint.PRODUCTION_JSON in features
+                    or Endpoint.API_PRODUCTION in features
+                )
             case Endpoint.METER_READINGS:
                 return bool(data.ct_meters)
             case Endpoint.ENSEMBLE_POWER:
@@ -308,12 +359,14 @@ class EnvoyClient(GatewayClient):
             return data
         try:
             _require_ok(response)
-            return READERS[endpoint](data, response)
+            data = READERS[endpoint](data, response)
         except UnexpectedPayloadError:
             if endpoint in _OPTIONAL:
                 _LOGGER.debug("%s failed; keeping its last data", endpoint)
                 return data
             raise
+        self._read_at[endpoint] = _monotonic()
+        return data
 
     async def _write(self, request: ControlRequest) -> JsonObject:
         auth = self._require_auth()
@@ -325,8 +378,10 @@ class EnvoyClient(GatewayClient):
             json_body=request.body,
             middlewares=auth.middlewares,
         )
-        # Whatever happened, what we know of the settings may no longer be true.
+        # Whatever happened, what we know of the settings may no longer be true, and
+        # the read-back must show the write's effect at once.
         self._settings_stale = True
+        self._read_at.clear()
         if response.status in (401, 403):
             raise ControlRefusedError(
                 f"{request.method} {request.path} refused ({response.status})",
@@ -342,6 +397,17 @@ class EnvoyClient(GatewayClient):
         if isinstance(answer, Mapping):
             return answer
         return {"answer": answer}
+
+
+def _monotonic() -> float:
+    # Looked up at each call, so that a test's frozen clock applies.
+    return time.monotonic()
+
+
+def _ct_answers(data: EnvoyData, kind: CtType) -> bool:
+    """Whether an enabled CT of ``kind`` has a reading."""
+    meter = data.ct(kind)
+    return meter is not None and meter.reading is not None
 
 
 def _require_ok(response: Response) -> None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from enum import StrEnum
 
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -71,6 +72,39 @@ GROUPS: Mapping[Endpoint, DataGroup] = {
     Endpoint.DRY_CONTACT_SETTINGS: DataGroup.SETTINGS,
     Endpoint.TARIFF: DataGroup.SETTINGS,
 }
+
+# Inside its group, an endpoint whose data changes slower than the group is polled is
+# read again only once its last answer is this old (and at once after any write). The
+# CT readings carry the site's power on every live poll; battery state of charge moves
+# a percent in minutes; relays, the generator and ensemble power (where a storage CT
+# carries the battery's power) change when someone acts, which a write reads back.
+REREAD_AFTER: Mapping[Endpoint, timedelta] = {
+    Endpoint.SECCTRL: timedelta(minutes=1),
+    Endpoint.ENSEMBLE_POWER: timedelta(minutes=5),
+    Endpoint.DRY_CONTACTS: timedelta(minutes=5),
+    Endpoint.GENERATOR: timedelta(minutes=5),
+}
+
+# Setup detects endpoints in this order, so that what one answer shows decides whether
+# the next is worth asking: which CTs answer decides the production documents, AC
+# batteries in the inventory decide production.json, device data decides inverters.
+PROBE_ORDER: tuple[Endpoint, ...] = (
+    Endpoint.METERS,
+    Endpoint.METER_READINGS,
+    Endpoint.INVENTORY,
+    Endpoint.PDM_DEVICE_DATA,
+    Endpoint.INVERTERS,
+    Endpoint.PRODUCTION_JSON,
+    Endpoint.API_PRODUCTION,
+    Endpoint.PRODUCTION_PAGE,
+    Endpoint.ENSEMBLE_INVENTORY,
+    Endpoint.ENSEMBLE_POWER,
+    Endpoint.SECCTRL,
+    Endpoint.GENERATOR,
+    Endpoint.DRY_CONTACTS,
+    Endpoint.DRY_CONTACT_SETTINGS,
+    Endpoint.TARIFF,
+)
 
 
 def _production_page(data: EnvoyData, response: Response) -> EnvoyData:

@@ -39,6 +39,7 @@ from .models import (
     EimReading,
     EnvoyData,
     InventoryDevice,
+    Inverter,
     MeterChannel,
 )
 
@@ -277,7 +278,11 @@ def _meters(data: EnvoyData, gateway: str) -> Iterable[Device]:
 def _inverters(data: EnvoyData, gateway: str) -> Iterable[Device]:
     pdm = {d.serial: d for d in data.pdm_devices if d.dev_name in (None, "pcu")}
     inventory = {d.serial: d for d in data.inventory if d.group == "PCU"}
-    for inverter in data.inverters:
+    # Where device data answers, the inverter list is not read: it says the same.
+    inverters = data.inverters or [
+        Inverter(d.serial, d.last_report, d.power, d.max_power) for d in pdm.values()
+    ]
+    for inverter in inverters:
         detail = pdm.get(inverter.serial)
         part = inventory.get(inverter.serial)
         measurements = _measurements(
