@@ -23,6 +23,7 @@ from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .gateway.capture import Capture, CapturedResponse, capture_to_json, name_for_path
 from .gateway.envoy.endpoints import INFO_PATH
 from .gateway.errors import GatewayError
+from .gateway.pvs.client import PvsClient
 from .gateway.site import Brand, SiteSnapshot
 from .gateway.transport import Response
 
@@ -257,7 +258,11 @@ def build_capture(redactor: Redactor, responses: Mapping[str, Response]) -> Capt
 
 async def _capture_responses(hub: SiteHub) -> dict[str, Response]:
     """The answers a capture needs; an Envoy's ``/info`` is read by its probe, which
-    keeps no copy, so it is read once more (no auth, a few hundred bytes)."""
+    keeps no copy, so it is read once more (no auth, a few hundred bytes). A legacy
+    PVS's support commands, which polling never reads, are read for it too."""
+    if isinstance(hub.client, PvsClient):
+        async with hub.gate.poll():
+            await hub.client.read_support_commands()
     responses = dict(hub.client.responses())
     if hub.snapshot.identity.brand is Brand.ENPHASE and INFO_PATH not in responses:
         # Without an answer the capture lacks /info; the raw answers show that.
