@@ -279,6 +279,7 @@ class RunFigures:
     updates: int
     longest_callback: float
     state_changes: int
+    changes_by_entity: Counter[str]
 
 
 def core_entry(gateway: SimulatedGateway) -> MockConfigEntry:
@@ -378,12 +379,11 @@ async def measure(
                     )
                 }
             await advance(hass, clock, frozen, timedelta(hours=hours - 1))
-            changes = 0
+            changes: Counter[str] = Counter()
 
             def count(event: Event[Any]) -> None:
-                nonlocal changes
-                if event.data["entity_id"] in entity_ids:
-                    changes += 1
+                if (entity_id := event.data["entity_id"]) in entity_ids:
+                    changes[entity_id] += 1
 
             unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, count)
             start_time = clock.now()
@@ -411,7 +411,8 @@ async def measure(
                 cpu=cpu,
                 updates=updates,
                 longest_callback=timer.longest,
-                state_changes=changes,
+                state_changes=changes.total(),
+                changes_by_entity=changes,
             )
 
 
@@ -527,6 +528,9 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--hours", type=float, default=2.0)
     parser.add_argument("--quick", action="store_true", help="Envoy metered site only")
+    parser.add_argument(
+        "--top", type=int, default=0, help="list the N entities that change most"
+    )
     args = parser.parse_args()
     timer = CallbackTimer()
     targets: list[str] = []
@@ -560,6 +564,11 @@ async def main() -> None:
                     runs[name].append(await once(folder, name))
             summaries = {name: Summary(r, idle) for name, r in runs.items()}
             print_site(title, summaries)
+            for name, summary in summaries.items() if args.top else ():
+                top = summary.runs[-1].changes_by_entity.most_common(args.top)
+                print(
+                    f"- {name} most changed: " + ", ".join(f"{e} {n}" for e, n in top)
+                )
             targets += check_targets(
                 title, summaries[OURS], summaries[CORE], grown=folder.name == "grown"
             )

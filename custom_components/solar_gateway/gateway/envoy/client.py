@@ -43,7 +43,7 @@ from .controls import (
 from .endpoints import GROUPS, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
-from .site_mapping import build_snapshot
+from .site_mapping import DeviceCache, build_snapshot
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class EnvoyClient(GatewayClient):
         # Monotonic time of each endpoint's last answer, for those read more rarely
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
+        self._devices = DeviceCache()
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -198,7 +199,7 @@ class EnvoyClient(GatewayClient):
     @override
     async def first_refresh(self) -> SiteSnapshot:
         """The site as setup read it: setup reads every endpoint that answers."""
-        return build_snapshot(self.identity, self.data)
+        return build_snapshot(self.identity, self.data, self._devices)
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
@@ -223,7 +224,7 @@ class EnvoyClient(GatewayClient):
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
         self._data = data
-        return build_snapshot(self.identity, data)
+        return build_snapshot(self.identity, data, self._devices)
 
     # --- Controls ------------------------------------------------------------------
 

@@ -17,8 +17,8 @@ Known firmware quirks handled here:
   when no other production source exists.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from custom_components.solar_gateway.gateway.site import (
@@ -499,8 +499,41 @@ def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
         )
 
 
-def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
+@dataclass(slots=True)
+class DeviceCache:
+    """The devices last built from each part of the data, kept while it is unchanged.
+
+    The client replaces only the parts of ``EnvoyData`` it read, so a part that is the
+    same object as last time built the same devices: a live poll of the CTs does not
+    rebuild 300 inverters, and entities see the very same device objects.
+    """
+
+    _parts: dict[str, tuple[tuple[object, ...], tuple[Device, ...]]] = field(
+        default_factory=dict
+    )
+
+    def devices(
+        self,
+        name: str,
+        inputs: tuple[object, ...],
+        build: Callable[[], Iterable[Device]],
+    ) -> tuple[Device, ...]:
+        """The devices ``build`` makes from ``inputs``, rebuilt only when one changed."""
+        cached = self._parts.get(name)
+        if cached is not None and all(
+            old is new for old, new in zip(cached[0], inputs, strict=True)
+        ):
+            return cached[1]
+        built = tuple(build())
+        self._parts[name] = (inputs, built)
+        return built
+
+
+def build_snapshot(
+    identity: GatewayIdentity, data: EnvoyData, cache: DeviceCache | None = None
+) -> SiteSnapshot:
     """The whole site: figures plus every device, the gateway first."""
+    cache = cache or DeviceCache()
     gateway = identity.serial
     devices: list[Device] = [
         Device(
@@ -511,10 +544,29 @@ def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
             firmware=identity.firmware,
         )
     ]
-    devices += _meters(data, gateway)
-    devices += _inverters(data, gateway)
-    devices += _ensemble(data, gateway)
-    devices += _acbs(data, gateway)
+    devices += cache.devices(
+        "meters",
+        (data.meter_configs, data.meter_readings),
+        lambda: _meters(data, gateway),
+    )
+    devices += cache.devices(
+        "inverters",
+        (data.inverters, data.pdm_devices, data.inventory),
+        lambda: _inverters(data, gateway),
+    )
+    devices += cache.devices(
+        "ensemble",
+        (
+            data.ensemble,
+            data.ensemble_power,
+            data.generator,
+            data.dry_contacts,
+            data.dry_contact_settings,
+            data.inventory,
+        ),
+        lambda: _ensemble(data, gateway),
+    )
+    devices += cache.devices("acbs", (data.inventory,), lambda: _acbs(data, gateway))
     return SiteSnapshot(
         identity=identity,
         figures=build_figures(data),
