@@ -138,6 +138,10 @@ class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
         return self.hub.snapshot.figures.grid_connected
 
     @override
+    def source(self) -> object:
+        return self.hub.snapshot.figures
+
+    @override
     def shown(self) -> Hashable:
         return self.is_on
 
@@ -168,6 +172,10 @@ class StateBinarySensor(SolarGatewayEntity, BinarySensorEntity):
         if not isinstance(value, bool):
             return None
         return not value if self.entity_description.invert else value
+
+    @override
+    def source(self) -> object:
+        return self.device
 
     @override
     def shown(self) -> Hashable:

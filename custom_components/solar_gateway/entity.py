@@ -1,6 +1,7 @@
 """The base entity shared by every platform."""
 
 from collections.abc import Hashable
+import time
 from typing import override
 
 from homeassistant.core import callback
@@ -22,6 +23,10 @@ class SolarGatewayEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # Seconds between two state writes at least, for a quantity that needs no more
+    # (a lifetime counter, a voltage): 0 writes every change at once. Becoming
+    # available or unavailable is always written at once.
+    _min_write_interval = 0.0
 
     def __init__(self, hub: SiteHub, device: Device | None, key: str) -> None:
         """Bind to ``device`` (None: the gateway) and build the unique id from ``key``."""
@@ -32,7 +37,9 @@ class SolarGatewayEntity(Entity):
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, self.serial or hub.snapshot.identity.serial)}
         )
-        self._last_written: Hashable = None
+        self._last_written: tuple[bool, Hashable] = (False, None)
+        self._last_source: object = None
+        self._written_at = 0.0
 
     @property
     def device(self) -> Device | None:
@@ -53,19 +60,49 @@ class SolarGatewayEntity(Entity):
         """What the entity shows; a change of it is what triggers a state write."""
         return None
 
+    def source(self) -> object | None:
+        """What the state is made of: the very same object means nothing new to show.
+
+        None (the default): anything may have changed, look at every update. An
+        entity that shows only its device's measurements returns the device, which
+        a gateway client hands over unchanged while that device was not read again.
+        """
+        return None
+
     @override
     async def async_added_to_hass(self) -> None:
         """Follow the hub once added."""
         await super().async_added_to_hass()
         self._last_written = (self.available, self.shown())
+        self._last_source = self.source()
+        self._written_at = time.monotonic()
         self.async_on_remove(self.hub.async_add_listener(self._handle_hub_update))
 
     @callback
     def _handle_hub_update(self) -> None:
-        current = (self.available, self.shown())
-        if current != self._last_written:
-            self._last_written = current
-            self.async_write_ha_state()
+        available = self.available
+        source = self.source()
+        if (
+            source is not None
+            and source is self._last_source
+            and available is self._last_written[0]
+        ):
+            return
+        current = (available, self.shown())
+        if current == self._last_written:
+            self._last_source = source
+            return
+        now = time.monotonic()
+        if (
+            available is self._last_written[0]
+            and now - self._written_at < self._min_write_interval
+        ):
+            # A slow quantity written moments ago: the next poll writes it.
+            return
+        self._last_written = current
+        self._last_source = source
+        self._written_at = now
+        self.async_write_ha_state()
 
     async def async_update(self) -> None:
         """Poll the gateway now (``homeassistant.update_entity``)."""

@@ -1,6 +1,6 @@
 """Sensors: the site figures and every numeric or text measurement of every device."""
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Self, override
@@ -374,6 +374,49 @@ PHASED = frozenset(
 )
 
 
+# The finest step worth a state write, by unit (a power factor has none): a change
+# below it is noise and writes nothing.
+RESOLUTION: Mapping[str | None, float] = {
+    UnitOfPower.WATT: 1.0,
+    UnitOfApparentPower.VOLT_AMPERE: 1.0,
+    UnitOfReactivePower.VOLT_AMPERE_REACTIVE: 1.0,
+    UnitOfEnergy.WATT_HOUR: 1.0,
+    UnitOfElectricPotential.VOLT: 0.1,
+    UnitOfElectricCurrent.AMPERE: 0.01,
+    UnitOfFrequency.HERTZ: 0.01,
+    UnitOfTemperature.CELSIUS: 0.1,
+    PERCENTAGE: 0.1,
+    None: 0.01,
+}
+# Quantities that move slowly or matter only in sums are written at most this often;
+# so is every measurement of a CT meter, whose power the site figures carry fresh.
+SLOW_WRITE_SECONDS = 60.0
+SLOW_CLASSES = frozenset(
+    {
+        SensorDeviceClass.ENERGY,
+        SensorDeviceClass.VOLTAGE,
+        SensorDeviceClass.CURRENT,
+        SensorDeviceClass.FREQUENCY,
+        SensorDeviceClass.POWER_FACTOR,
+    }
+)
+
+
+def rounded(value: object, description: SensorEntityDescription) -> Hashable:
+    """``value`` at its unit's resolution (what decides whether a state is written)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    step = RESOLUTION.get(description.native_unit_of_measurement, 0.01)
+    return round(value / step)
+
+
+def write_interval(description: SensorEntityDescription, device: Device) -> float:
+    """The seconds a measurement sensor waits at least between two state writes."""
+    if description.device_class in SLOW_CLASSES or device.kind is DeviceKind.METER:
+        return SLOW_WRITE_SECONDS
+    return 0.0
+
+
 def measurement_description(
     measurement: Measurement,
 ) -> MeasurementSensorDescription | None:
@@ -468,8 +511,12 @@ class SiteSensor(SolarGatewayEntity, SensorEntity):
         return self.entity_description.value_fn(self.hub.snapshot.figures)
 
     @override
+    def source(self) -> object:
+        return self.hub.snapshot.figures
+
+    @override
     def shown(self) -> Hashable:
-        return self.native_value
+        return rounded(self.native_value, self.entity_description)
 
 
 class MeasurementSensor(SolarGatewayEntity, SensorEntity):
@@ -491,6 +538,7 @@ class MeasurementSensor(SolarGatewayEntity, SensorEntity):
         self.phase = measurement.phase
         if self.phase is not None:
             self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
+        self._min_write_interval = write_interval(description, device)
 
     def _reading(self) -> MeasurementValue | None:
         device = self.device
@@ -507,8 +555,12 @@ class MeasurementSensor(SolarGatewayEntity, SensorEntity):
         return value
 
     @override
+    def source(self) -> object:
+        return self.device
+
+    @override
     def shown(self) -> Hashable:
-        return self.native_value
+        return rounded(self.native_value, self.entity_description)
 
 
 @dataclass(slots=True)
@@ -530,10 +582,14 @@ class GuardStoredData(ExtraStoredData):
 
 
 class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
-    """A lifetime counter whose glitches never reach the state."""
+    """A lifetime counter whose glitches never reach the state.
+
+    Written at most once a minute: its sums, not each step, are what counts.
+    """
 
     _guard: CounterGuard
     _value: float | None = None
+    _min_write_interval = SLOW_WRITE_SECONDS
 
     def _raw(self) -> float | None:
         raise NotImplementedError
@@ -578,6 +634,10 @@ class SiteCounterSensor(_GuardedCounter):
         self._guard = CounterGuard(max_rate=SITE_MAX_RATE)
 
     @override
+    def source(self) -> object:
+        return self.hub.snapshot.figures
+
+    @override
     def _raw(self) -> float | None:
         return self.entity_description.value_fn(self.hub.snapshot.figures)
 
@@ -604,6 +664,10 @@ class MeasurementCounterSensor(_GuardedCounter):
         self._guard = CounterGuard(
             max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE)
         )
+
+    @override
+    def source(self) -> object:
+        return self.device
 
     @override
     def _raw(self) -> float | None:
