@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 import logging
 from typing import override
 
@@ -79,6 +80,11 @@ class WriteGate:
                 self._changed.notify_all()
 
 
+# Polls of these groups may bring new devices, firmware or settings; a live poll
+# only new values.
+STRUCTURE_GROUPS = frozenset({DataGroup.DEVICES, DataGroup.SETTINGS})
+
+
 @dataclass(kw_only=True)
 class SiteHub:
     """The latest picture of one site, shared by its coordinators and entities."""
@@ -88,7 +94,7 @@ class SiteHub:
     coordinators: dict[DataGroup, GatewayCoordinator] = field(default_factory=dict)
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
-    _listeners: list[Callable[[], None]] = field(default_factory=list)
+    _listeners: list[tuple[Callable[[], None], bool]] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -96,21 +102,31 @@ class SiteHub:
         return all(c.last_update_success for c in self.coordinators.values())
 
     @callback
-    def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call ``update`` after every poll of any group; returns the remover."""
-        self._listeners.append(update)
+    def async_add_listener(
+        self, update: Callable[[], None], *, structure: bool = False
+    ) -> CALLBACK_TYPE:
+        """Call ``update`` after every poll of any group; returns the remover.
+
+        With ``structure``, only after polls that may bring new devices, firmware or
+        settings (``STRUCTURE_GROUPS``) and after writes: for the device registry,
+        new-entity scans and repair checks, which a live poll cannot change.
+        """
+        listener = (update, structure)
+        self._listeners.append(listener)
 
         @callback
         def remove() -> None:
-            self._listeners.remove(update)
+            self._listeners.remove(listener)
 
         return remove
 
     @callback
-    def async_notify(self) -> None:
-        """Tell every listener that the hub changed."""
-        for update in list(self._listeners):
-            update()
+    def async_notify(self, group: DataGroup | None = None) -> None:
+        """Tell the listeners that ``group`` was polled (None: anything changed)."""
+        structural = group is None or group in STRUCTURE_GROUPS
+        for update, structure in list(self._listeners):
+            if structural or not structure:
+                update()
 
     async def async_write(
         self,
@@ -245,4 +261,6 @@ def build_coordinators(
         hub.coordinators[group] = coordinator
         # The hub is each coordinator's listener (which keeps it polling) and passes
         # every update on to the entities.
-        entry.async_on_unload(coordinator.async_add_listener(hub.async_notify))
+        entry.async_on_unload(
+            coordinator.async_add_listener(partial(hub.async_notify, group))
+        )
