@@ -99,15 +99,18 @@ async def async_setup_entry(
     # is really gone.
     for serial in registrar.async_remove_stale():
         LOGGER.info("Removed device %s: the gateway no longer reports it", serial)
-    entry.async_on_unload(hub.async_add_listener(registrar.async_update))
+    entry.async_on_unload(
+        hub.async_add_listener(registrar.async_update, structure=True)
+    )
     entry.async_on_unload(
         hub.async_add_listener(
-            _firmware_watcher(hass, entry, hub, snapshot.identity.firmware)
+            _firmware_watcher(hass, entry, hub, snapshot.identity.firmware),
+            structure=True,
         )
     )
     store_token = _token_keeper(hass, entry, client)
     store_token()
-    entry.async_on_unload(hub.async_add_listener(store_token))
+    entry.async_on_unload(hub.async_add_listener(store_token, structure=True))
     entry.async_on_unload(async_watch_issues(hass, entry, hub))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -1,4 +1,5 @@
-"""Repair issues: problems the owner has to act on, checked at setup and every poll.
+"""Repair issues: problems the owner has to act on, checked at setup and after
+every device or settings poll.
 
 - An Envoy token that has run out, or runs out within 30 days, and cannot be renewed
   (a pasted token, no Enphase account stored): fixable, the fix starts reauth.
@@ -13,6 +14,7 @@ Every check is cheap (no request to the gateway) and deletes its issue once reso
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -86,9 +88,15 @@ def client_token(client: GatewayClient) -> tuple[TokenInfo | None, bool]:
     if not uses_tokens or not credentials.token:
         return None, can_renew
     try:
-        return decode_token(credentials.token), can_renew
+        return _decoded(credentials.token), can_renew
     except GatewayError:  # not a JWT: setup rejects it before this is asked
         return None, can_renew
+
+
+@lru_cache(maxsize=4)
+def _decoded(token: str) -> TokenInfo:
+    # Checked after every device poll: decode a token once, not each time.
+    return decode_token(token)
 
 
 def flash_wear(snapshot: SiteSnapshot) -> int | None:
@@ -134,10 +142,11 @@ def async_check_issues(
 def async_watch_issues(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
 ) -> CALLBACK_TYPE:
-    """Check now and after every poll; the returned callback stops and clears."""
+    """Check now and after every device or settings poll; the returned callback
+    stops and clears."""
     async_check_issues(hass, entry, hub)
     remove_listener = hub.async_add_listener(
-        lambda: async_check_issues(hass, entry, hub)
+        lambda: async_check_issues(hass, entry, hub), structure=True
     )
 
     @callback

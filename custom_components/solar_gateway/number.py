@@ -131,7 +131,7 @@ async def async_setup_entry(
             async_add_entities(entities)
 
     add_new()
-    entry.async_on_unload(hub.async_add_listener(add_new))
+    entry.async_on_unload(hub.async_add_listener(add_new, structure=True))
 
 
 class ControlNumber(ControlEntity[float], NumberEntity):

@@ -185,7 +185,7 @@ async def test_new_inverter_gets_entities_without_reload(
     fake_client: FakeGatewayClient,
     fake_entry: MockConfigEntry,
 ) -> None:
-    """An inverter that appears later is added while running."""
+    """An inverter that appears later is added while running, at the device poll."""
     await setup(hass, fake_entry)
     fake_client.snapshot = type(SNAPSHOT)(
         identity=SNAPSHOT.identity,
@@ -194,6 +194,10 @@ async def test_new_inverter_gets_entities_without_reload(
         data_time=SNAPSHOT.data_time,
     )
     await poll(hass, freezer)
+    # A live poll brings values, not devices: the scan waits for the device poll.
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("sensor", DOMAIN, "482301000003_power") is None
+    await poll(hass, freezer, 270)
     assert state_of(hass, "482301000003_power").state == "250.0"
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, "482301000003"), fake_entry.entry_id
