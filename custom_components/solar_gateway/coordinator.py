@@ -83,6 +83,9 @@ class WriteGate:
 # Polls of these groups may bring new devices, firmware or settings; a live poll
 # only new values.
 STRUCTURE_GROUPS = frozenset({DataGroup.DEVICES, DataGroup.SETTINGS})
+# Listeners told per event-loop turn: a few hundred entities, each a few microseconds
+# unless it writes its state (a fraction of a millisecond).
+NOTIFY_SLICE = 200
 
 
 @dataclass(kw_only=True)
@@ -95,6 +98,8 @@ class SiteHub:
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
     _listeners: list[tuple[Callable[[], None], bool]] = field(default_factory=list)
+    _pending: list[Callable[[], None]] = field(default_factory=list)
+    _scheduled: bool = False
 
     @property
     def available(self) -> bool:
@@ -122,11 +127,43 @@ class SiteHub:
 
     @callback
     def async_notify(self, group: DataGroup | None = None) -> None:
-        """Tell the listeners that ``group`` was polled (None: anything changed)."""
+        """Tell the listeners that ``group`` was polled (None: anything changed).
+
+        A large site (hundreds of inverters, thousands of entities) is told in
+        slices, one per event-loop turn, so that no callback holds the loop long.
+        """
         structural = group is None or group in STRUCTURE_GROUPS
-        for update, structure in list(self._listeners):
-            if structural or not structure:
+        listeners = [
+            update
+            for update, structure in self._listeners
+            if structural or not structure
+        ]
+        # A slice still waiting is superseded: every listener reads the latest data.
+        self._pending = listeners[NOTIFY_SLICE:]
+        for update in listeners[:NOTIFY_SLICE]:
+            update()
+        if self._pending and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._notify_next_slice)
+
+    @callback
+    def _notify_next_slice(self) -> None:
+        self._scheduled = False
+        listeners, self._pending = (
+            self._pending[:NOTIFY_SLICE],
+            self._pending[NOTIFY_SLICE:],
+        )
+        active = self._active()
+        for update in listeners:
+            if update in active:
                 update()
+        if self._pending:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._notify_next_slice)
+
+    def _active(self) -> set[Callable[[], None]]:
+        # A listener removed while its slice waited (an entity gone) is not called.
+        return {update for update, _ in self._listeners}
 
     async def async_write(
         self,
