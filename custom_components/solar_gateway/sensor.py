@@ -3,6 +3,7 @@
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Self, override
 
 from homeassistant.components.sensor import (
@@ -38,6 +39,7 @@ from .gateway.site import (
     DeviceKind,
     Measurement,
     MeasurementValue,
+    Phase,
     Quantity,
     SiteFigures,
 )
@@ -421,15 +423,23 @@ def measurement_description(
     measurement: Measurement,
 ) -> MeasurementSensorDescription | None:
     """Return how to show a measurement as a sensor, or None when it is not one."""
-    base = MEASUREMENT_SENSORS.get(measurement.quantity)
-    if base is None or measurement.phase is None:
+    return _description(measurement.quantity, measurement.phase)
+
+
+@cache
+def _description(
+    quantity: Quantity, phase: Phase | None
+) -> MeasurementSensorDescription | None:
+    # Cached: the new-entity scan asks for every measurement of every device.
+    base = MEASUREMENT_SENSORS.get(quantity)
+    if base is None or phase is None:
         return base
-    if measurement.quantity not in PHASED:
+    if quantity not in PHASED:
         return None
     # Per-phase detail is there for those who want it, off by default.
     return replace(
         base,
-        key=f"{base.key}_{measurement.phase.value}",
+        key=f"{base.key}_{phase.value}",
         translation_key=f"{base.key}_phase",
         entity_registry_enabled_default=False,
     )
