@@ -1,6 +1,8 @@
 """Polling load on real clients and simulated gateways: the product's request figures."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -47,19 +49,71 @@ async def test_legacy_pvs_device_list_once_per_data_interval(
     assert 10 <= device_lists <= 11, device_lists
 
 
-async def test_metered_envoy_power_every_15_seconds(
+async def test_legacy_pvs_asks_only_for_its_device_list(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """A metered Envoy with batteries: CT readings every 15 s, within a request budget."""
+    """Over an hour and more, a legacy PVS is asked for nothing but DeviceList.
+
+    Get_Comm, GridProfileGet and CheckFW feed no entity: a diagnostics capture reads
+    them, a poll never does.
+    """
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    async with simulated_entry(hass, "pvs/legacy_basic", clock) as (entry, _):
+        transport = entry.runtime_data.client.transport
+        sent: list[str] = []
+        original = transport.request
+
+        async def spy(method: str, path: str, **kwargs: Any) -> Any:
+            sent.append(path)
+            return await original(method, path, **kwargs)
+
+        before = transport.stats.requests
+        with patch.object(transport, "request", spy):
+            await run_for(hass, freezer, clock, timedelta(minutes=65))
+        sent_to_gateway = transport.stats.requests - before
+    # Both groups ask, one DeviceList answers both (cached for the cycle).
+    assert set(sent) == {"/cgi-bin/dl_cgi?Command=DeviceList"}
+    assert 12 <= sent_to_gateway <= 14, sent_to_gateway
+
+
+async def test_metered_envoy_request_schedule(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A metered Envoy with batteries: each endpoint at the rate its data changes.
+
+    Setup asks each endpoint once and that is the first refresh. Then the CT readings
+    (all of the site's power) every 15 s, battery SOC every minute; device data,
+    the ensemble, relays and generator every 5 minutes; settings hourly.
+    production.json is never read: the CTs carry everything it has.
+    """
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
     async with simulated_entry(hass, "envoy/metered_battery", clock) as (entry, _):
         stats = entry.runtime_data.client.transport.stats
-        before_readings = stats.by_path["/ivp/meters/readings"]
-        before_all = stats.requests
-        await run_for(hass, freezer, clock, timedelta(minutes=10))
-        readings = stats.by_path["/ivp/meters/readings"] - before_readings
-        per_hour = (stats.requests - before_all) * 6
-    assert 39 <= readings <= 41, readings  # 600 s / 15 s
-    # Every request earns its place: a few endpoints per live poll, not dozens.
-    assert per_hour <= 1500, per_hour
+        assert stats.by_path == {
+            "/auth/check_jwt": 1,
+            "/ivp/meters": 1,
+            "/ivp/meters/readings": 1,
+            "/inventory.json": 1,
+            "/ivp/pdm/device_data": 1,
+            "/ivp/ensemble/inventory": 1,
+            "/ivp/ensemble/power": 1,
+            "/ivp/ensemble/secctrl": 1,
+            "/ivp/ensemble/generator": 1,
+            "/ivp/ensemble/dry_contacts": 1,
+            "/ivp/ss/dry_contact_settings": 1,
+            "/admin/lib/tariff": 1,
+        }
+        before = stats.by_path.copy()
+        await run_for(hass, freezer, clock, timedelta(minutes=15))
+        polled = stats.by_path - before
+    assert polled == {
+        "/ivp/meters/readings": 60,
+        "/ivp/ensemble/secctrl": 15,
+        "/ivp/pdm/device_data": 3,
+        "/ivp/ensemble/inventory": 3,
+        "/ivp/ensemble/power": 3,
+        "/ivp/ensemble/generator": 3,
+        "/ivp/ensemble/dry_contacts": 3,
+    }
