@@ -56,7 +56,7 @@ from homeassistant.const import (
     CONF_USERNAME,
     EVENT_STATE_CHANGED,
 )
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -418,7 +418,10 @@ async def measure(
             await advance(hass, clock, frozen, timedelta(hours=hours - 1))
             changes: Counter[str] = Counter()
 
+            @callback
             def count(event: Event[Any]) -> None:
+                # A callback: runs in the loop, as the recorder's own listener does,
+                # instead of a job in the executor per state change.
                 if (entity_id := event.data["entity_id"]) in entity_ids:
                     changes[entity_id] += 1
 
