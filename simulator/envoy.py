@@ -326,15 +326,20 @@ class EnvoyPersonality(Personality):
 
     def _live_inventory(self, data: object, figures: FigureSource) -> None:
         soc = figures(None).soc
+        # Each battery keeps its own charge: it moves by as much as the site's.
+        moved = 0.0 if soc is None else soc - self.state.profile.initial_soc
         for group in dicts(data):
             for device in dicts(group.get("devices")):
+                captured = number(device.get("percentFull"))
+                if group.get("type") == "ENCHARGE" and captured is not None:
+                    device["percentFull"] = round(
+                        min(100.0, max(0.0, captured + moved))
+                    )
                 if (
-                    group.get("type") == "ENCHARGE"
-                    and soc is not None
-                    and ("percentFull" in device)
+                    group.get("type") == "ENPOWER"
+                    and "ivp_ensemble_inventory" in self._written
                 ):
-                    device["percentFull"] = round(soc)
-                if group.get("type") == "ENPOWER" and self.relay is not None:
+                    # Only a write moves the relay; an islanded capture stays islanded.
                     device["mains_admin_state"] = self.relay
                     device["mains_oper_state"] = self.relay
 

@@ -554,3 +554,33 @@ async def test_quirk_zeros_stay_zero(
             f"{gw.url}/api/v1/production", headers=bearer(gw)
         ) as response:
             assert (await response.json())["wattHoursLifetime"] == 0
+
+
+async def test_evolution_keeps_the_captured_state(
+    tmp_path: Path, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Each battery keeps its own charge; a site islanded in the capture stays so."""
+    source = FIXTURES / "envoy" / "metered_battery"
+    for file in source.iterdir():
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    inventory = json.loads((source / "ivp_ensemble_inventory").read_text())
+    for group in inventory:
+        for index, device in enumerate(group["devices"]):
+            if group["type"] == "ENCHARGE":
+                device["percentFull"] = 30 + 50 * index
+            if group["type"] == "ENPOWER":
+                device["mains_oper_state"] = "open"  # an outage
+    _write(tmp_path, "ivp_ensemble_inventory", inventory)
+    async with SimulatedGateway.start(tmp_path, clock=clock, options=OPTIONS) as gw:
+        answers = []
+        for _ in range(2):
+            async with session.get(
+                f"{gw.url}/ivp/ensemble/inventory", headers=bearer(gw)
+            ) as response:
+                answers.append(await response.json())
+            clock.advance(1800)
+    live = {group["type"]: group["devices"] for group in answers[1]}
+    socs = [device["percentFull"] for device in live["ENCHARGE"]]
+    assert len(socs) >= 2
+    assert socs[1] - socs[0] == 50
+    assert all(device["mains_oper_state"] == "open" for device in live["ENPOWER"])
