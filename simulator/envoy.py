@@ -87,6 +87,12 @@ class EnvoyPersonality(Personality):
             if data is not None:
                 self._documents[name] = data
         self.relay = self._captured_relay()
+        # Served as captured for good: what the gateway itself never updates.
+        self._stale = (
+            frozenset({"api_v1_production"})
+            if self._api_production_stale()
+            else frozenset()
+        )
         meter_types: dict[int, str] = {}
         for meter in dicts(self._json("ivp_meters")):
             eid = number(meter.get("eid"))
@@ -107,6 +113,23 @@ class EnvoyPersonality(Personality):
     def _json(self, name: str) -> object:
         response = self.capture.get(name)
         return None if response is None or response.status != 200 else response.json()
+
+    def _api_production_stale(self) -> bool:
+        """Whether ``/api/v1/production`` was captured stale (metered, no CT, 8.2.4264+).
+
+        Such a gateway keeps serving figures frozen long ago: a few W, and a
+        lifetime far below what the inverters have produced.
+        """
+        api = self._json("api_v1_production")
+        lifetime = (
+            number(api.get("wattHoursLifetime")) if isinstance(api, dict) else None
+        )
+        inverters = [
+            number(entry.get("whLifetime")) or 0.0
+            for entry in self._production_entries("production")
+            if entry.get("type") == "inverters" and entry.get("activeCount")
+        ]
+        return bool(lifetime and inverters and lifetime < max(inverters) / 2)
 
     def _captured_relay(self) -> str | None:
         for group in dicts(self._json("ivp_ensemble_inventory")):
@@ -294,7 +317,9 @@ class EnvoyPersonality(Personality):
         index = self._served.get(name, 0)
         self._served[name] = index + 1
         sequence = self._sequence(name, response)
-        if name not in self._written and (self.frozen or index < len(sequence)):
+        if name not in self._written and (
+            self.frozen or name in self._stale or index < len(sequence)
+        ):
             # What the gateway answered, byte for byte.
             replayed = sequence[min(index, len(sequence) - 1)]
             return Answer(

@@ -584,3 +584,31 @@ async def test_evolution_keeps_the_captured_state(
     assert len(socs) >= 2
     assert socs[1] - socs[0] == 50
     assert all(device["mains_oper_state"] == "open" for device in live["ENPOWER"])
+
+
+async def test_stale_production_endpoint_stays_stale(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Metered without CTs on 8.2.4264+: /api/v1/production stays as stale as captured.
+
+    The site lives on (the inverters' total in production.json grows), so the
+    integration keeps meeting the stale document over time, not only at first.
+    """
+    folder = FIXTURES / "envoy" / "metered_no_ct"
+    stale = json.loads((folder / "api_v1_production").read_text())
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        async def get(path: str) -> dict[str, object]:
+            async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
+                assert response.status == 200
+                document: dict[str, object] = await response.json()
+                return document
+
+        lifetimes = []
+        for _ in range(3):
+            assert await get("/api/v1/production") == stale
+            production = await get("/production.json?details=1")
+            inverters = production["production"][0]  # type: ignore[index]
+            lifetimes.append(inverters["whLifetime"])
+            clock.advance(3600)
+        assert lifetimes[0] < lifetimes[1] < lifetimes[2]
