@@ -14,6 +14,7 @@ from custom_components.solar_gateway.gateway.capture import (
 )
 
 from .envoy_auth import DigestAuthority, TokenAuthority
+from .envoy_inverters import InverterReports
 from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
 from .kinds import CaptureIdentity
 from .live_state import LiveState, SiteProfile, estimate_mean_load, estimate_solar_peak
@@ -104,6 +105,9 @@ class EnvoyPersonality(Personality):
             ):
                 meter_types[int(eid)] = kind
         self.site = EnvoySite(meter_types, self._battery_capacity())
+        self.inverters = InverterReports(
+            self._json("api_v1_production_inverters"), self._json("ivp_pdm_device_data")
+        )
 
     @property
     @override
@@ -340,6 +344,10 @@ class EnvoyPersonality(Personality):
             counters = live(data, figures(None), self.site)
         if name == "ivp_ensemble_inventory":
             self._live_inventory(data, figures)
+        elif name == "api_v1_production_inverters":
+            self.inverters.live_list(data, figures)
+        elif name == "ivp_pdm_device_data":
+            counters = self.inverters.live_device_data(data, figures)
         return Answer.of_json(data, headers=headers, counters=counters)
 
     def _sequence(self, name: str, first: CapturedResponse) -> list[CapturedResponse]:

@@ -117,26 +117,6 @@ def _api_v1_production(doc: object, figures: Figures, site: EnvoySite) -> bool:
     return True
 
 
-def _inverters(doc: object, figures: Figures, site: EnvoySite) -> bool:
-    inverters = dicts(doc)
-    if not inverters:
-        return False
-    ratings = [number(item.get("maxReportWatts")) or 0.0 for item in inverters]
-    total = sum(ratings)
-    # Inverters report every 5 minutes.
-    reported = int(figures.time // 300 * 300)
-    for item, rating in zip(inverters, ratings, strict=True):
-        share = rating / total if total > 0 else 1 / len(inverters)
-        watts = figures.solar_w * share
-        if rating > 0:
-            watts = min(watts, rating)
-        if "lastReportWatts" in item:
-            item["lastReportWatts"] = round(watts)
-        if "lastReportDate" in item:
-            item["lastReportDate"] = reported
-    return False
-
-
 def _meter_readings(doc: object, figures: Figures, site: EnvoySite) -> bool:
     writer = _Writer(figures)
     rules: dict[str, tuple[float, float, float]] = {
@@ -202,7 +182,6 @@ LIVE_DOCUMENTS: Mapping[str, Callable[[object, Figures, EnvoySite], bool]] = {
     "production.json": _production_json,
     "production.json_details_1": _production_json,
     "api_v1_production": _api_v1_production,
-    "api_v1_production_inverters": _inverters,
     "ivp_meters_readings": _meter_readings,
     "ivp_ensemble_secctrl": _secctrl,
     "ivp_ensemble_power": _ensemble_power,

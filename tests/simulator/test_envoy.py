@@ -5,6 +5,7 @@ from dataclasses import replace
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import jwt
@@ -612,3 +613,62 @@ async def test_stale_production_endpoint_stays_stale(
             lifetimes.append(inverters["whLifetime"])
             clock.advance(3600)
         assert lifetimes[0] < lifetimes[1] < lifetimes[2]
+
+
+def _by_serial(document: object, key: str) -> dict[str, Any]:
+    if isinstance(document, dict):
+        document = [record for record in document.values() if isinstance(record, dict)]
+    assert isinstance(document, list)
+    return {item[key]: item for item in document}
+
+
+async def test_inverters_report_on_their_own_five_minute_step(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Each inverter's watts change at its own report; device data shows that report."""
+    folder = FIXTURES / "envoy" / "metered_battery"
+    captured = json.loads((folder / "api_v1_production_inverters").read_text())
+    steps = {item["serialNumber"]: item["lastReportDate"] % 300 for item in captured}
+    assert len(set(steps.values())) == len(steps)
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        async def get(path: str) -> object:
+            async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
+                assert response.status == 200
+                return await response.json()
+
+        assert await get("/api/v1/production/inverters") == captured
+        await get("/ivp/pdm/device_data")  # the capture
+        clock.advance(241)
+        listed = _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+        now = clock.now()
+        for serial, item in listed.items():
+            reported = item["lastReportDate"]
+            assert isinstance(reported, int)
+            assert reported % 300 == steps[serial]
+            assert now - 300 < reported <= now
+        details = _by_serial(await get("/ivp/pdm/device_data"), "sn")
+        for serial, item in listed.items():
+            channel = details[serial]["channels"][0]
+            assert channel["lastReading"]["endDate"] == item["lastReportDate"]
+            assert channel["watts"]["now"] == item["lastReportWatts"]
+        lifetimes = {
+            serial: details[serial]["channels"][0]["lifetime"]["joulesProduced"]
+            for serial in listed
+        }
+        clock.advance(20)  # no inverter reports in these 20 s: nothing moves
+        assert (
+            _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+            == listed
+        )
+        clock.advance(10)  # the inverter on step 270 reports, the others stay put
+        later = _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+        moved = {s for s in listed if later[s] != listed[s]}
+        assert moved == {s for s, step in steps.items() if step == 270}
+        for serial in moved:
+            reported = later[serial]["lastReportDate"]
+            assert reported == listed[serial]["lastReportDate"] + 300
+        clock.advance(3600)
+        details = _by_serial(await get("/ivp/pdm/device_data"), "sn")
+        for serial, before in lifetimes.items():
+            assert details[serial]["channels"][0]["lifetime"]["joulesProduced"] > before
