@@ -104,7 +104,9 @@ class EnvoyPersonality(Personality):
                 and meter.get("state") != "disabled"
             ):
                 meter_types[int(eid)] = kind
-        self.site = EnvoySite(meter_types, self._battery_capacity())
+        self.site = EnvoySite(
+            meter_types, self._battery_capacity(), self._captured_soc()
+        )
         self.inverters = InverterReports(
             self._json("api_v1_production_inverters"), self._json("ivp_pdm_device_data")
         )
@@ -147,7 +149,8 @@ class EnvoyPersonality(Personality):
     def _battery_capacity(self) -> float:
         secctrl = self._json("ivp_ensemble_secctrl")
         if isinstance(secctrl, dict):
-            for key in ("Enc_max_available_capacity", "Max_energy"):
+            # Max_energy is every battery's; the other, IQ Batteries' alone.
+            for key in ("Max_energy", "Enc_max_available_capacity"):
                 if capacity := number(secctrl.get(key)):
                     return capacity
         for entry in self._production_entries("storage"):
@@ -155,6 +158,16 @@ class EnvoyPersonality(Personality):
             if entry.get("activeCount") and wh and full:
                 return wh / full * 100
         return 0.0
+
+    def _captured_soc(self) -> float:
+        """The charge of the site's batteries in the capture (%)."""
+        secctrl = self._json("ivp_ensemble_secctrl")
+        if isinstance(secctrl, dict) and (soc := number(secctrl.get("agg_soc"))):
+            return soc
+        for entry in self._production_entries("storage"):
+            if entry.get("activeCount") and (soc := number(entry.get("percentFull"))):
+                return soc
+        return 50.0
 
     def _production_entries(self, section: str) -> list[dict[str, object]]:
         for name in ("production.json_details_1", "production.json", "production"):
@@ -178,13 +191,6 @@ class EnvoyPersonality(Personality):
             number(item.get("maxReportWatts")) or 0.0
             for item in dicts(self._json("api_v1_production_inverters"))
         )
-        soc = 50.0
-        secctrl = self._json("ivp_ensemble_secctrl")
-        if isinstance(secctrl, dict):
-            soc = number(secctrl.get("agg_soc")) or soc
-        for entry in self._production_entries("storage"):
-            if entry.get("activeCount"):
-                soc = number(entry.get("percentFull")) or soc
         reserve = 20.0
         settings = self._storage_settings()
         if settings is not None:
@@ -197,7 +203,7 @@ class EnvoyPersonality(Personality):
                 load, self._captured_time(), utc_offset_hours
             ),
             battery_capacity_wh=self.site.battery_capacity_wh,
-            initial_soc=soc,
+            initial_soc=self.site.initial_soc,
             reserve_soc=reserve,
             utc_offset_hours=utc_offset_hours,
         )

@@ -20,7 +20,7 @@ from simulator import SimulatedGateway
 from simulator.clock import ManualClock
 from tests.conftest import FIXTURES, corpus_root
 
-from .conftest import OPTIONS
+from .conftest import NOON, OPTIONS
 
 INFO = b"""<?xml version="1.0" encoding="utf-8"?>
 <envoy_info><time>1750507200</time><device><sn>122233344455</sn>
@@ -672,3 +672,67 @@ async def test_inverters_report_on_their_own_five_minute_step(
         details = _by_serial(await get("/ivp/pdm/device_data"), "sn")
         for serial, before in lifetimes.items():
             assert details[serial]["channels"][0]["lifetime"]["joulesProduced"] > before
+
+
+async def test_ac_battery_aggregate_lives_where_the_capture_has_it(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """An ACB-only site: ACB_agg_soc and ACB_agg_energy move with the batteries."""
+    folder = FIXTURES / "envoy" / "acb"
+    captured = json.loads((folder / "ivp_ensemble_secctrl").read_text())
+    capacity = captured["Max_energy"]
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        async def get(path: str) -> Any:
+            async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
+                assert response.status == 200
+                return await response.json()
+
+        assert await get("/ivp/ensemble/secctrl") == captured
+        await get("/production.json?details=1")  # the capture
+        clock.advance(3 * 3600)
+        secctrl = await get("/ivp/ensemble/secctrl")
+        storage = (await get("/production.json?details=1"))["storage"][0]
+    assert secctrl["ACB_agg_soc"] != captured["ACB_agg_soc"]
+    assert secctrl["ACB_agg_soc"] == secctrl["agg_soc"] == storage["percentFull"]
+    assert abs(secctrl["ACB_agg_energy"] - secctrl["agg_soc"] / 100 * capacity) < 25
+    assert abs(storage["whNow"] - secctrl["ACB_agg_energy"]) <= 1
+    # No IQ Battery on the site: their aggregate stays empty.
+    assert secctrl["ENC_agg_soc"] == secctrl["ENC_agg_avail_energy"] == 0
+
+
+def test_each_battery_group_keeps_its_own_charge() -> None:
+    """IQ and AC Batteries beside each other move from their own captured charge."""
+    from simulator.envoy_live import LIVE_DOCUMENTS, EnvoySite
+    from simulator.live_state import Figures
+
+    doc: dict[str, object] = {
+        "agg_soc": 39,
+        "Max_energy": 7220,
+        "ENC_agg_soc": 54,
+        "ENC_agg_avail_energy": 1890,
+        "Enc_max_available_capacity": 3500,
+        "ACB_agg_soc": 25,
+        "ACB_agg_energy": 930,
+    }
+    figures = Figures(
+        time=NOON,
+        solar_w=0,
+        load_w=0,
+        battery_w=0,
+        soc=49.0,
+        solar_wh=0,
+        load_wh=0,
+        import_wh=0,
+        export_wh=0,
+        charge_wh=0,
+        discharge_wh=0,
+        solar_today_wh=0,
+        uptime_s=0,
+        rebooted=False,
+        jump_wh=0,
+    )
+    LIVE_DOCUMENTS["ivp_ensemble_secctrl"](doc, figures, EnvoySite({}, 7220, 39.0))
+    assert doc["agg_soc"] == 49
+    assert (doc["ENC_agg_soc"], doc["ENC_agg_avail_energy"]) == (64, 2240)
+    assert (doc["ACB_agg_soc"], doc["ACB_agg_energy"]) == (35, 1302)
