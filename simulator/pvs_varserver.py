@@ -270,11 +270,7 @@ class PvsVarserverPersonality(Personality):
             if f"{prefix}msmtEps" in live:
                 live[f"{prefix}msmtEps"] = stamp
         self._live_batteries(live, fig)
-        meters = {
-            m.group(2)
-            for name in live
-            if (m := _DEVICE.match(name)) and m.group(1) == "meter"
-        }
+        meters = _indices(live, "meter")
         for index in meters:
             prefix = f"/sys/devices/meter/{index}/"
             model = live.get(f"{prefix}prodMdlNm", "") + live.get(f"{prefix}sn", "")
@@ -304,11 +300,7 @@ class PvsVarserverPersonality(Personality):
         if fig.soc is None or initial is None or math.isnan(initial):
             return
         moved = fig.soc / 100 - initial
-        batteries = {
-            m.group(2)
-            for name in live
-            if (m := _DEVICE.match(name)) and m.group(1) == "ess"
-        }
+        batteries = _indices(live, "ess")
         for index in batteries:
             prefix = f"/sys/devices/ess/{index}/"
             _put(live, f"{prefix}p3phsumKw", fig.battery_w / 1000 / len(batteries))
@@ -318,6 +310,15 @@ class PvsVarserverPersonality(Personality):
                     _put(live, f"{prefix}{key}", min(1.0, max(0.0, captured + moved)))
             if f"{prefix}msmtEps" in live:
                 live[f"{prefix}msmtEps"] = _iso(fig.time)
+
+
+def _indices(variables: Mapping[str, str], kind: str) -> set[str]:
+    """The indices of one kind of device (``meter``, ``ess``) among the variables."""
+    return {
+        m.group(2)
+        for name in variables
+        if (m := _DEVICE.match(name)) and m.group(1) == kind
+    }
 
 
 def _live_site(live: dict[str, str], fig: Figures) -> None:

@@ -599,20 +599,24 @@ async def test_stale_production_endpoint_stays_stale(
     stale = json.loads((folder / "api_v1_production").read_text())
     async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
 
-        async def get(path: str) -> dict[str, object]:
-            async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
-                assert response.status == 200
-                document: dict[str, object] = await response.json()
-                return document
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
 
         lifetimes = []
         for _ in range(3):
             assert await get("/api/v1/production") == stale
             production = await get("/production.json?details=1")
-            inverters = production["production"][0]  # type: ignore[index]
+            inverters = production["production"][0]
             lifetimes.append(inverters["whLifetime"])
             clock.advance(3600)
         assert lifetimes[0] < lifetimes[1] < lifetimes[2]
+
+
+async def _json(session: aiohttp.ClientSession, gw: SimulatedGateway, path: str) -> Any:
+    """The JSON body of an authorised GET that must succeed."""
+    async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
+        assert response.status == 200
+        return await response.json()
 
 
 def _by_serial(document: object, key: str) -> dict[str, Any]:
@@ -632,10 +636,8 @@ async def test_inverters_report_on_their_own_five_minute_step(
     assert len(set(steps.values())) == len(steps)
     async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
 
-        async def get(path: str) -> object:
-            async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
-                assert response.status == 200
-                return await response.json()
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
 
         assert await get("/api/v1/production/inverters") == captured
         await get("/ivp/pdm/device_data")  # the capture
@@ -683,10 +685,8 @@ async def test_ac_battery_aggregate_lives_where_the_capture_has_it(
     capacity = captured["Max_energy"]
     async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
 
-        async def get(path: str) -> Any:
-            async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
-                assert response.status == 200
-                return await response.json()
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
 
         assert await get("/ivp/ensemble/secctrl") == captured
         await get("/production.json?details=1")  # the capture
