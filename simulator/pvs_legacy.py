@@ -122,12 +122,17 @@ class PvsLegacyPersonality(Personality):
         identity: CaptureIdentity,
         *,
         device_list_delay: float = 0.0,
+        frozen: bool = False,
     ) -> None:
-        """Prepare the PVS the capture was taken from."""
+        """Prepare the PVS the capture was taken from.
+
+        ``frozen``: every DeviceList answer is the captured one, as recorded.
+        """
         self.capture = capture
         self.identity = identity
         self.commands = PvsCommands(capture, identity)
         self.device_list_delay = device_list_delay
+        self.frozen = frozen
         self._device_list: dict[str, object] = {}
         # The first DeviceList answer is the capture itself, byte for byte.
         self._first_answer: Answer | None = None
@@ -204,7 +209,8 @@ class PvsLegacyPersonality(Personality):
             if self.device_list_delay > 0:
                 await asyncio.sleep(self.device_list_delay)
             if (first := self._first_answer) is not None:
-                self._first_answer = None
+                if not self.frozen:
+                    self._first_answer = None
                 return first
             return self.device_list(now, figures(data_boundary(now)))
         if request.path == f"{DL_CGI}/supervisor/info":

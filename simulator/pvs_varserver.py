@@ -52,12 +52,17 @@ class PvsVarserverPersonality(Personality):
         identity: CaptureIdentity,
         *,
         session_seconds: float = DEFAULT_SESSION_SECONDS,
+        frozen: bool = False,
     ) -> None:
-        """Prepare the PVS the capture was taken from."""
+        """Prepare the PVS the capture was taken from.
+
+        ``frozen``: every variable keeps its captured value; only writes change one.
+        """
         self.capture = capture
         self.identity = identity
         self.commands = PvsCommands(capture, identity)
         self.session_seconds = session_seconds
+        self.frozen = frozen
         self.variables = varserver_variables(capture) or {}
         # Each variable's first answer is its captured value; then it lives on.
         self._captured = dict(self.variables)
@@ -216,7 +221,8 @@ class PvsVarserverPersonality(Personality):
             name: live[name] if name in self._served else self._captured[name]
             for name in names
         }
-        self._served.update(names)
+        if not self.frozen:
+            self._served.update(names)
         return _format(values, as_object, counters)
 
     def _set(self, spec: str, value: str | None, as_object: bool) -> Answer:

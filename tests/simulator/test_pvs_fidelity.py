@@ -6,6 +6,7 @@ later answers keep what the capture says about each device (an inverter in error
 the SunVault's charge, every serial).
 """
 
+from dataclasses import replace
 import json
 import math
 from pathlib import Path
@@ -151,3 +152,33 @@ async def _varserver(
             assert before is not None
             expected = min(1.0, max(0.0, before + moved))
             assert _number(later[name]) == pytest.approx(expected, abs=1e-5), name
+
+
+@pytest.mark.skipif(not PVS_SETS, reason="no PVS captures")
+@pytest.mark.parametrize(
+    "folder", PVS_SETS, ids=lambda path: f"{path.parent.name}/{path.name}"
+)
+async def test_frozen_serves_the_capture_hours_later(
+    folder: Path, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """``--frozen`` replays a PVS capture exactly, however much time passes."""
+    options = replace(OPTIONS, frozen=True)
+    async with SimulatedGateway.start(folder, clock=clock, options=options) as gw:
+        if gw.kind is GatewayKind.PVS_LEGACY:
+            raw: dict[str, Any] = _raw_device_list(folder)
+            url = f"{gw.url}{DEVICE_LIST}"
+            served = [await _get(session, url)]
+            clock.advance(3 * 3600)
+            served.append(await _get(session, url))
+            assert served == [raw, raw]
+            return
+        variables = varserver_variables(read_capture(folder))
+        assert variables is not None
+        login = basic("ssm_owner", gw.identity.serial[-5:])
+        answers = []
+        for _ in range(2):
+            async with session.get(f"{gw.https_url}/auth?login", headers=login) as r:
+                assert r.status == 200
+            answers.append(await _get(session, f"{gw.https_url}/vars?match=/&fmt=obj"))
+            clock.advance(3 * 3600)
+        assert answers == [variables, variables]
