@@ -83,8 +83,8 @@ async def test_metered_envoy_request_schedule(
     """A metered Envoy with batteries: each endpoint at the rate its data changes.
 
     Setup asks each endpoint once and that is the first refresh. Then the CT readings
-    (all of the site's power) every 15 s, battery SOC every minute; device data,
-    the ensemble, relays and generator every 5 minutes; settings hourly.
+    (all of the site's power) every 15 s, battery SOC every minute; inverters,
+    device data, the ensemble, relays and generator every 5 minutes; settings hourly.
     production.json is never read: the CTs carry everything it has.
     """
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
@@ -97,6 +97,7 @@ async def test_metered_envoy_request_schedule(
             "/ivp/meters/readings": 1,
             "/inventory.json": 1,
             "/ivp/pdm/device_data": 1,
+            "/api/v1/production/inverters": 1,
             "/ivp/ensemble/inventory": 1,
             "/ivp/ensemble/power": 1,
             "/ivp/ensemble/secctrl": 1,
@@ -112,6 +113,7 @@ async def test_metered_envoy_request_schedule(
         "/ivp/meters/readings": 60,
         "/ivp/ensemble/secctrl": 15,
         "/ivp/pdm/device_data": 3,
+        "/api/v1/production/inverters": 3,
         "/ivp/ensemble/inventory": 3,
         "/ivp/ensemble/power": 3,
         "/ivp/ensemble/generator": 3,

@@ -314,9 +314,6 @@ class EnvoyClient(GatewayClient):
                         or _ct_answers(data, CtType.TOTAL_CONSUMPTION)
                     )
                 ) or any(d.group == "ACB" for d in data.inventory)
-            case Endpoint.INVERTERS:
-                # Device data (firmware 8.2+) carries each inverter's power and report.
-                return Endpoint.PDM_DEVICE_DATA not in features
             case Endpoint.API_PRODUCTION:
                 return data.ct(CtType.PRODUCTION) is None
             case Endpoint.PRODUCTION_PAGE:

@@ -87,7 +87,7 @@ REREAD_AFTER: Mapping[Endpoint, timedelta] = {
 
 # Setup detects endpoints in this order, so that what one answer shows decides whether
 # the next is worth asking: which CTs answer decides the production documents, AC
-# batteries in the inventory decide production.json, device data decides inverters.
+# batteries in the inventory decide production.json.
 PROBE_ORDER: tuple[Endpoint, ...] = (
     Endpoint.METERS,
     Endpoint.METER_READINGS,
