@@ -146,6 +146,35 @@ async def test_metered_3phase(fake: FakeEnvoy, session: aiohttp.ClientSession) -
     assert [production.get(Quantity.POWER, p) for p in Phase] == [1010.0, 1000.0, 990.0]
 
 
+@pytest.mark.parametrize(
+    ("ct_active", "power", "energy"),
+    [(True, 1500.0, 5000000.0), (False, 1490.0, 4990000.0)],
+)
+async def test_production_document_at_the_old_page(
+    fake: FakeEnvoy,
+    session: aiohttp.ClientSession,
+    ct_active: bool,
+    power: float,
+    energy: float,
+) -> None:
+    """Without production.json, firmware 7+ serves the same document at /production:
+    its production CT where active, else its inverter totals, are the solar figures."""
+    fake.folder = ENVOY_FIXTURES / "legacy_production"
+    document = json.loads(
+        (ENVOY_FIXTURES / "metered_battery" / "production.json").read_text()
+    )
+    for entry in document["production"]:
+        if entry["type"] == "eim" and not ct_active:
+            entry["activeCount"] = 0
+    fake.reply("GET", "/production", 200, document)
+    client = EnvoyClient(session, fake.host)
+    await client.setup()
+    assert Endpoint.PRODUCTION_PAGE in client.features
+    snapshot = await client.first_refresh()
+    assert snapshot.figures.solar_power == power
+    assert snapshot.figures.solar_energy == energy
+
+
 async def test_legacy_production(
     fake: FakeEnvoy, session: aiohttp.ClientSession
 ) -> None:
