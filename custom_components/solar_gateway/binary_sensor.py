@@ -126,6 +126,7 @@ class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
     """Whether the site is connected to the grid (off: islanded on backup)."""
 
     entity_description = SITE_GRID_CONNECTED
+    figure = "grid_connected"
 
     def __init__(self, hub: SiteHub) -> None:
         """Show the site's grid connection on the gateway's device."""

@@ -9,6 +9,7 @@ from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
 from .coordinator import SiteHub
+from .gateway.client import DataGroup
 from .gateway.site import Device
 
 
@@ -17,11 +18,13 @@ class SolarGatewayEntity(Entity):
 
     It listens to every coordinator of its gateway through the hub, and writes its
     state only when what it shows has changed, so fast polls of other data cost it
-    nothing.
+    nothing. It is unavailable only while the group that reports its data fails.
     """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # The site figure (a ``SiteFigures`` field) the entity shows, if it shows one.
+    figure: str | None = None
 
     def __init__(self, hub: SiteHub, device: Device | None, key: str) -> None:
         """Bind to ``device`` (None: the gateway) and build the unique id from ``key``."""
@@ -42,16 +45,35 @@ class SolarGatewayEntity(Entity):
         return self.hub.snapshot.device(self.serial)
 
     @property
+    def data_group(self) -> DataGroup:
+        """The group whose read reports what this entity shows."""
+        client = self.hub.client
+        if self.figure is not None:
+            return client.figure_group(self.figure)
+        device = self.device
+        return DataGroup.LIVE if device is None else client.device_group(device)
+
+    @property
     @override
     def available(self) -> bool:
-        """Available while the gateway answers and still reports the device."""
-        if not self.hub.available:
+        """Available while its data is read successfully and the device is reported."""
+        if self.serial is not None and self.device is None:
             return False
-        return self.serial is None or self.device is not None
+        return self.hub.group_available(self.data_group)
 
     def shown(self) -> Hashable:
-        """What the entity shows; a change of it is what triggers a state write."""
+        """What the entity shows; a change of it is what triggers a state write.
+
+        Asked as often as anyone likes: it never changes the entity's own state.
+        """
         return None
+
+    def take_update(self) -> None:
+        """Take in the hub's latest data, where the entity keeps state of its own.
+
+        Called once per hub update, before ``shown``: a counter guard or an energy
+        integral moves here, not in a query.
+        """
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -62,6 +84,7 @@ class SolarGatewayEntity(Entity):
 
     @callback
     def _handle_hub_update(self) -> None:
+        self.take_update()
         current = (self.available, self.shown())
         if current != self._last_written:
             self._last_written = current

@@ -460,6 +460,7 @@ class SiteSensor(SolarGatewayEntity, SensorEntity):
         """Show ``description``'s figure on the gateway's device."""
         super().__init__(hub, None, description.key)
         self.entity_description = description
+        self.figure = description.key
 
     @property
     @override
@@ -561,8 +562,11 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
         return GuardStoredData(guard=self._guard.as_dict())
 
     @override
-    def shown(self) -> Hashable:
+    def take_update(self) -> None:
         self._value = self._guard.update(self._raw(), dt_util.utcnow())
+
+    @override
+    def shown(self) -> Hashable:
         return self._value
 
 
@@ -575,6 +579,7 @@ class SiteCounterSensor(_GuardedCounter):
         """Show ``description``'s counter on the gateway's device."""
         super().__init__(hub, None, description.key)
         self.entity_description = description
+        self.figure = description.key
         self._guard = CounterGuard(max_rate=SITE_MAX_RATE)
 
     @override
@@ -660,6 +665,7 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
     _attr_suggested_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
     _attr_suggested_display_precision = 2
+    figure = "grid_power"
 
     def __init__(self, hub: SiteHub, key: str, sign: int) -> None:
         """Count the part of grid power with ``sign`` (1: import, -1: export)."""
@@ -716,6 +722,9 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
         self._last_time = now
 
     @override
-    def shown(self) -> Hashable:
+    def take_update(self) -> None:
         self._integrate()
+
+    @override
+    def shown(self) -> Hashable:
         return self.native_value

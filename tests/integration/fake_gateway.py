@@ -11,10 +11,20 @@ from datetime import UTC, datetime, timedelta
 from typing import override
 from unittest.mock import MagicMock
 
-from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
-from custom_components.solar_gateway.gateway.errors import GatewayError
+from custom_components.solar_gateway.gateway.client import (
+    Access,
+    DataGroup,
+    GatewayClient,
+    Identified,
+    PollingRule,
+)
+from custom_components.solar_gateway.gateway.errors import (
+    FeatureUnavailableError,
+    GatewayError,
+)
 from custom_components.solar_gateway.gateway.site import (
     Brand,
+    ControlChange,
     Device,
     DeviceKind,
     GatewayIdentity,
@@ -114,13 +124,16 @@ class FakeGatewayClient(GatewayClient):
 
     @property
     @override
-    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
-        return self.intervals
+    def identification(self) -> Identified:
+        return Identified(self.identity, Access.ENVOY_ACCOUNT, "https://192.0.2.10")
 
     @property
     @override
-    def minimum_intervals(self) -> Mapping[DataGroup, timedelta]:
-        return {group: interval / 6 for group, interval in self.intervals.items()}
+    def polling(self) -> Mapping[DataGroup, PollingRule]:
+        return {
+            group: PollingRule(interval, interval / 6, interval * 10)
+            for group, interval in self.intervals.items()
+        }
 
     @override
     async def setup(self) -> None:
@@ -133,6 +146,10 @@ class FakeGatewayClient(GatewayClient):
         if self.error is not None:
             raise self.error
         return self.snapshot
+
+    @override
+    async def apply(self, change: ControlChange) -> SiteSnapshot:
+        raise FeatureUnavailableError(f"no {change.key} control here", 404)
 
     @override
     def next_data_due(
