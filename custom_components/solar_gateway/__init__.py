@@ -130,9 +130,8 @@ async def async_migrate_entry(
 
     1.1 -> 1.2: entries keep what setup learned about the host (``identified``).
     Older entries have nothing stored, so their next start probes once and stores it.
+    (Home Assistant itself refuses an entry of a newer major version.)
     """
-    if entry.version > 1:
-        return False  # written by a newer version: leave it alone
     if entry.minor_version < 2:
         hass.config_entries.async_update_entry(entry, minor_version=2)
     return True

@@ -107,6 +107,7 @@ class FakeGatewayClient(GatewayClient):
         """Start with ``snapshot``; tests change it between polls."""
         self.snapshot = snapshot
         self.error: GatewayError | None = None
+        self.failing: frozenset[DataGroup] = frozenset(DataGroup)  # where error hits
         self.setup_error: GatewayError | None = None
         self.refreshed: list[frozenset[DataGroup]] = []
         self.transport = Transport(MagicMock(), "https://192.0.2.10")
@@ -143,7 +144,7 @@ class FakeGatewayClient(GatewayClient):
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         self.refreshed.append(groups)
-        if self.error is not None:
+        if self.error is not None and groups & self.failing:
             raise self.error
         return self.snapshot
 
