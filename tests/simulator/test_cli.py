@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.solar_gateway.gateway.capture import (
-    capture_to_json,
-    write_capture,
-)
+from custom_components.solar_gateway.gateway.capture import capture_to_json
 from simulator import cli
 from simulator.capture import SourceError, load_source
 from simulator.cli import Endpoint, loopback_address, parse_listen, plan_endpoints
 from simulator.kinds import identify
+from tests.captures import write_capture
 
 from .test_envoy import envoy_capture
 from .test_pvs import varserver_capture

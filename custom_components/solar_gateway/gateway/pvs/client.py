@@ -65,8 +65,8 @@ from .models import (
     SupervisorInfo,
     VarserverData,
 )
-from .parse_common import next_data_due, parse_build
-from .parse_varserver import (
+from .parsers.common import next_data_due, parse_build
+from .parsers.varserver import (
     CONTROL_MODE_VAR,
     MIN_SOC_VAR,
     parse_ess_config,
