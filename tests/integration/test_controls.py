@@ -62,9 +62,8 @@ PVS_MODE = "select.pvs6_battery_control_mode"
 PVS_RESERVE = "number.pvs6_battery_backup_reserve"
 
 
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
+# Let the integration reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @dataclass(frozen=True)

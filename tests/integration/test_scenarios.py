@@ -12,10 +12,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from .simulated import SCENARIOS, simulated_entry
 
-
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
+# Let the integration reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

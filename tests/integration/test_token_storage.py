@@ -25,10 +25,8 @@ from simulator.server import SimulatedGateway
 
 from .simulated import FIXTURES, NOON, OPTIONS
 
-
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator and the fake cloud on 127.0.0.1."""
+# Let the integration reach the simulator and the fake cloud on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 async def test_token_from_the_account_is_stored_and_reused(hass: HomeAssistant) -> None:
