@@ -154,6 +154,32 @@ async def test_what_was_learned_for_another_host_is_not_used(
         await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.parametrize(
+    "stored", [{"serial": "x"}, {"serial": "x", "api": "a", "access": "?", "url": "u"}]
+)
+async def test_unusable_learned_data_is_probed_afresh(
+    hass: HomeAssistant, stored: dict[str, str]
+) -> None:
+    """Stored data that is incomplete or unknown is not trusted: probe, then store."""
+    scenario = "pvs/legacy_basic"
+    async with (
+        SimulatedGateway.start(
+            FIXTURES / scenario, clock=ManualClock(NOON), options=OPTIONS
+        ) as gateway,
+        counted_probes(scenario) as probes,
+    ):
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id=gateway.identity.serial,
+            data={**entry_data(gateway), CONF_IDENTIFIED: stored},
+        )
+        entry.add_to_hass(hass)
+        await start(hass, entry)
+        assert probes == [scenario]
+        assert entry.data[CONF_IDENTIFIED]["serial"] == gateway.identity.serial
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_an_entry_from_a_newer_version_is_left_alone(
     hass: HomeAssistant,
 ) -> None:
