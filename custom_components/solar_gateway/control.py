@@ -80,10 +80,13 @@ def async_track_controls[D: EntityDescription](
 class ControlEntity[T: ControlValue](SolarGatewayEntity):
     """An entity that changes a gateway setting, optimistically and then confirmed."""
 
-    def __init__(self, hub: SiteHub, control: Control) -> None:
-        """Bind to ``control`` (on its device, or the gateway), nothing pending."""
+    def __init__(
+        self, hub: SiteHub, control: Control, description: EntityDescription
+    ) -> None:
+        """Show ``control`` (on its device, or the gateway) as described."""
         device = hub.snapshot.device(control.device) if control.device else None
         super().__init__(hub, device, control.key)
+        self.entity_description = description
         self.key = control.key
         self.control_device = control.device
         self._pending: T | None = None

@@ -52,8 +52,7 @@ class ControlNumber(ControlEntity[float], NumberEntity):
         self, hub: SiteHub, control: Control, description: NumberEntityDescription
     ) -> None:
         """Show ``control`` as described, within its range."""
-        super().__init__(hub, control)
-        self.entity_description = description
+        super().__init__(hub, control, description)
         self._attr_native_min_value = control.minimum
         self._attr_native_max_value = control.maximum
         self._attr_native_step = control.step

@@ -8,8 +8,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
-from .coordinator import SiteHub, SolarGatewayConfigEntry
-from .gateway.site import Control, ControlKind, ControlValue
+from .coordinator import SolarGatewayConfigEntry
+from .gateway.site import ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
@@ -41,13 +41,6 @@ async def async_setup_entry(
 
 class ControlSelect(ControlEntity[str], SelectEntity):
     """A gateway setting shown as a select; options are translated keys."""
-
-    def __init__(
-        self, hub: SiteHub, control: Control, description: SelectEntityDescription
-    ) -> None:
-        """Show ``control`` as described."""
-        super().__init__(hub, control)
-        self.entity_description = description
 
     @override
     def convert(self, value: ControlValue) -> str | None:

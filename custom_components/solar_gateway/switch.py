@@ -8,8 +8,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
-from .coordinator import SiteHub, SolarGatewayConfigEntry
-from .gateway.site import Control, ControlKind, ControlValue
+from .coordinator import SolarGatewayConfigEntry
+from .gateway.site import ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
@@ -44,13 +44,6 @@ async def async_setup_entry(
 
 class ControlSwitch(ControlEntity[bool], SwitchEntity):
     """An on/off gateway setting: on closes a relay or enables the setting."""
-
-    def __init__(
-        self, hub: SiteHub, control: Control, description: SwitchEntityDescription
-    ) -> None:
-        """Show ``control`` as described."""
-        super().__init__(hub, control)
-        self.entity_description = description
 
     @override
     def convert(self, value: ControlValue) -> bool | None:
