@@ -91,10 +91,15 @@ def tariff_request(
     return ControlRequest("PUT", TARIFF_PATH, {"tariff": body})
 
 
-# Vendor-neutral option keys: the modes' names in lower case.
-STORAGE_MODES = {mode.name.lower(): mode for mode in StorageMode}
-# Economy is the mode of older firmware; offered only where the gateway reports it.
-STORAGE_OPTIONS = ("backup", "self_consumption", "savings")
+# Vendor-neutral option keys. Current firmware calls the savings mode "economy",
+# older firmware "savings-mode": one "savings" option either way, written back in the
+# spelling the gateway uses.
+STORAGE_OPTIONS: Mapping[StorageMode, str] = {
+    StorageMode.BACKUP: "backup",
+    StorageMode.SELF_CONSUMPTION: "self_consumption",
+    StorageMode.ECONOMY: "savings",
+    StorageMode.SAVINGS: "savings",
+}
 RELAY_MODES = ("manual", "soc", "none")
 RELAY_ACTIONS = ("apply", "shed", "schedule", "none")
 
@@ -203,15 +208,14 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
     yield Control(
         key="charge_from_grid", kind=ControlKind.SWITCH, value=storage.charge_from_grid
     )
-    mode = next(
-        (key for key, m in STORAGE_MODES.items() if m == storage.mode),
-        None,
-    )
+    mode = storage.mode
     yield Control(
         key="storage_mode",
         kind=ControlKind.SELECT,
-        value=mode,
-        options=(*STORAGE_OPTIONS, "economy") if mode == "economy" else STORAGE_OPTIONS,
+        value=STORAGE_OPTIONS[StorageMode(mode)]
+        if mode is not None and mode in StorageMode
+        else None,
+        options=tuple(dict.fromkeys(STORAGE_OPTIONS.values())),
     )
     if storage.reserved_soc is not None:
         yield Control(
@@ -246,7 +250,7 @@ def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
         case "charge_from_grid":
             return tariff_request(data.tariff, charge_from_grid=bool(value))
         case "storage_mode":
-            return tariff_request(data.tariff, mode=STORAGE_MODES[str(value)])
+            return tariff_request(data.tariff, mode=_storage_mode(str(value), data))
         case "reserve_soc":
             return tariff_request(data.tariff, reserved_soc=float(value))
     relay_id = _relay_id(change.device, data)
@@ -256,6 +260,16 @@ def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
     settings = next(s for s in data.dry_contact_settings if s.id == relay_id)
     written: object = float(value) if setting.kind is ControlKind.NUMBER else value
     return dry_contact_settings_request(settings, {setting.field: written})
+
+
+def _storage_mode(option: str, data: EnvoyData) -> StorageMode:
+    """The gateway's own spelling of ``option`` (savings: as it reports it)."""
+    if option == "savings":
+        storage = data.tariff.storage if data.tariff else None
+        if storage is not None and storage.mode == StorageMode.SAVINGS:
+            return StorageMode.SAVINGS
+        return StorageMode.ECONOMY
+    return next(m for m, key in STORAGE_OPTIONS.items() if key == option)
 
 
 def _relay_id(device: str | None, data: EnvoyData) -> str:
