@@ -5,12 +5,12 @@ from typing import override
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN
 from .coordinator import SiteHub
 from .gateway.client import DataGroup
-from .gateway.site import Device
+from .gateway.site import Device, Measurement, MeasurementValue
 
 
 class SolarGatewayEntity(Entity):
@@ -93,3 +93,27 @@ class SolarGatewayEntity(Entity):
     async def async_update(self) -> None:
         """Poll the gateway now (``homeassistant.update_entity``)."""
         await self.hub.async_refresh_all()
+
+
+class MeasurementEntity(SolarGatewayEntity):
+    """An entity showing one measurement of one device (per phase where it has one)."""
+
+    def __init__(
+        self,
+        hub: SiteHub,
+        device: Device,
+        description: EntityDescription,
+        measurement: Measurement,
+    ) -> None:
+        """Show ``measurement`` of ``device`` as ``description`` says."""
+        super().__init__(hub, device, description.key)
+        self.entity_description = description
+        self.quantity = measurement.quantity
+        self.phase = measurement.phase
+        if self.phase is not None:
+            self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
+
+    def reading(self) -> MeasurementValue | None:
+        """The measurement in the latest snapshot (None: the device lacks it now)."""
+        device = self.device
+        return device.get(self.quantity, self.phase) if device else None
