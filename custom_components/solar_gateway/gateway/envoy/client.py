@@ -1,21 +1,39 @@
 """``EnvoyClient``: the Enphase IQ Gateway behind the ``GatewayClient`` interface."""
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 import logging
 import time
 from typing import override
 
 import aiohttp
 
-from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
+from custom_components.solar_gateway.gateway.client import (
+    Access,
+    AccessExpiry,
+    DataGroup,
+    GatewayClient,
+    Identified,
+    PollingRule,
+)
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
     FeatureUnavailableError,
+    GatewayConnectionError,
     GatewayError,
+    NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
-from custom_components.solar_gateway.gateway.site import GatewayIdentity, SiteSnapshot
+from custom_components.solar_gateway.gateway.site import (
+    ControlChange,
+    ControlKind,
+    Device,
+    DeviceKind,
+    GatewayIdentity,
+    SiteSnapshot,
+)
 from custom_components.solar_gateway.gateway.transport import (
     Response,
     RetryPolicy,
@@ -32,15 +50,19 @@ from .auth import (
     EnvoyAuth,
     EnvoyCredentials,
     TokenAuth,
+    TokenInfo,
+    decode_token,
 )
 from .controls import (
     ControlRequest,
+    describe,
     dry_contact_request,
     dry_contact_settings_request,
     grid_request,
+    request_for,
     tariff_request,
 )
-from .endpoints import GROUPS, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
+from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
 from .site_mapping import DeviceCache, build_snapshot
@@ -55,6 +77,36 @@ _OPTIONAL = frozenset({Endpoint.PDM_DEVICE_DATA})
 # Polls run on a timer that drifts by a fraction of a second: an answer this much
 # younger than its reread age is old enough.
 _REREAD_SLACK = 2.0
+# Figures read in another group than LIVE: the reserve is a tariff setting, the grid
+# state comes with the ensemble inventory.
+_FIGURE_GROUPS: Mapping[str, DataGroup] = {
+    "backup_reserve": DataGroup.SETTINGS,
+    "grid_connected": DataGroup.DEVICES,
+}
+# Devices whose measurements come with the live readings (CT meters, relay status).
+_LIVE_DEVICES = frozenset({DeviceKind.METER, DeviceKind.RELAY})
+
+
+def polling_table(metered: bool) -> Mapping[DataGroup, PollingRule]:
+    """CT readings every 15 s, production-only sites every 60 s (the gateway's own
+    inverter data changes every 5 minutes); devices 5 min; settings 1 h."""
+    return {
+        DataGroup.LIVE: PollingRule(
+            default=timedelta(seconds=15 if metered else 60),
+            minimum=timedelta(seconds=5 if metered else 30),
+            maximum=timedelta(minutes=10),
+        ),
+        DataGroup.DEVICES: PollingRule(
+            default=timedelta(minutes=5),
+            minimum=timedelta(minutes=1),
+            maximum=timedelta(hours=1),
+        ),
+        DataGroup.SETTINGS: PollingRule(
+            default=timedelta(hours=1),
+            minimum=timedelta(minutes=5),
+            maximum=timedelta(days=1),
+        ),
+    }
 
 
 class EnvoyClient(GatewayClient):
@@ -73,9 +125,15 @@ class EnvoyClient(GatewayClient):
         enlighten_url: str = ENLIGHTEN_URL,
         entrez_url: str = ENTREZ_URL,
         clock: Clock = time.time,
+        known: Identified | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent."""
+        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent.
+
+        With ``known`` (what an earlier setup learned) setup starts there instead of
+        probing the host, and probes only when the gateway is not found there.
+        """
         self._session = session
+        self._known = known
         self.host = host
         self.credentials = EnvoyCredentials(username, password, token)
         self._timeouts = timeouts
@@ -91,6 +149,8 @@ class EnvoyClient(GatewayClient):
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
         self._devices = DeviceCache()
+        self._base_url: str | None = None
+        self._snapshot: SiteSnapshot | None = None
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -102,9 +162,47 @@ class EnvoyClient(GatewayClient):
         return identity_of(self._require_info())
 
     @property
+    @override
+    def identification(self) -> Identified:
+        """What setup learned: identity, how to get in and where it answered."""
+        info = self._require_info()
+        assert self._base_url is not None
+        return Identified(
+            identity_of(info),
+            Access.ENVOY_ACCOUNT if info.uses_tokens else Access.ENVOY_LOCAL,
+            self._base_url,
+        )
+
+    @property
     def info(self) -> EnvoyInfo:
         """The gateway's ``/info``; available after ``setup``."""
         return self._require_info()
+
+    @property
+    @override
+    def obtained_token(self) -> str | None:
+        """The token in use when it was fetched with the stored Enphase account."""
+        credentials = self.credentials
+        if not (credentials.username and credentials.password):
+            return None
+        return self.token
+
+    @property
+    @override
+    def access_expiry(self) -> AccessExpiry | None:
+        """When the token the user gave runs out; renewable with an account."""
+        credentials = self.credentials
+        if self._info is None or not self._info.uses_tokens or not credentials.token:
+            return None
+        try:
+            expires = _decoded(credentials.token).expires
+        except GatewayError:  # not a JWT: setup rejects it before this is asked
+            return None
+        if expires is None:
+            return None
+        return AccessExpiry(
+            expires, renewable=bool(credentials.username and credentials.password)
+        )
 
     @property
     def token(self) -> str | None:
@@ -127,38 +225,59 @@ class EnvoyClient(GatewayClient):
 
     @property
     def metered(self) -> bool:
-        """Whether an enabled CT feeds live readings."""
-        return self._data is not None and bool(self._data.ct_meters)
+        """Whether an enabled CT feeds live readings (before setup: a metered model)."""
+        if self._data is None:
+            known = self._known
+            return known is not None and bool(known.identity.metered)
+        return bool(self._data.ct_meters)
 
     @property
     @override
-    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
-        """CT readings every 15 s, production-only sites every 60 s (the gateway's
-        own inverter data changes every 5 minutes); devices 5 min; settings 1 h."""
-        return {
-            DataGroup.LIVE: timedelta(seconds=15 if self.metered else 60),
-            DataGroup.DEVICES: timedelta(minutes=5),
-            DataGroup.SETTINGS: timedelta(hours=1),
-        }
+    def polling(self) -> Mapping[DataGroup, PollingRule]:
+        return polling_table(self.metered)
 
-    @property
     @override
-    def minimum_intervals(self) -> Mapping[DataGroup, timedelta]:
-        """The fastest each group may be read without burdening the gateway."""
-        return {
-            DataGroup.LIVE: timedelta(seconds=5 if self.metered else 30),
-            DataGroup.DEVICES: timedelta(minutes=1),
-            DataGroup.SETTINGS: timedelta(minutes=5),
-        }
+    def figure_group(self, figure: str) -> DataGroup:
+        return _FIGURE_GROUPS.get(figure, DataGroup.LIVE)
+
+    @override
+    def device_group(self, device: Device) -> DataGroup:
+        return DataGroup.LIVE if device.kind in _LIVE_DEVICES else DataGroup.DEVICES
 
     @override
     async def setup(self) -> None:
-        """Probe, authenticate and read each endpoint worth asking to detect features.
+        """Authenticate and read each endpoint worth asking to detect features.
 
         What it reads is the data the first ``refresh`` returns.
+
+        Starts from what an earlier setup learned, when given; probes the host when
+        there is nothing known or the gateway no longer answers there.
         """
+        if (known := self._known) is not None:
+            identity = known.identity
+            info = EnvoyInfo(
+                serial=identity.serial,
+                part_number=identity.model,
+                firmware=identity.firmware,
+                metered=identity.metered,
+                web_tokens=known.access is Access.ENVOY_ACCOUNT,
+            )
+            try:
+                await self._connect(info, known.url)
+            except (
+                GatewayConnectionError,
+                NotSupportedGatewayError,
+                UnexpectedPayloadError,
+            ) as err:
+                _LOGGER.info("%s not found where it was (%s); probing", self.host, err)
+            else:
+                return
         info, base_url = await probe(self._session, self.host, timeouts=self._timeouts)
+        await self._connect(info, base_url)
+
+    async def _connect(self, info: EnvoyInfo, base_url: str) -> None:
         self._info = info
+        self._base_url = base_url
         self.transport = Transport(
             self._session, base_url, timeouts=self._timeouts, retry=self._retry
         )
@@ -195,11 +314,12 @@ class EnvoyClient(GatewayClient):
         self.features = frozenset(present)
         self._data = data
         self._settings_stale = False
+        self._snapshot = None
 
     @override
     async def first_refresh(self) -> SiteSnapshot:
         """The site as setup read it: setup reads every endpoint that answers."""
-        return build_snapshot(self.identity, self.data, self._devices)
+        return self._build()
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
@@ -224,9 +344,41 @@ class EnvoyClient(GatewayClient):
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
         self._data = data
-        return build_snapshot(self.identity, data, self._devices)
+        return self._build()
+
+    def _build(self) -> SiteSnapshot:
+        snapshot = build_snapshot(self.identity, self.data, self._devices)
+        self._snapshot = replace(snapshot, controls=describe(self.data, snapshot))
+        return self._snapshot
+
+    @override
+    async def capture_responses(self) -> Mapping[str, Response]:
+        """The last answers, and ``/info``: the probe that reads it keeps no copy, so
+        it is read once more (no auth, a few hundred bytes)."""
+        responses = dict(self.responses())
+        if INFO_PATH not in responses:
+            # Without an answer the capture lacks /info; the raw answers show that.
+            try:
+                responses[INFO_PATH] = await self.transport.get(INFO_PATH, cache=False)
+            except GatewayError as err:
+                _LOGGER.debug("%s for a capture failed: %s", INFO_PATH, err)
+        return responses
 
     # --- Controls ------------------------------------------------------------------
+
+    @override
+    async def apply(self, change: ControlChange) -> SiteSnapshot:
+        """Send ``change`` as the Envoy expects it, then read back what it changes."""
+        snapshot = self._snapshot or self._build()
+        control = snapshot.control(change.key, change.device)
+        if control is None:
+            raise FeatureUnavailableError(
+                f"this Envoy offers no {change.key} control for {change.device}", 404
+            )
+        if control.kind is ControlKind.SELECT and change.value not in control.options:
+            raise ValueError(f"{change.value!r} is not one of {control.options}")
+        await self._write(request_for(change, self.data))
+        return await self.refresh(control.groups)
 
     async def go_on_grid(self) -> JsonObject:
         """Reconnect the site to the grid (system controller mains relay closed)."""
@@ -395,6 +547,12 @@ class EnvoyClient(GatewayClient):
         if isinstance(answer, Mapping):
             return answer
         return {"answer": answer}
+
+
+@lru_cache(maxsize=4)
+def _decoded(token: str) -> TokenInfo:
+    # Asked after every device poll (repairs): decode a token once, not each time.
+    return decode_token(token)
 
 
 def _monotonic() -> float:
