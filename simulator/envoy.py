@@ -16,6 +16,12 @@ from custom_components.solar_gateway.gateway.capture import (
 from .envoy_auth import DigestAuthority, TokenAuthority
 from .envoy_inverters import InverterReports
 from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
+from .envoy_settings import (
+    INSTALLER_PATHS,
+    INVENTORY_NAMES,
+    UNAUTHORIZED,
+    EnvoySettings,
+)
 from .kinds import CaptureIdentity
 from .live_state import LiveState, SiteProfile, estimate_mean_load, estimate_solar_peak
 from .personality import Answer, FigureSource, Personality
@@ -231,6 +237,7 @@ class EnvoyPersonality(Personality):
         if settings is not None:
             state.backup_only = settings.get("mode") == "backup"
         state.islanded = self.relay == "open"
+        self.settings = EnvoySettings(self._json, state)
 
     @override
     def token(self, now: float) -> str | None:
@@ -243,7 +250,11 @@ class EnvoyPersonality(Personality):
 
     @override
     def describe(self) -> dict[str, object]:
-        return {"relay": self.relay, **copy.deepcopy(self._documents)}
+        return {
+            "relay": self.relay,
+            **copy.deepcopy(self._documents),
+            **copy.deepcopy(self.settings.documents),
+        }
 
     @override
     async def answer(
@@ -256,6 +267,8 @@ class EnvoyPersonality(Personality):
             return self._check_jwt(request, now)
         if (denied := self._authorize(request, now)) is not None:
             return denied
+        if request.path in INSTALLER_PATHS and not self._installer(request, now):
+            return Answer.of_json(UNAUTHORIZED, status=401)
         if request.method == "GET":
             return self._replay(request.path_qs, figures)
         return await self._control(request)
@@ -306,6 +319,15 @@ class EnvoyPersonality(Personality):
             },
         )
 
+    def _installer(self, request: web.Request, now: float) -> bool:
+        """Whether an installer token asks (owner tokens may not hold production)."""
+        if self.token_auth is None:
+            return False  # no such record before firmware 7
+        user = self.token_auth.user(
+            _bearer(request), request.cookies.get("sessionId"), now
+        )
+        return user == "installer"
+
     def _needs_digest(self, path_qs: str) -> bool:
         if path_qs.split("?", 1)[0] in DIGEST_PATHS:
             return True
@@ -327,7 +349,8 @@ class EnvoyPersonality(Personality):
         index = self._served.get(name, 0)
         self._served[name] = index + 1
         sequence = self._sequence(name, response)
-        if name not in self._written and (
+        written = name in self._written or name in self.settings.written
+        if not written and (
             self.frozen or name in self._stale or index < len(sequence)
         ):
             # What the gateway answered, byte for byte.
@@ -340,6 +363,8 @@ class EnvoyPersonality(Personality):
             )
         response = sequence[-1]
         headers = replay_headers(response)
+        if (document := self.settings.document(name)) is not None:
+            return Answer.of_json(document, headers=headers)
         if name in self._documents:
             return Answer.of_json(self._documents[name], headers=headers)
         data = response.json() if response.status == 200 else None
@@ -350,6 +375,8 @@ class EnvoyPersonality(Personality):
             counters = live(data, figures(None), self.site)
         if name == "ivp_ensemble_inventory":
             self._live_inventory(data, figures)
+        elif name in INVENTORY_NAMES:
+            self.settings.live_inventory(data)
         elif name == "api_v1_production_inverters":
             self.inverters.live_list(data, figures)
         elif name == "ivp_pdm_device_data":
@@ -389,6 +416,7 @@ class EnvoyPersonality(Personality):
             ("POST", "/ivp/ensemble/dry_contacts"): self._set_dry_contact,
             ("POST", "/ivp/ss/dry_contact_settings"): self._set_dry_contact_settings,
             ("PUT", "/admin/lib/tariff"): self._set_tariff,
+            **self.settings.handlers,
         }
         handler = handlers.get(route)
         if handler is None:

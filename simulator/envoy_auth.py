@@ -39,6 +39,7 @@ class TokenAuthority:
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._valid_ids: set[str] = set()
         self._sessions: dict[str, str] = {}
+        self._users: dict[str, str] = {}  # token id -> enphaseUser of its session
 
     def issue(
         self, *, user: str = "owner", lifetime: float | None = None, now: float
@@ -92,7 +93,17 @@ class TokenAuthority:
         """Return a ``sessionId`` cookie value standing for a checked token."""
         session = secrets.token_hex(16)
         self._sessions[session] = claims.token_id
+        self._users[claims.token_id] = claims.user
         return session
+
+    def user(self, token: str, session: str | None, now: float) -> str | None:
+        """Who asks (``owner``, ``installer``) by their token or session, or None."""
+        if (claims := self.check(token, now)) is not None:
+            return claims.user
+        token_id = self._sessions.get(session or "")
+        if token_id is None or token_id not in self._valid_ids:
+            return None
+        return self._users.get(token_id)
 
     def session_valid(self, session: str) -> bool:
         """Whether a ``sessionId`` cookie still stands for a valid token."""

@@ -70,3 +70,11 @@ class ControlRefusedError(GatewayError):
         """Keep the status the gateway refused with."""
         super().__init__(message)
         self.status = status
+
+
+class ControlNotAppliedError(GatewayError):
+    """The gateway accepted a write, but what it reads back shows another value.
+
+    For example charge from generator on a site without Enphase batteries: the
+    gateway answers 200 and sets it back to on.
+    """

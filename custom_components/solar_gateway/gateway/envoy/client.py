@@ -288,6 +288,13 @@ class EnvoyClient(GatewayClient):
                 | Endpoint.GENERATOR
             ):
                 return ensemble is not None and bool(ensemble.enpowers)
+            case (
+                Endpoint.GENERATOR_MODE
+                | Endpoint.GENERATOR_SCHEDULE
+                | Endpoint.GENERATOR_CONFIG
+            ):
+                # A system controller without a generator answers these with {}.
+                return data.generator_config is not None
         return True
 
     async def _get(self, endpoint: Endpoint) -> Response:

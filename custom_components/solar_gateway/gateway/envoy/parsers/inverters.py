@@ -113,6 +113,8 @@ def parse_inventory(payload: object) -> tuple[InventoryDevice, ...]:
                     charge_status=text(item.get("charge_status")),
                     temperature=num(item.get("maxCellTemp")),
                     sleep_enabled=as_bool(item.get("sleep_enabled")),
+                    sleep_min_soc=num(item.get("sleep_min_soc")),
+                    sleep_max_soc=num(item.get("sleep_max_soc")),
                 )
             )
     return tuple(devices)
