@@ -142,7 +142,9 @@ class EnvoySettings:
         return Answer.of_json({"gen_cmd": command.lower()})
 
     def _set_schedule(self, body: dict[str, object]) -> Answer:
-        if not body or (unknown := sorted(set(body) - set(SCHEDULE_KEYS))):
+        if not body:
+            return _bad_request("nothing to change in the schedule")
+        if unknown := sorted(set(body) - set(SCHEDULE_KEYS)):
             return _bad_request(f"unknown schedule keys {unknown}")
         doc = self.documents[GEN_SCHEDULE]
         updated = copy.deepcopy(doc)
