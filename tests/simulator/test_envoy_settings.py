@@ -225,7 +225,9 @@ async def test_acb_sleep_and_wake_show_in_inventory(acb: Site) -> None:
     assert (status, answer) == (200, {"message": "success"})
     device = await _acb_device(acb, serial)
     assert device["sleep_enabled"] is False
-    assert "envoy.cond_flags.pcu_ctrl.sleep-mode" not in device["device_status"]
+    flags = device["device_status"]
+    assert isinstance(flags, list)
+    assert "envoy.cond_flags.pcu_ctrl.sleep-mode" not in flags
 
 
 @pytest.mark.parametrize(
