@@ -24,6 +24,8 @@ SELECTS: dict[str, SelectEntityDescription] = {
         ("grid_action", EntityCategory.CONFIG),
         ("micro_grid_action", EntityCategory.CONFIG),
         ("generator_action", EntityCategory.CONFIG),
+        ("generator_mode", None),
+        ("generator_exercise_day", EntityCategory.CONFIG),
     )
 }
 

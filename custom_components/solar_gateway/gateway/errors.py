@@ -64,12 +64,15 @@ class TokenExpiredError(AuthenticationError):
 
 
 class ControlRefusedError(GatewayError):
-    """The gateway refused a control write (for example 401/403 for an owner token)."""
+    """The gateway refused a control write (401/403 for the account, 400 the value)."""
 
-    def __init__(self, message: str, status: int) -> None:
-        """Keep the status the gateway refused with."""
+    def __init__(
+        self, message: str, status: int, *, needs_installer: bool = False
+    ) -> None:
+        """Keep the status the gateway refused with, and whether an installer may."""
         super().__init__(message)
         self.status = status
+        self.needs_installer = needs_installer
 
 
 class ControlNotAppliedError(GatewayError):

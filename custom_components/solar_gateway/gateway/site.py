@@ -185,6 +185,7 @@ class ControlKind(StrEnum):
     SWITCH = "switch"  # on or off
     SELECT = "select"  # one of ``options``
     NUMBER = "number"  # a number within ``minimum``..``maximum``
+    BUTTON = "button"  # an action without a state (its value is always True)
 
 
 type ControlValue = bool | str | float
@@ -208,6 +209,8 @@ class Control:
     maximum: float = 100  # NUMBER
     step: float = 1  # NUMBER
     resolution: float = 0.0  # NUMBER: how finely the gateway stores it
+    # A change on its way: the gateway took it, the site has not followed yet.
+    pending: bool = False
     source: DataGroup = DataGroup.SETTINGS  # the group whose read reports it
     # The groups a write changes (and that the client reads back after it).
     groups: frozenset[DataGroup] = frozenset({DataGroup.SETTINGS})

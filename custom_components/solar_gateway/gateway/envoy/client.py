@@ -1,8 +1,9 @@
 """``EnvoyClient``: the Enphase IQ Gateway behind the ``GatewayClient`` interface."""
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 import time
 from typing import override
@@ -18,6 +19,7 @@ from custom_components.solar_gateway.gateway.client import (
     PollingRule,
 )
 from custom_components.solar_gateway.gateway.errors import (
+    ControlNotAppliedError,
     ControlRefusedError,
     FeatureUnavailableError,
     GatewayConnectionError,
@@ -61,8 +63,10 @@ from .controls import (
     tariff_request,
 )
 from .endpoints import GROUPS, INFO_PATH, READERS, Endpoint
+from .generator_writes import check_charge_from_generator
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
+from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
 from .site_mapping import build_snapshot
 
 _LOGGER = logging.getLogger(__name__)
@@ -142,6 +146,10 @@ class EnvoyClient(GatewayClient):
         self._settings_stale = False
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
+        self._production = ProductionTracker()
+        # How long to wait for a setting the gateway applies seconds after a write.
+        self.settle_delays: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0)
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -325,7 +333,9 @@ class EnvoyClient(GatewayClient):
 
     def _build(self) -> SiteSnapshot:
         snapshot = build_snapshot(self.identity, self.data)
-        self._snapshot = replace(snapshot, controls=describe(self.data, snapshot))
+        self._snapshot = replace(
+            snapshot, controls=describe(self.data, snapshot, self._production)
+        )
         return self._snapshot
 
     @override
@@ -354,8 +364,52 @@ class EnvoyClient(GatewayClient):
             )
         if control.kind is ControlKind.SELECT and change.value not in control.options:
             raise ValueError(f"{change.value!r} is not one of {control.options}")
-        await self._write(request_for(change, self.data))
-        return await self.refresh(control.groups)
+        request = request_for(change, self.data)
+        if change.key == "production":
+            self._production.request(bool(change.value), self._gateway_now())
+        try:
+            await self._write(request)
+        except GatewayError:
+            self._production = ProductionTracker()  # nothing is on its way
+            raise
+        if change.key == "generator_mode":
+            await self._await_generator_mode(str(change.value))
+        snapshot = await self.refresh(control.groups)
+        self._check_applied(change)
+        return snapshot
+
+    def _gateway_now(self) -> datetime:
+        """The gateway's time as last measured (what pending changes are timed by)."""
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.data_time is not None:
+            return snapshot.data_time
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    async def _await_generator_mode(self, wanted: str) -> None:
+        """Re-read the mode until the system controller shows it (it takes seconds)."""
+        for delay in self.settle_delays:
+            await self.sleep(delay)
+            self.transport.new_cycle()
+            data = await self._read(Endpoint.GENERATOR_MODE, self.data)
+            self._data = data
+            mode = data.generator_mode
+            if mode is not None and mode.command == wanted:
+                return
+
+    def _check_applied(self, change: ControlChange) -> None:
+        """Raise when the read-back shows the gateway took the write but not the value."""
+        data = self.data
+        match change.key:
+            case "charge_from_generator":
+                check_charge_from_generator(data.generator_config, bool(change.value))
+            case "production" if data.production_power is not None and (
+                self._production.not_applied(data.production_power)
+            ):
+                self._production = ProductionTracker()
+                self._build()
+                raise ControlNotAppliedError(
+                    "the production record did not change after the write"
+                )
 
     async def go_on_grid(self) -> JsonObject:
         """Reconnect the site to the grid (system controller mains relay closed)."""
@@ -486,9 +540,19 @@ class EnvoyClient(GatewayClient):
         # Whatever happened, what we know of the settings may no longer be true.
         self._settings_stale = True
         if response.status in (401, 403):
+            installer = request.path == PRODUCTION_POWER_PATH
             raise ControlRefusedError(
-                f"{request.method} {request.path} refused ({response.status})",
+                f"{request.method} {request.path} refused ({response.status})"
+                + (": it needs an installer token" if installer else ""),
                 response.status,
+                needs_installer=installer,
+            )
+        if response.status == 400:
+            # The gateway's word on the value (an unknown serial, a SOC out of range).
+            raise ControlRefusedError(
+                f"{request.method} {request.path} rejected the value: "
+                f"{_error_text(response)}",
+                400,
             )
         if not response.ok:
             raise UnexpectedPayloadError(
@@ -500,6 +564,16 @@ class EnvoyClient(GatewayClient):
         if isinstance(answer, Mapping):
             return answer
         return {"answer": answer}
+
+
+def _error_text(response: Response) -> str:
+    try:
+        answer = response.json()
+    except UnexpectedPayloadError:
+        return response.text()[:200]
+    if isinstance(answer, Mapping) and isinstance(answer.get("error"), str):
+        return str(answer["error"])
+    return str(answer)[:200]
 
 
 def _require_ok(response: Response) -> None:

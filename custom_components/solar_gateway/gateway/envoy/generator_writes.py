@@ -5,7 +5,7 @@ with only the keys that change, the configuration whole with only
 ``charge_from_generator`` changed.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 import copy
 from dataclasses import dataclass
 
@@ -13,9 +13,16 @@ from custom_components.solar_gateway.gateway.errors import (
     ControlNotAppliedError,
     FeatureUnavailableError,
 )
+from custom_components.solar_gateway.gateway.site import (
+    Control,
+    ControlChange,
+    ControlKind,
+    DeviceKind,
+    SiteSnapshot,
+)
 
-from .controls import ControlRequest
-from .models import GeneratorCommand, GeneratorConfig, GeneratorSchedule
+from .control_request import ControlRequest
+from .models import EnvoyData, GeneratorCommand, GeneratorConfig, GeneratorSchedule
 from .parsers.generator import WEEK_DAYS
 
 GEN_MODE_PATH = "/ivp/ss/gen_mode"
@@ -105,3 +112,86 @@ def check_charge_from_generator(config: GeneratorConfig | None, wanted: bool) ->
             f"charge from generator reads {found} after writing {wanted}"
             " (the gateway keeps it on where there are no Enphase batteries)"
         )
+
+
+# Vendor-neutral control keys of the schedule's numbers, by ``GeneratorSchedule`` field.
+SCHEDULE_CONTROLS: Mapping[str, str] = {
+    "generator_exercise_weeks": "exercise_weeks",
+    "generator_exercise_start": "exercise_start",
+    "generator_exercise_duration": "exercise_duration",
+    "generator_start_soc": "start_soc",
+    "generator_stop_soc": "stop_soc",
+}
+MODE_OPTIONS = tuple(str(command) for command in GeneratorCommand)
+DAY_OPTIONS = tuple(day.lower() for day in WEEK_DAYS)
+
+
+def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
+    """The generator's mode, exercise schedule and charge from generator.
+
+    Offered on the generator's device, only where the site has a wired generator
+    and the document answered with it.
+    """
+    generators = snapshot.of_kind(DeviceKind.GENERATOR)
+    if not generators:
+        return
+    device = generators[0].serial
+    mode = data.generator_mode
+    if mode is not None:
+        yield Control(
+            key="generator_mode",
+            kind=ControlKind.SELECT,
+            value=None if mode.command is None else str(mode.command),
+            device=device,
+            options=MODE_OPTIONS,
+        )
+    schedule = data.generator_schedule
+    if schedule is not None:
+        for key, name in SCHEDULE_CONTROLS.items():
+            value = getattr(schedule, name)
+            if value is None:
+                continue
+            field = SCHEDULE_NUMBERS[name]
+            yield Control(
+                key=key,
+                kind=ControlKind.NUMBER,
+                value=float(value),
+                device=device,
+                minimum=field.minimum,
+                maximum=field.maximum,
+                resolution=1.0,
+            )
+        day = schedule.exercise_day
+        yield Control(
+            key="generator_exercise_day",
+            kind=ControlKind.SELECT,
+            value=None if day is None else day.lower(),
+            device=device,
+            options=DAY_OPTIONS,
+        )
+    config = data.generator_config
+    if config is not None and config.charge_from_generator is not None:
+        yield Control(
+            key="charge_from_generator",
+            kind=ControlKind.SWITCH,
+            value=config.charge_from_generator,
+            device=device,
+        )
+
+
+def generator_request(change: ControlChange, data: EnvoyData) -> ControlRequest | None:
+    """The request for a generator control's change; None for any other control."""
+    key, value = change.key, change.value
+    if key == "generator_mode":
+        return generator_mode_request(GeneratorCommand(str(value)))
+    if key == "generator_exercise_day":
+        return generator_schedule_request(
+            data.generator_schedule, exercise_day=str(value).capitalize()
+        )
+    if key in SCHEDULE_CONTROLS:
+        return generator_schedule_request(
+            data.generator_schedule, numbers={SCHEDULE_CONTROLS[key]: float(value)}
+        )
+    if key == "charge_from_generator":
+        return charge_from_generator_request(data.generator_config, bool(value))
+    return None

@@ -7,12 +7,20 @@ within about 15 minutes, so a change is *pending* until both the record and the
 production figures agree, or the apply window has passed.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from .controls import ControlRequest
-from .models import ProductionPower
+from custom_components.solar_gateway.gateway.site import (
+    Control,
+    ControlKind,
+    DataGroup,
+    SiteSnapshot,
+)
+
+from .control_request import ControlRequest
+from .models import EnvoyData, ProductionPower
 
 PRODUCTION_POWER_PATH = "/ivp/mod/603980032/mode/power"
 # The inverters apply a change within about 15 minutes; past this it has either
@@ -90,3 +98,30 @@ class ProductionTracker:
         """Whether the record read back right after a write contradicts it."""
         held_off = bool(power.forced_off or power.pv_forced_off)
         return self.target is not None and held_off is self.target
+
+
+def production_controls(
+    data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker | None
+) -> Iterator[Control]:
+    """The production switch, where the record answered (installer tokens only).
+
+    While a change is on its way the switch shows where it is going, as pending.
+    """
+    record = data.production_power
+    if record is None:
+        return
+    tracker = tracker or ProductionTracker()
+    state = tracker.state(record, snapshot.figures.solar_power, _now(snapshot))
+    yield Control(
+        key="production",
+        kind=ControlKind.SWITCH,
+        value=state in (ProductionState.PRODUCING, ProductionState.STARTING),
+        pending=tracker.pending,
+        # The record is a setting, but the live figures settle a pending change.
+        source=DataGroup.LIVE,
+        groups=frozenset({DataGroup.SETTINGS, DataGroup.LIVE}),
+    )
+
+
+def _now(snapshot: SiteSnapshot) -> datetime:
+    return snapshot.data_time or datetime.now(UTC)
