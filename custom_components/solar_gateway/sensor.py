@@ -338,6 +338,28 @@ MEASUREMENT_SENSORS: dict[Quantity, MeasurementSensorDescription] = dict(
             entity_category=_DIAGNOSTIC,
             entity_registry_enabled_default=False,
         ),
+        _m(
+            Quantity.EXPORT_LIMIT_MODE,
+            device_class=SensorDeviceClass.ENUM,
+            options=["off", "soft", "hard"],
+            entity_category=_DIAGNOSTIC,
+        ),
+        _m(
+            Quantity.EXPORT_LIMIT,
+            device_class=SensorDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            suggested_display_precision=0,
+            entity_category=_DIAGNOSTIC,
+        ),
+        *(
+            _m(
+                quantity,
+                native_unit_of_measurement=PERCENTAGE,
+                suggested_display_precision=0,
+                entity_category=_DIAGNOSTIC,
+            )
+            for quantity in (Quantity.EXPORT_LIMIT_SHARE, Quantity.PRODUCTION_LIMIT)
+        ),
         _m(Quantity.STATE, entity_category=_DIAGNOSTIC),
         _m(Quantity.MODE, entity_category=_DIAGNOSTIC),
         _m(

@@ -59,6 +59,7 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
         Platform.SWITCH,
         Platform.SELECT,
         Platform.NUMBER,
+        Platform.BUTTON,
     ],
 )
 async def test_entities(

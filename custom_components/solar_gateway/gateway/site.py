@@ -89,6 +89,11 @@ class Quantity(StrEnum):
     CPU_LOAD = "cpu_load"  # load average
     FLASH_FREE = "flash_free"  # %
     FLASH_WEAR = "flash_wear"  # %
+    # Limits on what the site produces or exports (set by the installer)
+    EXPORT_LIMIT_MODE = "export_limit_mode"  # str: "off", "soft" (curtail), "hard"
+    EXPORT_LIMIT = "export_limit"  # W, the most the site may export
+    EXPORT_LIMIT_SHARE = "export_limit_share"  # %, of the nameplate
+    PRODUCTION_LIMIT = "production_limit"  # %, of the nameplate (100: no cap)
     # States, bools and strings
     COMMUNICATING = "communicating"  # bool
     PRODUCING = "producing"  # bool

@@ -642,6 +642,7 @@ def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
             manufacturer=MANUFACTURER,
             model=identity.model,
             firmware=identity.firmware,
+            measurements=tuple(_limits(data)),
         )
     ]
     devices += _meters(data, gateway)
@@ -654,6 +655,25 @@ def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
         devices=tuple(devices),
         data_time=_data_time(data),
     )
+
+
+def _limits(data: EnvoyData) -> list[Measurement]:
+    """The export limit and the production cap, as the installer set them."""
+    export, pv = data.export_limit, data.pv_limit
+    pairs: list[tuple[Quantity, MeasurementValue | None]] = []
+    if export is not None:
+        mode = "hard" if export.hard else "soft" if export.soft else "off"
+        pairs.append((Quantity.EXPORT_LIMIT_MODE, mode if export.enabled else "off"))
+        if export.enabled and export.limit is not None:
+            quantity = (
+                Quantity.EXPORT_LIMIT_SHARE
+                if export.in_percent
+                else Quantity.EXPORT_LIMIT
+            )
+            pairs.append((quantity, export.limit))
+    if pv is not None and pv.percent is not None:
+        pairs.append((Quantity.PRODUCTION_LIMIT, pv.percent if pv.enabled else 100.0))
+    return _measurements(*pairs)
 
 
 def _data_time(data: EnvoyData) -> datetime | None:
