@@ -34,6 +34,7 @@ from .gateway.client import DataGroup, GatewayClient
 from .gateway.envoy.client import EnvoyClient
 from .gateway.errors import AuthenticationError, GatewayError
 from .issues import async_watch_issues
+from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -100,6 +101,13 @@ async def async_setup_entry(
     for serial in registrar.async_remove_stale():
         LOGGER.info("Removed device %s: the gateway no longer reports it", serial)
     entry.async_on_unload(hub.async_add_listener(registrar.async_update))
+
+    @callback
+    def remove_gone() -> None:
+        for serial in registrar.async_remove_gone():
+            LOGGER.info("Removed device %s: not reported for a day", serial)
+
+    entry.async_on_unload(hub.async_add_listener(remove_gone))
     entry.async_on_unload(
         hub.async_add_listener(
             _firmware_watcher(hass, entry, hub, snapshot.identity.firmware)

@@ -20,6 +20,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import CONF_CAPTURE_DIAGNOSTICS
 from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .devices import gateway_serial_suffix
 from .gateway.capture import Capture, CapturedResponse, capture_to_json, name_for_path
 from .gateway.envoy.endpoints import INFO_PATH
 from .gateway.errors import GatewayError
@@ -333,6 +334,8 @@ async def async_get_config_entry_diagnostics(
     redactor = Redactor(snapshot_serials(snapshot))
     if entry.unique_id:
         redactor.serial(entry.unique_id)
+    # Device names and entity ids carry the end of the gateway's serial.
+    redactor.serial(gateway_serial_suffix(snapshot))
     wants_capture = bool(entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False))
     responses = (
         await _capture_responses(hub) if wants_capture else hub.client.responses()

@@ -51,14 +51,14 @@ PVS = "pvs/varserver"
 TARIFF = json.loads((FIXTURES / ENVOY / "admin_lib_tariff").read_text())
 RELAYS = json.loads((FIXTURES / ENVOY / "ivp_ss_dry_contact_settings").read_text())
 
-GRID = "switch.system_controller_482326107450_grid_connection"
+GRID = "switch.envoy_000789_system_controller_grid_connection"
 POOL_PUMP = "switch.pool_pump"
 GARAGE_PV = "switch.garage_pv"
-CHARGE = "switch.envoy_charge_from_grid"
-STORAGE_MODE = "select.envoy_battery_mode"
-RESERVE = "number.envoy_battery_backup_reserve"
-PVS_MODE = "select.pvs6_battery_control_mode"
-PVS_RESERVE = "number.pvs6_battery_backup_reserve"
+CHARGE = "switch.envoy_000789_charge_from_grid"
+STORAGE_MODE = "select.envoy_000789_battery_mode"
+RESERVE = "number.envoy_000789_battery_backup_reserve"
+PVS_MODE = "select.pvs6_9w8841_battery_mode"
+PVS_RESERVE = "number.pvs6_9w8841_battery_backup_reserve"
 
 
 @pytest.fixture(autouse=True)
@@ -170,7 +170,7 @@ async def test_grid_connection_off_and_on(hass: HomeAssistant) -> None:
         assert gateway.personality.describe()["relay"] == "open"
         assert state(hass, GRID) == "off"
         # The site's grid sensor follows from the same read.
-        assert state(hass, "binary_sensor.envoy_grid_connected") == "off"
+        assert state(hass, "binary_sensor.envoy_000789_grid_connected") == "off"
 
         with recording(hub) as sent:
             await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, GRID)
@@ -459,7 +459,6 @@ async def test_reserve_soc(hass: HomeAssistant) -> None:
         assert writes(sent) == [Sent("PUT", "/admin/lib/tariff", expected)]
         assert gateway_tariff(gateway) == {**TARIFF, **expected}
         assert state(hass, RESERVE) == "80.0"
-        assert state(hass, "sensor.envoy_backup_reserve") == "80.0"
 
 
 async def test_charge_from_grid(hass: HomeAssistant) -> None:
@@ -533,7 +532,7 @@ async def test_sunvault_control_mode(hass: HomeAssistant) -> None:
                 SELECT_DOMAIN,
                 SERVICE_SELECT_OPTION,
                 PVS_MODE,
-                option="backup_only",
+                option="backup",
             )
         assert writes(sent) == [
             Sent(
@@ -547,7 +546,7 @@ async def test_sunvault_control_mode(hass: HomeAssistant) -> None:
             gateway.personality.describe()["/ess/config/dcm/mode_param/control_mode"]
             == "BACKUP_ONLY"
         )
-        assert state(hass, PVS_MODE) == "backup_only"
+        assert state(hass, PVS_MODE) == "backup"
 
 
 async def test_sunvault_reserve(hass: HomeAssistant) -> None:
@@ -590,7 +589,7 @@ async def test_sunvault_refused(hass: HomeAssistant) -> None:
                 SELECT_DOMAIN,
                 SERVICE_SELECT_OPTION,
                 PVS_MODE,
-                option="backup_only",
+                option="backup",
             )
         assert caught.value.translation_key == "control_refused"
         assert state(hass, PVS_MODE) == "self_consumption"
