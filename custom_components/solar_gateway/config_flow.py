@@ -54,6 +54,7 @@ from .gateway.errors import (
 )
 from .gateway.identify import Access, Identified, identify
 from .gateway.site import Brand, GatewayIdentity
+from .migration import CURRENT_MINOR_VERSION
 
 # Polling bounds per kind of gateway, in seconds: (minimum, default, maximum).
 # The minimums are what the gateways bear without harm; DESIGN.md "Polling".
@@ -110,6 +111,7 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an Enphase Envoy or a SunPower PVS."""
 
     VERSION = 1
+    MINOR_VERSION = CURRENT_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing known."""

@@ -52,8 +52,8 @@ def _percent(key: str) -> NumberEntityDescription:
     )
 
 
-RESERVE_SOC = _percent("reserve_soc")
-MIN_CUSTOMER_SOC = _percent("min_customer_soc")
+# One reserve number for both brands (Envoy reserve, SunVault minimum charge).
+RESERVE_SOC = _percent("backup_reserve")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,13 +220,13 @@ class RelayNumber(ControlNumber):
 class MinCustomerSocNumber(ControlNumber):
     """The SunVault's reserve (minimum customer state of charge)."""
 
-    entity_description = MIN_CUSTOMER_SOC
+    entity_description = RESERVE_SOC
     # The PVS stores a fraction with two decimals: whole percents.
     resolution = 1.0
 
     def __init__(self, hub: SiteHub, client: PvsClient) -> None:
         """Show the reserve on the PVS's device."""
-        super().__init__(hub, None, MIN_CUSTOMER_SOC.key)
+        super().__init__(hub, None, RESERVE_SOC.key)
         self.client = client
 
     @override

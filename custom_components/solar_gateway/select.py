@@ -32,20 +32,27 @@ PARALLEL_UPDATES = 1
 
 SETTINGS_GROUPS = frozenset({DataGroup.SETTINGS})
 
-# Options are the modes' names in lower case; the gateway's spelling is the value.
+# One battery mode select for both brands: the same options (and translations)
+# mean the same behaviour, each mapped to the gateway's own word.
 STORAGE_MODES = {mode.name.lower(): mode for mode in StorageMode}
 # Economy is the mode of older firmware; offered only where the gateway reports it.
 STORAGE_OPTIONS = ["backup", "self_consumption", "savings"]
-ESS_MODES = {mode.name.lower(): mode for mode in EssControlMode}
+# SunPower's "cost savings" and "emergency reserve" are Enphase's savings and full
+# backup. Standby is not offered: the PVS refuses it from the owner account.
+ESS_MODES = {
+    "self_consumption": EssControlMode.SELF_CONSUMPTION,
+    "savings": EssControlMode.ENERGY_ARBITRAGE,
+    "backup": EssControlMode.BACKUP_ONLY,
+}
 
-STORAGE_MODE = SelectEntityDescription(
-    key="storage_mode",
-    translation_key="storage_mode",
+BATTERY_MODE = SelectEntityDescription(
+    key="battery_mode",
+    translation_key="battery_mode",
     options=[*STORAGE_OPTIONS, "economy"],
 )
 ESS_CONTROL_MODE = SelectEntityDescription(
-    key="battery_control_mode",
-    translation_key="battery_control_mode",
+    key=BATTERY_MODE.key,
+    translation_key=BATTERY_MODE.translation_key,
     options=list(ESS_MODES),
 )
 
@@ -151,11 +158,11 @@ class ControlSelect(ControlEntity[str], SelectEntity):
 class StorageModeSelect(ControlSelect):
     """The Envoy's battery mode (a tariff setting)."""
 
-    entity_description = STORAGE_MODE
+    entity_description = BATTERY_MODE
 
     def __init__(self, hub: SiteHub, client: EnvoyClient) -> None:
         """Show the mode on the gateway's device."""
-        super().__init__(hub, None, STORAGE_MODE.key)
+        super().__init__(hub, None, BATTERY_MODE.key)
         self.client = client
 
     @property
