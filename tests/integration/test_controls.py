@@ -33,6 +33,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.solar_gateway.coordinator import SiteHub
@@ -625,3 +626,41 @@ async def test_pvs_gateways_without_storage_have_no_controls(
         assert hass.states.async_entity_ids(SWITCH_DOMAIN) == []
         assert hass.states.async_entity_ids(SELECT_DOMAIN) == []
         assert hass.states.async_entity_ids(NUMBER_DOMAIN) == []
+
+
+async def test_battery_controls_are_the_same_entities_on_both_brands(
+    hass: HomeAssistant,
+) -> None:
+    """Mode and reserve: one translation key and unique-id suffix whichever brand.
+
+    The SunVault offers only the modes the PVS accepts from the owner: no standby.
+    """
+    registry = er.async_get(hass)
+    seen: dict[str, list[tuple[str | None, str, list[str] | None]]] = {}
+    for opened in (envoy, pvs):
+        async with opened(hass) as (hub, _):
+            serial = hub.snapshot.identity.serial
+            for entity_id in (
+                *hass.states.async_entity_ids(SELECT_DOMAIN),
+                *hass.states.async_entity_ids(NUMBER_DOMAIN),
+            ):
+                entry = registry.async_get(entity_id)
+                assert entry is not None
+                if not entry.unique_id.startswith(f"{serial}_"):
+                    continue  # a relay's setting
+                options = hass.states.get(entity_id).attributes.get("options")  # type: ignore[union-attr]
+                seen.setdefault(entry.domain, []).append(
+                    (
+                        entry.translation_key,
+                        entry.unique_id.removeprefix(f"{serial}_"),
+                        options,
+                    )
+                )
+    assert seen["select"] == [
+        ("battery_mode", "battery_mode", ["backup", "self_consumption", "savings"]),
+        ("battery_mode", "battery_mode", ["self_consumption", "savings", "backup"]),
+    ]
+    assert seen["number"] == [
+        ("backup_reserve", "backup_reserve", None),
+        ("backup_reserve", "backup_reserve", None),
+    ]
