@@ -471,6 +471,7 @@ ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
         "battery_status",
         {
             "ENCHG_STATE_READY": "ready",
+            "ENCMN_MDE_ENCHARGE_READY": "ready",  # IQ Battery 5P
             "charging": "charging",
             "discharging": "discharging",
             "idle": "idle",
@@ -494,7 +495,16 @@ ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
         Quantity.STATE, "combiner_status", {"ENCMN_C6_CC_READY": "ready"}
     ),
     (DeviceKind.GENERATOR, Quantity.MODE): _enum(
-        Quantity.MODE, "generator_mode", {"on": "on", "off": "off", "auto": "auto"}
+        Quantity.MODE,
+        "generator_mode",
+        # Its admin state: the app's on/off/auto, or the relay's open/closed.
+        {
+            "on": "on",
+            "off": "off",
+            "auto": "auto",
+            "open": "open",
+            "closed": "closed",
+        },
     ),
 }
 
@@ -503,6 +513,8 @@ _unknown_codes: set[tuple[str, str]] = set()
 
 def enum_option(description: EnumSensorDescription, code: str) -> str | None:
     """The option of a gateway's word, or None (logged once) for a word not known."""
+    if code.lower() == "unknown":
+        return None  # the gateway's own word for it: nothing to report
     option = description.codes.get(code.lower())
     name = str(description.translation_key)
     if option is None and (name, code) not in _unknown_codes:
