@@ -15,11 +15,9 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import SiteHub, SolarGatewayConfigEntry
-from .gateway.envoy.site_mapping import MANUFACTURER as ENPHASE
-from .gateway.pvs.site_mapping import MANUFACTURER as SUNPOWER
 from .gateway.site import Brand, Device, DeviceKind, SiteSnapshot
 
-MANUFACTURERS = {Brand.ENPHASE: ENPHASE, Brand.SUNPOWER: SUNPOWER}
+MANUFACTURERS = {brand: brand.manufacturer for brand in Brand}
 # How many characters of its serial a gateway's name carries: enough to tell the
 # gateways of one home apart, short enough to read.
 SERIAL_SUFFIX = 6
@@ -203,7 +201,9 @@ class DeviceRegistrar:
         failed poll proves nothing, so the clocks restart after one, as they do when
         the device comes back. Returns the removed devices' serials.
         """
-        if not self._hub.available:
+        if not all(
+            self._hub.group_available(group) for group in self._hub.coordinators
+        ):
             self._missing_since.clear()
             return []
         current = self._current()

@@ -6,8 +6,10 @@ from homeassistant.helpers import entity_registry as er
 
 from .coordinator import LOGGER
 
-# Version 1.2 gave the battery mode select and the reserve number one unique-id
-# suffix on both brands; the reserve sensor beside the number was dropped.
+# 1.2: entries keep what setup learned about the host; older ones have nothing
+# stored, so their next start probes once and stores it (nothing to change here).
+# 1.3: the battery mode select and the reserve number have one unique-id suffix on
+# both brands; the reserve sensor beside the number was dropped.
 RENAMED_SUFFIXES: dict[tuple[str, str], str] = {
     ("select", "storage_mode"): "battery_mode",
     ("select", "battery_control_mode"): "battery_mode",
@@ -15,7 +17,8 @@ RENAMED_SUFFIXES: dict[tuple[str, str], str] = {
     ("number", "min_customer_soc"): "backup_reserve",
 }
 DROPPED_SUFFIXES = frozenset({("sensor", "backup_reserve")})
-CURRENT_MINOR_VERSION = 2
+UNIQUE_IDS_MINOR_VERSION = 3
+CURRENT_MINOR_VERSION = 3
 
 
 def _suffix_of(unique_id: str, suffix: str) -> str | None:
@@ -49,8 +52,9 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
     Home Assistant itself refuses entries of a newer major version.
     """
-    if entry.minor_version < CURRENT_MINOR_VERSION:
+    if entry.minor_version < UNIQUE_IDS_MINOR_VERSION:
         _migrate_unique_ids(hass, entry)
+    if entry.minor_version < CURRENT_MINOR_VERSION:
         hass.config_entries.async_update_entry(
             entry, minor_version=CURRENT_MINOR_VERSION
         )

@@ -23,10 +23,8 @@ from .simulated import SCENARIOS, simulated_entry
 # SunVault (its ESS meter's lifetime counters), on the dashboard alike.
 BATTERY_ENERGY_SCENARIOS = frozenset({"envoy/metered_battery", "pvs/varserver"})
 
-
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
+# Let the integration reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @pytest.fixture(autouse=True)

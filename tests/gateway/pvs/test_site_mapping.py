@@ -12,7 +12,7 @@ from custom_components.solar_gateway.gateway.pvs.models import (
     EssStatus,
     HubPlusStatus,
 )
-from custom_components.solar_gateway.gateway.pvs.parse_varserver import parse_vars
+from custom_components.solar_gateway.gateway.pvs.parsers.varserver import parse_vars
 from custom_components.solar_gateway.gateway.pvs.site_mapping import (
     gateway_model,
     inverter_model,

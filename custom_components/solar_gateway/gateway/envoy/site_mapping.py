@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from custom_components.solar_gateway.gateway.site import (
+    Brand,
     Device,
     DeviceKind,
     GatewayIdentity,
@@ -59,7 +60,7 @@ from .models import (
     SimpleProduction,
 )
 
-MANUFACTURER = "Enphase Energy"
+MANUFACTURER = Brand.ENPHASE.manufacturer
 _PHASES = (Phase.L1, Phase.L2, Phase.L3)
 _CT_NAMES = {
     CtType.PRODUCTION: "Production CT",

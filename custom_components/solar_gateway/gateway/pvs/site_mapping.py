@@ -44,7 +44,7 @@ from .models import (
 
 _LOGGER = logging.getLogger(__name__)
 
-MANUFACTURER = "SunPower"
+MANUFACTURER = Brand.SUNPOWER.manufacturer
 # Below this the array is not producing (inverters draw a few W at night).
 PRODUCING_THRESHOLD_W = 50.0
 
