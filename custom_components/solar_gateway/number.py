@@ -31,8 +31,7 @@ NUMBERS: dict[str, NumberEntityDescription] = {
         entity_category=EntityCategory.CONFIG,
     )
     for key in (
-        "reserve_soc",
-        "min_customer_soc",
+        "backup_reserve",
         "cutoff_soc",
         "restore_soc",
         "generator_start_soc",
