@@ -50,6 +50,35 @@ INVERTER_FIGURES: Final[FigureTable] = MappingProxyType(
     }
 )
 
+TRANSFER_SWITCH_FIGURES: Final[FigureTable] = MappingProxyType(
+    {
+        "temperature_c": "t_degc",
+        "v1_v": "v1n_v",
+        "v2_v": "v2n_v",
+        "grid_v1_v": "v1n_grid_v",
+        "grid_v2_v": "v2n_grid_v",
+        "supply_v": "v_spply_v",
+    }
+)
+
+# Only varserver reports a SunVault as one device; the same spelling rule holds.
+ESS_FIGURES: Final[FigureTable] = MappingProxyType(
+    {
+        "power_kw": "p_3phsum_kw",
+        "pos_kwh": "pos_ltea_3phsum_kwh",
+        "neg_kwh": "neg_ltea_3phsum_kwh",
+        "soc": "soc_val",
+        "customer_soc": "customer_soc_val",
+        "soh_pct": "soh_val",
+        "battery_v": "v_batt_v",
+        "inverter_temperature_c": "t_invtr_degc",
+        "v1_v": "v1n_v",
+        "v2_v": "v2n_v",
+        "max_charge_kw": "chrg_limit_pmax_kw",
+        "max_discharge_kw": "dischrg_lim_pmax_kw",
+    }
+)
+
 
 def read_figures(
     record: Mapping[str, object], table: FigureTable

@@ -21,11 +21,20 @@ from custom_components.solar_gateway.gateway.pvs.models import (
 from custom_components.solar_gateway.gateway.values import JsonObject, as_object
 
 from .common import epoch_time, iso_time, num, parse_build, text
-from .figures import INVERTER_FIGURES, METER_FIGURES, read_figures, varserver_table
+from .figures import (
+    ESS_FIGURES,
+    INVERTER_FIGURES,
+    METER_FIGURES,
+    TRANSFER_SWITCH_FIGURES,
+    read_figures,
+    varserver_table,
+)
 from .legacy import meter_role
 
 _METER_VARS = varserver_table(METER_FIGURES)
 _INVERTER_VARS = varserver_table(INVERTER_FIGURES)
+_ESS_VARS = varserver_table(ESS_FIGURES)
+_TRANSFER_SWITCH_VARS = varserver_table(TRANSFER_SWITCH_FIGURES)
 
 DEVICE_PREFIX = "/sys/devices/"
 LIVEDATA_PREFIX = "/sys/livedata/"
@@ -202,19 +211,8 @@ def _ess(record: JsonObject) -> EssDevice | None:
         serial=serial,
         model=text(record.get("prodMdlNm")),
         data_time=iso_time(record.get("msmtEps")),
-        power_kw=num(record.get("p3phsumKw")),
-        pos_kwh=num(record.get("posLtea3phsumKwh")),
-        neg_kwh=num(record.get("negLtea3phsumKwh")),
-        soc=num(record.get("socVal")),
-        customer_soc=num(record.get("customerSocVal")),
-        soh_pct=num(record.get("sohVal")),
         op_mode=text(record.get("opMode")),
-        battery_v=num(record.get("vBattV")),
-        inverter_temperature_c=num(record.get("tInvtrDegc")),
-        v1_v=num(record.get("v1nV")),
-        v2_v=num(record.get("v2nV")),
-        max_charge_kw=num(record.get("chrgLimitPmaxKw")),
-        max_discharge_kw=num(record.get("dischrgLimPmaxKw")),
+        **read_figures(record, _ESS_VARS),
     )
 
 
@@ -228,10 +226,5 @@ def _transfer_switch(record: JsonObject) -> TransferSwitch | None:
         data_time=iso_time(record.get("msmtEps")),
         mid_state=text(record.get("midStEnum")),
         pv_disconnect_state=text(record.get("pvd1StEnum")),
-        temperature_c=num(record.get("tDegc")),
-        v1_v=num(record.get("v1nV")),
-        v2_v=num(record.get("v2nV")),
-        grid_v1_v=num(record.get("v1nGridV")),
-        grid_v2_v=num(record.get("v2nGridV")),
-        supply_v=num(record.get("vSpplyV")),
+        **read_figures(record, _TRANSFER_SWITCH_VARS),
     )
