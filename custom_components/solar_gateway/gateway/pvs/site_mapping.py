@@ -11,6 +11,7 @@ grid import/export are not measured (left None; the layer above derives them).
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 import logging
+from typing import Protocol
 
 from custom_components.solar_gateway.gateway.site import (
     Brand,
@@ -64,6 +65,17 @@ def _w(kw: float | None) -> float | None:
     return None if kw is None else kw * 1000.0
 
 
+class _Reported(Protocol):
+    """What every PVS device model says about itself."""
+
+    @property
+    def serial(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def data_time(self) -> datetime | None: ...
+
+
 class _Builder:
     """Collects measurements, dropping absent values."""
 
@@ -81,8 +93,42 @@ class _Builder:
         if value is not None:
             self.items.append(Measurement(quantity, value, phase))
 
+    def add_split_phase(
+        self,
+        quantity: Quantity,
+        l1: MeasurementValue | None,
+        l2: MeasurementValue | None,
+    ) -> None:
+        """Add a figure of each leg of the split-phase service a PVS measures."""
+        self.add(quantity, l1, Phase.L1)
+        self.add(quantity, l2, Phase.L2)
+
     def result(self) -> tuple[Measurement, ...]:
         return tuple(self.items)
+
+    def device(
+        self,
+        kind: DeviceKind,
+        source: _Reported,
+        *,
+        name: str | None = None,
+        firmware: str | None = None,
+        hardware: str | None = None,
+        parent: str | None = None,
+    ) -> Device:
+        """A SunPower device from its model and the measurements collected."""
+        return Device(
+            kind=kind,
+            serial=source.serial,
+            manufacturer=MANUFACTURER,
+            model=source.model,
+            firmware=firmware,
+            hardware=hardware,
+            name=name,
+            parent=parent,
+            measurements=self.result(),
+            data_time=source.data_time,
+        )
 
 
 def supervisor_device(supervisor: Supervisor) -> Device:
@@ -95,15 +141,11 @@ def supervisor_device(supervisor: Supervisor) -> Device:
     if supervisor.flash_used_pct is not None:
         builder.add(Quantity.FLASH_FREE, 100.0 - supervisor.flash_used_pct)
     builder.add(Quantity.FLASH_WEAR, supervisor.flash_wear_pct)
-    return Device(
-        kind=DeviceKind.GATEWAY,
-        serial=supervisor.serial,
-        manufacturer=MANUFACTURER,
-        model=supervisor.model,
+    return builder.device(
+        DeviceKind.GATEWAY,
+        supervisor,
         firmware=supervisor.software,
         hardware=supervisor.hardware,
-        measurements=builder.result(),
-        data_time=supervisor.data_time,
     )
 
 
@@ -117,30 +159,23 @@ def meter_device(meter: Meter) -> Device:
     builder.add(Quantity.POWER_FACTOR, meter.power_factor)
     builder.add(Quantity.FREQUENCY, meter.frequency_hz)
     builder.add(Quantity.VOLTAGE, meter.voltage_v)
-    builder.add(Quantity.VOLTAGE, meter.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, meter.v2_v, Phase.L2)
-    builder.add(Quantity.CURRENT, meter.i1_a, Phase.L1)
-    builder.add(Quantity.CURRENT, meter.i2_a, Phase.L2)
-    builder.add(Quantity.POWER, _w(meter.p1_kw), Phase.L1)
-    builder.add(Quantity.POWER, _w(meter.p2_kw), Phase.L2)
+    builder.add_split_phase(Quantity.VOLTAGE, meter.v1_v, meter.v2_v)
+    builder.add_split_phase(Quantity.CURRENT, meter.i1_a, meter.i2_a)
+    builder.add_split_phase(Quantity.POWER, _w(meter.p1_kw), _w(meter.p2_kw))
     if meter.role is MeterRole.PRODUCTION:
         builder.add(Quantity.LIFETIME_ENERGY, _w(meter.net_kwh))
     else:
         builder.add(Quantity.ENERGY_DELIVERED, _w(meter.pos_kwh))
         builder.add(Quantity.ENERGY_RECEIVED, _w(meter.neg_kwh))
-    return Device(
-        kind=DeviceKind.METER,
-        serial=meter.serial,
-        manufacturer=MANUFACTURER,
-        model=meter.model,
+    return builder.device(
+        DeviceKind.METER,
+        meter,
         firmware=meter.software,
         name=(
             "Production meter"
             if meter.role is MeterRole.PRODUCTION
             else "Consumption meter"
         ),
-        measurements=builder.result(),
-        data_time=meter.data_time,
     )
 
 
@@ -161,15 +196,11 @@ def inverter_device(inverter: Inverter, *, site_producing: bool | None) -> Devic
     if power_w is not None:
         builder.add(Quantity.PRODUCING, power_w > 0)
     builder.add(Quantity.WORKING, _inverter_working(inverter.state, site_producing))
-    return Device(
-        kind=DeviceKind.INVERTER,
-        serial=inverter.serial,
-        manufacturer=MANUFACTURER,
-        model=inverter.model,
+    return builder.device(
+        DeviceKind.INVERTER,
+        inverter,
         firmware=inverter.software,
         hardware=inverter.hardware,
-        measurements=builder.result(),
-        data_time=inverter.data_time,
     )
 
 
@@ -187,21 +218,16 @@ def ess_part_device(part: EssPart, known_serials: set[str]) -> Device:
     builder = _Builder()
     builder.add(Quantity.STATE, part.state)
     builder.add(Quantity.TEMPERATURE, part.temperature_c)
-    builder.add(Quantity.VOLTAGE, part.grid_v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, part.grid_v2_v, Phase.L2)
+    builder.add_split_phase(Quantity.VOLTAGE, part.grid_v1_v, part.grid_v2_v)
     builder.add(Quantity.RELAY_CLOSED, part.relay_closed)
     builder.add(Quantity.DC_VOLTAGE, part.supply_v)
-    return Device(
-        kind=ESS_PART_KINDS[part.device_type],
-        serial=part.serial,
-        manufacturer=MANUFACTURER,
-        model=part.model,
+    return builder.device(
+        ESS_PART_KINDS[part.device_type],
+        part,
+        name=part.device_type,
         firmware=part.software,
         hardware=part.hardware,
-        name=part.device_type,
         parent=part.parent if part.parent in known_serials else None,
-        measurements=builder.result(),
-        data_time=part.data_time,
     )
 
 
@@ -264,8 +290,7 @@ def _ess_status_devices(
     if (hub := status.hub_plus) is not None:
         builder = _Builder()
         builder.add(Quantity.STATE, hub.contactor_position)
-        builder.add(Quantity.VOLTAGE, hub.grid_v1_v, Phase.L1)
-        builder.add(Quantity.VOLTAGE, hub.grid_v2_v, Phase.L2)
+        builder.add_split_phase(Quantity.VOLTAGE, hub.grid_v1_v, hub.grid_v2_v)
         builder.add(Quantity.TEMPERATURE, hub.temperature_c)
         put(hub.serial, DeviceKind.TRANSFER_SWITCH, "HUB+", builder)
 
@@ -362,6 +387,28 @@ def _import_export(meter: Meter) -> tuple[float | None, float | None]:
     return _w(pos), _w(neg)
 
 
+def _measured_devices(
+    supervisor: Supervisor | None,
+    meters: tuple[Meter, ...],
+    inverters: tuple[Inverter, ...],
+    figures: SiteFigures,
+) -> list[Device]:
+    """The PVS, its meters and its inverters, as both APIs report them."""
+    devices: list[Device] = []
+    if supervisor is not None:
+        devices.append(supervisor_device(supervisor))
+    devices.extend(meter_device(meter) for meter in meters)
+    producing = (
+        None
+        if figures.solar_power is None
+        else figures.solar_power > PRODUCING_THRESHOLD_W
+    )
+    devices.extend(
+        inverter_device(inverter, site_producing=producing) for inverter in inverters
+    )
+    return devices
+
+
 def legacy_devices(
     device_list: DeviceList,
     ess_status: EssStatus | None,
@@ -369,18 +416,8 @@ def legacy_devices(
     warnings: list[str],
 ) -> tuple[Device, ...]:
     """Every device of a DeviceList, with the SunVault status merged in."""
-    devices: list[Device] = []
-    if device_list.supervisor is not None:
-        devices.append(supervisor_device(device_list.supervisor))
-    devices.extend(meter_device(meter) for meter in device_list.meters)
-    producing = (
-        None
-        if figures.solar_power is None
-        else figures.solar_power > PRODUCING_THRESHOLD_W
-    )
-    devices.extend(
-        inverter_device(inverter, site_producing=producing)
-        for inverter in device_list.inverters
+    devices = _measured_devices(
+        device_list.supervisor, device_list.meters, device_list.inverters, figures
     )
     known = {part.serial for part in device_list.ess_parts}
     devices.extend(ess_part_device(part, known) for part in device_list.ess_parts)
@@ -479,17 +516,8 @@ def ess_device(ess: EssDevice) -> Device:
         builder.add(Quantity.STATE_OF_CHARGE, ess.customer_soc * 100.0)
     builder.add(Quantity.DC_VOLTAGE, ess.battery_v)
     builder.add(Quantity.TEMPERATURE, ess.inverter_temperature_c)
-    builder.add(Quantity.VOLTAGE, ess.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, ess.v2_v, Phase.L2)
-    return Device(
-        kind=DeviceKind.ESS,
-        serial=ess.serial,
-        manufacturer=MANUFACTURER,
-        model=ess.model,
-        name="SunVault",
-        measurements=builder.result(),
-        data_time=ess.data_time,
-    )
+    builder.add_split_phase(Quantity.VOLTAGE, ess.v1_v, ess.v2_v)
+    return builder.device(DeviceKind.ESS, ess, name="SunVault")
 
 
 def transfer_switch_device(switch: TransferSwitch) -> Device:
@@ -497,17 +525,8 @@ def transfer_switch_device(switch: TransferSwitch) -> Device:
     builder = _Builder()
     builder.add(Quantity.STATE, switch.mid_state)
     builder.add(Quantity.TEMPERATURE, switch.temperature_c)
-    builder.add(Quantity.VOLTAGE, switch.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, switch.v2_v, Phase.L2)
-    return Device(
-        kind=DeviceKind.TRANSFER_SWITCH,
-        serial=switch.serial,
-        manufacturer=MANUFACTURER,
-        model=switch.model,
-        name="HUB+",
-        measurements=builder.result(),
-        data_time=switch.data_time,
-    )
+    builder.add_split_phase(Quantity.VOLTAGE, switch.v1_v, switch.v2_v)
+    return builder.device(DeviceKind.TRANSFER_SWITCH, switch, name="HUB+")
 
 
 def varserver_snapshot(
@@ -518,19 +537,7 @@ def varserver_snapshot(
 ) -> SiteSnapshot:
     """The whole site from the varserver API."""
     figures = varserver_figures(data, config)
-    devices: list[Device] = []
-    if data.supervisor is not None:
-        devices.append(supervisor_device(data.supervisor))
-    devices.extend(meter_device(meter) for meter in data.meters)
-    producing = (
-        None
-        if figures.solar_power is None
-        else figures.solar_power > PRODUCING_THRESHOLD_W
-    )
-    devices.extend(
-        inverter_device(inverter, site_producing=producing)
-        for inverter in data.inverters
-    )
+    devices = _measured_devices(data.supervisor, data.meters, data.inverters, figures)
     devices.extend(ess_device(ess) for ess in data.ess)
     devices.extend(transfer_switch_device(switch) for switch in data.transfer_switches)
     live_time = data.livedata.time if data.livedata else None
