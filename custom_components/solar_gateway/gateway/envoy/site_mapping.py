@@ -33,6 +33,7 @@ Known firmware quirks handled here:
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from custom_components.solar_gateway.gateway.site import (
     Device,
@@ -90,6 +91,37 @@ def _measurements(
     phase: Phase | None = None,
 ) -> list[Measurement]:
     return [Measurement(q, v, phase) for q, v in pairs if v is not None]
+
+
+class _Inventoried(Protocol):
+    """An Ensemble inventory device: battery, system controller, collar, combiner."""
+
+    @property
+    def serial(self) -> str: ...
+    @property
+    def part_number(self) -> str | None: ...
+    @property
+    def firmware(self) -> str | None: ...
+    @property
+    def last_report(self) -> datetime | None: ...
+
+
+def _inventoried_device(
+    kind: DeviceKind,
+    part: _Inventoried,
+    parent: str | None,
+    *pairs: tuple[Quantity, MeasurementValue | None],
+) -> Device:
+    return Device(
+        kind=kind,
+        serial=part.serial,
+        manufacturer=MANUFACTURER,
+        model=part.part_number,
+        firmware=part.firmware,
+        parent=parent,
+        measurements=tuple(_measurements(*pairs)),
+        data_time=part.last_report,
+    )
 
 
 def _active_eim(reading: EimReading | None) -> EimReading | None:
@@ -459,98 +491,64 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
     power = {p.serial: p for p in data.ensemble_power}
     controller = data.ensemble.enpowers[0].serial if data.ensemble.enpowers else None
     for enpower in data.ensemble.enpowers:
-        yield Device(
-            kind=DeviceKind.SYSTEM_CONTROLLER,
-            serial=enpower.serial,
-            manufacturer=MANUFACTURER,
-            model=enpower.part_number,
-            firmware=enpower.firmware,
-            parent=gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.TEMPERATURE, enpower.temperature),
-                    (Quantity.COMMUNICATING, enpower.communicating),
-                    (
-                        Quantity.GRID_CONNECTED,
-                        None
-                        if enpower.mains_oper_state is None
-                        else enpower.mains_oper_state == "closed",
-                    ),
-                    (Quantity.STATE, enpower.mains_admin_state),
-                    (Quantity.MODE, enpower.grid_mode),
-                    (Quantity.LAST_REPORT, enpower.last_report),
-                )
+        yield _inventoried_device(
+            DeviceKind.SYSTEM_CONTROLLER,
+            enpower,
+            gateway,
+            (Quantity.TEMPERATURE, enpower.temperature),
+            (Quantity.COMMUNICATING, enpower.communicating),
+            (
+                Quantity.GRID_CONNECTED,
+                None
+                if enpower.mains_oper_state is None
+                else enpower.mains_oper_state == "closed",
             ),
-            data_time=enpower.last_report,
+            (Quantity.STATE, enpower.mains_admin_state),
+            (Quantity.MODE, enpower.grid_mode),
+            (Quantity.LAST_REPORT, enpower.last_report),
         )
     for battery in data.ensemble.encharges:
         live = power.get(battery.serial)
-        yield Device(
-            kind=DeviceKind.BATTERY,
-            serial=battery.serial,
-            manufacturer=MANUFACTURER,
-            model=battery.part_number,
-            firmware=battery.firmware,
-            parent=controller or gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.STATE_OF_CHARGE, battery.state_of_charge),
-                    (Quantity.POWER, live.real_power if live else None),
-                    (Quantity.APPARENT_POWER, live.apparent_power if live else None),
-                    (Quantity.TEMPERATURE, battery.temperature),
-                    (Quantity.CAPACITY, battery.capacity),
-                    (Quantity.COMMUNICATING, battery.communicating),
-                    (Quantity.DC_SWITCH_OFF, battery.dc_switch_off),
-                    (Quantity.STATE, battery.admin_state),
-                    (Quantity.LAST_REPORT, battery.last_report),
-                )
-            ),
-            data_time=battery.last_report,
+        yield _inventoried_device(
+            DeviceKind.BATTERY,
+            battery,
+            controller or gateway,
+            (Quantity.STATE_OF_CHARGE, battery.state_of_charge),
+            (Quantity.POWER, live.real_power if live else None),
+            (Quantity.APPARENT_POWER, live.apparent_power if live else None),
+            (Quantity.TEMPERATURE, battery.temperature),
+            (Quantity.CAPACITY, battery.capacity),
+            (Quantity.COMMUNICATING, battery.communicating),
+            (Quantity.DC_SWITCH_OFF, battery.dc_switch_off),
+            (Quantity.STATE, battery.admin_state),
+            (Quantity.LAST_REPORT, battery.last_report),
         )
     for collar in data.ensemble.collars:
-        yield Device(
-            kind=DeviceKind.COLLAR,
-            serial=collar.serial,
-            manufacturer=MANUFACTURER,
-            model=collar.part_number,
-            firmware=collar.firmware,
-            parent=gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.TEMPERATURE, collar.temperature),
-                    (Quantity.COMMUNICATING, collar.communicating),
-                    (
-                        Quantity.GRID_CONNECTED,
-                        _collar_on_grid(collar.admin_state, collar.grid_state),
-                    ),
-                    (
-                        Quantity.RELAY_CLOSED,
-                        None
-                        if collar.mid_state is None
-                        else collar.mid_state == "close",
-                    ),
-                    (Quantity.STATE, collar.collar_state),
-                    (Quantity.LAST_REPORT, collar.last_report),
-                )
+        yield _inventoried_device(
+            DeviceKind.COLLAR,
+            collar,
+            gateway,
+            (Quantity.TEMPERATURE, collar.temperature),
+            (Quantity.COMMUNICATING, collar.communicating),
+            (
+                Quantity.GRID_CONNECTED,
+                _collar_on_grid(collar.admin_state, collar.grid_state),
             ),
-            data_time=collar.last_report,
+            (
+                Quantity.RELAY_CLOSED,
+                None if collar.mid_state is None else collar.mid_state == "close",
+            ),
+            (Quantity.STATE, collar.collar_state),
+            (Quantity.LAST_REPORT, collar.last_report),
         )
     for combiner in data.ensemble.combiners:
-        yield Device(
-            kind=DeviceKind.COMBINER,
-            serial=combiner.serial,
-            manufacturer=MANUFACTURER,
-            model=combiner.part_number,
-            firmware=combiner.firmware,
-            parent=gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.COMMUNICATING, combiner.communicating),
-                    (Quantity.STATE, combiner.admin_state),
-                    (Quantity.LAST_REPORT, combiner.last_report),
-                )
-            ),
-            data_time=combiner.last_report,
+        yield _inventoried_device(
+            DeviceKind.COMBINER,
+            combiner,
+            gateway,
+            (Quantity.COMMUNICATING, combiner.communicating),
+            (Quantity.STATE, combiner.admin_state),
+            (Quantity.LAST_REPORT, combiner.last_report),
         )
     if controller is None:
         return

@@ -11,7 +11,6 @@ grid import/export are not measured (left None; the layer above derives them).
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 import logging
-from typing import Protocol
 
 from custom_components.solar_gateway.gateway.site import (
     Brand,
@@ -36,6 +35,7 @@ from .models import (
     Inverter,
     Meter,
     MeterRole,
+    PvsDevice,
     Supervisor,
     TransferSwitch,
     VarserverData,
@@ -63,17 +63,6 @@ ESS_PART_KINDS: dict[str, DeviceKind] = {
 
 def _w(kw: float | None) -> float | None:
     return None if kw is None else kw * 1000.0
-
-
-class _Reported(Protocol):
-    """What every PVS device model says about itself."""
-
-    @property
-    def serial(self) -> str: ...
-    @property
-    def model(self) -> str | None: ...
-    @property
-    def data_time(self) -> datetime | None: ...
 
 
 class _Builder:
@@ -109,7 +98,7 @@ class _Builder:
     def device(
         self,
         kind: DeviceKind,
-        source: _Reported,
+        source: PvsDevice,
         *,
         name: str | None = None,
         firmware: str | None = None,
