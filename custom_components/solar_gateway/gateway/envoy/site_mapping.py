@@ -33,9 +33,9 @@ Known firmware quirks handled here:
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from custom_components.solar_gateway.gateway.site import (
+    Brand,
     Device,
     DeviceKind,
     GatewayIdentity,
@@ -60,7 +60,7 @@ from .models import (
     SimpleProduction,
 )
 
-MANUFACTURER = "Enphase"
+MANUFACTURER = Brand.ENPHASE.manufacturer
 _PHASES = (Phase.L1, Phase.L2, Phase.L3)
 _CT_NAMES = {
     CtType.PRODUCTION: "Production CT",
@@ -72,6 +72,20 @@ _CT_NAMES = {
     CtType.EVSE: "EV charger CT",
     CtType.PV3P: "Third-party PV CT",
 }
+# Product names; the part numbers the gateway reports become the model id.
+GATEWAY_MODEL = "IQ Gateway"
+LEGACY_GATEWAY_MODEL = "Envoy"  # firmware 3.x: the Envoy before the IQ Gateway
+INVERTER_MODEL = "Microinverter"
+BATTERY_MODEL = "IQ Battery"
+AC_BATTERY_MODEL = "AC Battery"
+SYSTEM_CONTROLLER_MODEL = "IQ System Controller"
+COLLAR_MODEL = "IQ Meter Collar"
+COMBINER_MODEL = "IQ Combiner 6C"
+RELAY_MODEL = "Dry contact relay"
+GENERATOR_MODEL = "Generator"
+# An IQ Battery 5P holds 5 kWh; 3T and 10T are built of 3.5 kWh units the gateway
+# reports one by one, so their capacity does not tell them apart.
+_BATTERY_MODELS_BY_CAPACITY = {5000.0: "IQ Battery 5P"}
 # From this firmware, a metered gateway without a production CT serves stale figures
 # from /api/v1/production.
 _STALE_API_PRODUCTION_FROM = (8, 2, 4264)
@@ -86,42 +100,31 @@ class _Flow:
     energy: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """Energy the gateway counts over its own day and week (Wh)."""
+
+    today: float | None = None
+    last_seven_days: float | None = None
+
+
+def _solar_counted(data: EnvoyData) -> _Counted:
+    """Today's and the last 7 days' production, as the Enphase app shows them."""
+    production = data.production
+    eim = _active_eim(production.production) if production else None
+    if eim is not None and eim.lifetime_energy:
+        return _Counted(eim.energy_today, eim.energy_last_seven_days)
+    for simple in (data.api_production, data.legacy_production):
+        if simple is not None and not simple.all_zero:
+            return _Counted(simple.energy_today, simple.energy_last_seven_days)
+    return _Counted()
+
+
 def _measurements(
     *pairs: tuple[Quantity, MeasurementValue | None],
     phase: Phase | None = None,
 ) -> list[Measurement]:
     return [Measurement(q, v, phase) for q, v in pairs if v is not None]
-
-
-class _Inventoried(Protocol):
-    """An Ensemble inventory device: battery, system controller, collar, combiner."""
-
-    @property
-    def serial(self) -> str: ...
-    @property
-    def part_number(self) -> str | None: ...
-    @property
-    def firmware(self) -> str | None: ...
-    @property
-    def last_report(self) -> datetime | None: ...
-
-
-def _inventoried_device(
-    kind: DeviceKind,
-    part: _Inventoried,
-    parent: str | None,
-    *pairs: tuple[Quantity, MeasurementValue | None],
-) -> Device:
-    return Device(
-        kind=kind,
-        serial=part.serial,
-        manufacturer=MANUFACTURER,
-        model=part.part_number,
-        firmware=part.firmware,
-        parent=parent,
-        measurements=tuple(_measurements(*pairs)),
-        data_time=part.last_report,
-    )
 
 
 def _active_eim(reading: EimReading | None) -> EimReading | None:
@@ -366,9 +369,19 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         collar = data.ensemble.collars[0]
         grid_connected = _collar_on_grid(collar.admin_state, collar.grid_state)
 
+    solar_counted = _solar_counted(data)
+    consumption_counted = (
+        _Counted(total_eim.energy_today, total_eim.energy_last_seven_days)
+        if total_eim is not None and not total_is_net
+        else _Counted()
+    )
     return SiteFigures(
         solar_power=solar.power,
         solar_energy=solar.energy,
+        solar_energy_today=solar_counted.today,
+        solar_energy_last_seven_days=solar_counted.last_seven_days,
+        consumption_energy_today=consumption_counted.today,
+        consumption_energy_last_seven_days=consumption_counted.last_seven_days,
         consumption_power=consumption_power,
         consumption_energy=consumption_energy,
         grid_power=grid_power,
@@ -415,10 +428,8 @@ def _meters(data: EnvoyData, gateway: str) -> Iterable[Device]:
     for meter in data.ct_meters:
         config = meter.config
         kind = config.measurement_type or f"ct{config.eid}"
-        measurements = _measurements(
-            (Quantity.STATE, config.metering_status),
-            (Quantity.MODE, config.measurement_type),
-        )
+        # The metering status is shown as "problem"; the type is the device's name.
+        measurements: list[Measurement] = []
         if config.status_flags:
             measurements.append(Measurement(Quantity.WORKING, False))
         elif config.metering_status is not None:
@@ -434,7 +445,7 @@ def _meters(data: EnvoyData, gateway: str) -> Iterable[Device]:
             serial=f"{gateway}_ct_{kind}",
             manufacturer=MANUFACTURER,
             model=_CT_NAMES.get(CtType(kind), "CT") if kind in CtType else "CT",
-            name=_CT_NAMES.get(CtType(kind)) if kind in CtType else None,
+            name=_CT_NAMES.get(CtType(kind)) if kind in CtType else f"CT {kind}",
             parent=gateway,
             measurements=tuple(measurements),
             data_time=meter.reading.total.timestamp if meter.reading else None,
@@ -472,7 +483,8 @@ def _inverters(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.INVERTER,
             serial=inverter.serial,
             manufacturer=MANUFACTURER,
-            model=part.part_number if part else None,
+            model=INVERTER_MODEL,
+            model_id=part.part_number if part else None,
             firmware=part.firmware if part else None,
             parent=gateway,
             measurements=tuple(measurements),
@@ -491,64 +503,101 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
     power = {p.serial: p for p in data.ensemble_power}
     controller = data.ensemble.enpowers[0].serial if data.ensemble.enpowers else None
     for enpower in data.ensemble.enpowers:
-        yield _inventoried_device(
-            DeviceKind.SYSTEM_CONTROLLER,
-            enpower,
-            gateway,
-            (Quantity.TEMPERATURE, enpower.temperature),
-            (Quantity.COMMUNICATING, enpower.communicating),
-            (
-                Quantity.GRID_CONNECTED,
-                None
-                if enpower.mains_oper_state is None
-                else enpower.mains_oper_state == "closed",
+        yield Device(
+            kind=DeviceKind.SYSTEM_CONTROLLER,
+            serial=enpower.serial,
+            manufacturer=MANUFACTURER,
+            model=SYSTEM_CONTROLLER_MODEL,
+            model_id=enpower.part_number,
+            firmware=enpower.firmware,
+            parent=gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.TEMPERATURE, enpower.temperature),
+                    (Quantity.COMMUNICATING, enpower.communicating),
+                    # Its relay's state is the site's grid connection, and the
+                    # state it is asked for the grid connection switch.
+                    (Quantity.MODE, enpower.grid_mode),
+                    (Quantity.LAST_REPORT, enpower.last_report),
+                )
             ),
-            (Quantity.STATE, enpower.mains_admin_state),
-            (Quantity.MODE, enpower.grid_mode),
-            (Quantity.LAST_REPORT, enpower.last_report),
+            data_time=enpower.last_report,
         )
     for battery in data.ensemble.encharges:
         live = power.get(battery.serial)
-        yield _inventoried_device(
-            DeviceKind.BATTERY,
-            battery,
-            controller or gateway,
-            (Quantity.STATE_OF_CHARGE, battery.state_of_charge),
-            (Quantity.POWER, live.real_power if live else None),
-            (Quantity.APPARENT_POWER, live.apparent_power if live else None),
-            (Quantity.TEMPERATURE, battery.temperature),
-            (Quantity.CAPACITY, battery.capacity),
-            (Quantity.COMMUNICATING, battery.communicating),
-            (Quantity.DC_SWITCH_OFF, battery.dc_switch_off),
-            (Quantity.STATE, battery.admin_state),
-            (Quantity.LAST_REPORT, battery.last_report),
+        yield Device(
+            kind=DeviceKind.BATTERY,
+            serial=battery.serial,
+            manufacturer=MANUFACTURER,
+            model=_BATTERY_MODELS_BY_CAPACITY.get(
+                battery.capacity or 0.0, BATTERY_MODEL
+            ),
+            model_id=battery.part_number,
+            firmware=battery.firmware,
+            parent=controller or gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.STATE_OF_CHARGE, battery.state_of_charge),
+                    (Quantity.POWER, live.real_power if live else None),
+                    (Quantity.APPARENT_POWER, live.apparent_power if live else None),
+                    (Quantity.TEMPERATURE, battery.temperature),
+                    (Quantity.CAPACITY, battery.capacity),
+                    (Quantity.COMMUNICATING, battery.communicating),
+                    (
+                        Quantity.DC_SWITCH_ON,
+                        None
+                        if battery.dc_switch_off is None
+                        else not battery.dc_switch_off,
+                    ),
+                    (Quantity.STATE, battery.admin_state),
+                    (Quantity.LAST_REPORT, battery.last_report),
+                )
+            ),
+            data_time=battery.last_report,
         )
     for collar in data.ensemble.collars:
-        yield _inventoried_device(
-            DeviceKind.COLLAR,
-            collar,
-            gateway,
-            (Quantity.TEMPERATURE, collar.temperature),
-            (Quantity.COMMUNICATING, collar.communicating),
-            (
-                Quantity.GRID_CONNECTED,
-                _collar_on_grid(collar.admin_state, collar.grid_state),
+        yield Device(
+            kind=DeviceKind.COLLAR,
+            serial=collar.serial,
+            manufacturer=MANUFACTURER,
+            model=COLLAR_MODEL,
+            model_id=collar.part_number,
+            firmware=collar.firmware,
+            parent=gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.TEMPERATURE, collar.temperature),
+                    (Quantity.COMMUNICATING, collar.communicating),
+                    # Its grid state is the site's grid connection.
+                    (
+                        Quantity.RELAY_CLOSED,
+                        None
+                        if collar.mid_state is None
+                        else collar.mid_state == "close",
+                    ),
+                    (Quantity.STATE, collar.collar_state),
+                    (Quantity.LAST_REPORT, collar.last_report),
+                )
             ),
-            (
-                Quantity.RELAY_CLOSED,
-                None if collar.mid_state is None else collar.mid_state == "close",
-            ),
-            (Quantity.STATE, collar.collar_state),
-            (Quantity.LAST_REPORT, collar.last_report),
+            data_time=collar.last_report,
         )
     for combiner in data.ensemble.combiners:
-        yield _inventoried_device(
-            DeviceKind.COMBINER,
-            combiner,
-            gateway,
-            (Quantity.COMMUNICATING, combiner.communicating),
-            (Quantity.STATE, combiner.admin_state),
-            (Quantity.LAST_REPORT, combiner.last_report),
+        yield Device(
+            kind=DeviceKind.COMBINER,
+            serial=combiner.serial,
+            manufacturer=MANUFACTURER,
+            model=COMBINER_MODEL,
+            model_id=combiner.part_number,
+            firmware=combiner.firmware,
+            parent=gateway,
+            measurements=tuple(
+                _measurements(
+                    (Quantity.COMMUNICATING, combiner.communicating),
+                    (Quantity.STATE, combiner.admin_state),
+                    (Quantity.LAST_REPORT, combiner.last_report),
+                )
+            ),
+            data_time=combiner.last_report,
         )
     if controller is None:
         return
@@ -563,17 +612,17 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.RELAY,
             serial=relay_serial(controller, relay_id),
             manufacturer=MANUFACTURER,
-            model=f"Dry contact {relay_id}",
+            model=RELAY_MODEL,
+            model_id=relay_id,
             name=setting.load_name if setting else None,
             parent=controller,
+            # Its mode is a select; its state the binary sensor and the switch.
             measurements=tuple(
                 _measurements(
                     (
                         Quantity.RELAY_CLOSED,
                         None if state is None else state == "closed",
                     ),
-                    (Quantity.MODE, setting.mode if setting else None),
-                    (Quantity.STATE, state),
                 )
             ),
         )
@@ -583,7 +632,7 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.GENERATOR,
             serial=f"{controller}_generator",
             manufacturer=MANUFACTURER,
-            model="Generator",
+            model=GENERATOR_MODEL,
             parent=controller,
             measurements=tuple(
                 _measurements(
@@ -591,7 +640,6 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
                         Quantity.RELAY_CLOSED,
                         generator.relay_closed,
                     ),
-                    (Quantity.STATE, generator.oper_state),
                     (Quantity.MODE, generator.admin_state),
                 )
             ),
@@ -614,7 +662,8 @@ def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.BATTERY,
             serial=serial,
             manufacturer=MANUFACTURER,
-            model=acb.part_number if acb else "AC Battery",
+            model=AC_BATTERY_MODEL,
+            model_id=acb.part_number if acb else None,
             firmware=acb.firmware if acb else None,
             parent=gateway,
             measurements=tuple(
@@ -630,6 +679,15 @@ def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
         )
 
 
+def gateway_model(firmware: str | None) -> str:
+    """The gateway's product name: firmware 3.x runs on the original Envoy."""
+    digits = (firmware or "").lstrip("DRQ")
+    major = digits.split(".", 1)[0]
+    if major.isdigit() and int(major) < 4:
+        return LEGACY_GATEWAY_MODEL
+    return GATEWAY_MODEL
+
+
 def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
     """The whole site: figures plus every device, the gateway first."""
     gateway = identity.serial
@@ -638,7 +696,8 @@ def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
             kind=DeviceKind.GATEWAY,
             serial=gateway,
             manufacturer=MANUFACTURER,
-            model=identity.model,
+            model=gateway_model(identity.firmware),
+            model_id=identity.model,
             firmware=identity.firmware,
         )
     ]

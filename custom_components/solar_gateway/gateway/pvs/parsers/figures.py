@@ -76,6 +76,8 @@ ESS_FIGURES: Final[FigureTable] = MappingProxyType(
         "v2_v": "v2n_v",
         "max_charge_kw": "chrg_limit_pmax_kw",
         "max_discharge_kw": "dischrg_lim_pmax_kw",
+        "min_cell_temperature_c": "min_t_batt_cell_degc",
+        "max_cell_temperature_c": "max_t_batt_cell_degc",
     }
 )
 

@@ -126,6 +126,7 @@ def _supervisor(values: Mapping[str, object]) -> Supervisor | None:
         flash_used_pct=num(values.get("/sys/info/flash_usage")),
         cpu_used_pct=num(values.get("/sys/info/cpu_usage")),
         flash_wear_level=_hex_level(values.get(FLASH_WEAR_VAR)),
+        mac=text(values.get("/sys/info/lmac")),
     )
 
 
