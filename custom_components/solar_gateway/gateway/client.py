@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .site import GatewayIdentity, SiteSnapshot
+from .stream import StreamSource
 from .transport import Response, Transport
 
 
@@ -69,6 +70,14 @@ class GatewayClient(ABC):
         configured interval.
         """
         del group, snapshot
+        return None
+
+    def stream_source(self) -> StreamSource | None:
+        """The live stream this gateway offers for the LIVE group, or None (default).
+
+        Available after ``setup``. Each message folds into the data last read, so
+        that ``refresh`` of the other groups and the stream build one site.
+        """
         return None
 
     def responses(self) -> Mapping[str, Response]:

@@ -1,7 +1,7 @@
 """``EnvoyClient``: the Enphase IQ Gateway behind the ``GatewayClient`` interface."""
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 import time
 from typing import override
@@ -32,6 +32,7 @@ from .auth import (
     EnvoyAuth,
     EnvoyCredentials,
     TokenAuth,
+    installer_password,
 )
 from .controls import (
     ControlRequest,
@@ -44,6 +45,7 @@ from .endpoints import GROUPS, READERS, Endpoint
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
 from .site_mapping import build_snapshot
+from .stream import STREAM_TYPES, EnvoyMeterStream, MeterStreamEvent, apply_meter_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class EnvoyClient(GatewayClient):
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
         self._settings_stale = False
+        self._stream_event: MeterStreamEvent | None = None
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -202,6 +205,49 @@ class EnvoyClient(GatewayClient):
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
         self._data = data
+        if DataGroup.LIVE in groups:
+            # Polled CT readings are newer than the last streamed event.
+            self._stream_event = None
+        return self._snapshot()
+
+    # --- Live stream ---------------------------------------------------------------
+
+    @override
+    def stream_source(self) -> EnvoyMeterStream | None:
+        """``/stream/meter`` where an enabled CT feeds it, else None."""
+        data = self._data
+        if data is None or not any(data.ct(kind) for kind in STREAM_TYPES):
+            return None
+        auth = self._require_auth()
+        middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
+        if not self.info.uses_tokens:
+            # Before firmware 7 the stream is for the installer user only.
+            credentials = self.credentials
+            password = (
+                credentials.password
+                if credentials.username == "installer" and credentials.password
+                else installer_password(self.info.serial)
+            )
+            middlewares = (aiohttp.DigestAuthMiddleware("installer", password),)
+        return EnvoyMeterStream(
+            self._session,
+            self.transport.base_url,
+            headers=lambda: auth.headers,
+            middlewares=middlewares,
+            fold=self.fold_stream_event,
+            clock=lambda: datetime.fromtimestamp(self._clock(), UTC),
+            timeouts=self._timeouts,
+        )
+
+    def fold_stream_event(self, event: MeterStreamEvent) -> SiteSnapshot:
+        """Take one streamed CT event as the live figures and return the site."""
+        self._stream_event = event
+        return self._snapshot()
+
+    def _snapshot(self) -> SiteSnapshot:
+        data = self.data
+        if self._stream_event is not None:
+            data = apply_meter_event(data, self._stream_event)
         return build_snapshot(self.identity, data)
 
     # --- Controls ------------------------------------------------------------------
