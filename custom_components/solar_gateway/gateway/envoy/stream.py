@@ -46,6 +46,7 @@ STREAM_PATH = "/stream/meter"
 STREAM_TYPES = (CtType.PRODUCTION, CtType.NET_CONSUMPTION, CtType.TOTAL_CONSUMPTION)
 PHASE_KEYS = ("ph-a", "ph-b", "ph-c")
 REFUSED_STATUSES = frozenset({401, 403, 404})
+BUSY_WAIT = 60.0  # seconds a busy gateway is left alone when it does not say
 _DATA = "data:"
 
 
@@ -246,7 +247,7 @@ class EnvoyMeterStream(StreamSource):
                 timeout=timeout,
                 allow_redirects=False,
             ) as response:
-                _check_status(response.status)
+                _check_status(response)
                 yield _EventLines(response)
         except TimeoutError as err:
             raise GatewayTimeoutError(f"GET {self.url} timed out") from err
@@ -261,13 +262,18 @@ class EnvoyMeterStream(StreamSource):
         return self._fold(parse_meter_event(message, self._clock()))
 
 
-def _check_status(status: int) -> None:
+def _check_status(response: aiohttp.ClientResponse) -> None:
+    status = response.status
     if status in REFUSED_STATUSES:
         raise StreamRefusedError(
             f"the gateway refuses {STREAM_PATH} to these credentials ({status})",
             status,
         )
     if status in BUSY_STATUSES:
-        raise GatewayBusyError(f"{STREAM_PATH} answered {status}", 60.0)
+        wait = as_float(response.headers.get("Retry-After"))
+        raise GatewayBusyError(
+            f"{STREAM_PATH} answered {status}",
+            wait if wait is not None and wait > 0 else BUSY_WAIT,
+        )
     if status != 200:
         raise GatewayConnectionError(f"{STREAM_PATH} answered {status}")
