@@ -8,6 +8,7 @@ why, and a stream that drops or goes silent is declared down and comes back.
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+import json
 from pathlib import Path
 import shutil
 import time
@@ -17,8 +18,17 @@ import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
+from custom_components.solar_gateway.gateway.envoy.stream import BUSY_WAIT
+from custom_components.solar_gateway.gateway.errors import (
+    GatewayBusyError,
+    GatewayConnectionError,
+    StreamRefusedError,
+)
 from custom_components.solar_gateway.gateway.pvs import PvsClient
-from custom_components.solar_gateway.gateway.pvs.stream import TELEMETRY_VAR
+from custom_components.solar_gateway.gateway.pvs.stream import (
+    TELEMETRY_VAR,
+    PvsTelemetryStream,
+)
 from custom_components.solar_gateway.gateway.site import SiteFigures, SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import (
     Backoff,
@@ -27,8 +37,10 @@ from custom_components.solar_gateway.gateway.stream import (
 )
 from simulator import SimulatedGateway
 from simulator.clock import ManualClock
+from simulator.faults import Fault, FaultName
 from simulator.pvs_varserver import PvsVarserverPersonality
 from simulator.server import SimulatorOptions
+from simulator.streams import pvs_power_notification
 from tests.conftest import FIXTURES
 
 ENVOY = FIXTURES / "envoy" / "metered_battery"
@@ -286,3 +298,98 @@ async def test_gateways_without_a_stream_offer_none(
                 client = PvsClient(session, gw.url.removeprefix("http://"))
             await client.setup()
             assert client.stream_source() is None
+
+
+async def test_stream_connections_fail_as_typed_errors(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Busy, gone, refused handshakes: each is the error the runner acts on."""
+    options = SimulatorOptions(utc_offset_hours=0.0)
+    async with SimulatedGateway.start(ENVOY, clock=clock, options=options) as gw:
+        client = envoy(session, gw, gw.token)
+        await client.setup()
+        source = client.stream_source()
+        assert source is not None
+        gw.add_fault(Fault(FaultName.UNAVAILABLE, count=1))
+        with pytest.raises(GatewayBusyError) as busy:
+            async with source.connect():
+                pass
+        assert busy.value.retry_after == BUSY_WAIT
+    # The gateway is gone.
+    with pytest.raises(GatewayConnectionError):
+        async with source.connect():
+            pass
+
+    async with SimulatedGateway.start(VARSERVER, clock=clock, options=options) as gw:
+        client = varserver(session, gw)
+        await client.setup()
+        url = f"ws://127.0.0.1:{gw.stream_port}/"
+
+        async def nothing() -> None:
+            """Leave telemetry switched off."""
+
+        silent = PvsTelemetryStream(
+            session, url, enable=nothing, fold=client.fold_stream_live
+        )
+        with pytest.raises(StreamRefusedError, match="403"):
+            async with silent.connect():
+                pass
+        source = client.stream_source()
+        assert source is not None
+        gw.streams.drop(down_for=10)
+        with pytest.raises(GatewayConnectionError, match="503"):
+            async with source.connect():
+                pass
+    with pytest.raises(GatewayConnectionError):
+        async with source.connect():
+            pass
+
+
+async def test_streams_are_steered_through_the_control_api(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """POST /_simulator/stream changes the board; the state document shows it."""
+    async with SimulatedGateway.start(ENVOY, clock=clock, options=FAST) as gw:
+        control = f"{gw.url}/_simulator/stream"
+        async with session.post(
+            control,
+            json={"refuse_owner": True, "interval": 0.5, "silent_for": 2, "drop": True},
+        ) as response:
+            board = await response.json()
+        assert board["refuse_owner"] is True
+        assert board["interval"] == 0.5
+        assert 0 < board["silent_for"] <= 2
+        assert board["down_for"] == 0
+        async with session.post(
+            control, json={"drop": True, "down_for": 3}
+        ) as response:
+            assert 0 < (await response.json())["down_for"] <= 3
+        for bad in ("[1]", "not json"):
+            async with session.post(control, data=bad) as response:
+                assert response.status == 400
+        async with session.post(
+            control, json={"interval": -1, "silent_for": "x"}
+        ) as response:
+            assert (await response.json())["interval"] == 0.5
+        async with session.get(f"{gw.url}/_simulator/state") as response:
+            state = await response.json()
+        assert state["streams"]["refuse_owner"] is True
+        assert state["stream_port"] is None
+
+
+def test_telemetry_notifications_leave_nan_out() -> None:
+    """A variable the PVS reports as "nan" is null in the notification."""
+    message = json.loads(
+        pvs_power_notification(
+            {
+                "/sys/livedata/time": "1761316812",
+                "/sys/livedata/soc": "nan",
+                "/sys/livedata/pv_p": "1.5",
+                "/sys/livedata/midstate": "2",
+            }
+        )
+    )
+    assert message == {
+        "notification": "power",
+        "params": {"time": 1761316812, "soc": None, "pv_p": 1.5, "midstate": 2},
+    }

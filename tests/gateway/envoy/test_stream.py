@@ -188,6 +188,20 @@ def test_a_missing_phase_keeps_the_polled_reading() -> None:
     assert net.reading.total.active_power == -100.0
 
 
+def test_an_event_without_a_ct_type_leaves_that_ct_as_polled() -> None:
+    """Production only: the net-consumption CT keeps its polled reading."""
+    polled = _data()
+    event = parse_meter_event(
+        _event(production={"ph-a": _phase(10.0), "ph-b": _phase(20.0)}), NOW
+    )
+    folded = apply_meter_event(polled, event)
+    assert folded.ct(CtType.NET_CONSUMPTION) == polled.ct(CtType.NET_CONSUMPTION)
+    production = folded.ct(CtType.PRODUCTION)
+    assert production is not None
+    assert production.reading is not None
+    assert production.reading.total.active_power == 30.0
+
+
 def test_disabled_or_unread_cts_are_left_alone() -> None:
     """A disabled CT's zeros stay a quirk; a CT never polled gets no half reading."""
     polled = _data()

@@ -3,10 +3,17 @@
 from datetime import UTC, datetime
 import json
 
+import aiohttp
 import pytest
 
-from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
-from custom_components.solar_gateway.gateway.pvs.stream import parse_power_notification
+from custom_components.solar_gateway.gateway.errors import (
+    GatewayConnectionError,
+    UnexpectedPayloadError,
+)
+from custom_components.solar_gateway.gateway.pvs.stream import (
+    _SocketMessages,
+    parse_power_notification,
+)
 
 PARAMS: dict[str, object] = {
     "time": 1761316812,
@@ -75,3 +82,30 @@ def test_unreadable_notifications_are_typed_errors(message: str, error: str) -> 
     """Truncated, odd or empty power notifications end as UnexpectedPayloadError."""
     with pytest.raises(UnexpectedPayloadError, match=error):
         parse_power_notification(message)
+
+
+class _Socket:
+    """Plays WebSocket messages as aiohttp hands them over."""
+
+    def __init__(self, *messages: aiohttp.WSMessage) -> None:
+        self._messages = list(messages)
+
+    async def receive(self) -> aiohttp.WSMessage:
+        return self._messages.pop(0)
+
+
+async def test_socket_messages_text_binary_pings_close_and_errors() -> None:
+    """Text and binary frames are messages, pings are skipped, close ends, errors raise."""
+    frames = _Socket(
+        aiohttp.WSMessage(aiohttp.WSMsgType.PING, b"", None),
+        aiohttp.WSMessage(aiohttp.WSMsgType.TEXT, "one", None),
+        aiohttp.WSMessage(aiohttp.WSMsgType.BINARY, b"two", None),
+        aiohttp.WSMessage(aiohttp.WSMsgType.CLOSE, 1000, ""),
+        aiohttp.WSMessage(aiohttp.WSMsgType.ERROR, ValueError("reset"), None),
+    )
+    messages = _SocketMessages(frames)  # type: ignore[arg-type]
+    assert await messages.receive() == "one"
+    assert await messages.receive() == "two"
+    assert await messages.receive() is None
+    with pytest.raises(GatewayConnectionError, match="reset"):
+        await messages.receive()
