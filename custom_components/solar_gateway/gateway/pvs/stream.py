@@ -32,7 +32,7 @@ from custom_components.solar_gateway.gateway.transport import Timeouts
 from custom_components.solar_gateway.gateway.values import as_object, as_str
 
 from .models import LiveData
-from .parse_varserver import LIVEDATA_PREFIX, parse_vars
+from .parsers.varserver import LIVEDATA_PREFIX, parse_vars
 
 TELEMETRY_VAR = "/sys/telemetryws/enable"
 STREAM_PORT = 9002
