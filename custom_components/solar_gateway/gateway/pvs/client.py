@@ -146,14 +146,14 @@ class PvsClient(GatewayClient):
         password: str | None = None,
         known: Identified | None = None,
         *,
-        stream_port: int = STREAM_PORT,
+        stream_port: int | None = None,
     ) -> None:
         """Prepare a client for ``host`` (``host``, ``host:port`` or a URL).
 
         ``password`` overrides the default owner password (last 5 characters of the
         serial) of the new-firmware API. With ``known`` (what an earlier setup
         learned) setup starts from it instead of probing which API the PVS answers.
-        ``stream_port`` is the telemetry socket's.
+        ``stream_port`` is the telemetry socket's (None: the PVS's own, 9002).
         """
         self._session = session
         self._known = known
@@ -168,7 +168,7 @@ class PvsClient(GatewayClient):
         self._api: PvsApi | None = None
         self._identity: GatewayIdentity | None = None
         self._last_uptime: float | None = None
-        self._stream_port = stream_port
+        self._stream_port = stream_port or STREAM_PORT
         self._stream_live: LiveData | None = None
         self.data = PvsData()
 
