@@ -8,8 +8,10 @@ group is polled at its own interval again, at once.
 A stream pushes every second, but the site's power entities are told at most every
 ``write_interval`` (default 5 s), or at once when a power figure moves by more than
 10 % or 200 W: a step in the house shows immediately, noise does not write a row a
-second. The latest streamed figures are always in ``StreamFeed.latest``, and in
-diagnostics.
+second. The current figures stay at hand for automations: every message fires
+``solar_gateway_live_power`` while something listens to that event type (an
+automation's event trigger), and only then, so that nobody's recorder stores an
+event a second unasked.
 """
 
 from dataclasses import fields
@@ -23,6 +25,7 @@ from .gateway.client import DataGroup
 from .gateway.site import SiteFigures, SiteSnapshot
 from .gateway.stream import LiveStream, StreamSource, StreamState
 
+EVENT_LIVE_POWER = "solar_gateway_live_power"
 # While streaming, the LIVE group is read this often for its counters.
 COUNTER_INTERVAL = timedelta(minutes=5)
 LARGE_CHANGE_W = 200.0
@@ -80,6 +83,15 @@ class StreamFeed:
     @callback
     def _on_snapshot(self, snapshot: SiteSnapshot) -> None:
         self.latest = snapshot
+        if self._hass.bus.async_listeners().get(EVENT_LIVE_POWER):
+            figures = snapshot.figures
+            self._hass.bus.async_fire(
+                EVENT_LIVE_POWER,
+                {
+                    "entry_id": self._entry.entry_id,
+                    **{name: getattr(figures, name) for name in POWER_FIGURES},
+                },
+            )
         now = time.monotonic()
         due = now - self._written_at >= self.write_interval
         if (

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 import time
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -33,6 +33,8 @@ from custom_components.solar_gateway.gateway.site import SiteFigures
 from custom_components.solar_gateway.gateway.stream import StreamState
 from custom_components.solar_gateway.live_stream import (
     COUNTER_INTERVAL,
+    EVENT_LIVE_POWER,
+    POWER_FIGURES,
     StreamFeed,
     large_change,
 )
@@ -92,6 +94,15 @@ async def test_streamed_power_reaches_the_entities_within_two_seconds(
 
         await until(shown, within=3)
         assert time.monotonic() - changed < 2.0
+
+        # Every message is at hand for automations, once something listens.
+        events: list[Event] = []
+        remove = hass.bus.async_listen(EVENT_LIVE_POWER, events.append)
+        await until(lambda: len(events) >= 3)
+        remove()
+        assert events[-1].data["entry_id"] == entry.entry_id
+        assert events[-1].data["solar_power"] == pytest.approx(expected, abs=1)
+        assert set(events[-1].data) == {"entry_id", *POWER_FIGURES}
 
         diagnostics = await async_get_config_entry_diagnostics(hass, entry)
         stream = diagnostics["stream"]
