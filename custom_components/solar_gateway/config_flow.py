@@ -549,18 +549,21 @@ class SolarGatewayOptionsFlow(OptionsFlowWithReload):
                 default=self.config_entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False),
             )
         ] = BooleanSelector()
+        errors: dict[str, str] = {}
+        if self._stream_refusal_unseen():
+            errors[CONF_LIVE_STREAM] = "stream_refused"
         return self.async_show_form(
-            step_id="init", data_schema=vol.Schema(fields), errors=self._stream_note()
+            step_id="init", data_schema=vol.Schema(fields), errors=errors
         )
 
-    def _stream_note(self) -> dict[str, str]:
-        """Say once, after the gateway refused the live stream, that it polls."""
+    def _stream_refusal_unseen(self) -> bool:
+        """Whether the gateway refused the live stream and the owner was not told."""
         runtime = getattr(self.config_entry, "runtime_data", None)
         feed = getattr(runtime, "stream", None)
         if feed is None or feed.stream.refusal is None or feed.note_shown:
-            return {}
+            return False
         feed.note_shown = True
-        return {CONF_LIVE_STREAM: "stream_refused"}
+        return True
 
     def _client(self) -> GatewayClient:
         """The entry's client: the running one, or one built from the entry's data
