@@ -3,8 +3,7 @@
 The protocol layer (``gateway/``) never imports Home Assistant: it could ship on its
 own. The Home Assistant glue reaches it only through its public modules (the client
 interface, the site model, errors, identification, the capture format and the live
-stream runner), never a
-vendor package: both brands look the same from above.
+stream runner), never a vendor package: both brands look the same from above.
 """
 
 import ast
