@@ -393,3 +393,13 @@ def test_telemetry_notifications_leave_nan_out() -> None:
         "notification": "power",
         "params": {"time": 1761316812, "soc": None, "pv_p": 1.5, "midstate": 2},
     }
+
+
+async def test_a_legacy_pvs_has_no_telemetry(clock: ManualClock) -> None:
+    """The legacy API has no telemetry socket and sends no telemetry."""
+    async with SimulatedGateway.start(
+        FIXTURES / "pvs" / "legacy_basic", clock=clock, options=FAST
+    ) as gw:
+        assert not gw.personality.has_telemetry_socket
+        assert gw.personality.telemetry(gw.figures) is None
+        assert gw.stream_port is None
