@@ -35,7 +35,10 @@ from .const import (
     CONF_BRAND,
     CONF_CAPTURE_DIAGNOSTICS,
     CONF_IDENTIFIED,
+    CONF_LIVE_STREAM,
+    CONF_STREAM_WRITE_INTERVAL,
     CONF_TOKEN,
+    DEFAULT_STREAM_WRITE_SECONDS,
     DOMAIN,
     INTERVAL_OPTIONS,
 )
@@ -518,13 +521,51 @@ class SolarGatewayOptionsFlow(OptionsFlowWithReload):
                     mode=NumberSelectorMode.BOX,
                 )
             )
+        client = self._client()
+        if client.stream_source() is not None:
+            options = self.config_entry.options
+            fields[
+                vol.Required(
+                    CONF_LIVE_STREAM, default=options.get(CONF_LIVE_STREAM, False)
+                )
+            ] = BooleanSelector()
+            fields[
+                vol.Required(
+                    CONF_STREAM_WRITE_INTERVAL,
+                    default=options.get(
+                        CONF_STREAM_WRITE_INTERVAL, DEFAULT_STREAM_WRITE_SECONDS
+                    ),
+                )
+            ] = NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=60,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            )
         fields[
             vol.Required(
                 CONF_CAPTURE_DIAGNOSTICS,
                 default=self.config_entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False),
             )
         ] = BooleanSelector()
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
+        errors: dict[str, str] = {}
+        if self._stream_refusal_unseen():
+            errors[CONF_LIVE_STREAM] = "stream_refused"
+        return self.async_show_form(
+            step_id="init", data_schema=vol.Schema(fields), errors=errors
+        )
+
+    def _stream_refusal_unseen(self) -> bool:
+        """Whether the gateway refused the live stream and the owner was not told."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        feed = getattr(runtime, "stream", None)
+        if feed is None or feed.stream.refusal is None or feed.note_shown:
+            return False
+        feed.note_shown = True
+        return True
 
     def _client(self) -> GatewayClient:
         """The entry's client: the running one, or one built from the entry's data

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 import logging
-from typing import NoReturn, override
+from typing import TYPE_CHECKING, NoReturn, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -29,6 +29,9 @@ from .gateway.errors import (
     UnexpectedPayloadError,
 )
 from .gateway.site import SiteSnapshot
+
+if TYPE_CHECKING:
+    from .live_stream import StreamFeed
 
 LOGGER = logging.getLogger(__package__)
 
@@ -88,6 +91,7 @@ class SiteHub:
     coordinators: dict[DataGroup, GatewayCoordinator] = field(default_factory=dict)
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
+    stream: StreamFeed | None = None  # the live stream, when the owner opted in
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def group_available(self, group: DataGroup) -> bool:

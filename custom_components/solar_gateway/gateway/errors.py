@@ -47,6 +47,13 @@ class FeatureUnavailableError(GatewayError):
         self.status = status
 
 
+class StreamRefusedError(FeatureUnavailableError):
+    """The gateway refuses its live stream to these credentials (HTTP 401/403/404).
+
+    Not an authentication problem: polling goes on with the same credentials.
+    """
+
+
 class AuthenticationError(GatewayError):
     """Credentials are missing, wrong or expired; the user has to act."""
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 import time
 from typing import override
@@ -50,6 +50,7 @@ from .auth import (
     EnvoyCredentials,
     TokenAuth,
     decode_token,
+    installer_password,
 )
 from .controls import (
     ControlRequest,
@@ -64,6 +65,7 @@ from .endpoints import GROUPS, INFO_PATH, READERS, Endpoint
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
 from .site_mapping import build_snapshot
+from .stream import STREAM_TYPES, EnvoyMeterStream, MeterStreamEvent, apply_meter_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -142,6 +144,7 @@ class EnvoyClient(GatewayClient):
         self._settings_stale = False
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
+        self._stream_event: MeterStreamEvent | None = None
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -321,11 +324,51 @@ class EnvoyClient(GatewayClient):
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
         self._data = data
+        if DataGroup.LIVE in groups:
+            # Polled CT readings are newer than the last streamed event.
+            self._stream_event = None
+        return self._build()
+
+    # --- Live stream ---------------------------------------------------------------
+
+    @override
+    def stream_source(self) -> EnvoyMeterStream | None:
+        """``/stream/meter`` where an enabled CT feeds it, else None."""
+        data = self._data
+        if data is None or not any(data.ct(kind) for kind in STREAM_TYPES):
+            return None
+        auth = self._require_auth()
+        middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
+        if not self.info.uses_tokens:
+            # Before firmware 7 the stream is for the installer user only.
+            credentials = self.credentials
+            password = (
+                credentials.password
+                if credentials.username == "installer" and credentials.password
+                else installer_password(self.info.serial)
+            )
+            middlewares = (aiohttp.DigestAuthMiddleware("installer", password),)
+        return EnvoyMeterStream(
+            self._session,
+            self.transport.base_url,
+            headers=lambda: auth.headers,
+            middlewares=middlewares,
+            fold=self.fold_stream_event,
+            clock=lambda: datetime.fromtimestamp(self._clock(), UTC),
+            timeouts=self._timeouts,
+        )
+
+    def fold_stream_event(self, event: MeterStreamEvent) -> SiteSnapshot:
+        """Take one streamed CT event as the live figures and return the site."""
+        self._stream_event = event
         return self._build()
 
     def _build(self) -> SiteSnapshot:
-        snapshot = build_snapshot(self.identity, self.data)
-        self._snapshot = replace(snapshot, controls=describe(self.data, snapshot))
+        data = self.data
+        if self._stream_event is not None:
+            data = apply_meter_event(data, self._stream_event)
+        snapshot = build_snapshot(self.identity, data)
+        self._snapshot = replace(snapshot, controls=describe(data, snapshot))
         return self._snapshot
 
     @override

@@ -75,6 +75,7 @@ from .parsers.varserver import (
 )
 from .probe import probe
 from .site_mapping import legacy_snapshot, pvs_identity, varserver_snapshot
+from .stream import STREAM_PORT, TELEMETRY_VAR, PvsTelemetryStream
 from .varserver import VarserverSession, default_password
 
 _LOGGER = logging.getLogger(__name__)
@@ -151,12 +152,15 @@ class PvsClient(GatewayClient):
         host: str,
         password: str | None = None,
         known: Identified | None = None,
+        *,
+        stream_port: int | None = None,
     ) -> None:
         """Prepare a client for ``host`` (``host``, ``host:port`` or a URL).
 
         ``password`` overrides the default owner password (last 5 characters of the
         serial) of the new-firmware API. With ``known`` (what an earlier setup
         learned) setup starts from it instead of probing which API the PVS answers.
+        ``stream_port`` is the telemetry socket's (None: the PVS's own, 9002).
         """
         self._session = session
         self._known = known
@@ -171,6 +175,8 @@ class PvsClient(GatewayClient):
         self._api: PvsApi | None = None
         self._identity: GatewayIdentity | None = None
         self._last_uptime: float | None = None
+        self._stream_port = stream_port or STREAM_PORT
+        self._stream_live: LiveData | None = None
         self.data = PvsData()
 
     # --- what the gateway is -------------------------------------------------
@@ -312,10 +318,13 @@ class PvsClient(GatewayClient):
         """The site as last read (without sending anything)."""
         identity = self.identity
         if self._api is PvsApi.VARSERVER:
-            if self.data.varserver is None:
+            varserver = self.data.varserver
+            if varserver is None:
                 return SiteSnapshot(identity=identity, figures=SiteFigures())
+            if self._stream_live is not None:
+                varserver = _with_livedata(varserver, self._stream_live)
             snapshot = varserver_snapshot(
-                identity, self.data.varserver, self.data.ess_config, self.data.warnings
+                identity, varserver, self.data.ess_config, self.data.warnings
             )
             return replace(snapshot, controls=self._controls())
         if self.data.device_list is None:
@@ -356,6 +365,9 @@ class PvsClient(GatewayClient):
 
     async def _refresh_varserver(self, groups: frozenset[DataGroup]) -> None:
         session = self._session_or_fail()
+        if groups & {DataGroup.LIVE, DataGroup.DEVICES}:
+            # Both read /sys/livedata: newer than the last streamed figures.
+            self._stream_live = None
         if DataGroup.DEVICES in groups:
             values = await session.query(MATCH_ALL_SYS)
             parsed = parse_vars(values)
@@ -410,6 +422,36 @@ class PvsClient(GatewayClient):
                 f"{supervisor.uptime_s:.0f} s",
                 RESTART_BACKOFF,
             )
+
+    # --- telemetry stream (PVS6 varserver only) --------------------------------
+
+    @override
+    def stream_source(self) -> PvsTelemetryStream | None:
+        """The telemetry WebSocket on a PVS6 with the varserver API, else None."""
+        if self._api is not PvsApi.VARSERVER or self._vars is None:
+            return None
+        model = (self.identity.model or "").upper()
+        if model.startswith("PVS5"):
+            return None
+        session = self._vars
+        host = urlsplit(self.transport.base_url).hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+
+        async def enable() -> None:
+            await self._busy_guard(session.set_var_by_query(TELEMETRY_VAR, "1"))
+
+        return PvsTelemetryStream(
+            self._session,
+            f"ws://{netloc}:{self._stream_port}/",
+            enable=enable,
+            fold=self.fold_stream_live,
+            timeouts=PVS_TIMEOUTS,
+        )
+
+    def fold_stream_live(self, live: LiveData) -> SiteSnapshot:
+        """Take one streamed power notification as the live figures; return the site."""
+        self._stream_live = live
+        return self.snapshot()
 
     @override
     def next_data_due(

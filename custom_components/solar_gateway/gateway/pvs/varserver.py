@@ -111,7 +111,9 @@ class VarserverSession:
         if self._on_login is not None:
             self._on_login()
 
-    async def _send(self, method: str, path: str, data: str | None = None) -> Response:
+    async def _send(
+        self, method: str, path: str, data: str | None = None, *, cache: bool = True
+    ) -> Response:
         """Send with the session cookie; log in again once when it has expired."""
         if self._token is None:
             await self.login()
@@ -120,7 +122,7 @@ class VarserverSession:
             headers = {"Cookie": f"{SESSION_COOKIE}={self._token}"}
             if method == "GET":
                 response = await self._transport.get(
-                    path, headers=headers, timeouts=VARS_TIMEOUTS
+                    path, headers=headers, timeouts=VARS_TIMEOUTS, cache=cache
                 )
             else:
                 response = await self._transport.request(
@@ -147,7 +149,19 @@ class VarserverSession:
     async def set_var(self, name: str, value: str) -> None:
         """Write one variable: ``POST /vars`` with body ``set=<name>=<value>``."""
         response = await self._send("POST", VARS_PATH, data=f"set={name}={value}")
-        if not response.ok:
-            raise ControlRefusedError(
-                f"the PVS refused to set {name} ({response.status})", response.status
-            )
+        _check_set(response, name)
+
+    async def set_var_by_query(self, name: str, value: str) -> None:
+        """Write one variable with ``GET /vars?set=<name>=<value>``.
+
+        The form the telemetry switch is documented with; never cached.
+        """
+        path = f"{VARS_PATH}?set={quote(name, safe='/')}={quote(value)}"
+        _check_set(await self._send("GET", path, cache=False), name)
+
+
+def _check_set(response: Response, name: str) -> None:
+    if not response.ok:
+        raise ControlRefusedError(
+            f"the PVS refused to set {name} ({response.status})", response.status
+        )
