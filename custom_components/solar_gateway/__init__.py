@@ -70,8 +70,8 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry
 ) -> bool:
     """Connect to the gateway, read everything once, then poll each group at its rate."""
-    client = async_create_client(hass, entry)
     try:
+        client = async_create_client(hass, entry)
         await client.setup()
         snapshot = await client.refresh(frozenset(client.default_intervals))
     except AuthenticationError as err:

@@ -48,10 +48,12 @@ from .gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
     GatewayError,
+    InvalidHostError,
     MfaRequiredError,
     NotSupportedGatewayError,
     TokenExpiredError,
 )
+from .gateway.hosts import HostAddress, parse_host
 from .gateway.identify import Access, Identified, identify
 from .gateway.site import Brand, GatewayIdentity
 
@@ -98,6 +100,8 @@ def _error_key(err: GatewayError) -> str:
             return "invalid_auth"
         case GatewayBusyError():
             return "gateway_busy"
+        case InvalidHostError():
+            return "invalid_host"
         case GatewayConnectionError():
             return "cannot_connect"
         case NotSupportedGatewayError():
@@ -132,8 +136,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the host, then find out what answers there."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = user_input[CONF_HOST].strip()
             try:
+                host = str(parse_host(user_input[CONF_HOST]))
                 found = await identify(gateway_session(self.hass), host)
             except GatewayError as err:
                 errors["base"] = _error_key(err)
@@ -156,9 +160,14 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """A gateway announced itself on the network."""
-        host = discovery_info.host
-        if discovery_info.port not in (None, 80, 443):
-            host = f"{host}:{discovery_info.port}"
+        port = discovery_info.port
+        try:
+            address = parse_host(discovery_info.host)
+        except InvalidHostError:
+            return self.async_abort(reason="not_supported")
+        if port not in (None, 80, 443):
+            address = HostAddress(address.host, port)
+        host = str(address)
         serial = discovery_info.properties.get("serialnum")
         if serial:
             await self.async_set_unique_id(serial)
@@ -429,8 +438,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = user_input[CONF_HOST].strip()
             try:
+                host = str(parse_host(user_input[CONF_HOST]))
                 found = await identify(gateway_session(self.hass), host)
             except GatewayError as err:
                 errors["base"] = _error_key(err)

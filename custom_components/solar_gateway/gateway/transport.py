@@ -6,6 +6,8 @@ one ``Transport`` per gateway, which:
 - keeps one request in flight at a time (an ``asyncio.Lock``);
 - caches GET responses for the current polling cycle (``new_cycle`` clears them);
 - applies connect and read timeouts;
+- reads no body beyond ``max_body`` bytes, counted after decompression, so a rogue
+  host (a gzip bomb, an endless answer) cannot fill memory or stall the event loop;
 - retries a failed idempotent request a bounded number of times, with growing delays;
 - after a 503 or a run of timeouts, refuses to send anything for a back-off period
   (raising ``GatewayBusyError`` without touching the network), so a caller that loops
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 import json
 import time
 from typing import Any
+import zlib
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -36,6 +39,11 @@ type Sleep = Callable[[float], Awaitable[None]]
 
 # Statuses a gateway uses to say "not now" rather than "not this".
 BUSY_STATUSES = frozenset({502, 503, 504})
+# Far above any gateway document (a 300-inverter DeviceList is under 1 MiB).
+MAX_BODY = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
+# Encodings decoded here, under the size cap (aiohttp's own decoding has none).
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +118,11 @@ class Transport:
         retry: RetryPolicy | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        max_body: int = MAX_BODY,
     ) -> None:
         """Prepare requests to ``base_url`` (scheme, host and optional port)."""
         self._session = session
+        self.max_body = max_body
         self.base_url = base_url.rstrip("/")
         # Gateways use self-signed certificates; verification is opt-in.
         self._ssl: bool = verify_ssl
@@ -254,7 +264,11 @@ class Transport:
             async with self._session.request(
                 method,
                 url,
-                headers=outgoing.headers,
+                headers={
+                    "Accept-Encoding": _ACCEPT_ENCODING,
+                    **(outgoing.headers or {}),
+                },
+                auto_decompress=False,
                 json=outgoing.json_body,
                 data=outgoing.data,
                 ssl=self._ssl,
@@ -262,7 +276,10 @@ class Transport:
                 allow_redirects=False,
                 middlewares=outgoing.middlewares,
             ) as resp:
-                body = await resp.read()
+                body = await _read_capped(resp, self.max_body)
+                body = _decoded(
+                    resp.headers.get("Content-Encoding"), body, self.max_body
+                )
                 return Response(
                     method=method,
                     path=path,
@@ -305,3 +322,48 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     except ValueError:
         return None
     return seconds if seconds > 0 else None
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body as sent, refused as soon as it passes ``limit`` bytes."""
+    if (resp.content_length or 0) > limit:
+        raise _too_large(resp.method, resp.url.path, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(resp.method, resp.url.path, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decoded(encoding: str | None, body: bytes, limit: int) -> bytes:
+    """Undo ``Content-Encoding``, never producing more than ``limit`` bytes."""
+    coding = (encoding or "identity").strip().lower()
+    if coding == "identity" or not body:
+        return body
+    if coding in {"gzip", "x-gzip"}:
+        decoders = [zlib.decompressobj(16 + zlib.MAX_WBITS)]
+    elif coding == "deflate":
+        # Servers send deflate with or without its zlib header.
+        decoders = [zlib.decompressobj(), zlib.decompressobj(-zlib.MAX_WBITS)]
+    else:
+        raise UnexpectedPayloadError(f"the answer is encoded as {coding!r}")
+    for decoder in decoders:
+        try:
+            plain = decoder.decompress(body, limit + 1)
+        except zlib.error:
+            continue
+        if len(plain) > limit or decoder.unconsumed_tail:
+            raise UnexpectedPayloadError(
+                f"the answer unpacks to more than {limit} bytes; not read"
+            )
+        return plain
+    raise UnexpectedPayloadError(f"the answer is not valid {coding} data")
+
+
+def _too_large(method: str, path: str, limit: int) -> UnexpectedPayloadError:
+    return UnexpectedPayloadError(
+        f"{method} {path} answered more than {limit} bytes; not read"
+    )

@@ -15,6 +15,7 @@ from custom_components.solar_gateway.gateway.errors import (
     GatewayError,
     UnexpectedPayloadError,
 )
+from custom_components.solar_gateway.gateway.hosts import parse_host
 from custom_components.solar_gateway.gateway.site import GatewayIdentity, SiteSnapshot
 from custom_components.solar_gateway.gateway.transport import (
     Response,
@@ -71,9 +72,13 @@ class EnvoyClient(GatewayClient):
         entrez_url: str = ENTREZ_URL,
         clock: Clock = time.time,
     ) -> None:
-        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent."""
+        """Prepare a client for ``host`` (anything ``parse_host`` reads); nothing is sent.
+
+        Raises ``InvalidHostError`` for text that is no address.
+        """
         self._session = session
         self.host = host
+        self._address = parse_host(host)
         self.credentials = EnvoyCredentials(username, password, token)
         self._timeouts = timeouts
         self._retry = retry
@@ -147,7 +152,9 @@ class EnvoyClient(GatewayClient):
     @override
     async def setup(self) -> None:
         """Probe, authenticate and read every endpoint once to detect features."""
-        info, base_url = await probe(self._session, self.host, timeouts=self._timeouts)
+        info, base_url = await probe(
+            self._session, self._address, timeouts=self._timeouts
+        )
         self._info = info
         self.transport = Transport(
             self._session, base_url, timeouts=self._timeouts, retry=self._retry

@@ -34,6 +34,7 @@ from custom_components.solar_gateway.gateway.errors import (
     GatewayError,
     UnexpectedPayloadError,
 )
+from custom_components.solar_gateway.gateway.hosts import HostAddress, parse_host
 from custom_components.solar_gateway.gateway.site import (
     GatewayIdentity,
     SiteFigures,
@@ -106,15 +107,21 @@ MATCH_LIVEDATA = "/sys/livedata/"
 MATCH_ESS_CONFIG = "/ess/config/dcm/"
 
 
-def base_url(host: str, default_scheme: str) -> str:
-    """``host``, ``host:port`` or a full URL -> scheme://host[:port]."""
-    text = host.strip().rstrip("/")
-    if "://" not in text:
-        text = f"{default_scheme}://{text}"
-    parts = urlsplit(text)
-    if not parts.hostname:
-        raise ValueError(f"not a host: {host!r}")
-    return f"{parts.scheme}://{parts.netloc}"
+def probe_url(address: HostAddress) -> str:
+    """Where a PVS's unauthenticated endpoints answer: HTTP unless a URL said HTTPS."""
+    return address.url(address.scheme or "http")
+
+
+def varserver_url(address: HostAddress) -> str:
+    """Where the varserver answers.
+
+    On its own the PVS serves the varserver on HTTPS (port 443). A port given without
+    a scheme is where it answered HTTP (a proxy, a forwarded port), so it stays HTTP:
+    sending TLS there could only fail, and a wrong password must read as one.
+    """
+    if address.scheme is None and address.port is None:
+        return address.url("https")
+    return probe_url(address)
 
 
 class PvsClient(GatewayClient):
@@ -126,17 +133,17 @@ class PvsClient(GatewayClient):
         host: str,
         password: str | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (``host``, ``host:port`` or a URL).
+        """Prepare a client for ``host`` (anything ``parse_host`` reads).
 
         ``password`` overrides the default owner password (last 5 characters of the
-        serial) of the new-firmware API.
+        serial) of the new-firmware API. Raises ``InvalidHostError`` for text that is
+        no address.
         """
         self._session = session
-        self._host = host
-        self._explicit_scheme = "://" in host
+        self._address = parse_host(host)
         self._password = password
         self.transport = Transport(
-            session, base_url(host, "http"), timeouts=PVS_TIMEOUTS, retry=PVS_RETRY
+            session, probe_url(self._address), timeouts=PVS_TIMEOUTS, retry=PVS_RETRY
         )
         self._legacy = LegacyApi(self.transport)
         self._vars: VarserverSession | None = None
@@ -185,9 +192,7 @@ class PvsClient(GatewayClient):
             assert info is not None
             self._set_identity(info, PvsApi.LEGACY)
             return
-        if not self._explicit_scheme:
-            # The varserver only listens on HTTPS (self-signed certificate).
-            self.transport.base_url = base_url(self._host, "https")
+        self.transport.base_url = varserver_url(self._address)
         password = self._password or (default_password(info.serial) if info else None)
         if not password:
             raise AuthenticationError(
