@@ -182,6 +182,9 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.hub = hub
         self.group = group
         self.configured_interval = interval
+        # Set when another group's success asked this one to poll early, so that it
+        # is asked once per run of failures, never at the other group's rate.
+        self._early_poll_asked = False
 
     @override
     async def _async_update_data(self) -> SiteSnapshot:
@@ -203,13 +206,38 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
                 translation_domain=DOMAIN,
                 translation_key=key,
                 translation_placeholders=placeholders,
-                # A busy gateway says how long to leave it alone; honour that.
-                retry_after=err.retry_after
-                if isinstance(err, GatewayBusyError)
-                else None,
+                # A busy gateway says how long to leave it alone; honour that, but
+                # never poll sooner than the interval: a back-off ending must not
+                # turn a slow group into a fast one.
+                retry_after=self._wait_after(err),
             ) from err
+        self._early_poll_asked = False
         self._align_to_data_cadence(snapshot)
+        self._recover_other_groups()
         return snapshot
+
+    def _wait_after(self, err: GatewayError) -> float | None:
+        if not isinstance(err, GatewayBusyError):
+            return None
+        interval = self.update_interval or self.configured_interval
+        return max(err.retry_after, interval.total_seconds())
+
+    def _recover_other_groups(self) -> None:
+        """The gateway answers again: poll the groups whose last poll failed now,
+        once, rather than at their own (up to hourly) interval."""
+        for coordinator in self.hub.coordinators.values():
+            if (
+                coordinator is self
+                or coordinator.last_update_success
+                or coordinator._early_poll_asked
+            ):
+                continue
+            coordinator._early_poll_asked = True
+            self.config_entry.async_create_background_task(
+                self.hass,
+                coordinator.async_request_refresh(),
+                f"{coordinator.name} early poll after recovery",
+            )
 
     def _align_to_data_cadence(self, snapshot: SiteSnapshot) -> None:
         """Poll again just after the gateway's next data interval, where it has one.

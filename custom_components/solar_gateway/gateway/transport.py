@@ -8,17 +8,22 @@ one ``Transport`` per gateway, which:
 - applies connect and read timeouts;
 - reads no body beyond ``max_body`` bytes, counted after decompression, so a rogue
   host (a gzip bomb, an endless answer) cannot fill memory or stall the event loop;
-- retries a failed idempotent request a bounded number of times, with growing delays;
+- retries a failed idempotent request a bounded number of times, with growing delays,
+  but only the first failure after an answer: a gateway that stays down gets one
+  request per back-off period, not one per attempt;
 - after a 503 or a run of timeouts, refuses to send anything for a back-off period
   (raising ``GatewayBusyError`` without touching the network), so a caller that loops
-  cannot turn into a tight loop against a struggling gateway;
+  cannot turn into a tight loop against a struggling gateway. The back-off grows
+  with each failure up to ``max_backoff``, which clients set to their live polling
+  interval: a gateway that answers again is read again within one interval;
 - counts what it sends, so requests per hour can be measured.
 """
 
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 import json
 import time
 from typing import Any
@@ -62,7 +67,8 @@ class RetryPolicy:
     delay: float = 2.0  # seconds before the first retry; doubles each time
     busy_backoff: float = 60.0  # seconds of silence after a 503 without Retry-After
     failure_backoff: float = 15.0  # seconds of silence after failed attempts; doubles
-    max_backoff: float = 600.0  # the longest any back-off grows
+    max_backoff: float = 600.0  # the longest a back-off of our own grows
+    max_retry_after: float = 3600.0  # the longest a gateway's Retry-After is obeyed
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +122,7 @@ class Transport:
         verify_ssl: bool = False,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
         max_body: int = MAX_BODY,
     ) -> None:
@@ -128,7 +134,8 @@ class Transport:
         self._ssl: bool = verify_ssl
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
-        self._clock = clock
+        # Looked up at each call, so that a test's frozen clock is the one used.
+        self._clock: Clock = clock or _monotonic
         self._sleep = sleep
         self._lock = asyncio.Lock()
         self._cache: dict[str, Response] = {}
@@ -146,6 +153,17 @@ class Transport:
     def new_cycle(self) -> None:
         """Forget cached responses: the next polling cycle reads fresh data."""
         self._cache.clear()
+
+    def cap_backoff(self, interval: timedelta) -> None:
+        """Never stay silent longer than ``interval`` on our own account (the live
+        polling interval), so that a gateway that answers again is read within it."""
+        ceiling = interval.total_seconds()
+        retry = self.retry
+        self.retry = replace(
+            retry,
+            max_backoff=min(retry.max_backoff, ceiling),
+            failure_backoff=min(retry.failure_backoff, ceiling),
+        )
 
     def back_off(self, seconds: float) -> None:
         """Refuse to send anything for ``seconds`` (used by clients that spot a reboot)."""
@@ -212,7 +230,9 @@ class Transport:
 
     async def _send(self, outgoing: _Outgoing) -> Response:
         method, path = outgoing.method, outgoing.path
-        attempts = 1 + (self.retry.retries if outgoing.idempotent else 0)
+        # A blip is worth a second try; a gateway already failing is not.
+        retries = self.retry.retries if not self._consecutive_failures else 0
+        attempts = 1 + (retries if outgoing.idempotent else 0)
         last_error: GatewayConnectionError | None = None
         for attempt in range(attempts):
             if (remaining := self.backoff_remaining) > 0:
@@ -229,7 +249,12 @@ class Transport:
                 continue
             if response.status in BUSY_STATUSES:
                 self.stats.failures += 1
-                seconds = _retry_after(response.headers) or self.retry.busy_backoff
+                asked = _retry_after(response.headers)
+                seconds = (
+                    min(asked, self.retry.max_retry_after)
+                    if asked is not None
+                    else min(self.retry.busy_backoff, self.retry.max_backoff)
+                )
                 self.back_off(seconds)
                 raise GatewayBusyError(
                     f"{method} {path} answered {response.status}; leaving the gateway "
@@ -311,6 +336,10 @@ class _Outgoing:
     def idempotent(self) -> bool:
         """Whether sending it twice is harmless, so it may be retried."""
         return self.method in {"GET", "HEAD"}
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

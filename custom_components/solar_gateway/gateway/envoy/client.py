@@ -10,6 +10,7 @@ import aiohttp
 
 from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
 from custom_components.solar_gateway.gateway.errors import (
+    AuthenticationError,
     ControlRefusedError,
     FeatureUnavailableError,
     GatewayError,
@@ -89,6 +90,7 @@ class EnvoyClient(GatewayClient):
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
         self._settings_stale = False
+        self._refused: AuthenticationError | None = None
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -189,10 +191,25 @@ class EnvoyClient(GatewayClient):
         self.features = frozenset(present)
         self._data = data
         self._settings_stale = False
+        self.transport.cap_backoff(self.default_intervals[DataGroup.LIVE])
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
-        """Read the wanted endpoints of ``groups`` and return the whole site."""
+        """Read the wanted endpoints of ``groups`` and return the whole site.
+
+        Once the gateway has refused the credentials, every later call raises the
+        same error without sending anything: only the user can fix it, and asking
+        again with a token it refused is noise on the gateway.
+        """
+        if self._refused is not None:
+            raise type(self._refused)(str(self._refused))
+        try:
+            return await self._refresh(groups)
+        except AuthenticationError as err:
+            self._refused = err
+            raise
+
+    async def _refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         data = self.data
         auth = self._require_auth()
         self.transport.new_cycle()

@@ -184,6 +184,7 @@ class PvsClient(GatewayClient):
     async def setup(self) -> None:
         result = await self._busy_guard(probe(self._legacy))
         self._api = result.api
+        self.transport.cap_backoff(self.default_intervals[DataGroup.LIVE])
         info = result.info
         if result.device_list is not None:
             self.data.device_list = result.device_list
@@ -338,17 +339,24 @@ class PvsClient(GatewayClient):
         return self._vars
 
     def _check_uptime(self, supervisor: Supervisor | None) -> None:
-        """Raise ``GatewayBusyError`` when the PVS's uptime went backwards (reboot)."""
+        """Note a reboot (uptime went backwards).
+
+        The answer that shows it is kept: it is the PVS's data as it is now (the
+        counter guard keeps restarted counters from the Energy dashboard), and the
+        next poll is an interval away in any case. A varserver session does not
+        outlive a reboot, so the next query logs in first.
+        """
         if supervisor is None or supervisor.uptime_s is None:
             return
         previous, self._last_uptime = self._last_uptime, supervisor.uptime_s
         if previous is not None and supervisor.uptime_s < previous:
-            self.transport.back_off(RESTART_BACKOFF)
-            raise GatewayBusyError(
-                f"{BUSY_MESSAGE}: uptime went from {previous:.0f} s to "
-                f"{supervisor.uptime_s:.0f} s",
-                RESTART_BACKOFF,
+            _LOGGER.info(
+                "The PVS restarted (uptime %.0f s, was %.0f s)",
+                supervisor.uptime_s,
+                previous,
             )
+            if self._vars is not None:
+                self._vars.forget()
 
     @override
     def next_data_due(
