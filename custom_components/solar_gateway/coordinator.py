@@ -184,7 +184,7 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.configured_interval = interval
         # Set when another group's success asked this one to poll early, so that it
         # is asked once per run of failures, never at the other group's rate.
-        self._early_poll_asked = False
+        self.early_poll_asked = False
 
     @override
     async def _async_update_data(self) -> SiteSnapshot:
@@ -211,7 +211,7 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
                 # turn a slow group into a fast one.
                 retry_after=self._wait_after(err),
             ) from err
-        self._early_poll_asked = False
+        self.early_poll_asked = False
         self._align_to_data_cadence(snapshot)
         self._recover_other_groups()
         return snapshot
@@ -229,10 +229,10 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             if (
                 coordinator is self
                 or coordinator.last_update_success
-                or coordinator._early_poll_asked
+                or coordinator.early_poll_asked
             ):
                 continue
-            coordinator._early_poll_asked = True
+            coordinator.early_poll_asked = True
             self.config_entry.async_create_background_task(
                 self.hass,
                 coordinator.async_request_refresh(),
