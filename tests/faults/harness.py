@@ -298,5 +298,8 @@ async def fault_run(
         try:
             yield run
         finally:
+            # Stop the gateway first: a request it is still holding (a hang, a slow
+            # answer) fails at once instead of waiting for a clock that stands still.
+            await gateway.stop()
             await hass.config_entries.async_unload(entry.entry_id)
             await hass.async_block_till_done()
