@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[:SECONDS]",
         help="a fault in force from the start, on every gateway",
     )
+    parser.add_argument(
+        "--frozen",
+        action="store_true",
+        help="serve each capture unchanged (e.g. to replay a diagnostics download)",
+    )
     parser.add_argument("--devicelist-delay", type=float, default=0.0)
     parser.add_argument("--session-seconds", type=float, default=600.0)
     parser.add_argument(
@@ -119,6 +124,7 @@ async def run(argv: Sequence[str], *, ready: asyncio.Event | None = None) -> int
             device_list_delay=args.devicelist_delay,
             session_seconds=args.session_seconds,
             utc_offset_hours=args.utc_offset,
+            frozen=args.frozen,
             faults=tuple(Fault.parse(spec) for spec in args.fault),
         )
     except (SourceError, FaultSpecError, ValueError) as err:

@@ -14,6 +14,7 @@ from custom_components.solar_gateway.gateway.capture import (
 )
 
 from .envoy_auth import DigestAuthority, TokenAuthority
+from .envoy_inverters import InverterReports
 from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
 from .kinds import CaptureIdentity
 from .live_state import LiveState, SiteProfile, estimate_mean_load, estimate_solar_peak
@@ -56,10 +57,20 @@ def replay_headers(response: CapturedResponse) -> dict[str, str]:
 class EnvoyPersonality(Personality):
     """An Envoy served from a capture, with its auth, live data and controls."""
 
-    def __init__(self, capture: Capture, identity: CaptureIdentity) -> None:
-        """Prepare the Envoy the capture was taken from."""
+    def __init__(
+        self, capture: Capture, identity: CaptureIdentity, *, frozen: bool = False
+    ) -> None:
+        """Prepare the Envoy the capture was taken from.
+
+        Each endpoint's first answer is its capture, then ``<name>_1``, ``<name>_2``...
+        in order; after those the site lives on from the last one, or, ``frozen``,
+        the last one is served unchanged.
+        """
         self.capture = capture
         self.identity = identity
+        self.frozen = frozen
+        self._served: dict[str, int] = {}
+        self._written: set[str] = set()
         self.token_auth = (
             TokenAuthority(identity.serial) if identity.firmware_major >= 7 else None
         )
@@ -77,6 +88,12 @@ class EnvoyPersonality(Personality):
             if data is not None:
                 self._documents[name] = data
         self.relay = self._captured_relay()
+        # Served as captured for good: what the gateway itself never updates.
+        self._stale = (
+            frozenset({"api_v1_production"})
+            if self._api_production_stale()
+            else frozenset()
+        )
         meter_types: dict[int, str] = {}
         for meter in dicts(self._json("ivp_meters")):
             eid = number(meter.get("eid"))
@@ -87,7 +104,12 @@ class EnvoyPersonality(Personality):
                 and meter.get("state") != "disabled"
             ):
                 meter_types[int(eid)] = kind
-        self.site = EnvoySite(meter_types, self._battery_capacity())
+        self.site = EnvoySite(
+            meter_types, self._battery_capacity(), self._captured_soc()
+        )
+        self.inverters = InverterReports(
+            self._json("api_v1_production_inverters"), self._json("ivp_pdm_device_data")
+        )
 
     @property
     @override
@@ -97,6 +119,23 @@ class EnvoyPersonality(Personality):
     def _json(self, name: str) -> object:
         response = self.capture.get(name)
         return None if response is None or response.status != 200 else response.json()
+
+    def _api_production_stale(self) -> bool:
+        """Whether ``/api/v1/production`` was captured stale (metered, no CT, 8.2.4264+).
+
+        Such a gateway keeps serving figures frozen long ago: a few W, and a
+        lifetime far below what the inverters have produced.
+        """
+        api = self._json("api_v1_production")
+        lifetime = (
+            number(api.get("wattHoursLifetime")) if isinstance(api, dict) else None
+        )
+        inverters = [
+            number(entry.get("whLifetime")) or 0.0
+            for entry in self._production_entries("production")
+            if entry.get("type") == "inverters" and entry.get("activeCount")
+        ]
+        return bool(lifetime and inverters and lifetime < max(inverters) / 2)
 
     def _captured_relay(self) -> str | None:
         for group in dicts(self._json("ivp_ensemble_inventory")):
@@ -110,7 +149,8 @@ class EnvoyPersonality(Personality):
     def _battery_capacity(self) -> float:
         secctrl = self._json("ivp_ensemble_secctrl")
         if isinstance(secctrl, dict):
-            for key in ("Enc_max_available_capacity", "Max_energy"):
+            # Max_energy is every battery's; the other, IQ Batteries' alone.
+            for key in ("Max_energy", "Enc_max_available_capacity"):
                 if capacity := number(secctrl.get(key)):
                     return capacity
         for entry in self._production_entries("storage"):
@@ -118,6 +158,16 @@ class EnvoyPersonality(Personality):
             if entry.get("activeCount") and wh and full:
                 return wh / full * 100
         return 0.0
+
+    def _captured_soc(self) -> float:
+        """The charge of the site's batteries in the capture (%)."""
+        secctrl = self._json("ivp_ensemble_secctrl")
+        if isinstance(secctrl, dict) and (soc := number(secctrl.get("agg_soc"))):
+            return soc
+        for entry in self._production_entries("storage"):
+            if entry.get("activeCount") and (soc := number(entry.get("percentFull"))):
+                return soc
+        return 50.0
 
     def _production_entries(self, section: str) -> list[dict[str, object]]:
         for name in ("production.json_details_1", "production.json", "production"):
@@ -141,13 +191,6 @@ class EnvoyPersonality(Personality):
             number(item.get("maxReportWatts")) or 0.0
             for item in dicts(self._json("api_v1_production_inverters"))
         )
-        soc = 50.0
-        secctrl = self._json("ivp_ensemble_secctrl")
-        if isinstance(secctrl, dict):
-            soc = number(secctrl.get("agg_soc")) or soc
-        for entry in self._production_entries("storage"):
-            if entry.get("activeCount"):
-                soc = number(entry.get("percentFull")) or soc
         reserve = 20.0
         settings = self._storage_settings()
         if settings is not None:
@@ -160,7 +203,7 @@ class EnvoyPersonality(Personality):
                 load, self._captured_time(), utc_offset_hours
             ),
             battery_capacity_wh=self.site.battery_capacity_wh,
-            initial_soc=soc,
+            initial_soc=self.site.initial_soc,
             reserve_soc=reserve,
             utc_offset_hours=utc_offset_hours,
         )
@@ -281,6 +324,21 @@ class EnvoyPersonality(Personality):
             # Past authentication, a capture that only holds the challenge has no data.
             return Answer.of_json(NOT_FOUND, status=404)
         name, response = found
+        index = self._served.get(name, 0)
+        self._served[name] = index + 1
+        sequence = self._sequence(name, response)
+        if name not in self._written and (
+            self.frozen or name in self._stale or index < len(sequence)
+        ):
+            # What the gateway answered, byte for byte.
+            replayed = sequence[min(index, len(sequence) - 1)]
+            return Answer(
+                status=replayed.status,
+                body=replayed.body,
+                headers=replay_headers(replayed),
+                is_json=replayed.json() is not None,
+            )
+        response = sequence[-1]
         headers = replay_headers(response)
         if name in self._documents:
             return Answer.of_json(self._documents[name], headers=headers)
@@ -292,19 +350,35 @@ class EnvoyPersonality(Personality):
             counters = live(data, figures(None), self.site)
         if name == "ivp_ensemble_inventory":
             self._live_inventory(data, figures)
+        elif name == "api_v1_production_inverters":
+            self.inverters.live_list(data, figures)
+        elif name == "ivp_pdm_device_data":
+            counters = self.inverters.live_device_data(data, figures)
         return Answer.of_json(data, headers=headers, counters=counters)
+
+    def _sequence(self, name: str, first: CapturedResponse) -> list[CapturedResponse]:
+        """The captured answers to one request, in the order they were given."""
+        sequence = [first]
+        while (later := self.capture.get(f"{name}_{len(sequence)}")) is not None:
+            sequence.append(later)
+        return sequence
 
     def _live_inventory(self, data: object, figures: FigureSource) -> None:
         soc = figures(None).soc
+        # Each battery keeps its own charge: it moves by as much as the site's.
+        moved = 0.0 if soc is None else soc - self.state.profile.initial_soc
         for group in dicts(data):
             for device in dicts(group.get("devices")):
+                captured = number(device.get("percentFull"))
+                if group.get("type") == "ENCHARGE" and captured is not None:
+                    device["percentFull"] = round(
+                        min(100.0, max(0.0, captured + moved))
+                    )
                 if (
-                    group.get("type") == "ENCHARGE"
-                    and soc is not None
-                    and ("percentFull" in device)
+                    group.get("type") == "ENPOWER"
+                    and "ivp_ensemble_inventory" in self._written
                 ):
-                    device["percentFull"] = round(soc)
-                if group.get("type") == "ENPOWER" and self.relay is not None:
+                    # Only a write moves the relay; an islanded capture stays islanded.
                     device["mains_admin_state"] = self.relay
                     device["mains_oper_state"] = self.relay
 
@@ -337,6 +411,7 @@ class EnvoyPersonality(Personality):
             return _bad_request("mains_admin_state must be 'open' or 'closed'")
         assert isinstance(state, str)
         self.relay = state
+        self._written.add("ivp_ensemble_inventory")
         self.state.islanded = state == "open"
         return Answer.of_json({"mains_admin_state": state})
 
@@ -350,6 +425,7 @@ class EnvoyPersonality(Personality):
                 if change.get("status") not in ("open", "closed"):
                     return _bad_request("status must be 'open' or 'closed'")
                 contact["status"] = change["status"]
+                self._written.add("ivp_ensemble_dry_contacts")
                 return Answer.of_json(doc)
         return _bad_request(f"no dry contact {change.get('id')!r}")
 
@@ -369,6 +445,7 @@ class EnvoyPersonality(Personality):
                 )
             assert isinstance(contacts, list)
             contacts[index] = change
+            self._written.add("ivp_ss_dry_contact_settings")
             return Answer.of_json(doc)
         return _bad_request(f"no dry contact {change.get('id')!r}")
 
@@ -381,6 +458,7 @@ class EnvoyPersonality(Personality):
         if not isinstance(settings, dict):
             return _bad_request("the tariff has no storage_settings")
         doc["tariff"] = tariff
+        self._written.add("admin_lib_tariff")
         if (reserve := number(settings.get("reserved_soc"))) is not None:
             self.state.reserve_soc = reserve
         self.state.backup_only = settings.get("mode") == "backup"

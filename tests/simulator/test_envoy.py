@@ -1,8 +1,11 @@
 """A simulated Envoy: auth per firmware, replay, live data and controls."""
 
 import copy
+from dataclasses import replace
 import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import jwt
@@ -17,7 +20,7 @@ from simulator import SimulatedGateway
 from simulator.clock import ManualClock
 from tests.conftest import FIXTURES, corpus_root
 
-from .conftest import OPTIONS
+from .conftest import NOON, OPTIONS
 
 INFO = b"""<?xml version="1.0" encoding="utf-8"?>
 <envoy_info><time>1750507200</time><device><sn>122233344455</sn>
@@ -260,7 +263,16 @@ async def test_live_documents_move_with_time(
                 assert response.status == 200
                 return await response.json()
 
-        first = await get("/api/v1/production")
+        capture = envoy_capture()
+
+        async def live(path: str, name: str) -> object:
+            # The first answer is the capture itself; the site lives on after it.
+            captured = capture.get(name)
+            assert captured is not None
+            assert await get(path) == captured.json()
+            return await get(path)
+
+        first = await live("/api/v1/production", "api_v1_production")
         assert isinstance(first, dict)
         assert first["wattsNow"] > 0  # noon
         clock.advance(3600)
@@ -269,19 +281,21 @@ async def test_live_documents_move_with_time(
         grown = later["wattHoursLifetime"] - first["wattHoursLifetime"]
         # One hour at roughly the noon power.
         assert 0.5 * first["wattsNow"] < grown < 1.5 * first["wattsNow"]
-        production = await get("/production.json?details=1")
+        production = await live("/production.json?details=1", "production.json")
         assert isinstance(production, dict)
         inverters, eim = production["production"]
         assert inverters["whLifetime"] > 500000
         assert eim["lines"][0]["wNow"] == pytest.approx(eim["wNow"] / 2, abs=0.01)
         net = production["consumption"][1]
         assert net["wNow"] == 0  # no active CT: captured zeros stay
-        readings = await get("/ivp/meters/readings")
+        readings = await live("/ivp/meters/readings", "ivp_meters_readings")
         assert isinstance(readings, list)
         assert readings[0]["actEnergyDlvd"] > 400000
         assert readings[0]["timestamp"] == int(clock.now())
         assert readings[3] == {"eid": 9, "activePower": 7}
-        inverter_list = await get("/api/v1/production/inverters")
+        inverter_list = await live(
+            "/api/v1/production/inverters", "api_v1_production_inverters"
+        )
         assert isinstance(inverter_list, list)
         assert all(item["lastReportWatts"] <= 300 for item in inverter_list)
         clock.advance(10 * 3600)  # 22:00: night
@@ -435,7 +449,7 @@ ENVOY_SETS = corpus_sets("envoy") + fixture_sets("envoy")
 async def test_every_envoy_capture_serves(
     folder: Path, session: aiohttp.ClientSession, clock: ManualClock
 ) -> None:
-    """Every captured endpoint answers with its captured status, JSON stays JSON."""
+    """Every captured endpoint's first answer is the capture: status and body."""
     capture = read_capture(folder)
     async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
         middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
@@ -462,9 +476,41 @@ async def test_every_envoy_capture_serves(
             assert response.status == expected, name
             if captured.status == 200 and captured.json() is not None:
                 assert response.content_type == "application/json", name
-                assert type(captured.json()) is type(__import__("json").loads(body)), (
-                    name
-                )
+            if not challenged:
+                assert body == captured.body, name
+
+
+def _write(folder: Path, name: str, doc: object) -> None:
+    (folder / name).write_text(json.dumps(doc))
+
+
+async def test_numbered_answers_in_order_then_live_or_frozen(
+    tmp_path: Path, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """``<name>_1`` is the second answer; then the site lives on, or stays frozen."""
+    source = FIXTURES / "envoy" / "metered_battery"
+    for file in source.iterdir():
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    first = json.loads((source / "api_v1_production").read_text())
+    second = {**first, "wattsNow": 1234, "wattHoursLifetime": 5_000_100}
+    _write(tmp_path, "api_v1_production_1", second)
+    for frozen in (False, True):
+        options = replace(OPTIONS, frozen=frozen)
+        async with SimulatedGateway.start(tmp_path, clock=clock, options=options) as gw:
+            answers = []
+            for _ in range(4):
+                async with session.get(
+                    f"{gw.url}/api/v1/production", headers=bearer(gw)
+                ) as response:
+                    answers.append(await response.json())
+                clock.advance(600)
+        assert answers[:2] == [first, second]
+        if frozen:
+            assert answers[2:] == [second, second]
+        else:
+            # Lives on from the last captured answer: its counter keeps growing.
+            assert second["wattHoursLifetime"] <= answers[2]["wattHoursLifetime"]
+            assert answers[2]["wattHoursLifetime"] < answers[3]["wattHoursLifetime"]
 
 
 def _corpus_path(name: str) -> str:
@@ -509,3 +555,184 @@ async def test_quirk_zeros_stay_zero(
             f"{gw.url}/api/v1/production", headers=bearer(gw)
         ) as response:
             assert (await response.json())["wattHoursLifetime"] == 0
+
+
+async def test_evolution_keeps_the_captured_state(
+    tmp_path: Path, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Each battery keeps its own charge; a site islanded in the capture stays so."""
+    source = FIXTURES / "envoy" / "metered_battery"
+    for file in source.iterdir():
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    inventory = json.loads((source / "ivp_ensemble_inventory").read_text())
+    for group in inventory:
+        for index, device in enumerate(group["devices"]):
+            if group["type"] == "ENCHARGE":
+                device["percentFull"] = 30 + 50 * index
+            if group["type"] == "ENPOWER":
+                device["mains_oper_state"] = "open"  # an outage
+    _write(tmp_path, "ivp_ensemble_inventory", inventory)
+    async with SimulatedGateway.start(tmp_path, clock=clock, options=OPTIONS) as gw:
+        answers = []
+        for _ in range(2):
+            async with session.get(
+                f"{gw.url}/ivp/ensemble/inventory", headers=bearer(gw)
+            ) as response:
+                answers.append(await response.json())
+            clock.advance(1800)
+    live = {group["type"]: group["devices"] for group in answers[1]}
+    socs = [device["percentFull"] for device in live["ENCHARGE"]]
+    assert len(socs) >= 2
+    assert socs[1] - socs[0] == 50
+    assert all(device["mains_oper_state"] == "open" for device in live["ENPOWER"])
+
+
+async def test_stale_production_endpoint_stays_stale(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Metered without CTs on 8.2.4264+: /api/v1/production stays as stale as captured.
+
+    The site lives on (the inverters' total in production.json grows), so the
+    integration keeps meeting the stale document over time, not only at first.
+    """
+    folder = FIXTURES / "envoy" / "metered_no_ct"
+    stale = json.loads((folder / "api_v1_production").read_text())
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
+
+        lifetimes = []
+        for _ in range(3):
+            assert await get("/api/v1/production") == stale
+            production = await get("/production.json?details=1")
+            inverters = production["production"][0]
+            lifetimes.append(inverters["whLifetime"])
+            clock.advance(3600)
+        assert lifetimes[0] < lifetimes[1] < lifetimes[2]
+
+
+async def _json(session: aiohttp.ClientSession, gw: SimulatedGateway, path: str) -> Any:
+    """The JSON body of an authorised GET that must succeed."""
+    async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
+        assert response.status == 200
+        return await response.json()
+
+
+def _by_serial(document: object, key: str) -> dict[str, Any]:
+    if isinstance(document, dict):
+        document = [record for record in document.values() if isinstance(record, dict)]
+    assert isinstance(document, list)
+    return {item[key]: item for item in document}
+
+
+async def test_inverters_report_on_their_own_five_minute_step(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Each inverter's watts change at its own report; device data shows that report."""
+    folder = FIXTURES / "envoy" / "metered_battery"
+    captured = json.loads((folder / "api_v1_production_inverters").read_text())
+    steps = {item["serialNumber"]: item["lastReportDate"] % 300 for item in captured}
+    assert len(set(steps.values())) == len(steps)
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
+
+        assert await get("/api/v1/production/inverters") == captured
+        await get("/ivp/pdm/device_data")  # the capture
+        clock.advance(241)
+        listed = _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+        now = clock.now()
+        for serial, item in listed.items():
+            reported = item["lastReportDate"]
+            assert isinstance(reported, int)
+            assert reported % 300 == steps[serial]
+            assert now - 300 < reported <= now
+        details = _by_serial(await get("/ivp/pdm/device_data"), "sn")
+        for serial, item in listed.items():
+            channel = details[serial]["channels"][0]
+            assert channel["lastReading"]["endDate"] == item["lastReportDate"]
+            assert channel["watts"]["now"] == item["lastReportWatts"]
+        lifetimes = {
+            serial: details[serial]["channels"][0]["lifetime"]["joulesProduced"]
+            for serial in listed
+        }
+        clock.advance(20)  # no inverter reports in these 20 s: nothing moves
+        assert (
+            _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+            == listed
+        )
+        clock.advance(10)  # the inverter on step 270 reports, the others stay put
+        later = _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+        moved = {s for s in listed if later[s] != listed[s]}
+        assert moved == {s for s, step in steps.items() if step == 270}
+        for serial in moved:
+            reported = later[serial]["lastReportDate"]
+            assert reported == listed[serial]["lastReportDate"] + 300
+        clock.advance(3600)
+        details = _by_serial(await get("/ivp/pdm/device_data"), "sn")
+        for serial, before in lifetimes.items():
+            assert details[serial]["channels"][0]["lifetime"]["joulesProduced"] > before
+
+
+async def test_ac_battery_aggregate_lives_where_the_capture_has_it(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """An ACB-only site: ACB_agg_soc and ACB_agg_energy move with the batteries."""
+    folder = FIXTURES / "envoy" / "acb"
+    captured = json.loads((folder / "ivp_ensemble_secctrl").read_text())
+    capacity = captured["Max_energy"]
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
+
+        assert await get("/ivp/ensemble/secctrl") == captured
+        await get("/production.json?details=1")  # the capture
+        clock.advance(3 * 3600)
+        secctrl = await get("/ivp/ensemble/secctrl")
+        storage = (await get("/production.json?details=1"))["storage"][0]
+    assert secctrl["ACB_agg_soc"] != captured["ACB_agg_soc"]
+    assert secctrl["ACB_agg_soc"] == secctrl["agg_soc"] == storage["percentFull"]
+    assert abs(secctrl["ACB_agg_energy"] - secctrl["agg_soc"] / 100 * capacity) < 25
+    assert abs(storage["whNow"] - secctrl["ACB_agg_energy"]) <= 1
+    # No IQ Battery on the site: their aggregate stays empty.
+    assert secctrl["ENC_agg_soc"] == secctrl["ENC_agg_avail_energy"] == 0
+
+
+def test_each_battery_group_keeps_its_own_charge() -> None:
+    """IQ and AC Batteries beside each other move from their own captured charge."""
+    from simulator.envoy_live import LIVE_DOCUMENTS, EnvoySite
+    from simulator.live_state import Figures
+
+    doc: dict[str, object] = {
+        "agg_soc": 39,
+        "Max_energy": 7220,
+        "ENC_agg_soc": 54,
+        "ENC_agg_avail_energy": 1890,
+        "Enc_max_available_capacity": 3500,
+        "ACB_agg_soc": 25,
+        "ACB_agg_energy": 930,
+    }
+    figures = Figures(
+        time=NOON,
+        solar_w=0,
+        load_w=0,
+        battery_w=0,
+        soc=49.0,
+        solar_wh=0,
+        load_wh=0,
+        import_wh=0,
+        export_wh=0,
+        charge_wh=0,
+        discharge_wh=0,
+        solar_today_wh=0,
+        uptime_s=0,
+        rebooted=False,
+        jump_wh=0,
+    )
+    LIVE_DOCUMENTS["ivp_ensemble_secctrl"](doc, figures, EnvoySite({}, 7220, 39.0))
+    assert doc["agg_soc"] == 49
+    assert (doc["ENC_agg_soc"], doc["ENC_agg_avail_energy"]) == (64, 2240)
+    assert (doc["ACB_agg_soc"], doc["ACB_agg_energy"]) == (35, 1302)
