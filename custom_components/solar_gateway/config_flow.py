@@ -160,14 +160,11 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """A gateway announced itself on the network."""
+        # An announced address is an IP address; brackets go around IPv6 ones.
         port = discovery_info.port
-        try:
-            address = parse_host(discovery_info.host)
-        except InvalidHostError:
-            return self.async_abort(reason="not_supported")
-        if port not in (None, 80, 443):
-            address = HostAddress(address.host, port)
-        host = str(address)
+        host = str(
+            HostAddress(discovery_info.host, None if port in (None, 80, 443) else port)
+        )
         serial = discovery_info.properties.get("serialnum")
         if serial:
             await self.async_set_unique_id(serial)

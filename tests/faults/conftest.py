@@ -2,9 +2,16 @@
 
 import pytest
 
+from simulator.tls import self_signed_context
 from tests.integration.conftest import auto_enable_custom_integrations  # noqa: F401 - fixtures used by the suite
 
 from .harness import OUTCOMES
+
+# cryptography's Rust x509 code looks up the datetime type once, at its first
+# certificate. Made under a frozen clock, that would be freezegun's fake type for
+# the rest of the session, and every later certificate would fail; make the first
+# one here, before any test freezes time.
+self_signed_context("fault-suite", ["127.0.0.1"])
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,7 @@ from tests.integration.simulated import FIXTURES, NOON, entry_data
 
 # Real seconds a step waits for what runs without time passing (requests to the
 # simulator on this machine take milliseconds; a hanging one waits for later steps).
-SETTLE_SECONDS = 0.2
+SETTLE_SECONDS = 0.5
 STEP = timedelta(seconds=5)
 # The fastest a site's counter grows (SITE_MAX_RATE): faster is a leap.
 MAX_RATE_W = 250_000.0
