@@ -11,11 +11,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 import logging
-from typing import override
+from typing import NoReturn, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -26,6 +30,7 @@ from .gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
     GatewayError,
+    InvalidHostError,
     UnexpectedPayloadError,
 )
 from .gateway.site import SiteSnapshot
@@ -90,10 +95,10 @@ class SiteHub:
     gate: WriteGate = field(default_factory=WriteGate)
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
-    @property
-    def available(self) -> bool:
-        """Whether the gateway answered the last poll of every group."""
-        return all(c.last_update_success for c in self.coordinators.values())
+    def group_available(self, group: DataGroup) -> bool:
+        """Whether the last poll of ``group`` succeeded (a group not polled: yes)."""
+        coordinator = self.coordinators.get(group)
+        return coordinator is None or coordinator.last_update_success
 
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
@@ -147,12 +152,52 @@ def translated(err: GatewayError) -> tuple[str, dict[str, str]]:
             return "authentication_failed", {"error": str(err)}
         case GatewayBusyError():
             return "gateway_busy", {"seconds": f"{err.retry_after:.0f}"}
+        case InvalidHostError():
+            # No placeholder: the text it refused may be an address (kept out of logs).
+            return "invalid_host", {}
         case GatewayConnectionError():
             return "cannot_connect", {"error": str(err)}
         case UnexpectedPayloadError():
             return "unexpected_payload", {"error": str(err)}
         case _:
             return "update_failed", {"error": str(err)}
+
+
+def raise_translated(
+    err: GatewayError, *, setting_up: bool = False, retry_after: float | None = None
+) -> NoReturn:
+    """Raise what ``err`` means to Home Assistant, translated.
+
+    Credentials the gateway refuses start reauthentication; an address that is none
+    fails the setup for good (retrying cannot fix it, reconfiguring can); anything
+    else retries the setup (``setting_up``) or fails this update, to be tried again
+    after ``retry_after`` seconds when given.
+    """
+    key, placeholders = translated(err)
+    if isinstance(err, AuthenticationError):
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        ) from err
+    if isinstance(err, InvalidHostError):
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        ) from err
+    if setting_up:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        ) from err
+    raise UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+        retry_after=retry_after,
+    ) from err
 
 
 class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
@@ -193,24 +238,11 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         try:
             async with self.hub.gate.poll():
                 snapshot = await client.refresh(frozenset({self.group}))
-        except AuthenticationError as err:
-            key, placeholders = translated(err)
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders=placeholders,
-            ) from err
         except GatewayError as err:
-            key, placeholders = translated(err)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders=placeholders,
-                # A busy gateway says how long to leave it alone; honour that, but
-                # never poll sooner than the interval: a back-off ending must not
-                # turn a slow group into a fast one.
-                retry_after=self._wait_after(err),
-            ) from err
+            # A busy gateway says how long to leave it alone; honour that, but never
+            # poll sooner than the interval: a back-off ending must not turn a slow
+            # group into a fast one.
+            raise_translated(err, retry_after=self._wait_after(err))
         self.early_poll_asked = False
         self._align_to_data_cadence(snapshot)
         self._recover_other_groups()

@@ -1,16 +1,18 @@
-"""Tell what gateway answers at a host: an Envoy, or a PVS and which of its APIs.
+"""Tell what gateway answers at a host, and make the client that talks to it.
 
-Used before any credentials are known, so only unauthenticated endpoints are asked:
-the Envoy's ``/info`` (HTTPS, then HTTP), then the PVS's ``supervisor/info`` or, on old
-firmware, its DeviceList.
+``identify`` is used before any credentials are known, so only unauthenticated
+endpoints are asked: the Envoy's ``/info`` (HTTPS, then HTTP), then the PVS's
+``supervisor/info`` or, on old firmware, its DeviceList. ``create_client`` builds the
+client for a gateway of either brand; ``decode_token`` reads a token a user pastes.
 """
 
 import asyncio
-from dataclasses import dataclass
-from enum import StrEnum
 
 import aiohttp
 
+from .client import Access, GatewayClient, Identified
+from .envoy.auth import TokenInfo, decode_token
+from .envoy.client import EnvoyClient
 from .envoy.probe import identity_of, probe as probe_envoy
 from .errors import (
     FeatureUnavailableError,
@@ -20,13 +22,22 @@ from .errors import (
     UnexpectedPayloadError,
 )
 from .hosts import HostAddress, parse_host
-from .pvs.client import probe_url
+from .pvs.client import PvsClient, probe_url, varserver_url
 from .pvs.legacy import LegacyApi
 from .pvs.models import PvsApi
 from .pvs.probe import probe as probe_pvs
 from .pvs.site_mapping import pvs_identity
-from .site import GatewayIdentity
+from .site import Brand
 from .transport import RetryPolicy, Timeouts, Transport
+
+__all__ = [
+    "Access",
+    "Identified",
+    "TokenInfo",
+    "create_client",
+    "decode_token",
+    "identify",
+]
 
 # A host that is not there should fail fast in a setup dialog.
 PROBE_TIMEOUTS = Timeouts(connect=5.0, read=10.0)
@@ -35,23 +46,6 @@ PROBE_TIMEOUTS = Timeouts(connect=5.0, read=10.0)
 PROBE_DEADLINE = 15.0
 # An identity document is a few kilobytes; a DeviceList of a large site under 1 MiB.
 PROBE_MAX_BODY = 2 * 1024 * 1024
-
-
-class Access(StrEnum):
-    """What the user must give before the gateway answers with data."""
-
-    OPEN = "open"  # PVS legacy API: nothing to give
-    ENVOY_ACCOUNT = "envoy_account"  # Envoy firmware 7+: Enphase account or a token
-    ENVOY_LOCAL = "envoy_local"  # Envoy firmware < 7: optional local user
-    PVS_OWNER = "pvs_owner"  # PVS varserver: the owner password
-
-
-@dataclass(frozen=True, slots=True)
-class Identified:
-    """A gateway found at a host, and what it needs to let us in."""
-
-    identity: GatewayIdentity
-    access: Access
 
 
 async def identify(
@@ -76,7 +70,7 @@ async def identify(
 async def _identify(session: aiohttp.ClientSession, address: HostAddress) -> Identified:
     host = str(address)
     try:
-        info, _ = await probe_envoy(
+        info, url = await probe_envoy(
             session, address, timeouts=PROBE_TIMEOUTS, max_body=PROBE_MAX_BODY
         )
     except NotSupportedGatewayError, GatewayConnectionError:
@@ -85,6 +79,7 @@ async def _identify(session: aiohttp.ClientSession, address: HostAddress) -> Ide
         return Identified(
             identity_of(info),
             Access.ENVOY_ACCOUNT if info.uses_tokens else Access.ENVOY_LOCAL,
+            url,
         )
     transport = Transport(
         session,
@@ -104,9 +99,38 @@ async def _identify(session: aiohttp.ClientSession, address: HostAddress) -> Ide
         raise NotSupportedGatewayError(
             f"{host} answers like a PVS but does not say its serial number"
         )
+    varserver = result.api is PvsApi.VARSERVER
     return Identified(
         pvs_identity(
             result.info.serial, result.info.model, result.info.software, result.api
         ),
-        Access.PVS_OWNER if result.api is PvsApi.VARSERVER else Access.OPEN,
+        Access.PVS_OWNER if varserver else Access.OPEN,
+        varserver_url(address) if varserver else transport.base_url,
     )
+
+
+def create_client(
+    session: aiohttp.ClientSession,
+    brand: Brand,
+    host: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    token: str | None = None,
+    known: Identified | None = None,
+) -> GatewayClient:
+    """Return an unconnected client for a gateway of ``brand`` at ``host``.
+
+    ``known`` is what an earlier setup learned (``GatewayClient.identification``):
+    the client starts from it instead of probing the host.
+    """
+    if brand is Brand.ENPHASE:
+        return EnvoyClient(
+            session,
+            host,
+            username=username,
+            password=password,
+            token=token,
+            known=known,
+        )
+    return PvsClient(session, host, password=password, known=known)
