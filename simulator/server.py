@@ -47,6 +47,17 @@ from .streams import DEFAULT_STREAM_INTERVAL, StreamBoard, serve_socket
 from .tls import self_signed_context
 
 CONTROL_PREFIX = "/_simulator/"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One request the gateway received: when (gateway clock), method, path."""
+
+    time: float
+    method: str
+    path: str
+
+
 HTML_ERROR_PAGE = (
     "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>"
     "<body><h1>Internal Server Error</h1><p>The server is busy.</p></body></html>"
@@ -145,6 +156,9 @@ class SimulatedGateway:
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._telemetry_runner: web.AppRunner | None = None
+        self._sites: list[web.SockSite] = []
+        # Every request to the gateway's own endpoints, for load measurements.
+        self.requests: list[Received] = []
         for fault in self.options.faults:
             self.add_fault(fault)
 
@@ -256,14 +270,7 @@ class SimulatedGateway:
         self._runner = runner
         self.host = host
         try:
-            plain = bind(host, port)
-            self.port = plain.getsockname()[1]
-            await web.SockSite(runner, plain).start()
-            if self.personality.uses_tls and https_port is not None:
-                secure = bind(host, https_port)
-                self.https_port = secure.getsockname()[1]
-                context = self_signed_context(self.identity.serial or "gateway", [host])
-                await web.SockSite(runner, secure, ssl_context=context).start()
+            await self._listen(port, https_port)
             if self.personality.has_telemetry_socket and stream_port is not None:
                 await self._serve_telemetry(host, stream_port)
         except BaseException:
@@ -287,6 +294,38 @@ class SimulatedGateway:
             request, self.streams, lambda: self.personality.telemetry(self.figures)
         )
 
+    async def _listen(self, port: int, https_port: int | None) -> None:
+        assert self._runner is not None
+        plain = bind(self.host, port)
+        self.port = plain.getsockname()[1]
+        site = web.SockSite(self._runner, plain)
+        await site.start()
+        self._sites = [site]
+        if self.personality.uses_tls and https_port is not None:
+            secure = bind(self.host, https_port)
+            self.https_port = secure.getsockname()[1]
+            context = self_signed_context(
+                self.identity.serial or "gateway", [self.host]
+            )
+            site = web.SockSite(self._runner, secure, ssl_context=context)
+            await site.start()
+            self._sites.append(site)
+
+    async def go_offline(self) -> None:
+        """Stop listening: connections are refused, as by a gateway that is down."""
+        sites, self._sites = self._sites, []
+        for site in sites:
+            await site.stop()
+        if self._runner is not None and self._runner.server is not None:
+            # Kept-alive connections die with the server they came from.
+            for connection in self._runner.server.connections:
+                connection.force_close()
+
+    async def go_online(self) -> None:
+        """Listen again on the same ports."""
+        if not self._sites:
+            await self._listen(self.port, self.https_port)
+
     async def stop(self) -> None:
         """Stop serving (requests held by a hang are released first)."""
         self._stopping.set()
@@ -309,10 +348,14 @@ class SimulatedGateway:
             figures = self.state.figures(at)
         if self.faults.is_active(FaultName.COUNTER_DIP, now):
             figures = replace(figures, dipped=True)
+        if self.faults.is_active(FaultName.COUNTER_SPIKE, now):
+            spike = self.faults.amount(FaultName.COUNTER_SPIKE) or DEFAULT_JUMP_WH
+            figures = replace(figures, spike_wh=spike)
         return figures
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         now = self.clock.now()
+        self.requests.append(Received(now, request.method, request.path_qs))
         if self.faults.take(FaultName.UNAVAILABLE, now):
             return web.Response(
                 status=503, text="503 Service Unavailable", content_type="text/html"
@@ -331,6 +374,7 @@ class SimulatedGateway:
         answer = streamed or await self.personality.answer(request, now, self.figures)
         if answer.counters:
             self.faults.take(FaultName.COUNTER_DIP, now)
+            self.faults.take(FaultName.COUNTER_SPIKE, now)
         if answer.is_json and answer.status == 200:
             answer = self._spoil(answer, now)
         return web.Response(

@@ -49,10 +49,12 @@ from .gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
     GatewayError,
+    InvalidHostError,
     MfaRequiredError,
     NotSupportedGatewayError,
     TokenExpiredError,
 )
+from .gateway.hosts import HostAddress, parse_host
 from .gateway.identify import Access, Identified, decode_token, identify
 from .gateway.site import Brand, GatewayIdentity
 from .migration import CURRENT_MINOR_VERSION
@@ -75,6 +77,8 @@ def _error_key(err: GatewayError) -> str:
             return "invalid_auth"
         case GatewayBusyError():
             return "gateway_busy"
+        case InvalidHostError():
+            return "invalid_host"
         case GatewayConnectionError():
             return "cannot_connect"
         case NotSupportedGatewayError():
@@ -113,8 +117,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the host, then find out what answers there."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = user_input[CONF_HOST].strip()
             try:
+                host = str(parse_host(user_input[CONF_HOST]))
                 found = await identify(gateway_session(self.hass), host)
             except GatewayError as err:
                 errors["base"] = _error_key(err)
@@ -137,9 +141,11 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """A gateway announced itself on the network."""
-        host = discovery_info.host
-        if discovery_info.port not in (None, 80, 443):
-            host = f"{host}:{discovery_info.port}"
+        # An announced address is an IP address; brackets go around IPv6 ones.
+        port = discovery_info.port
+        host = str(
+            HostAddress(discovery_info.host, None if port in (None, 80, 443) else port)
+        )
         serial = discovery_info.properties.get("serialnum")
         if serial:
             await self.async_set_unique_id(serial)
@@ -410,8 +416,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = user_input[CONF_HOST].strip()
             try:
+                host = str(parse_host(user_input[CONF_HOST]))
                 found = await identify(gateway_session(self.hass), host)
             except GatewayError as err:
                 errors["base"] = _error_key(err)

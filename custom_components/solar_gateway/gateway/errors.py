@@ -77,3 +77,7 @@ class ControlRefusedError(GatewayError):
         """Keep the status the gateway refused with."""
         super().__init__(message)
         self.status = status
+
+
+class InvalidHostError(GatewayError):
+    """The text given as the gateway's address is not a host, address or URL."""

@@ -18,6 +18,7 @@ from custom_components.solar_gateway.gateway.client import (
     PollingRule,
 )
 from custom_components.solar_gateway.gateway.errors import (
+    AuthenticationError,
     ControlRefusedError,
     FeatureUnavailableError,
     GatewayConnectionError,
@@ -25,6 +26,7 @@ from custom_components.solar_gateway.gateway.errors import (
     NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
+from custom_components.solar_gateway.gateway.hosts import parse_host
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
     ControlKind,
@@ -124,14 +126,16 @@ class EnvoyClient(GatewayClient):
         clock: Clock = time.time,
         known: Identified | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent.
+        """Prepare a client for ``host`` (anything ``parse_host`` reads); nothing is sent.
 
         With ``known`` (what an earlier setup learned) setup starts there instead of
         probing the host, and probes only when the gateway is not found there.
+        Raises ``InvalidHostError`` for text that is no address.
         """
         self._session = session
         self._known = known
         self.host = host
+        self._address = parse_host(host)
         self.credentials = EnvoyCredentials(username, password, token)
         self._timeouts = timeouts
         self._retry = retry
@@ -142,6 +146,7 @@ class EnvoyClient(GatewayClient):
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
         self._settings_stale = False
+        self._refused: AuthenticationError | None = None
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
         self._stream_event: MeterStreamEvent | None = None
@@ -264,7 +269,9 @@ class EnvoyClient(GatewayClient):
                 _LOGGER.info("%s not found where it was (%s); probing", self.host, err)
             else:
                 return
-        info, base_url = await probe(self._session, self.host, timeouts=self._timeouts)
+        info, base_url = await probe(
+            self._session, self._address, timeouts=self._timeouts
+        )
         await self._connect(info, base_url)
 
     async def _connect(self, info: EnvoyInfo, base_url: str) -> None:
@@ -304,10 +311,27 @@ class EnvoyClient(GatewayClient):
         self._data = data
         self._settings_stale = False
         self._snapshot = None
+        # Never back off longer than the live interval: a gateway that answers again
+        # is read within one.
+        self.transport.cap_backoff(self.polling[DataGroup.LIVE].default)
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
-        """Read the wanted endpoints of ``groups`` and return the whole site."""
+        """Read the wanted endpoints of ``groups`` and return the whole site.
+
+        Once the gateway has refused the credentials, every later call raises the
+        same error without sending anything: only the user can fix it, and asking
+        again with a token it refused is noise on the gateway.
+        """
+        if self._refused is not None:
+            raise type(self._refused)(str(self._refused))
+        try:
+            return await self._refresh(groups)
+        except AuthenticationError as err:
+            self._refused = err
+            raise
+
+    async def _refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         data = self.data
         auth = self._require_auth()
         self.transport.new_cycle()
