@@ -47,6 +47,13 @@ class FeatureUnavailableError(GatewayError):
         self.status = status
 
 
+class StreamRefusedError(FeatureUnavailableError):
+    """The gateway refuses its live stream to these credentials (HTTP 401/403/404).
+
+    Not an authentication problem: polling goes on with the same credentials.
+    """
+
+
 class AuthenticationError(GatewayError):
     """Credentials are missing, wrong or expired; the user has to act."""
 
@@ -81,3 +88,7 @@ class ControlNotAppliedError(GatewayError):
     For example charge from generator on a site without Enphase batteries: the
     gateway answers 200 and sets it back to on.
     """
+
+
+class InvalidHostError(GatewayError):
+    """The text given as the gateway's address is not a host, address or URL."""
