@@ -56,7 +56,7 @@ from .gateway.identify import Access, Identified, identify
 from .gateway.site import Brand, GatewayIdentity
 
 # Polling bounds per kind of gateway, in seconds: (minimum, default, maximum).
-# The minimums are what the gateways bear without harm; DESIGN.md "Polling".
+# The minimums are what the gateways bear without harm (README "Data updates").
 INTERVAL_BOUNDS: dict[str, dict[DataGroup, tuple[int, int, int]]] = {
     "envoy": {
         DataGroup.LIVE: (10, 30, 600),
