@@ -651,3 +651,26 @@ def test_develop_script_is_valid_bash_serving_existing_fixtures() -> None:
     (fixtures,) = re.findall(r"^FIXTURES=\((.*)\)$", script.read_text(), re.MULTILINE)
     for fixture in fixtures.split():
         assert (PROJECT_ROOT / fixture).is_dir(), fixture
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--capture", "/nonexistent/diagnostics.json"], "--capture needs"),
+        (["--gateway", "192.0.2.1", "--capture", "/"], "exclude each other"),
+        (["--gateway"], "--gateway needs"),
+    ],
+)
+def test_develop_refuses_bad_arguments_before_starting(
+    args: list[str], message: str
+) -> None:
+    """Wrong options stop scripts/develop before it touches config/ or starts hass."""
+    result = subprocess.run(  # noqa: S603 - the project's own script
+        [str(PROJECT_ROOT / "scripts" / "develop"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
