@@ -90,6 +90,17 @@ def test_readme_without_a_required_section_fails(tmp_path: Path) -> None:
     assert any("Troubleshooting" in p for p in problems), problems
 
 
+def test_readme_link_to_a_missing_section_fails(tmp_path: Path) -> None:
+    """An internal link whose heading was renamed is caught."""
+    root = _copy_docs(tmp_path)
+    readme = root / "README.md"
+    readme.write_text(
+        readme.read_text(encoding="utf-8") + "\nSee [gone](#no-such-section).\n",
+        encoding="utf-8",
+    )
+    assert any("#no-such-section" in p for p in validate_docs(root))
+
+
 def test_docs_rule_not_done_or_not_pointing_at_the_readme_fails(
     tmp_path: Path,
 ) -> None:

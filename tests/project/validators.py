@@ -1065,6 +1065,12 @@ def validate_docs(root: Path) -> list[str]:
         for heading in OTHER_SECTIONS
         if heading not in headings
     )
+    anchors = {heading_anchor(heading) for heading in headings}
+    problems.extend(
+        f"README.md: link to #{link} has no heading"
+        for link in sorted(set(re.findall(r"\]\(#([^)]+)\)", readme)))
+        if link not in anchors
+    )
     path = root / "custom_components" / "solar_gateway" / "quality_scale.yaml"
     try:
         rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
