@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"its default; repeatable. NAME is one of: {faults}",
     )
     parser.add_argument(
+        "--frozen",
+        action="store_true",
+        help="serve each capture unchanged, every answer as captured, instead of letting "
+        "its figures evolve (e.g. to replay a diagnostics download exactly)",
+    )
+    parser.add_argument(
         "--devicelist-delay",
         type=float,
         default=0.0,
@@ -171,6 +177,7 @@ async def run(argv: Sequence[str], *, ready: asyncio.Event | None = None) -> int
             device_list_delay=args.devicelist_delay,
             session_seconds=args.session_seconds,
             utc_offset_hours=args.utc_offset,
+            frozen=args.frozen,
             faults=tuple(Fault.parse(spec) for spec in args.fault),
         )
     except (SourceError, FaultSpecError, ValueError) as err:

@@ -56,10 +56,20 @@ def replay_headers(response: CapturedResponse) -> dict[str, str]:
 class EnvoyPersonality(Personality):
     """An Envoy served from a capture, with its auth, live data and controls."""
 
-    def __init__(self, capture: Capture, identity: CaptureIdentity) -> None:
-        """Prepare the Envoy the capture was taken from."""
+    def __init__(
+        self, capture: Capture, identity: CaptureIdentity, *, frozen: bool = False
+    ) -> None:
+        """Prepare the Envoy the capture was taken from.
+
+        Each endpoint's first answer is its capture, then ``<name>_1``, ``<name>_2``...
+        in order; after those the site lives on from the last one, or, ``frozen``,
+        the last one is served unchanged.
+        """
         self.capture = capture
         self.identity = identity
+        self.frozen = frozen
+        self._served: dict[str, int] = {}
+        self._written: set[str] = set()
         self.token_auth = (
             TokenAuthority(identity.serial) if identity.firmware_major >= 7 else None
         )
@@ -281,6 +291,19 @@ class EnvoyPersonality(Personality):
             # Past authentication, a capture that only holds the challenge has no data.
             return Answer.of_json(NOT_FOUND, status=404)
         name, response = found
+        index = self._served.get(name, 0)
+        self._served[name] = index + 1
+        sequence = self._sequence(name, response)
+        if name not in self._written and (self.frozen or index < len(sequence)):
+            # What the gateway answered, byte for byte.
+            replayed = sequence[min(index, len(sequence) - 1)]
+            return Answer(
+                status=replayed.status,
+                body=replayed.body,
+                headers=replay_headers(replayed),
+                is_json=replayed.json() is not None,
+            )
+        response = sequence[-1]
         headers = replay_headers(response)
         if name in self._documents:
             return Answer.of_json(self._documents[name], headers=headers)
@@ -294,17 +317,29 @@ class EnvoyPersonality(Personality):
             self._live_inventory(data, figures)
         return Answer.of_json(data, headers=headers, counters=counters)
 
+    def _sequence(self, name: str, first: CapturedResponse) -> list[CapturedResponse]:
+        """The captured answers to one request, in the order they were given."""
+        sequence = [first]
+        while (later := self.capture.get(f"{name}_{len(sequence)}")) is not None:
+            sequence.append(later)
+        return sequence
+
     def _live_inventory(self, data: object, figures: FigureSource) -> None:
         soc = figures(None).soc
+        # Each battery keeps its own charge: it moves by as much as the site's.
+        moved = 0.0 if soc is None else soc - self.state.profile.initial_soc
         for group in dicts(data):
             for device in dicts(group.get("devices")):
+                captured = number(device.get("percentFull"))
+                if group.get("type") == "ENCHARGE" and captured is not None:
+                    device["percentFull"] = round(
+                        min(100.0, max(0.0, captured + moved))
+                    )
                 if (
-                    group.get("type") == "ENCHARGE"
-                    and soc is not None
-                    and ("percentFull" in device)
+                    group.get("type") == "ENPOWER"
+                    and "ivp_ensemble_inventory" in self._written
                 ):
-                    device["percentFull"] = round(soc)
-                if group.get("type") == "ENPOWER" and self.relay is not None:
+                    # Only a write moves the relay; an islanded capture stays islanded.
                     device["mains_admin_state"] = self.relay
                     device["mains_oper_state"] = self.relay
 
@@ -337,6 +372,7 @@ class EnvoyPersonality(Personality):
             return _bad_request("mains_admin_state must be 'open' or 'closed'")
         assert isinstance(state, str)
         self.relay = state
+        self._written.add("ivp_ensemble_inventory")
         self.state.islanded = state == "open"
         return Answer.of_json({"mains_admin_state": state})
 
@@ -350,6 +386,7 @@ class EnvoyPersonality(Personality):
                 if change.get("status") not in ("open", "closed"):
                     return _bad_request("status must be 'open' or 'closed'")
                 contact["status"] = change["status"]
+                self._written.add("ivp_ensemble_dry_contacts")
                 return Answer.of_json(doc)
         return _bad_request(f"no dry contact {change.get('id')!r}")
 
@@ -369,6 +406,7 @@ class EnvoyPersonality(Personality):
                 )
             assert isinstance(contacts, list)
             contacts[index] = change
+            self._written.add("ivp_ss_dry_contact_settings")
             return Answer.of_json(doc)
         return _bad_request(f"no dry contact {change.get('id')!r}")
 
@@ -381,6 +419,7 @@ class EnvoyPersonality(Personality):
         if not isinstance(settings, dict):
             return _bad_request("the tariff has no storage_settings")
         doc["tariff"] = tariff
+        self._written.add("admin_lib_tariff")
         if (reserve := number(settings.get("reserved_soc"))) is not None:
             self.state.reserve_soc = reserve
         self.state.backup_only = settings.get("mode") == "backup"

@@ -56,6 +56,7 @@ class SimulatorOptions:
     utc_offset_hours: float | None = None  # the site's time zone; None: this machine's
     hang_seconds: float = 300.0  # real seconds a "hang" holds a request at most
     faults: tuple[Fault, ...] = ()  # faults in force from the start
+    frozen: bool = False  # serve the capture unchanged, as it was recorded
 
 
 def local_utc_offset() -> float:
@@ -69,7 +70,7 @@ def make_personality(
     """Return the behaviour for a capture of this kind."""
     match identity.kind:
         case GatewayKind.ENVOY:
-            return EnvoyPersonality(capture, identity)
+            return EnvoyPersonality(capture, identity, frozen=options.frozen)
         case GatewayKind.PVS_LEGACY:
             return PvsLegacyPersonality(
                 capture, identity, device_list_delay=options.device_list_delay

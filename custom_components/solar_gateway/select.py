@@ -32,16 +32,20 @@ PARALLEL_UPDATES = 1
 
 SETTINGS_GROUPS = frozenset({DataGroup.SETTINGS})
 
-# Options are the modes' names in lower case; the gateway's spelling is the value.
-STORAGE_MODES = {mode.name.lower(): mode for mode in StorageMode}
-# Economy is the mode of older firmware; offered only where the gateway reports it.
-STORAGE_OPTIONS = ["backup", "self_consumption", "savings"]
+# Current firmware calls the savings mode "economy", older firmware "savings-mode":
+# one "savings" option either way, written back in the spelling the gateway uses.
+STORAGE_OPTIONS = {
+    StorageMode.BACKUP: "backup",
+    StorageMode.SELF_CONSUMPTION: "self_consumption",
+    StorageMode.ECONOMY: "savings",
+    StorageMode.SAVINGS: "savings",
+}
 ESS_MODES = {mode.name.lower(): mode for mode in EssControlMode}
 
 STORAGE_MODE = SelectEntityDescription(
     key="storage_mode",
     translation_key="storage_mode",
-    options=[*STORAGE_OPTIONS, "economy"],
+    options=list(dict.fromkeys(STORAGE_OPTIONS.values())),
 )
 ESS_CONTROL_MODE = SelectEntityDescription(
     key="battery_control_mode",
@@ -158,21 +162,22 @@ class StorageModeSelect(ControlSelect):
         super().__init__(hub, None, STORAGE_MODE.key)
         self.client = client
 
-    @property
-    @override
-    def options(self) -> list[str]:
-        """The modes this gateway takes (economy only where it reports it)."""
-        if self.reported() == "economy":
-            return [*STORAGE_OPTIONS, "economy"]
-        return STORAGE_OPTIONS
-
     @override
     def reported(self) -> str | None:
         storage = storage_settings(self.hub)
         mode = storage.mode if storage else None
-        if mode is None:
+        if mode is None or mode not in StorageMode:
             return None
-        return next((key for key, m in STORAGE_MODES.items() if m == mode), None)
+        return STORAGE_OPTIONS[StorageMode(mode)]
+
+    def _mode(self, option: str) -> StorageMode:
+        """The gateway's own spelling of ``option`` (savings: as it reports it)."""
+        if option == "savings":
+            storage = storage_settings(self.hub)
+            if storage is not None and storage.mode == StorageMode.SAVINGS:
+                return StorageMode.SAVINGS
+            return StorageMode.ECONOMY
+        return next(m for m, key in STORAGE_OPTIONS.items() if key == option)
 
     @override
     def exists(self) -> bool:
@@ -181,7 +186,7 @@ class StorageModeSelect(ControlSelect):
     @override
     async def async_select_option(self, option: str) -> None:
         """Change the battery mode; the whole tariff is written back."""
-        mode = STORAGE_MODES[option]
+        mode = self._mode(option)
 
         async def send() -> object:
             return await self.client.set_storage_mode(mode)

@@ -429,7 +429,8 @@ async def test_storage_mode(hass: HomeAssistant) -> None:
             "self_consumption",
             "savings",
         ]
-        for option, mode in (("backup", "backup"), ("savings", "savings-mode")):
+        # Current firmware spells the savings mode "economy".
+        for option, mode in (("backup", "backup"), ("savings", "economy")):
             with recording(hub) as sent:
                 await call(
                     hass,
@@ -477,26 +478,37 @@ async def test_charge_from_grid(hass: HomeAssistant) -> None:
         assert state(hass, CHARGE) == "off"
 
 
-async def test_economy_offered_where_the_gateway_reports_it(
+async def test_savings_written_in_the_gateways_spelling(
     hass: HomeAssistant,
 ) -> None:
-    """Older firmware's economy mode is an option only on a gateway that uses it."""
+    """A gateway reporting the legacy "savings-mode" shows Savings and gets it back."""
     async with envoy(hass) as (hub, gateway):
         # The simulated Envoy's live tariff, as older firmware reports it.
         gateway.personality._documents["admin_lib_tariff"]["tariff"][
             "storage_settings"
-        ]["mode"] = "economy"
+        ]["mode"] = "savings-mode"
         await hub.coordinators[DataGroup.SETTINGS].async_refresh()
         await hass.async_block_till_done()
         current = hass.states.get(STORAGE_MODE)
         assert current is not None
-        assert current.state == "economy"
+        assert current.state == "savings"
         assert current.attributes["options"] == [
             "backup",
             "self_consumption",
             "savings",
-            "economy",
         ]
+        with recording(hub) as sent:
+            await call(
+                hass,
+                SELECT_DOMAIN,
+                SERVICE_SELECT_OPTION,
+                STORAGE_MODE,
+                option="savings",
+            )
+        assert writes(sent) == [
+            Sent("PUT", "/admin/lib/tariff", tariff_with(mode="savings-mode"))
+        ]
+        assert state(hass, STORAGE_MODE) == "savings"
 
 
 async def test_controls_unavailable_when_their_data_goes(hass: HomeAssistant) -> None:

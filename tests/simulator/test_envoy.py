@@ -1,7 +1,9 @@
 """A simulated Envoy: auth per firmware, replay, live data and controls."""
 
 import copy
+from dataclasses import replace
 import hashlib
+import json
 from pathlib import Path
 
 import aiohttp
@@ -260,7 +262,16 @@ async def test_live_documents_move_with_time(
                 assert response.status == 200
                 return await response.json()
 
-        first = await get("/api/v1/production")
+        capture = envoy_capture()
+
+        async def live(path: str, name: str) -> object:
+            # The first answer is the capture itself; the site lives on after it.
+            captured = capture.get(name)
+            assert captured is not None
+            assert await get(path) == captured.json()
+            return await get(path)
+
+        first = await live("/api/v1/production", "api_v1_production")
         assert isinstance(first, dict)
         assert first["wattsNow"] > 0  # noon
         clock.advance(3600)
@@ -269,19 +280,21 @@ async def test_live_documents_move_with_time(
         grown = later["wattHoursLifetime"] - first["wattHoursLifetime"]
         # One hour at roughly the noon power.
         assert 0.5 * first["wattsNow"] < grown < 1.5 * first["wattsNow"]
-        production = await get("/production.json?details=1")
+        production = await live("/production.json?details=1", "production.json")
         assert isinstance(production, dict)
         inverters, eim = production["production"]
         assert inverters["whLifetime"] > 500000
         assert eim["lines"][0]["wNow"] == pytest.approx(eim["wNow"] / 2, abs=0.01)
         net = production["consumption"][1]
         assert net["wNow"] == 0  # no active CT: captured zeros stay
-        readings = await get("/ivp/meters/readings")
+        readings = await live("/ivp/meters/readings", "ivp_meters_readings")
         assert isinstance(readings, list)
         assert readings[0]["actEnergyDlvd"] > 400000
         assert readings[0]["timestamp"] == int(clock.now())
         assert readings[3] == {"eid": 9, "activePower": 7}
-        inverter_list = await get("/api/v1/production/inverters")
+        inverter_list = await live(
+            "/api/v1/production/inverters", "api_v1_production_inverters"
+        )
         assert isinstance(inverter_list, list)
         assert all(item["lastReportWatts"] <= 300 for item in inverter_list)
         clock.advance(10 * 3600)  # 22:00: night
@@ -435,7 +448,7 @@ ENVOY_SETS = corpus_sets("envoy") + fixture_sets("envoy")
 async def test_every_envoy_capture_serves(
     folder: Path, session: aiohttp.ClientSession, clock: ManualClock
 ) -> None:
-    """Every captured endpoint answers with its captured status, JSON stays JSON."""
+    """Every captured endpoint's first answer is the capture: status and body."""
     capture = read_capture(folder)
     async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
         middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
@@ -462,9 +475,41 @@ async def test_every_envoy_capture_serves(
             assert response.status == expected, name
             if captured.status == 200 and captured.json() is not None:
                 assert response.content_type == "application/json", name
-                assert type(captured.json()) is type(__import__("json").loads(body)), (
-                    name
-                )
+            if not challenged:
+                assert body == captured.body, name
+
+
+def _write(folder: Path, name: str, doc: object) -> None:
+    (folder / name).write_text(json.dumps(doc))
+
+
+async def test_numbered_answers_in_order_then_live_or_frozen(
+    tmp_path: Path, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """``<name>_1`` is the second answer; then the site lives on, or stays frozen."""
+    source = FIXTURES / "envoy" / "metered_battery"
+    for file in source.iterdir():
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    first = json.loads((source / "api_v1_production").read_text())
+    second = {**first, "wattsNow": 1234, "wattHoursLifetime": 5_000_100}
+    _write(tmp_path, "api_v1_production_1", second)
+    for frozen in (False, True):
+        options = replace(OPTIONS, frozen=frozen)
+        async with SimulatedGateway.start(tmp_path, clock=clock, options=options) as gw:
+            answers = []
+            for _ in range(4):
+                async with session.get(
+                    f"{gw.url}/api/v1/production", headers=bearer(gw)
+                ) as response:
+                    answers.append(await response.json())
+                clock.advance(600)
+        assert answers[:2] == [first, second]
+        if frozen:
+            assert answers[2:] == [second, second]
+        else:
+            # Lives on from the last captured answer: its counter keeps growing.
+            assert second["wattHoursLifetime"] <= answers[2]["wattHoursLifetime"]
+            assert answers[2]["wattHoursLifetime"] < answers[3]["wattHoursLifetime"]
 
 
 def _corpus_path(name: str) -> str:
@@ -509,3 +554,33 @@ async def test_quirk_zeros_stay_zero(
             f"{gw.url}/api/v1/production", headers=bearer(gw)
         ) as response:
             assert (await response.json())["wattHoursLifetime"] == 0
+
+
+async def test_evolution_keeps_the_captured_state(
+    tmp_path: Path, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Each battery keeps its own charge; a site islanded in the capture stays so."""
+    source = FIXTURES / "envoy" / "metered_battery"
+    for file in source.iterdir():
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    inventory = json.loads((source / "ivp_ensemble_inventory").read_text())
+    for group in inventory:
+        for index, device in enumerate(group["devices"]):
+            if group["type"] == "ENCHARGE":
+                device["percentFull"] = 30 + 50 * index
+            if group["type"] == "ENPOWER":
+                device["mains_oper_state"] = "open"  # an outage
+    _write(tmp_path, "ivp_ensemble_inventory", inventory)
+    async with SimulatedGateway.start(tmp_path, clock=clock, options=OPTIONS) as gw:
+        answers = []
+        for _ in range(2):
+            async with session.get(
+                f"{gw.url}/ivp/ensemble/inventory", headers=bearer(gw)
+            ) as response:
+                answers.append(await response.json())
+            clock.advance(1800)
+    live = {group["type"]: group["devices"] for group in answers[1]}
+    socs = [device["percentFull"] for device in live["ENCHARGE"]]
+    assert len(socs) >= 2
+    assert socs[1] - socs[0] == 50
+    assert all(device["mains_oper_state"] == "open" for device in live["ENPOWER"])

@@ -169,8 +169,9 @@ async def test_acb_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None
     fake.requests.clear()
     snapshot = await client.refresh(ALL)
     figures = snapshot.figures
-    assert figures.solar_power == 805.0  # /api/v1/production, CTs disabled
-    assert figures.solar_energy == 3010000.0
+    # CTs disabled on 8.2.4264+: /api/v1/production is stale, the inverters are right.
+    assert figures.solar_power == 800.0
+    assert figures.solar_energy == 3000000.0
     assert figures.consumption_power is None
     assert figures.battery_power == -250.0
     assert figures.battery_state_of_charge == 44.0

@@ -187,7 +187,9 @@ async def test_tariff_controls_need_storage(
     fake: FakeEnvoy, session: aiohttp.ClientSession
 ) -> None:
     """No storage settings: FeatureUnavailableError; bad reserve: ValueError; nothing sent."""
+    fake.reply("GET", "/admin/lib/tariff", 404, '{"error": "404 - Not Found"}')
     client = await _client(fake, session, "metered_3phase")
+    fake.routes.pop(("GET", "/admin/lib/tariff"))
     with pytest.raises(FeatureUnavailableError):
         await client.set_reserve_soc(30)
     client = await _client(fake, session)

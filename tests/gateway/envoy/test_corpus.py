@@ -8,6 +8,7 @@ has never seen.
 from collections.abc import AsyncIterator
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import jwt
@@ -103,26 +104,49 @@ async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
     gateway = snapshot.of_kind(DeviceKind.GATEWAY)
     assert [d.serial for d in gateway] == [client.identity.serial]
 
-    # Inverters: one device per listed inverter, same power and serials.
+    # Inverters: every microinverter of the list (AC Batteries, devType 11, are not
+    # inverters), else every active pcu of the device data; each one's power from
+    # whichever of the two reported last.
     listed = _json(folder, Endpoint.INVERTERS.value)
-    inverters = snapshot.of_kind(DeviceKind.INVERTER)
-    if isinstance(listed, list):
-        serials = [i["serialNumber"] for i in listed]
-        assert [d.serial for d in inverters] == serials
-        assert sum(
-            float(d.get(Quantity.POWER) or 0) for d in inverters
-        ) == pytest.approx(sum(float(i["lastReportWatts"]) for i in listed))
-    else:
-        assert inverters == []
-
-    # Detailed inverter lifetime energy: joules produced / 3600 per listed inverter.
     pdm = _json(folder, Endpoint.PDM_DEVICE_DATA.value)
-    if isinstance(pdm, dict) and isinstance(listed, list):
-        wanted = {i["serialNumber"] for i in listed}
+    records = {
+        d["sn"]: d
+        for d in (pdm.values() if isinstance(pdm, dict) else ())
+        if isinstance(d, dict) and d.get("devName") == "pcu"
+    }
+    micros = (
+        [i for i in listed if isinstance(listed, list) and i.get("devType") != 11]
+        if isinstance(listed, list)
+        else []
+    )
+    expected_power: dict[str, float] = {}
+    for item in micros:
+        record = records.get(item["serialNumber"])
+        reading = record["channels"][0] if record else None
+        if reading and reading["lastReading"]["endDate"] > item["lastReportDate"]:
+            expected_power[item["serialNumber"]] = float(reading["watts"]["now"])
+        else:
+            expected_power[item["serialNumber"]] = float(item["lastReportWatts"])
+    if not micros:
+        for serial, record in records.items():
+            if record.get("active") is not False:
+                expected_power[serial] = float(record["channels"][0]["watts"]["now"])
+    inverters = snapshot.of_kind(DeviceKind.INVERTER)
+    assert [d.serial for d in inverters] == list(expected_power)
+    for device in inverters:
+        assert device.get(Quantity.POWER) == pytest.approx(
+            expected_power[device.serial]
+        )
+    acbs = [i["serialNumber"] for i in listed or [] if i.get("devType") == 11]
+    batteries = {d.serial for d in snapshot.of_kind(DeviceKind.BATTERY)}
+    assert set(acbs) <= batteries
+
+    # Detailed inverter lifetime energy: joules produced / 3600 per inverter.
+    if records:
         joules = sum(
-            d["channels"][0]["lifetime"].get("joulesProduced", 0)
-            for d in pdm.values()
-            if isinstance(d, dict) and d.get("sn") in wanted
+            records[serial]["channels"][0]["lifetime"].get("joulesProduced", 0)
+            for serial in expected_power
+            if serial in records
         )
         lifetime = sum(float(d.get(Quantity.LIFETIME_ENERGY) or 0) for d in inverters)
         assert lifetime == pytest.approx(joules / 3600)
@@ -179,3 +203,46 @@ async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
 
     # A solar figure always exists: every Envoy measures production somehow.
     assert snapshot.figures.solar_power is not None
+    solar = _expected_solar(folder, enabled, by_eid, info)
+    if solar is not None:
+        assert snapshot.figures.solar_power == pytest.approx(solar)
+
+
+def _expected_solar(
+    folder: Path,
+    enabled: list[dict[str, Any]],
+    readings: dict[int, dict[str, Any]],
+    info: str,
+) -> float | None:
+    """Solar power from the raw files: production CT (plus third-party PV), else the
+    production total, else /api/v1/production where it is sound, else the inverters."""
+    types = {c["measurementType"]: c["eid"] for c in enabled}
+    third = float(readings.get(types.get("pv3p", -1), {}).get("activePower", 0))
+    if "production" in types and types["production"] in readings:
+        return float(readings[types["production"]]["activePower"]) + third
+    production = _json(folder, Endpoint.PRODUCTION_JSON.value)
+    entries = production.get("production", []) if isinstance(production, dict) else []
+    for entry in entries:
+        if (
+            entry.get("type") == "eim"
+            and entry.get("activeCount")
+            and entry.get("whLifetime")
+        ):
+            return float(entry["wNow"]) + third
+    api = _json(folder, Endpoint.API_PRODUCTION.value)
+    if isinstance(api, dict) and "wattsNow" in api:
+        counters = [api.get(k) for k in ("wattHoursToday", "wattHoursSevenDays")]
+        counters.append(api.get("wattHoursLifetime"))
+        version = tuple(
+            int(x)
+            for x in info.split("<software>")[1]
+            .split("<", maxsplit=1)[0][1:]
+            .split(".")
+        )
+        stale = "<imeter>true</imeter>" in info and version >= (8, 2, 4264)
+        if any(counters) and not stale:
+            return float(api["wattsNow"]) + third
+    for entry in entries:
+        if entry.get("type") == "inverters" and entry.get("activeCount"):
+            return float(entry["wNow"]) + third
+    return None

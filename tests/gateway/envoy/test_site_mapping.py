@@ -139,8 +139,13 @@ def test_inactive_totals_are_not_measured() -> None:
         ),
     )
     figures = build_figures(data)
-    assert figures.solar_power == 790.0
-    assert figures.solar_energy == 5000.0
+    # 8.2.4264+ metered without an enabled production CT: /api/v1/production is
+    # stale, the inverter total is the truth.
+    assert figures.solar_power == 800.0
+    assert figures.solar_energy == 1000.0
+    older = build_figures(replace(data, info=replace(INFO, firmware="D7.6.175")))
+    assert older.solar_power == 790.0
+    assert older.solar_energy == 5000.0
     assert figures.consumption_power is None
     assert figures.grid_power is None
 
@@ -237,7 +242,7 @@ def test_unknown_ct_type_and_grid_states() -> None:
     data = replace(
         BASE,
         meter_configs=parse_meters(
-            [{"eid": 9, "state": "enabled", "measurementType": "backfeed"}]
+            [{"eid": 9, "state": "enabled", "measurementType": "heat-pump"}]
         ),
         ensemble=parse_ensemble_inventory(
             [
@@ -249,7 +254,7 @@ def test_unknown_ct_type_and_grid_states() -> None:
         ),
     )
     snapshot = build_snapshot(identity_of(INFO), data)
-    meter = snapshot.device("1_ct_backfeed")
+    meter = snapshot.device("1_ct_heat-pump")
     assert meter is not None
     assert meter.model == "CT"
     assert snapshot.figures.grid_connected is False

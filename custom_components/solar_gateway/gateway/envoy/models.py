@@ -20,6 +20,14 @@ class CtType(StrEnum):
     NET_CONSUMPTION = "net-consumption"
     TOTAL_CONSUMPTION = "total-consumption"
     STORAGE = "storage"
+    BACKFEED = "backfeed"  # what the site sends back through the collar
+    LOAD = "load"  # one load circuit
+    EVSE = "evse"  # an EV charger
+    PV3P = "pv3p"  # third-party PV, part of the site's solar
+
+
+# ``devType`` of an AC Battery in ``/api/v1/production/inverters``.
+ACB_DEV_TYPE = 11
 
 
 class StorageMode(StrEnum):
@@ -154,6 +162,16 @@ class SimpleProduction:
             self.lifetime_energy,
         )
         return all(value in (None, 0) for value in values)
+
+    @property
+    def counters_missing(self) -> bool:
+        """Power but every energy counter 0: CTs installed but disabled (7.3.x)."""
+        counters = (
+            self.energy_today,
+            self.energy_last_seven_days,
+            self.lifetime_energy,
+        )
+        return bool(self.power) and all(value in (None, 0) for value in counters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,9 +401,22 @@ class Generator:
 
     present: bool
     admin_state: str | None
-    oper_state: str | None
+    oper_state: str | None  # "close" when running, "open" when not
     admin_mode: int | None
     kind: int | None
+
+    @property
+    def exists(self) -> bool:
+        """Whether a generator is wired: firmware without one still reports
+        ``present`` with ``type`` 0 and ``admin_state`` "unknown"."""
+        return self.present and not (self.kind == 0 and self.admin_state == "unknown")
+
+    @property
+    def relay_closed(self) -> bool | None:
+        """Whether the generator relay is closed (the generator feeds the site)."""
+        if self.oper_state is None:
+            return None
+        return self.oper_state in ("close", "closed")
 
 
 @dataclass(frozen=True, slots=True)

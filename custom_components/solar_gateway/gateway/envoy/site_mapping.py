@@ -4,17 +4,30 @@ Energy semantics (confirmed by real captures): a CT's ``actEnergyDlvd`` is energ
 towards the house and ``actEnergyRcvd`` away from it, ``activePower`` is positive
 towards the house. So a net-consumption CT's delivered energy is grid import and its
 received energy grid export; a storage CT's delivered energy is battery discharge and
-its received energy battery charge; a production CT's delivered energy is solar.
+its received energy battery charge; a production CT's delivered energy is solar, and a
+third-party PV (``pv3p``) CT's delivered energy is solar too.
 
 Known firmware quirks handled here:
 - CTs configured but disabled, or totals with ``activeCount`` 0, report zeros that
   mean "not measured": they are ignored.
-- 8.2.4264+ metered without CTs returns zeros from ``/api/v1/production``, and 3.x
-  sometimes returns all zeros: a source whose figures are all 0 is skipped.
+- 3.x sometimes returns all zeros from ``/api/v1/production``, and 8.3 metered sites
+  with CTs do too: a source whose figures are all 0 is skipped.
+- 8.2.4264+ metered without a production CT keeps answering ``/api/v1/production``
+  with stale figures (a few W, a lifetime far below the real one); 7.3.x with CTs
+  installed but disabled answers power with every energy counter 0. Neither is used:
+  the inverter total of ``/production.json`` is the truth there.
 - 8.3.5433 reports total consumption equal to net consumption: then consumption is
   derived from production and net consumption instead.
-- ``/production.json``'s inverter lifetime is unreliable (it resets); it is only used
-  when no other production source exists.
+- ``/production.json``'s inverter lifetime is unreliable on metered sites (it
+  resets); it is only used when no better production source exists.
+- AC Batteries are listed among the inverters (``devType`` 11) and in the detailed
+  device data (``devName`` "acb"): they are batteries, never inverters or solar.
+- Some 8.3 sites answer no inverter list while ``/ivp/pdm/device_data`` has every
+  microinverter: inverters are built from the device data then.
+- The inverter list and the device data report minutes apart: each inverter's power
+  comes from whichever of the two reported last.
+- A collar without a system controller keeps ``grid_state`` "on_grid" through an
+  outage; its ``admin_state_str`` is what says the site is islanded.
 """
 
 from collections.abc import Iterable
@@ -34,12 +47,16 @@ from custom_components.solar_gateway.gateway.site import (
 )
 
 from .models import (
+    ACB_DEV_TYPE,
     CtMeter,
     CtType,
     EimReading,
     EnvoyData,
+    EnvoyInfo,
     InventoryDevice,
     MeterChannel,
+    PdmDevice,
+    SimpleProduction,
 )
 
 MANUFACTURER = "Enphase"
@@ -49,7 +66,17 @@ _CT_NAMES = {
     CtType.NET_CONSUMPTION: "Net consumption CT",
     CtType.TOTAL_CONSUMPTION: "Total consumption CT",
     CtType.STORAGE: "Storage CT",
+    CtType.BACKFEED: "Backfeed CT",
+    CtType.LOAD: "Load CT",
+    CtType.EVSE: "EV charger CT",
+    CtType.PV3P: "Third-party PV CT",
 }
+# From this firmware, a metered gateway without a production CT serves stale figures
+# from /api/v1/production.
+_STALE_API_PRODUCTION_FROM = (8, 2, 4264)
+# Collar states (admin_state_str) that say where the site is.
+_COLLAR_OFF_GRID = "ENCMN_MDE_OFF_GRID"
+_COLLAR_ON_GRID = "ENCMN_MDE_ON_GRID"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,23 +104,114 @@ def _ct_reading(meter: CtMeter | None) -> MeterChannel | None:
     return meter.reading.total
 
 
-def _solar(data: EnvoyData) -> _Flow:
+@dataclass(frozen=True, slots=True)
+class _InverterView:
+    """One microinverter's figures, all from the source that reported last."""
+
+    serial: str
+    power: float | None
+    max_power: float | None
+    last_report: datetime | None
+    detail: PdmDevice | None
+
+
+def _newer(detail: PdmDevice | None, listed: datetime | None) -> bool:
+    if detail is None or detail.last_report is None:
+        return False
+    return listed is None or detail.last_report > listed
+
+
+def _inverter_views(data: EnvoyData) -> list[_InverterView]:
+    """Microinverters from the inverter list, else from the detailed device data."""
+    details = {d.serial: d for d in data.pdm_devices if d.dev_name in (None, "pcu")}
+    listed = [i for i in data.inverters if i.dev_type != ACB_DEV_TYPE]
+    views: list[_InverterView] = []
+    for inverter in listed:
+        detail = details.get(inverter.serial)
+        if _newer(detail, inverter.last_report):
+            assert detail is not None
+            views.append(
+                _InverterView(
+                    inverter.serial,
+                    detail.power,
+                    detail.max_power,
+                    detail.last_report,
+                    detail,
+                )
+            )
+        else:
+            views.append(
+                _InverterView(
+                    inverter.serial,
+                    inverter.power,
+                    inverter.max_power,
+                    inverter.last_report,
+                    detail,
+                )
+            )
+    if listed:
+        return views
+    return [
+        _InverterView(d.serial, d.power, d.max_power, d.last_report, d)
+        for d in data.pdm_devices
+        if d.dev_name == "pcu" and d.active is not False
+    ]
+
+
+def _api_production_stale(info: EnvoyInfo, data: EnvoyData) -> bool:
+    version = info.firmware_version
+    return (
+        bool(info.metered)
+        and bool(version)
+        and version >= _STALE_API_PRODUCTION_FROM
+        and data.ct(CtType.PRODUCTION) is None
+    )
+
+
+def _trusted(simple: SimpleProduction | None) -> SimpleProduction | None:
+    if simple is None or simple.all_zero or simple.counters_missing:
+        return None
+    return simple
+
+
+def _main_solar(data: EnvoyData) -> _Flow:
     if (ct := _ct_reading(data.ct(CtType.PRODUCTION))) is not None:
         return _Flow(ct.active_power, ct.energy_delivered)
     production = data.production
     eim = _active_eim(production.production) if production else None
     if eim is not None and eim.lifetime_energy:
         return _Flow(eim.power, eim.lifetime_energy)
-    for simple in (data.api_production, data.legacy_production):
-        if simple is not None and not simple.all_zero:
+    api = _trusted(data.api_production)
+    if api is not None and _api_production_stale(data.info, data):
+        api = None
+    for simple in (api, _trusted(data.legacy_production)):
+        if simple is not None:
             return _Flow(simple.power, simple.lifetime_energy or None)
     if production and production.inverters and production.inverters.active_count:
         totals = production.inverters
         return _Flow(totals.power, totals.lifetime_energy or None)
-    if data.inverters:
-        powers = [inv.power for inv in data.inverters if inv.power is not None]
-        return _Flow(sum(powers) if powers else None, None)
+    powers = [v.power for v in _inverter_views(data) if v.power is not None]
+    if powers:
+        return _Flow(sum(powers), None)
     return _Flow()
+
+
+def _solar(data: EnvoyData) -> _Flow:
+    """The site's solar: Enphase production plus any third-party PV CT."""
+    main = _main_solar(data)
+    third = _ct_reading(data.ct(CtType.PV3P))
+    if third is None:
+        return main
+    return _Flow(
+        _add(main.power, third.active_power),
+        _add(main.energy, third.energy_delivered),
+    )
+
+
+def _add(first: float | None, second: float | None) -> float | None:
+    if first is None or second is None:
+        return first if second is None else second
+    return first + second
 
 
 def _battery_flow(
@@ -114,7 +232,7 @@ def _battery_flow(
 def _has_batteries(data: EnvoyData) -> bool:
     if data.ensemble and data.ensemble.encharges:
         return True
-    if _ac_batteries(data):
+    if _acb_serials(data):
         return True
     acb = data.production.acb if data.production else None
     return bool(acb and acb.active_count)
@@ -122,6 +240,14 @@ def _has_batteries(data: EnvoyData) -> bool:
 
 def _ac_batteries(data: EnvoyData) -> list[InventoryDevice]:
     return [d for d in data.inventory if d.group == "ACB" and not d.deleted]
+
+
+def _acb_serials(data: EnvoyData) -> list[str]:
+    """AC Batteries from the inventory, the inverter list and the device data."""
+    serials = [d.serial for d in _ac_batteries(data)]
+    serials += [i.serial for i in data.inverters if i.dev_type == ACB_DEV_TYPE]
+    serials += [d.serial for d in data.pdm_devices if d.dev_name == "acb"]
+    return list(dict.fromkeys(serials))
 
 
 def build_figures(data: EnvoyData) -> SiteFigures:
@@ -205,8 +331,8 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         state = data.ensemble.enpowers[0].mains_oper_state
         grid_connected = None if state is None else state == "closed"
     elif data.ensemble and data.ensemble.collars:
-        state = data.ensemble.collars[0].grid_state
-        grid_connected = None if state is None else state == "on_grid"
+        collar = data.ensemble.collars[0]
+        grid_connected = _collar_on_grid(collar.admin_state, collar.grid_state)
 
     return SiteFigures(
         solar_power=solar.power,
@@ -225,6 +351,15 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         backup_reserve=reserve,
         grid_connected=grid_connected,
     )
+
+
+def _collar_on_grid(admin_state: str | None, grid_state: str | None) -> bool | None:
+    """Whether a collar's site is on the grid; its mode says so before grid_state."""
+    if admin_state == _COLLAR_OFF_GRID:
+        return False
+    if admin_state == _COLLAR_ON_GRID:
+        return True
+    return None if grid_state is None else grid_state == "on_grid"
 
 
 def _channel_measurements(
@@ -275,10 +410,9 @@ def _meters(data: EnvoyData, gateway: str) -> Iterable[Device]:
 
 
 def _inverters(data: EnvoyData, gateway: str) -> Iterable[Device]:
-    pdm = {d.serial: d for d in data.pdm_devices if d.dev_name in (None, "pcu")}
     inventory = {d.serial: d for d in data.inventory if d.group == "PCU"}
-    for inverter in data.inverters:
-        detail = pdm.get(inverter.serial)
+    for inverter in _inverter_views(data):
+        detail = inverter.detail
         part = inventory.get(inverter.serial)
         measurements = _measurements(
             (Quantity.POWER, inverter.power),
@@ -387,9 +521,7 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
                     (Quantity.COMMUNICATING, collar.communicating),
                     (
                         Quantity.GRID_CONNECTED,
-                        None
-                        if collar.grid_state is None
-                        else collar.grid_state == "on_grid",
+                        _collar_on_grid(collar.admin_state, collar.grid_state),
                     ),
                     (
                         Quantity.RELAY_CLOSED,
@@ -448,7 +580,7 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             ),
         )
     generator = data.generator
-    if generator is not None and generator.present:
+    if generator is not None and generator.exists:
         yield Device(
             kind=DeviceKind.GENERATOR,
             serial=f"{controller}_generator",
@@ -459,9 +591,7 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
                 _measurements(
                     (
                         Quantity.RELAY_CLOSED,
-                        None
-                        if generator.oper_state is None
-                        else generator.oper_state == "closed",
+                        generator.relay_closed,
                     ),
                     (Quantity.STATE, generator.oper_state),
                     (Quantity.MODE, generator.admin_state),
@@ -471,26 +601,34 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
 
 
 def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
-    for acb in data.inventory:
-        if acb.group != "ACB" or acb.deleted:
-            continue
+    inventory = {d.serial: d for d in _ac_batteries(data)}
+    listed = {i.serial: i for i in data.inverters if i.dev_type == ACB_DEV_TYPE}
+    details = {d.serial: d for d in data.pdm_devices if d.dev_name == "acb"}
+    for serial in _acb_serials(data):
+        acb = inventory.get(serial)
+        reports = [
+            r.last_report
+            for r in (listed.get(serial), details.get(serial))
+            if r is not None and r.last_report is not None
+        ]
+        last_report = acb.last_report if acb else max(reports, default=None)
         yield Device(
             kind=DeviceKind.BATTERY,
-            serial=acb.serial,
+            serial=serial,
             manufacturer=MANUFACTURER,
-            model=acb.part_number,
-            firmware=acb.firmware,
+            model=acb.part_number if acb else "AC Battery",
+            firmware=acb.firmware if acb else None,
             parent=gateway,
             measurements=tuple(
                 _measurements(
-                    (Quantity.STATE_OF_CHARGE, acb.state_of_charge),
-                    (Quantity.TEMPERATURE, acb.temperature),
-                    (Quantity.COMMUNICATING, acb.communicating),
-                    (Quantity.STATE, acb.charge_status),
-                    (Quantity.LAST_REPORT, acb.last_report),
+                    (Quantity.STATE_OF_CHARGE, acb.state_of_charge if acb else None),
+                    (Quantity.TEMPERATURE, acb.temperature if acb else None),
+                    (Quantity.COMMUNICATING, acb.communicating if acb else None),
+                    (Quantity.STATE, acb.charge_status if acb else None),
+                    (Quantity.LAST_REPORT, last_report),
                 )
             ),
-            data_time=acb.last_report,
+            data_time=last_report,
         )
 
 
