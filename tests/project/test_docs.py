@@ -246,6 +246,24 @@ async def test_readme_examples_use_entity_ids_of_the_develop_scenario(
     assert sorted(used - existing) == []
 
 
+def test_readme_yaml_examples_are_automations() -> None:
+    """Each YAML example parses, as a whole automation (triggers and actions)."""
+    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert blocks
+    for block in blocks:
+        automation = yaml.safe_load(block)
+        assert isinstance(automation, dict), block
+        assert (
+            {"actions"}
+            <= automation.keys()
+            <= {
+                "triggers",
+                "conditions",
+                "actions",
+            }
+        ), block
+
+
 def test_example_ids_are_found_in_yaml_only() -> None:
     """The id scan reads YAML blocks and this integration's domains."""
     text = (
