@@ -152,6 +152,29 @@ def test_no_file_points_outside_the_repository() -> None:
     assert found == []
 
 
+def test_paths_named_in_the_docs_exist() -> None:
+    """Every repository path the README and CONTRIBUTING.md name in code spans exists.
+
+    ``gateway/...`` is relative to the integration's folder, as the layer table
+    writes it; ``config/`` is made by scripts/develop and not committed.
+    """
+    integration = PROJECT_ROOT / "custom_components" / "solar_gateway"
+    named = 0
+    missing = []
+    for doc in ("README.md", "CONTRIBUTING.md"):
+        text = (PROJECT_ROOT / doc).read_text(encoding="utf-8")
+        for path in set(re.findall(r"`([\w.-]+/[\w./-]*)`", text)):
+            first = path.split("/")[0]
+            base = integration if first == "gateway" else PROJECT_ROOT
+            if first == "config" or not (base / first).exists():
+                continue  # not a path of this repository (a URL part, a host...)
+            named += 1
+            if not (base / path).exists():
+                missing.append(f"{doc}: {path}")
+    assert named >= 20, named
+    assert missing == []
+
+
 def test_simulator_help_describes_every_option() -> None:
     """``python -m simulator --help`` explains each option and names every fault."""
     parser = build_parser()
