@@ -251,14 +251,20 @@ def _storage(key: str, version: int, minor: int, data: object) -> Json:
     return {"version": version, "minor_version": minor, "key": key, "data": data}
 
 
-def read_storage(path: Path, key: str, version: int) -> Json | None:
-    """Return a storage file's content, None when absent; refuse other major versions."""
+def read_json(path: Path) -> object:
+    """Return a JSON file's content, None when absent; refuse what is not JSON."""
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except ValueError as err:
         raise DevelopConfigError(f"{path}: not JSON ({err})") from err
+
+
+def read_storage(path: Path, key: str, version: int) -> Json | None:
+    """Return a storage file's content, None when absent; refuse other major versions."""
+    if (content := read_json(path)) is None:
+        return None
     if (
         not isinstance(content, dict)
         or content.get("key") != key
@@ -479,12 +485,8 @@ def update_core_config(existing: Json | None) -> Json:
 
 def read_managed(path: Path) -> set[str] | None:
     """The entry ids this script created; None when it has no record yet."""
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if (content := read_json(path)) is None:
         return None
-    except ValueError as err:
-        raise DevelopConfigError(f"{path}: not JSON ({err})") from err
     entries = content.get("entries") if isinstance(content, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
         raise DevelopConfigError(f"{path}: 'entries' is not a list of entry ids")
