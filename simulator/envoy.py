@@ -14,6 +14,7 @@ from custom_components.solar_gateway.gateway.capture import (
 )
 
 from .envoy_auth import DigestAuthority, TokenAuthority
+from .envoy_inverters import InverterReports
 from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
 from .kinds import CaptureIdentity
 from .live_state import LiveState, SiteProfile, estimate_mean_load, estimate_solar_peak
@@ -87,6 +88,12 @@ class EnvoyPersonality(Personality):
             if data is not None:
                 self._documents[name] = data
         self.relay = self._captured_relay()
+        # Served as captured for good: what the gateway itself never updates.
+        self._stale = (
+            frozenset({"api_v1_production"})
+            if self._api_production_stale()
+            else frozenset()
+        )
         meter_types: dict[int, str] = {}
         for meter in dicts(self._json("ivp_meters")):
             eid = number(meter.get("eid"))
@@ -97,7 +104,12 @@ class EnvoyPersonality(Personality):
                 and meter.get("state") != "disabled"
             ):
                 meter_types[int(eid)] = kind
-        self.site = EnvoySite(meter_types, self._battery_capacity())
+        self.site = EnvoySite(
+            meter_types, self._battery_capacity(), self._captured_soc()
+        )
+        self.inverters = InverterReports(
+            self._json("api_v1_production_inverters"), self._json("ivp_pdm_device_data")
+        )
 
     @property
     @override
@@ -107,6 +119,23 @@ class EnvoyPersonality(Personality):
     def _json(self, name: str) -> object:
         response = self.capture.get(name)
         return None if response is None or response.status != 200 else response.json()
+
+    def _api_production_stale(self) -> bool:
+        """Whether ``/api/v1/production`` was captured stale (metered, no CT, 8.2.4264+).
+
+        Such a gateway keeps serving figures frozen long ago: a few W, and a
+        lifetime far below what the inverters have produced.
+        """
+        api = self._json("api_v1_production")
+        lifetime = (
+            number(api.get("wattHoursLifetime")) if isinstance(api, dict) else None
+        )
+        inverters = [
+            number(entry.get("whLifetime")) or 0.0
+            for entry in self._production_entries("production")
+            if entry.get("type") == "inverters" and entry.get("activeCount")
+        ]
+        return bool(lifetime and inverters and lifetime < max(inverters) / 2)
 
     def _captured_relay(self) -> str | None:
         for group in dicts(self._json("ivp_ensemble_inventory")):
@@ -120,7 +149,8 @@ class EnvoyPersonality(Personality):
     def _battery_capacity(self) -> float:
         secctrl = self._json("ivp_ensemble_secctrl")
         if isinstance(secctrl, dict):
-            for key in ("Enc_max_available_capacity", "Max_energy"):
+            # Max_energy is every battery's; the other, IQ Batteries' alone.
+            for key in ("Max_energy", "Enc_max_available_capacity"):
                 if capacity := number(secctrl.get(key)):
                     return capacity
         for entry in self._production_entries("storage"):
@@ -128,6 +158,16 @@ class EnvoyPersonality(Personality):
             if entry.get("activeCount") and wh and full:
                 return wh / full * 100
         return 0.0
+
+    def _captured_soc(self) -> float:
+        """The charge of the site's batteries in the capture (%)."""
+        secctrl = self._json("ivp_ensemble_secctrl")
+        if isinstance(secctrl, dict) and (soc := number(secctrl.get("agg_soc"))):
+            return soc
+        for entry in self._production_entries("storage"):
+            if entry.get("activeCount") and (soc := number(entry.get("percentFull"))):
+                return soc
+        return 50.0
 
     def _production_entries(self, section: str) -> list[dict[str, object]]:
         for name in ("production.json_details_1", "production.json", "production"):
@@ -151,13 +191,6 @@ class EnvoyPersonality(Personality):
             number(item.get("maxReportWatts")) or 0.0
             for item in dicts(self._json("api_v1_production_inverters"))
         )
-        soc = 50.0
-        secctrl = self._json("ivp_ensemble_secctrl")
-        if isinstance(secctrl, dict):
-            soc = number(secctrl.get("agg_soc")) or soc
-        for entry in self._production_entries("storage"):
-            if entry.get("activeCount"):
-                soc = number(entry.get("percentFull")) or soc
         reserve = 20.0
         settings = self._storage_settings()
         if settings is not None:
@@ -170,7 +203,7 @@ class EnvoyPersonality(Personality):
                 load, self._captured_time(), utc_offset_hours
             ),
             battery_capacity_wh=self.site.battery_capacity_wh,
-            initial_soc=soc,
+            initial_soc=self.site.initial_soc,
             reserve_soc=reserve,
             utc_offset_hours=utc_offset_hours,
         )
@@ -294,7 +327,9 @@ class EnvoyPersonality(Personality):
         index = self._served.get(name, 0)
         self._served[name] = index + 1
         sequence = self._sequence(name, response)
-        if name not in self._written and (self.frozen or index < len(sequence)):
+        if name not in self._written and (
+            self.frozen or name in self._stale or index < len(sequence)
+        ):
             # What the gateway answered, byte for byte.
             replayed = sequence[min(index, len(sequence) - 1)]
             return Answer(
@@ -315,6 +350,10 @@ class EnvoyPersonality(Personality):
             counters = live(data, figures(None), self.site)
         if name == "ivp_ensemble_inventory":
             self._live_inventory(data, figures)
+        elif name == "api_v1_production_inverters":
+            self.inverters.live_list(data, figures)
+        elif name == "ivp_pdm_device_data":
+            counters = self.inverters.live_device_data(data, figures)
         return Answer.of_json(data, headers=headers, counters=counters)
 
     def _sequence(self, name: str, first: CapturedResponse) -> list[CapturedResponse]:

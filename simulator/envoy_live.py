@@ -21,6 +21,7 @@ class EnvoySite:
 
     meter_types: Mapping[int, str]  # eid -> measurementType
     battery_capacity_wh: float
+    initial_soc: float = 50.0  # % the site's battery held in the capture
 
 
 def number(value: object) -> float | None:
@@ -95,10 +96,10 @@ def _production_json(doc: object, figures: Figures, site: EnvoySite) -> bool:
     for entry in dicts(doc.get("storage")):
         if entry.get("activeCount") and figures.soc is not None:
             writer.power(entry, "wNow", figures.battery_w)
-            if "whNow" in entry:
-                entry["whNow"] = round(figures.soc / 100 * site.battery_capacity_wh)
-            if "percentFull" in entry:
-                entry["percentFull"] = round(figures.soc)
+            # The AC Batteries keep their own charge, moving with the site's.
+            _own_charge(
+                entry, "percentFull", "whNow", 0.0, figures.soc - site.initial_soc
+            )
             if "readingTime" in entry:
                 entry["readingTime"] = now
     return writer.counters
@@ -115,26 +116,6 @@ def _api_v1_production(doc: object, figures: Figures, site: EnvoySite) -> bool:
         if (base := number(doc.get(key))) is not None:
             doc[key] = round(figures.lifetime(base, figures.solar_wh))
     return True
-
-
-def _inverters(doc: object, figures: Figures, site: EnvoySite) -> bool:
-    inverters = dicts(doc)
-    if not inverters:
-        return False
-    ratings = [number(item.get("maxReportWatts")) or 0.0 for item in inverters]
-    total = sum(ratings)
-    # Inverters report every 5 minutes.
-    reported = int(figures.time // 300 * 300)
-    for item, rating in zip(inverters, ratings, strict=True):
-        share = rating / total if total > 0 else 1 / len(inverters)
-        watts = figures.solar_w * share
-        if rating > 0:
-            watts = min(watts, rating)
-        if "lastReportWatts" in item:
-            item["lastReportWatts"] = round(watts)
-        if "lastReportDate" in item:
-            item["lastReportDate"] = reported
-    return False
 
 
 def _meter_readings(doc: object, figures: Figures, site: EnvoySite) -> bool:
@@ -168,18 +149,46 @@ def _meter_readings(doc: object, figures: Figures, site: EnvoySite) -> bool:
     return writer.counters
 
 
+def _own_charge(
+    entry: JsonDict,
+    soc_key: str,
+    energy_key: str,
+    capacity: float,
+    moved: float,
+) -> None:
+    """Move one battery group's captured charge by ``moved`` points, its energy along."""
+    captured = number(entry.get(soc_key))
+    if captured is None:
+        return
+    energy = number(entry.get(energy_key))
+    if not capacity and energy and captured:
+        capacity = energy / captured * 100
+    soc = min(100.0, max(0.0, captured + moved))
+    entry[soc_key] = round(soc)
+    if capacity and energy is not None:
+        entry[energy_key] = round(soc / 100 * capacity)
+
+
 def _secctrl(doc: object, figures: Figures, site: EnvoySite) -> bool:
     if not isinstance(doc, dict) or figures.soc is None:
         return False
-    soc = round(figures.soc)
-    for key in ("agg_soc", "ENC_agg_soc"):
-        if number(doc.get(key)):
-            doc[key] = soc
-    capacity = number(doc.get("Enc_max_available_capacity")) or number(
-        doc.get("Max_energy")
+    # Each group (IQ Batteries, AC Batteries, the aggregate) keeps its own charge
+    # and moves by as much as the site's.
+    moved = figures.soc - site.initial_soc
+    total = number(doc.get("Max_energy")) or 0.0
+    encharge = number(doc.get("Enc_max_available_capacity")) or 0.0
+    acb = total - encharge if total > encharge else 0.0
+    groups = (
+        ("ENC_agg_soc", "ENC_agg_avail_energy", encharge),
+        ("ACB_agg_soc", "ACB_agg_energy", acb),
     )
-    if capacity and "ENC_agg_avail_energy" in doc:
-        doc["ENC_agg_avail_energy"] = round(figures.soc / 100 * capacity)
+    present = False
+    for soc_key, energy_key, capacity in groups:
+        if capacity or number(doc.get(soc_key)) or number(doc.get(energy_key)):
+            _own_charge(doc, soc_key, energy_key, capacity, moved)
+            present = True
+    if present or number(doc.get("agg_soc")):
+        _own_charge(doc, "agg_soc", "", total, moved)
     return False
 
 
@@ -192,8 +201,7 @@ def _ensemble_power(doc: object, figures: Figures, site: EnvoySite) -> bool:
         for key in ("real_power_mw", "apparent_power_mva"):
             if key in device:
                 device[key] = milliwatts
-        if "soc" in device:
-            device["soc"] = round(figures.soc)
+        _own_charge(device, "soc", "", 0.0, figures.soc - site.initial_soc)
     return False
 
 
@@ -202,7 +210,6 @@ LIVE_DOCUMENTS: Mapping[str, Callable[[object, Figures, EnvoySite], bool]] = {
     "production.json": _production_json,
     "production.json_details_1": _production_json,
     "api_v1_production": _api_v1_production,
-    "api_v1_production_inverters": _inverters,
     "ivp_meters_readings": _meter_readings,
     "ivp_ensemble_secctrl": _secctrl,
     "ivp_ensemble_power": _ensemble_power,

@@ -122,18 +122,31 @@ class PvsLegacyPersonality(Personality):
         identity: CaptureIdentity,
         *,
         device_list_delay: float = 0.0,
+        frozen: bool = False,
     ) -> None:
-        """Prepare the PVS the capture was taken from."""
+        """Prepare the PVS the capture was taken from.
+
+        ``frozen``: every DeviceList answer is the captured one, as recorded.
+        """
         self.capture = capture
         self.identity = identity
         self.commands = PvsCommands(capture, identity)
         self.device_list_delay = device_list_delay
+        self.frozen = frozen
         self._device_list: dict[str, object] = {}
+        # The first DeviceList answer is the capture itself, byte for byte.
+        self._first_answer: Answer | None = None
         for name in DEVICE_LIST_NAMES:
             response = capture.get(name)
             data = None if response is None else response.json()
-            if isinstance(data, dict):
+            if isinstance(data, dict) and response is not None:
                 self._device_list = data
+                self._first_answer = Answer(
+                    status=response.status,
+                    body=response.body,
+                    headers=replay_headers(response),
+                    is_json=True,
+                )
                 break
 
     @property
@@ -195,6 +208,10 @@ class PvsLegacyPersonality(Personality):
         ):
             if self.device_list_delay > 0:
                 await asyncio.sleep(self.device_list_delay)
+            if (first := self._first_answer) is not None:
+                if not self.frozen:
+                    self._first_answer = None
+                return first
             return self.device_list(now, figures(data_boundary(now)))
         if request.path == f"{DL_CGI}/supervisor/info":
             return self.commands.supervisor_info()
@@ -207,7 +224,12 @@ class PvsLegacyPersonality(Personality):
         data_time = pvs_time(figures.time)
         current = pvs_time(now)
         devices = [dict(device) for device in objects(self._device_list.get("devices"))]
-        inverters = [d for d in devices if d.get("DEVICE_TYPE") == "Inverter"]
+        # An inverter captured in error stays so: it produces nothing, the others share.
+        inverters = [
+            d
+            for d in devices
+            if d.get("DEVICE_TYPE") == "Inverter" and d.get("STATE") != "error"
+        ]
         for device in devices:
             if "CURTIME" in device:
                 device["CURTIME"] = current
@@ -218,7 +240,7 @@ class PvsLegacyPersonality(Personality):
             elif kind == "Power Meter":
                 device["DATATIME"] = data_time
                 _live_meter(device, figures)
-            elif kind == "Inverter":
+            elif kind == "Inverter" and device.get("STATE") != "error":
                 device["DATATIME"] = data_time
                 share = 1 / len(inverters)
                 device["p_3phsum_kw"] = kilo(figures.solar_w * share)

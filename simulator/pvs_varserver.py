@@ -39,7 +39,8 @@ CONTROL_MODE = "/ess/config/dcm/mode_param/control_mode"
 MIN_SOC = "/ess/config/dcm/control_param/min_customer_soc"
 CONTROL_MODES = frozenset({"SELF_CONSUMPTION", "ENERGY_ARBITRAGE", "BACKUP_ONLY"})
 SUNVAULT_CAPACITY_WH = 13_000.0  # the smallest SunVault, when the capture says nothing
-_DEVICE = re.compile(r"^/sys/devices/(meter|inverter)/(\d+)/(\w+)$")
+_DEVICE = re.compile(r"^/sys/devices/(meter|inverter|ess)/(\d+)/(\w+)$")
+_ESS_SOC = ("customerSocVal", "socVal")  # fractions: the customer's and the system's
 
 
 class PvsVarserverPersonality(Personality):
@@ -51,13 +52,21 @@ class PvsVarserverPersonality(Personality):
         identity: CaptureIdentity,
         *,
         session_seconds: float = DEFAULT_SESSION_SECONDS,
+        frozen: bool = False,
     ) -> None:
-        """Prepare the PVS the capture was taken from."""
+        """Prepare the PVS the capture was taken from.
+
+        ``frozen``: every variable keeps its captured value; only writes change one.
+        """
         self.capture = capture
         self.identity = identity
         self.commands = PvsCommands(capture, identity)
         self.session_seconds = session_seconds
+        self.frozen = frozen
         self.variables = varserver_variables(capture) or {}
+        # Each variable's first answer is its captured value; then it lives on.
+        self._captured = dict(self.variables)
+        self._served: set[str] = set()
         self._sessions: dict[str, float] = {}
         self._caches: dict[str, list[str]] = {}
         self._consumption_is_net = _differs(
@@ -208,7 +217,13 @@ class PvsVarserverPersonality(Personality):
         if "cache" in query:
             self._caches[query["cache"]] = names
         counters = any(name.endswith(("_en", "Kwh")) for name in names)
-        return _format({name: live[name] for name in names}, as_object, counters)
+        values = {
+            name: live[name] if name in self._served else self._captured[name]
+            for name in names
+        }
+        if not self.frozen:
+            self._served.update(names)
+        return _format(values, as_object, counters)
 
     def _set(self, spec: str, value: str | None, as_object: bool) -> Answer:
         changes: dict[str, str] = {}
@@ -233,6 +248,7 @@ class PvsVarserverPersonality(Personality):
                 if soc is None or not 0 <= soc <= 1:
                     return Answer.of_json({"error": f"bad SOC {new}"}, status=400)
         self.variables.update(changes)
+        self._served.update(changes)  # read back as written from now on
         self._apply_controls()
         return _format(changes, as_object, counters=False)
 
@@ -259,11 +275,8 @@ class PvsVarserverPersonality(Personality):
             _lifetime(live, f"{prefix}ltea3phsumKwh", fig, fig.solar_wh * share)
             if f"{prefix}msmtEps" in live:
                 live[f"{prefix}msmtEps"] = stamp
-        meters = {
-            m.group(2)
-            for name in live
-            if (m := _DEVICE.match(name)) and m.group(1) == "meter"
-        }
+        self._live_batteries(live, fig)
+        meters = _indices(live, "meter")
         for index in meters:
             prefix = f"/sys/devices/meter/{index}/"
             model = live.get(f"{prefix}prodMdlNm", "") + live.get(f"{prefix}sn", "")
@@ -286,6 +299,32 @@ class PvsVarserverPersonality(Personality):
             _put(live, f"{prefix}p3phsumKw", power / 1000)
             if f"{prefix}msmtEps" in live:
                 live[f"{prefix}msmtEps"] = stamp
+
+    def _live_batteries(self, live: dict[str, str], fig: Figures) -> None:
+        """The SunVault's power and charge: each charge moves from its captured value."""
+        initial = as_float(self._captured.get("/sys/livedata/soc"))
+        if fig.soc is None or initial is None or math.isnan(initial):
+            return
+        moved = fig.soc / 100 - initial
+        batteries = _indices(live, "ess")
+        for index in batteries:
+            prefix = f"/sys/devices/ess/{index}/"
+            _put(live, f"{prefix}p3phsumKw", fig.battery_w / 1000 / len(batteries))
+            for key in _ESS_SOC:
+                captured = as_float(self._captured.get(f"{prefix}{key}"))
+                if captured is not None and not math.isnan(captured):
+                    _put(live, f"{prefix}{key}", min(1.0, max(0.0, captured + moved)))
+            if f"{prefix}msmtEps" in live:
+                live[f"{prefix}msmtEps"] = _iso(fig.time)
+
+
+def _indices(variables: Mapping[str, str], kind: str) -> set[str]:
+    """The indices of one kind of device (``meter``, ``ess``) among the variables."""
+    return {
+        m.group(2)
+        for name in variables
+        if (m := _DEVICE.match(name)) and m.group(1) == kind
+    }
 
 
 def _live_site(live: dict[str, str], fig: Figures) -> None:

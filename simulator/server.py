@@ -73,11 +73,17 @@ def make_personality(
             return EnvoyPersonality(capture, identity, frozen=options.frozen)
         case GatewayKind.PVS_LEGACY:
             return PvsLegacyPersonality(
-                capture, identity, device_list_delay=options.device_list_delay
+                capture,
+                identity,
+                device_list_delay=options.device_list_delay,
+                frozen=options.frozen,
             )
         case GatewayKind.PVS_VARSERVER:
             return PvsVarserverPersonality(
-                capture, identity, session_seconds=options.session_seconds
+                capture,
+                identity,
+                session_seconds=options.session_seconds,
+                frozen=options.frozen,
             )
 
 

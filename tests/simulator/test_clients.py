@@ -126,3 +126,20 @@ async def test_pvs_client_controls_round_trip(
         assert config.min_customer_soc == pytest.approx(0.4)
         assert gw.state.backup_only
         assert gw.state.reserve_soc == pytest.approx(40)
+
+
+async def test_envoy_client_keeps_ignoring_a_stale_production_endpoint(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Hours into the simulated day, solar still comes from the inverters, not 4 W."""
+    folder = Path(__file__).parent.parent / "fixtures" / "envoy" / "metered_no_ct"
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+        client = envoy_client(session, gw, clock)
+        await client.setup()
+        for _ in range(3):
+            figures = (await client.refresh(ALL_GROUPS)).figures
+            assert figures.solar_power is not None
+            assert figures.solar_power > 1000
+            assert figures.solar_energy is not None
+            assert figures.solar_energy >= 32_046_000
+            clock.advance(1800)

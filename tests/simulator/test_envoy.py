@@ -5,6 +5,7 @@ from dataclasses import replace
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import jwt
@@ -19,7 +20,7 @@ from simulator import SimulatedGateway
 from simulator.clock import ManualClock
 from tests.conftest import FIXTURES, corpus_root
 
-from .conftest import OPTIONS
+from .conftest import NOON, OPTIONS
 
 INFO = b"""<?xml version="1.0" encoding="utf-8"?>
 <envoy_info><time>1750507200</time><device><sn>122233344455</sn>
@@ -584,3 +585,154 @@ async def test_evolution_keeps_the_captured_state(
     assert len(socs) >= 2
     assert socs[1] - socs[0] == 50
     assert all(device["mains_oper_state"] == "open" for device in live["ENPOWER"])
+
+
+async def test_stale_production_endpoint_stays_stale(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Metered without CTs on 8.2.4264+: /api/v1/production stays as stale as captured.
+
+    The site lives on (the inverters' total in production.json grows), so the
+    integration keeps meeting the stale document over time, not only at first.
+    """
+    folder = FIXTURES / "envoy" / "metered_no_ct"
+    stale = json.loads((folder / "api_v1_production").read_text())
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
+
+        lifetimes = []
+        for _ in range(3):
+            assert await get("/api/v1/production") == stale
+            production = await get("/production.json?details=1")
+            inverters = production["production"][0]
+            lifetimes.append(inverters["whLifetime"])
+            clock.advance(3600)
+        assert lifetimes[0] < lifetimes[1] < lifetimes[2]
+
+
+async def _json(session: aiohttp.ClientSession, gw: SimulatedGateway, path: str) -> Any:
+    """The JSON body of an authorised GET that must succeed."""
+    async with session.get(f"{gw.url}{path}", headers=bearer(gw)) as response:
+        assert response.status == 200
+        return await response.json()
+
+
+def _by_serial(document: object, key: str) -> dict[str, Any]:
+    if isinstance(document, dict):
+        document = [record for record in document.values() if isinstance(record, dict)]
+    assert isinstance(document, list)
+    return {item[key]: item for item in document}
+
+
+async def test_inverters_report_on_their_own_five_minute_step(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Each inverter's watts change at its own report; device data shows that report."""
+    folder = FIXTURES / "envoy" / "metered_battery"
+    captured = json.loads((folder / "api_v1_production_inverters").read_text())
+    steps = {item["serialNumber"]: item["lastReportDate"] % 300 for item in captured}
+    assert len(set(steps.values())) == len(steps)
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
+
+        assert await get("/api/v1/production/inverters") == captured
+        await get("/ivp/pdm/device_data")  # the capture
+        clock.advance(241)
+        listed = _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+        now = clock.now()
+        for serial, item in listed.items():
+            reported = item["lastReportDate"]
+            assert isinstance(reported, int)
+            assert reported % 300 == steps[serial]
+            assert now - 300 < reported <= now
+        details = _by_serial(await get("/ivp/pdm/device_data"), "sn")
+        for serial, item in listed.items():
+            channel = details[serial]["channels"][0]
+            assert channel["lastReading"]["endDate"] == item["lastReportDate"]
+            assert channel["watts"]["now"] == item["lastReportWatts"]
+        lifetimes = {
+            serial: details[serial]["channels"][0]["lifetime"]["joulesProduced"]
+            for serial in listed
+        }
+        clock.advance(20)  # no inverter reports in these 20 s: nothing moves
+        assert (
+            _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+            == listed
+        )
+        clock.advance(10)  # the inverter on step 270 reports, the others stay put
+        later = _by_serial(await get("/api/v1/production/inverters"), "serialNumber")
+        moved = {s for s in listed if later[s] != listed[s]}
+        assert moved == {s for s, step in steps.items() if step == 270}
+        for serial in moved:
+            reported = later[serial]["lastReportDate"]
+            assert reported == listed[serial]["lastReportDate"] + 300
+        clock.advance(3600)
+        details = _by_serial(await get("/ivp/pdm/device_data"), "sn")
+        for serial, before in lifetimes.items():
+            assert details[serial]["channels"][0]["lifetime"]["joulesProduced"] > before
+
+
+async def test_ac_battery_aggregate_lives_where_the_capture_has_it(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """An ACB-only site: ACB_agg_soc and ACB_agg_energy move with the batteries."""
+    folder = FIXTURES / "envoy" / "acb"
+    captured = json.loads((folder / "ivp_ensemble_secctrl").read_text())
+    capacity = captured["Max_energy"]
+    async with SimulatedGateway.start(folder, clock=clock, options=OPTIONS) as gw:
+
+        def get(path: str) -> Any:
+            return _json(session, gw, path)
+
+        assert await get("/ivp/ensemble/secctrl") == captured
+        await get("/production.json?details=1")  # the capture
+        clock.advance(3 * 3600)
+        secctrl = await get("/ivp/ensemble/secctrl")
+        storage = (await get("/production.json?details=1"))["storage"][0]
+    assert secctrl["ACB_agg_soc"] != captured["ACB_agg_soc"]
+    assert secctrl["ACB_agg_soc"] == secctrl["agg_soc"] == storage["percentFull"]
+    assert abs(secctrl["ACB_agg_energy"] - secctrl["agg_soc"] / 100 * capacity) < 25
+    assert abs(storage["whNow"] - secctrl["ACB_agg_energy"]) <= 1
+    # No IQ Battery on the site: their aggregate stays empty.
+    assert secctrl["ENC_agg_soc"] == secctrl["ENC_agg_avail_energy"] == 0
+
+
+def test_each_battery_group_keeps_its_own_charge() -> None:
+    """IQ and AC Batteries beside each other move from their own captured charge."""
+    from simulator.envoy_live import LIVE_DOCUMENTS, EnvoySite
+    from simulator.live_state import Figures
+
+    doc: dict[str, object] = {
+        "agg_soc": 39,
+        "Max_energy": 7220,
+        "ENC_agg_soc": 54,
+        "ENC_agg_avail_energy": 1890,
+        "Enc_max_available_capacity": 3500,
+        "ACB_agg_soc": 25,
+        "ACB_agg_energy": 930,
+    }
+    figures = Figures(
+        time=NOON,
+        solar_w=0,
+        load_w=0,
+        battery_w=0,
+        soc=49.0,
+        solar_wh=0,
+        load_wh=0,
+        import_wh=0,
+        export_wh=0,
+        charge_wh=0,
+        discharge_wh=0,
+        solar_today_wh=0,
+        uptime_s=0,
+        rebooted=False,
+        jump_wh=0,
+    )
+    LIVE_DOCUMENTS["ivp_ensemble_secctrl"](doc, figures, EnvoySite({}, 7220, 39.0))
+    assert doc["agg_soc"] == 49
+    assert (doc["ENC_agg_soc"], doc["ENC_agg_avail_energy"]) == (64, 2240)
+    assert (doc["ACB_agg_soc"], doc["ACB_agg_energy"]) == (35, 1302)

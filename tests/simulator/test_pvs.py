@@ -151,6 +151,9 @@ async def test_legacy_device_list_moves_on_five_minute_boundaries(
                 assert response.status == 200
                 return list((await response.json())["devices"])
 
+        captured = legacy_capture().get("DeviceList.json")
+        assert captured is not None
+        assert await devices() == captured.json()["devices"]  # type: ignore[index]
         clock.advance(30)
         first = await devices()
         assert first[0]["DATATIME"] == pvs_time(NOON)
@@ -295,6 +298,13 @@ async def test_varserver_live_devices_and_legacy_commands(
             assert (await r.json())["supervisor"]["BUILD"] == 61845
         async with session.get(f"{gw.url}/nothing") as r:
             assert r.status == 404
+        async with session.get(
+            f"{gw.https_url}/auth?login", headers=basic("ssm_owner", "AB345")
+        ) as r:
+            assert r.status == 200
+        async with session.get(f"{gw.https_url}/vars?match=/sys/&fmt=obj") as r:
+            captured = await r.json()  # the capture; the site lives on after it
+        assert captured["/sys/devices/inverter/0/msmtEps"] == "2025-06-21T11:55:00Z"
         clock.advance(3600 + 42)
         async with session.get(
             f"{gw.https_url}/auth?login", headers=basic("ssm_owner", "AB345")
