@@ -15,8 +15,8 @@ import timeit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from custom_components.solar_gateway.gateway.pvs.parse_common import load_json_object
-from custom_components.solar_gateway.gateway.pvs.parse_legacy import parse_device_list
+from custom_components.solar_gateway.gateway.pvs.parsers.common import load_json_object
+from custom_components.solar_gateway.gateway.pvs.parsers.legacy import parse_device_list
 
 
 def corpus_root() -> Path:

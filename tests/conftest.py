@@ -1,8 +1,13 @@
-"""Shared fixtures for the whole test suite."""
+"""Shared fixtures and helpers for the whole test suite."""
 
+from collections.abc import AsyncIterator
 import logging
 import os
 from pathlib import Path
+
+import aiohttp
+import jwt
+import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
@@ -19,3 +24,22 @@ def corpus_root() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return (PROJECT_ROOT.parent / "shared" / "corpus").resolve()
+
+
+FAR_FUTURE = 4102444800  # 2100-01-01
+
+
+def make_token(exp: int = FAR_FUTURE, user: str = "owner", marker: str = "a") -> str:
+    """A JWT with the claims an Enphase token carries (signature irrelevant)."""
+    return jwt.encode(
+        {"exp": exp, "enphaseUser": user, "marker": marker},
+        "test-secret-test-secret-test-secret!",
+        algorithm="HS256",
+    )
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain client session, as Home Assistant injects one into the clients."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session

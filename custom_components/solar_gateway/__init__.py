@@ -4,35 +4,31 @@ The protocol layer lives in ``gateway/`` and never imports Home Assistant; this 
 holds the Home Assistant glue on top of it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
-from .connection import async_create_client
-from .const import (
-    AUTH_ENLIGHTEN,
-    CONF_AUTH_METHOD,
-    CONF_DEVICES_INTERVAL,
-    CONF_LIVE_INTERVAL,
-    CONF_SETTINGS_INTERVAL,
-    CONF_TOKEN,
-    DOMAIN,
-)
+from .connection import async_create_client, identified_from_data, identified_to_data
+from .const import CONF_IDENTIFIED, CONF_TOKEN, DOMAIN, INTERVAL_OPTIONS
 from .coordinator import (
     LOGGER,
     SiteHub,
     SolarGatewayConfigEntry,
     build_coordinators,
-    translated,
+    raise_translated,
 )
 from .devices import DeviceRegistrar
 from .gateway.client import DataGroup, GatewayClient
-from .gateway.envoy.client import EnvoyClient
-from .gateway.errors import AuthenticationError, GatewayError
+from .gateway.errors import (
+    GatewayConnectionError,
+    GatewayError,
+    NotSupportedGatewayError,
+    UnexpectedPayloadError,
+)
+from .gateway.site import SiteSnapshot
 from .issues import async_watch_issues
 
 PLATFORMS = [
@@ -43,54 +39,64 @@ PLATFORMS = [
     Platform.SWITCH,
 ]
 
-INTERVAL_OPTIONS = {
-    DataGroup.LIVE: CONF_LIVE_INTERVAL,
-    DataGroup.DEVICES: CONF_DEVICES_INTERVAL,
-    DataGroup.SETTINGS: CONF_SETTINGS_INTERVAL,
-}
+# Errors that mean "not the gateway that was there": worth probing the host again.
+NOT_WHERE_IT_WAS = (
+    GatewayConnectionError,
+    NotSupportedGatewayError,
+    UnexpectedPayloadError,
+)
 
 
 def polling_intervals(
-    client: GatewayClient, options: dict[str, object] | None
+    client: GatewayClient, options: Mapping[str, object] | None
 ) -> dict[DataGroup, timedelta]:
-    """The interval of each group: the user's option, never below the gateway's floor."""
+    """The interval of each group: the user's option within the gateway's table."""
     intervals: dict[DataGroup, timedelta] = {}
-    for group, default in client.default_intervals.items():
+    for group, rule in client.polling.items():
         chosen = (options or {}).get(INTERVAL_OPTIONS[group])
-        interval = (
-            timedelta(seconds=chosen)
-            if isinstance(chosen, int | float) and not isinstance(chosen, bool)
-            else default
-        )
-        intervals[group] = max(interval, client.minimum_intervals.get(group, interval))
+        if (
+            not rule.adjustable
+            or not isinstance(chosen, int | float)
+            or isinstance(chosen, bool)
+        ):
+            intervals[group] = rule.default
+            continue
+        intervals[group] = rule.clamp(timedelta(seconds=chosen))
     return intervals
+
+
+async def _async_first_read(client: GatewayClient) -> SiteSnapshot:
+    await client.setup()
+    return await client.refresh(frozenset(client.polling))
+
+
+async def _async_connect(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> tuple[GatewayClient, SiteSnapshot]:
+    """Connect from what the last setup learned; probe again only when that fails."""
+    client = async_create_client(hass, entry)
+    try:
+        return client, await _async_first_read(client)
+    except NOT_WHERE_IT_WAS as err:
+        if identified_from_data(entry.data) is None:
+            raise
+        LOGGER.info("%s not found as it was (%s); probing again", entry.title, err)
+    client = async_create_client(hass, entry, probe=True)
+    return client, await _async_first_read(client)
 
 
 async def async_setup_entry(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry
 ) -> bool:
     """Connect to the gateway, read everything once, then poll each group at its rate."""
-    client = async_create_client(hass, entry)
     try:
-        await client.setup()
-        snapshot = await client.refresh(frozenset(client.default_intervals))
-    except AuthenticationError as err:
-        key, placeholders = translated(err)
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        ) from err
+        client, snapshot = await _async_connect(hass, entry)
     except GatewayError as err:
-        key, placeholders = translated(err)
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        ) from err
+        raise_translated(err, setting_up=True)
+    _keep_identification(hass, entry, client)
 
     hub = SiteHub(client=client, snapshot=snapshot)
-    build_coordinators(hass, entry, hub, polling_intervals(client, dict(entry.options)))
+    build_coordinators(hass, entry, hub, polling_intervals(client, entry.options))
     entry.runtime_data = hub
 
     registrar = DeviceRegistrar(hass, entry, hub)
@@ -117,13 +123,41 @@ async def async_setup_entry(
     return True
 
 
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> bool:
+    """Bring an entry written by an older version up to date.
+
+    1.1 -> 1.2: entries keep what setup learned about the host (``identified``).
+    Older entries have nothing stored, so their next start probes once and stores it.
+    (Home Assistant itself refuses an entry of a newer major version.)
+    """
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(entry, minor_version=2)
+    return True
+
+
+def _keep_identification(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, client: GatewayClient
+) -> None:
+    """Store what setup learned, so that the next start need not probe."""
+    learned = identified_to_data(client.identification)
+    if entry.data.get(CONF_IDENTIFIED) != learned:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_IDENTIFIED: learned}
+        )
+
+
 def _firmware_watcher(
     hass: HomeAssistant,
     entry: SolarGatewayConfigEntry,
     hub: SiteHub,
     firmware: str | None,
 ) -> Callable[[], None]:
-    """Reload the entry once the gateway runs new firmware (features may differ)."""
+    """Reload the entry once the gateway runs new firmware (features may differ).
+
+    What setup learned is dropped first: the reload probes the gateway afresh.
+    """
 
     @callback
     def check() -> None:
@@ -135,6 +169,8 @@ def _firmware_watcher(
                 firmware,
                 current,
             )
+            data = {k: v for k, v in entry.data.items() if k != CONF_IDENTIFIED}
+            hass.config_entries.async_update_entry(entry, data=data)
             hass.config_entries.async_schedule_reload(entry.entry_id)
 
     return check
@@ -143,22 +179,16 @@ def _firmware_watcher(
 def _token_keeper(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry, client: GatewayClient
 ) -> Callable[[], None]:
-    """Store a token fetched or renewed from the Enphase account in the entry.
+    """Store a token the client fetched or renewed with the stored account.
 
-    So that a restart reuses it instead of logging in to the cloud again; pasted
-    tokens are the user's and stay as they were given.
+    So that a restart reuses it instead of logging in to the cloud again; tokens the
+    user gave are theirs and stay as they were given.
     """
 
     @callback
     def store() -> None:
-        if not isinstance(client, EnvoyClient):
-            return
-        token = client.token
-        if (
-            token
-            and entry.data.get(CONF_AUTH_METHOD) == AUTH_ENLIGHTEN
-            and entry.data.get(CONF_TOKEN) != token
-        ):
+        token = client.obtained_token
+        if token and entry.data.get(CONF_TOKEN) != token:
             hass.config_entries.async_update_entry(
                 entry, data={**entry.data, CONF_TOKEN: token}
             )

@@ -14,8 +14,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SiteHub, SolarGatewayConfigEntry
-from .entity import SolarGatewayEntity
-from .gateway.site import Device, Measurement, Quantity
+from .entity import MeasurementEntity, SolarGatewayEntity
+from .gateway.site import Quantity
 
 # Coordinators poll; entities never do.
 PARALLEL_UPDATES = 0
@@ -126,6 +126,7 @@ class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
     """Whether the site is connected to the grid (off: islanded on backup)."""
 
     entity_description = SITE_GRID_CONNECTED
+    figure = "grid_connected"
 
     def __init__(self, hub: SiteHub) -> None:
         """Show the site's grid connection on the gateway's device."""
@@ -142,29 +143,16 @@ class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
         return self.is_on
 
 
-class StateBinarySensor(SolarGatewayEntity, BinarySensorEntity):
+class StateBinarySensor(MeasurementEntity, BinarySensorEntity):
     """One on/off measurement of one device."""
 
     entity_description: StateBinarySensorDescription
-
-    def __init__(
-        self,
-        hub: SiteHub,
-        device: Device,
-        description: StateBinarySensorDescription,
-        measurement: Measurement,
-    ) -> None:
-        """Show ``measurement`` of ``device``."""
-        super().__init__(hub, device, description.key)
-        self.entity_description = description
-        self.quantity = measurement.quantity
 
     @property
     @override
     def is_on(self) -> bool | None:
         """The state from the latest snapshot."""
-        device = self.device
-        value = device.get(self.quantity) if device else None
+        value = self.reading()
         if not isinstance(value, bool):
             return None
         return not value if self.entity_description.invert else value

@@ -26,7 +26,7 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from .connection import client_from_data, gateway_session
+from .connection import client_from_data, gateway_session, identified_to_data
 from .const import (
     AUTH_ENLIGHTEN,
     AUTH_LOCAL,
@@ -34,15 +34,13 @@ from .const import (
     CONF_AUTH_METHOD,
     CONF_BRAND,
     CONF_CAPTURE_DIAGNOSTICS,
-    CONF_DEVICES_INTERVAL,
-    CONF_LIVE_INTERVAL,
-    CONF_SETTINGS_INTERVAL,
+    CONF_IDENTIFIED,
     CONF_TOKEN,
     DOMAIN,
+    INTERVAL_OPTIONS,
 )
 from .coordinator import LOGGER
-from .gateway.client import DataGroup
-from .gateway.envoy.auth import decode_token
+from .gateway.client import GatewayClient
 from .gateway.errors import (
     AuthenticationError,
     GatewayBusyError,
@@ -52,33 +50,8 @@ from .gateway.errors import (
     NotSupportedGatewayError,
     TokenExpiredError,
 )
-from .gateway.identify import Access, Identified, identify
+from .gateway.identify import Access, Identified, decode_token, identify
 from .gateway.site import Brand, GatewayIdentity
-
-# Polling bounds per kind of gateway, in seconds: (minimum, default, maximum).
-# The minimums are what the gateways bear without harm (README "Data updates").
-INTERVAL_BOUNDS: dict[str, dict[DataGroup, tuple[int, int, int]]] = {
-    "envoy": {
-        DataGroup.LIVE: (10, 30, 600),
-        DataGroup.DEVICES: (60, 300, 3600),
-        DataGroup.SETTINGS: (300, 3600, 86400),
-    },
-    "pvs_legacy": {
-        DataGroup.DEVICES: (300, 300, 3600),
-        DataGroup.SETTINGS: (3600, 3600, 86400),
-    },
-    "pvs_varserver": {
-        DataGroup.LIVE: (15, 60, 600),
-        DataGroup.DEVICES: (60, 300, 3600),
-        DataGroup.SETTINGS: (60, 300, 86400),
-    },
-}
-INTERVAL_KEYS = {
-    DataGroup.LIVE: CONF_LIVE_INTERVAL,
-    DataGroup.DEVICES: CONF_DEVICES_INTERVAL,
-    DataGroup.SETTINGS: CONF_SETTINGS_INTERVAL,
-}
-CONF_API = "api"
 
 
 def _title(identity: GatewayIdentity) -> str:
@@ -110,11 +83,14 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an Enphase Envoy or a SunPower PVS."""
 
     VERSION = 1
+    # 1.2: the entry keeps what setup learned about the host (CONF_IDENTIFIED).
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing known."""
         self._host: str | None = None
         self._found: Identified | None = None
+        self._learned: Identified | None = None
 
     @staticmethod
     @callback
@@ -438,13 +414,18 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(found.identity.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
                 data = {**entry.data, CONF_HOST: host}
+                client = client_from_data(gateway_session(self.hass), data, probe=True)
                 try:
-                    await client_from_data(gateway_session(self.hass), data).setup()
+                    await client.setup()
                 except GatewayError as err:
                     errors["base"] = _error_key(err)
                 else:
                     return self.async_update_reload_and_abort(
-                        entry, data_updates={CONF_HOST: host}
+                        entry,
+                        data_updates={
+                            CONF_HOST: host,
+                            CONF_IDENTIFIED: identified_to_data(client.identification),
+                        },
                     )
         return self.async_show_form(
             step_id="reconfigure",
@@ -477,19 +458,25 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_try(self, credentials: Mapping[str, Any]) -> str | None:
         """Connect with ``credentials``; return a form error key, or None on success."""
         client = client_from_data(
-            gateway_session(self.hass), self._entry_data(credentials)
+            gateway_session(self.hass), self._entry_data(credentials), probe=True
         )
         try:
             await client.setup()
         except GatewayError as err:
             LOGGER.debug("Connecting to %s failed: %s", self._host, err)
             return _error_key(err)
+        # Kept in the entry: the first start begins from it instead of probing.
+        self._learned = client.identification
         return None
 
     async def _async_finish(self, credentials: Mapping[str, Any]) -> ConfigFlowResult:
         """Create the entry, or update it when reauthenticating."""
         assert self._found is not None
-        data = self._entry_data(credentials)
+        assert self._learned is not None
+        data = {
+            **self._entry_data(credentials),
+            CONF_IDENTIFIED: identified_to_data(self._learned),
+        }
         if self.source == SOURCE_REAUTH:
             return self.async_update_reload_and_abort(
                 self._get_reauth_entry(), data=data
@@ -512,16 +499,18 @@ class SolarGatewayOptionsFlow(OptionsFlowWithReload):
         """Show and take the options."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
-        api = self._api()
         fields: dict[vol.Marker, Any] = {}
-        for group, (low, default, high) in INTERVAL_BOUNDS[api].items():
-            key = INTERVAL_KEYS[group]
+        for group, rule in self._client().polling.items():
+            if not rule.adjustable:
+                continue  # fixed by the gateway's own cadence
+            key = INTERVAL_OPTIONS[group]
+            default = round(rule.default.total_seconds())
             fields[
                 vol.Required(key, default=self.config_entry.options.get(key, default))
             ] = NumberSelector(
                 NumberSelectorConfig(
-                    min=low,
-                    max=high,
+                    min=round(rule.minimum.total_seconds()),
+                    max=round(rule.maximum.total_seconds()),
                     step=1,
                     unit_of_measurement="s",
                     mode=NumberSelectorMode.BOX,
@@ -535,11 +524,10 @@ class SolarGatewayOptionsFlow(OptionsFlowWithReload):
         ] = BooleanSelector()
         return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
 
-    def _api(self) -> str:
-        """Which kind of gateway the entry is, from the running client if loaded."""
+    def _client(self) -> GatewayClient:
+        """The entry's client: the running one, or one built from the entry's data
+        (nothing is sent) when the entry is not loaded."""
         runtime = getattr(self.config_entry, "runtime_data", None)
         if runtime is not None:
-            return str(runtime.snapshot.identity.api)
-        if self.config_entry.data.get(CONF_BRAND) == Brand.ENPHASE.value:
-            return "envoy"
-        return str(self.config_entry.data.get(CONF_API, "pvs_legacy"))
+            return runtime.client  # type: ignore[no-any-return]
+        return client_from_data(gateway_session(self.hass), self.config_entry.data)

@@ -1,7 +1,8 @@
-"""Build the right protocol client for a config entry's data."""
+"""Build the protocol client for a config entry, and keep what its setup learned."""
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from homeassistant.config_entries import ConfigEntry
@@ -9,26 +10,76 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_BRAND, CONF_TOKEN
-from .gateway.client import GatewayClient
-from .gateway.envoy.client import EnvoyClient
-from .gateway.pvs.client import PvsClient
-from .gateway.site import Brand
+from .const import CONF_BRAND, CONF_IDENTIFIED, CONF_TOKEN
+from .gateway.client import Access, GatewayClient, Identified
+from .gateway.identify import create_client
+from .gateway.site import Brand, GatewayIdentity
+
+
+def identified_to_data(found: Identified) -> dict[str, Any]:
+    """``found`` as config entry data (JSON types only)."""
+    identity = found.identity
+    return {
+        "serial": identity.serial,
+        "model": identity.model,
+        "firmware": identity.firmware,
+        "api": identity.api,
+        "metered": identity.metered,
+        "access": found.access.value,
+        "url": found.url,
+    }
+
+
+def identified_from_data(data: Mapping[str, Any]) -> Identified | None:
+    """What the entry's last setup learned, if it is stored and still for its host.
+
+    A host changed since (reconfigured, rediscovered) makes it stale: another device
+    may answer at the old address.
+    """
+    stored = data.get(CONF_IDENTIFIED)
+    if not isinstance(stored, Mapping):
+        return None
+    try:
+        found = Identified(
+            GatewayIdentity(
+                brand=Brand(data[CONF_BRAND]),
+                serial=str(stored["serial"]),
+                model=stored.get("model"),
+                firmware=stored.get("firmware"),
+                api=str(stored["api"]),
+                metered=stored.get("metered"),
+            ),
+            Access(stored["access"]),
+            str(stored["url"]),
+        )
+    except KeyError, ValueError:
+        return None
+    if _hostname(found.url) != _hostname(str(data[CONF_HOST])):
+        return None
+    return found
+
+
+def _hostname(host: str) -> str | None:
+    return urlsplit(host if "://" in host else f"//{host}").hostname
 
 
 def client_from_data(
-    session: aiohttp.ClientSession, data: Mapping[str, Any]
+    session: aiohttp.ClientSession, data: Mapping[str, Any], *, probe: bool = False
 ) -> GatewayClient:
-    """Return an unconnected client for a gateway described by entry data."""
-    if Brand(data[CONF_BRAND]) is Brand.ENPHASE:
-        return EnvoyClient(
-            session,
-            data[CONF_HOST],
-            username=data.get(CONF_USERNAME) or None,
-            password=data.get(CONF_PASSWORD) or None,
-            token=data.get(CONF_TOKEN) or None,
-        )
-    return PvsClient(session, data[CONF_HOST], password=data.get(CONF_PASSWORD) or None)
+    """Return an unconnected client for a gateway described by entry data.
+
+    It starts from what the last setup learned, unless ``probe`` asks to find out
+    again (or nothing usable is stored).
+    """
+    return create_client(
+        session,
+        Brand(data[CONF_BRAND]),
+        data[CONF_HOST],
+        username=data.get(CONF_USERNAME) or None,
+        password=data.get(CONF_PASSWORD) or None,
+        token=data.get(CONF_TOKEN) or None,
+        known=None if probe else identified_from_data(data),
+    )
 
 
 def gateway_session(hass: HomeAssistant) -> aiohttp.ClientSession:
@@ -36,6 +87,8 @@ def gateway_session(hass: HomeAssistant) -> aiohttp.ClientSession:
     return async_get_clientsession(hass, verify_ssl=False)
 
 
-def async_create_client(hass: HomeAssistant, entry: ConfigEntry) -> GatewayClient:
+def async_create_client(
+    hass: HomeAssistant, entry: ConfigEntry, *, probe: bool = False
+) -> GatewayClient:
     """Return an unconnected client for the entry's gateway."""
-    return client_from_data(gateway_session(hass), entry.data)
+    return client_from_data(gateway_session(hass), entry.data, probe=probe)

@@ -1,6 +1,9 @@
 """Constants shared by the Solar Gateway integration."""
 
+from collections.abc import Mapping
 from typing import Final
+
+from .gateway.client import DataGroup
 
 DOMAIN: Final = "solar_gateway"
 
@@ -8,6 +11,9 @@ DOMAIN: Final = "solar_gateway"
 CONF_BRAND: Final = "brand"  # gateway.site.Brand value
 CONF_AUTH_METHOD: Final = "auth_method"  # Envoy: one of the AUTH_* values below
 CONF_TOKEN: Final = "token"  # noqa: S105 - the name of a field, not a secret
+# What setup learned about the host (identity, access, URL): the next start begins
+# there instead of probing again. Written from config entry minor version 2.
+CONF_IDENTIFIED: Final = "identified"
 
 AUTH_ENLIGHTEN: Final = "enlighten"  # Enphase account e-mail and password
 AUTH_TOKEN: Final = "token"  # noqa: S105 - a token pasted by the user
@@ -18,3 +24,10 @@ CONF_LIVE_INTERVAL: Final = "live_interval"
 CONF_DEVICES_INTERVAL: Final = "devices_interval"
 CONF_SETTINGS_INTERVAL: Final = "settings_interval"
 CONF_CAPTURE_DIAGNOSTICS: Final = "capture_diagnostics"
+
+# The option holding each group's polling interval, in seconds.
+INTERVAL_OPTIONS: Final[Mapping[DataGroup, str]] = {
+    DataGroup.LIVE: CONF_LIVE_INTERVAL,
+    DataGroup.DEVICES: CONF_DEVICES_INTERVAL,
+    DataGroup.SETTINGS: CONF_SETTINGS_INTERVAL,
+}

@@ -1,90 +1,28 @@
 """The write discipline every control entity (switch, select, number) follows.
 
-A write is sent between two polls (the hub's lock), the requested state is shown at
-once, and the settings are read back straight away. The state stays only when the
-gateway's own answer shows it; otherwise the entity shows what the gateway reports
-and the action fails with a translated error, so an automation knows.
+Each control is one the client describes in the site snapshot (``Control``): what it
+is, its value, its options or range and the groups a write changes. A write is sent
+between two polls (the hub's gate) as a vendor-neutral ``ControlChange``; the
+requested state is shown at once, and the client reads the settings back straight
+away. The state stays only when the gateway's own answer shows it; otherwise the
+entity shows what the gateway reports and the action fails with a translated error,
+so an automation knows.
 """
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import override
 
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import SiteHub
+from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .entity import SolarGatewayEntity
 from .gateway.client import DataGroup
-from .gateway.envoy.client import EnvoyClient
-from .gateway.envoy.models import DryContactSettings, Enpower, StorageSettings
-from .gateway.envoy.site_mapping import relay_serial
 from .gateway.errors import ControlRefusedError, GatewayError, GatewayTimeoutError
-from .gateway.pvs.client import PvsClient
-from .gateway.site import Device, DeviceKind, SiteSnapshot
-
-type Send = Callable[[], Awaitable[object]]
-
-
-def envoy_client(hub: SiteHub) -> EnvoyClient | None:
-    """The hub's Envoy client, or None for another gateway."""
-    return hub.client if isinstance(hub.client, EnvoyClient) else None
-
-
-def pvs_client(hub: SiteHub) -> PvsClient | None:
-    """The hub's PVS client, or None for another gateway."""
-    return hub.client if isinstance(hub.client, PvsClient) else None
-
-
-def system_controller(client: EnvoyClient) -> Enpower | None:
-    """The IQ System Controller, whose mains relay takes the site off the grid."""
-    ensemble = client.data.ensemble
-    return ensemble.enpowers[0] if ensemble and ensemble.enpowers else None
-
-
-def storage_settings(hub: SiteHub) -> StorageSettings | None:
-    """The tariff's battery settings, on an Envoy site that has batteries."""
-    client = envoy_client(hub)
-    tariff = client.data.tariff if client else None
-    if tariff is None or tariff.storage is None:
-        return None
-    if not any(d.kind is DeviceKind.BATTERY for d in hub.snapshot.devices):
-        return None
-    return tariff.storage
-
-
-def relay_settings(client: EnvoyClient, relay_id: str) -> DryContactSettings | None:
-    """The settings of one dry contact relay, as last read."""
-    return next((s for s in client.data.dry_contact_settings if s.id == relay_id), None)
-
-
-def relay_device(hub: SiteHub, client: EnvoyClient, relay_id: str) -> Device | None:
-    """The site device of one dry contact relay."""
-    controller = system_controller(client)
-    if controller is None:
-        return None
-    return hub.snapshot.device(relay_serial(controller.serial, relay_id))
-
-
-def envoy_write(
-    client: EnvoyClient, send: Send, groups: frozenset[DataGroup]
-) -> Callable[[], Awaitable[SiteSnapshot]]:
-    """Send an Envoy control, then read back the groups that show its effect."""
-
-    async def write() -> SiteSnapshot:
-        await send()
-        return await client.refresh(groups)
-
-    return write
-
-
-def pvs_write(client: PvsClient, send: Send) -> Callable[[], Awaitable[SiteSnapshot]]:
-    """Send a SunVault control (the client reads the settings back itself)."""
-
-    async def write() -> SiteSnapshot:
-        await send()
-        return client.snapshot()
-
-    return write
+from .gateway.site import Control, ControlChange, ControlKind, ControlValue
 
 
 def control_error(err: GatewayError, control: str) -> HomeAssistantError:
@@ -108,22 +46,77 @@ def control_error(err: GatewayError, control: str) -> HomeAssistantError:
     )
 
 
-class ControlEntity[T: Hashable](SolarGatewayEntity):
+@callback
+def async_track_controls[D: EntityDescription](
+    entry: SolarGatewayConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    kind: ControlKind,
+    descriptions: Mapping[str, D],
+    create: Callable[[SiteHub, Control, D], Entity],
+) -> None:
+    """Add an entity for every control of ``kind`` the gateway offers, now and later.
+
+    A control whose key the platform has no description for is not shown.
+    """
+    hub = entry.runtime_data
+    known: set[tuple[str, str | None]] = set()
+
+    @callback
+    def add_new() -> None:
+        entities: list[Entity] = []
+        for control in hub.snapshot.controls:
+            marker = (control.key, control.device)
+            description = descriptions.get(control.key)
+            if control.kind is kind and description and marker not in known:
+                known.add(marker)
+                entities.append(create(hub, control, description))
+        if entities:
+            async_add_entities(entities)
+
+    add_new()
+    entry.async_on_unload(hub.async_add_listener(add_new))
+
+
+class ControlEntity[T: ControlValue](SolarGatewayEntity):
     """An entity that changes a gateway setting, optimistically and then confirmed."""
 
-    def __init__(self, hub: SiteHub, device: Device | None, key: str) -> None:
-        """Bind to ``device`` (None: the gateway), with nothing pending."""
-        super().__init__(hub, device, key)
+    def __init__(
+        self, hub: SiteHub, control: Control, description: EntityDescription
+    ) -> None:
+        """Show ``control`` (on its device, or the gateway) as described."""
+        device = hub.snapshot.device(control.device) if control.device else None
+        super().__init__(hub, device, control.key)
+        self.entity_description = description
+        self.key = control.key
+        self.control_device = control.device
         self._pending: T | None = None
         self._writing = False
 
-    def reported(self) -> T | None:
-        """What the gateway last reported for this setting (None: unknown)."""
+    @property
+    def control(self) -> Control | None:
+        """The control as last read (None: the gateway no longer offers it)."""
+        return self.hub.snapshot.control(self.key, self.control_device)
+
+    def convert(self, value: ControlValue) -> T | None:
+        """``value`` as this platform shows it (None: not of its type)."""
         raise NotImplementedError
 
+    def reported(self) -> T | None:
+        """What the gateway last reported for this setting (None: unknown)."""
+        control = self.control
+        return (
+            None
+            if control is None or control.value is None
+            else self.convert(control.value)
+        )
+
     def exists(self) -> bool:
-        """Whether the gateway still reports the setting at all."""
-        return self.reported() is not None
+        """Whether the gateway still reports the setting."""
+        control = self.control
+        if control is None:
+            return False
+        # A choice may be unknown for a while; an on/off or a number must be known.
+        return control.value is not None or control.kind is ControlKind.SELECT
 
     def displayed(self) -> T | None:
         """What the entity shows: the requested value while a write is confirmed."""
@@ -132,6 +125,12 @@ class ControlEntity[T: Hashable](SolarGatewayEntity):
     def confirmed(self, requested: T, reported: T | None) -> bool:
         """Whether the read-back shows the requested value."""
         return reported == requested
+
+    @property
+    @override
+    def data_group(self) -> DataGroup:
+        control = self.control
+        return control.source if control is not None else DataGroup.SETTINGS
 
     @property
     @override
@@ -147,18 +146,17 @@ class ControlEntity[T: Hashable](SolarGatewayEntity):
         self._last_written = (self.available, self.shown())
         self.async_write_ha_state()
 
-    async def async_change(
-        self,
-        requested: T,
-        write: Callable[[], Awaitable[SiteSnapshot]],
-        groups: frozenset[DataGroup],
-    ) -> None:
-        """Show ``requested`` now, run ``write`` and keep it only when confirmed."""
+    async def async_change(self, requested: T) -> None:
+        """Show ``requested`` now, apply it and keep it only when confirmed."""
+        control = self.control
+        groups = control.groups if control is not None else frozenset()
+        change = ControlChange(self.key, self.control_device, requested)
+        client = self.hub.client
         self._pending = requested
         self._writing = True
         self._write_state()
         try:
-            await self.hub.async_write(write, groups)
+            await self.hub.async_write(lambda: client.apply(change), groups)
         except GatewayError as err:
             raise control_error(err, self.entity_id) from err
         finally:

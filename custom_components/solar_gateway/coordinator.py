@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 import logging
-from typing import override
+from typing import NoReturn, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -90,10 +90,10 @@ class SiteHub:
     gate: WriteGate = field(default_factory=WriteGate)
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
-    @property
-    def available(self) -> bool:
-        """Whether the gateway answered the last poll of every group."""
-        return all(c.last_update_success for c in self.coordinators.values())
+    def group_available(self, group: DataGroup) -> bool:
+        """Whether the last poll of ``group`` succeeded (a group not polled: yes)."""
+        coordinator = self.coordinators.get(group)
+        return coordinator is None or coordinator.last_update_success
 
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
@@ -155,6 +155,34 @@ def translated(err: GatewayError) -> tuple[str, dict[str, str]]:
             return "update_failed", {"error": str(err)}
 
 
+def raise_translated(err: GatewayError, *, setting_up: bool = False) -> NoReturn:
+    """Raise what ``err`` means to Home Assistant, translated.
+
+    Credentials the gateway refuses start reauthentication; anything else retries
+    the setup (``setting_up``) or fails this update.
+    """
+    key, placeholders = translated(err)
+    if isinstance(err, AuthenticationError):
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        ) from err
+    if setting_up:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        ) from err
+    raise UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+        # A busy gateway says how long to leave it alone; honour that.
+        retry_after=err.retry_after if isinstance(err, GatewayBusyError) else None,
+    ) from err
+
+
 class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     """Polls one group of a gateway's endpoints."""
 
@@ -190,24 +218,8 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         try:
             async with self.hub.gate.poll():
                 snapshot = await client.refresh(frozenset({self.group}))
-        except AuthenticationError as err:
-            key, placeholders = translated(err)
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders=placeholders,
-            ) from err
         except GatewayError as err:
-            key, placeholders = translated(err)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders=placeholders,
-                # A busy gateway says how long to leave it alone; honour that.
-                retry_after=err.retry_after
-                if isinstance(err, GatewayBusyError)
-                else None,
-            ) from err
+            raise_translated(err)
         self._align_to_data_cadence(snapshot)
         return snapshot
 

@@ -7,7 +7,6 @@ devices stay distinguishable and a capture taken with the option on still replay
 """
 
 from collections.abc import Iterable, Mapping
-from contextlib import suppress
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -21,10 +20,8 @@ from homeassistant.helpers import entity_registry as er
 from .const import CONF_CAPTURE_DIAGNOSTICS
 from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .gateway.capture import Capture, CapturedResponse, capture_to_json, name_for_path
-from .gateway.envoy.endpoints import INFO_PATH
-from .gateway.errors import GatewayError
-from .gateway.site import Brand, SiteSnapshot
-from .gateway.transport import Response
+from .gateway.client import Response
+from .gateway.site import SiteSnapshot
 
 REDACTED = "**REDACTED**"
 
@@ -255,19 +252,6 @@ def build_capture(redactor: Redactor, responses: Mapping[str, Response]) -> Capt
     return Capture(responses=captured)
 
 
-async def _capture_responses(hub: SiteHub) -> dict[str, Response]:
-    """The answers a capture needs; an Envoy's ``/info`` is read by its probe, which
-    keeps no copy, so it is read once more (no auth, a few hundred bytes)."""
-    responses = dict(hub.client.responses())
-    if hub.snapshot.identity.brand is Brand.ENPHASE and INFO_PATH not in responses:
-        # Without an answer the capture lacks /info; the raw answers show that.
-        with suppress(GatewayError):
-            responses[INFO_PATH] = await hub.client.transport.get(
-                INFO_PATH, cache=False
-            )
-    return responses
-
-
 def _coordinators(hub: SiteHub) -> dict[str, object]:
     return {
         group.value: {
@@ -335,7 +319,9 @@ async def async_get_config_entry_diagnostics(
         redactor.serial(entry.unique_id)
     wants_capture = bool(entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False))
     responses = (
-        await _capture_responses(hub) if wants_capture else hub.client.responses()
+        await hub.client.capture_responses()
+        if wants_capture
+        else hub.client.responses()
     )
     diagnostics: dict[str, object] = {
         "entry": {

@@ -5,11 +5,12 @@ from typing import override
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN
 from .coordinator import SiteHub
-from .gateway.site import Device
+from .gateway.client import DataGroup
+from .gateway.site import Device, Measurement, MeasurementValue
 
 
 class SolarGatewayEntity(Entity):
@@ -17,11 +18,13 @@ class SolarGatewayEntity(Entity):
 
     It listens to every coordinator of its gateway through the hub, and writes its
     state only when what it shows has changed, so fast polls of other data cost it
-    nothing.
+    nothing. It is unavailable only while the group that reports its data fails.
     """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # The site figure (a ``SiteFigures`` field) the entity shows, if it shows one.
+    figure: str | None = None
 
     def __init__(self, hub: SiteHub, device: Device | None, key: str) -> None:
         """Bind to ``device`` (None: the gateway) and build the unique id from ``key``."""
@@ -42,16 +45,35 @@ class SolarGatewayEntity(Entity):
         return self.hub.snapshot.device(self.serial)
 
     @property
+    def data_group(self) -> DataGroup:
+        """The group whose read reports what this entity shows."""
+        client = self.hub.client
+        if self.figure is not None:
+            return client.figure_group(self.figure)
+        device = self.device
+        return DataGroup.LIVE if device is None else client.device_group(device)
+
+    @property
     @override
     def available(self) -> bool:
-        """Available while the gateway answers and still reports the device."""
-        if not self.hub.available:
+        """Available while its data is read successfully and the device is reported."""
+        if self.serial is not None and self.device is None:
             return False
-        return self.serial is None or self.device is not None
+        return self.hub.group_available(self.data_group)
 
     def shown(self) -> Hashable:
-        """What the entity shows; a change of it is what triggers a state write."""
+        """What the entity shows; a change of it is what triggers a state write.
+
+        Asked as often as anyone likes: it never changes the entity's own state.
+        """
         return None
+
+    def take_update(self) -> None:
+        """Take in the hub's latest data, where the entity keeps state of its own.
+
+        Called once per hub update, before ``shown``: a counter guard or an energy
+        integral moves here, not in a query.
+        """
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -62,6 +84,7 @@ class SolarGatewayEntity(Entity):
 
     @callback
     def _handle_hub_update(self) -> None:
+        self.take_update()
         current = (self.available, self.shown())
         if current != self._last_written:
             self._last_written = current
@@ -70,3 +93,27 @@ class SolarGatewayEntity(Entity):
     async def async_update(self) -> None:
         """Poll the gateway now (``homeassistant.update_entity``)."""
         await self.hub.async_refresh_all()
+
+
+class MeasurementEntity(SolarGatewayEntity):
+    """An entity showing one measurement of one device (per phase where it has one)."""
+
+    def __init__(
+        self,
+        hub: SiteHub,
+        device: Device,
+        description: EntityDescription,
+        measurement: Measurement,
+    ) -> None:
+        """Show ``measurement`` of ``device`` as ``description`` says."""
+        super().__init__(hub, device, description.key)
+        self.entity_description = description
+        self.quantity = measurement.quantity
+        self.phase = measurement.phase
+        if self.phase is not None:
+            self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
+
+    def reading(self) -> MeasurementValue | None:
+        """The measurement in the latest snapshot (None: the device lacks it now)."""
+        device = self.device
+        return device.get(self.quantity, self.phase) if device else None

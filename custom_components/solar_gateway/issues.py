@@ -19,17 +19,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    CONF_DEVICES_INTERVAL,
-    CONF_LIVE_INTERVAL,
-    CONF_SETTINGS_INTERVAL,
-    DOMAIN,
-)
+from .const import DOMAIN, INTERVAL_OPTIONS
 from .coordinator import SiteHub, SolarGatewayConfigEntry
-from .gateway.client import DataGroup, GatewayClient
-from .gateway.envoy.auth import TokenInfo, decode_token
-from .gateway.envoy.client import EnvoyClient
-from .gateway.errors import GatewayError
+from .gateway.client import AccessExpiry, DataGroup, GatewayClient
 from .gateway.site import DeviceKind, Quantity, SiteSnapshot
 
 TOKEN_WARNING: Final = timedelta(days=30)
@@ -37,14 +29,6 @@ TOKEN_WARNING: Final = timedelta(days=30)
 # 0x0B: beyond the rated life, 110 %).
 FLASH_WEAR_HIGH: Final = 100
 FLASH_WORN_OUT: Final = 110
-
-# The option holding each group's interval (the package's own mapping cannot be
-# imported here: the package imports this module).
-INTERVAL_OPTIONS: Final = {
-    DataGroup.LIVE: CONF_LIVE_INTERVAL,
-    DataGroup.DEVICES: CONF_DEVICES_INTERVAL,
-    DataGroup.SETTINGS: CONF_SETTINGS_INTERVAL,
-}
 
 ISSUE_TOKEN: Final = "token"  # noqa: S105 - an issue id prefix, not a secret
 ISSUE_FLASH_WEAR: Final = "flash_wear"
@@ -59,36 +43,13 @@ class TokenProblem:
     expired: bool
 
 
-def token_problem(
-    token: TokenInfo | None, can_renew: bool, now: datetime
-) -> TokenProblem | None:
-    """Return the problem with ``token``, or None when there is nothing to do."""
-    if token is None or token.expires is None or can_renew:
+def token_problem(expiry: AccessExpiry | None, now: datetime) -> TokenProblem | None:
+    """Return the problem with the credential in use, or None when there is none."""
+    if expiry is None or expiry.renewable:
         return None
-    if token.expires - TOKEN_WARNING > now:
+    if expiry.expires - TOKEN_WARNING > now:
         return None
-    return TokenProblem(expires=token.expires, expired=token.expires <= now)
-
-
-def client_token(client: GatewayClient) -> tuple[TokenInfo | None, bool]:
-    """The token an Envoy uses and whether it can be renewed without the user.
-
-    Without an Enphase account the token in use is always the one the user gave.
-    """
-    if not isinstance(client, EnvoyClient):
-        return None, False
-    credentials = client.credentials
-    can_renew = bool(credentials.username and credentials.password)
-    try:
-        uses_tokens = client.info.uses_tokens
-    except GatewayError:  # not set up
-        return None, can_renew
-    if not uses_tokens or not credentials.token:
-        return None, can_renew
-    try:
-        return decode_token(credentials.token), can_renew
-    except GatewayError:  # not a JWT: setup rejects it before this is asked
-        return None, can_renew
+    return TokenProblem(expires=expiry.expires, expired=expiry.expires <= now)
 
 
 def flash_wear(snapshot: SiteSnapshot) -> int | None:
@@ -165,8 +126,7 @@ def async_delete_issues(hass: HomeAssistant, entry: SolarGatewayConfigEntry) -> 
 def _check_token(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry, client: GatewayClient
 ) -> None:
-    token, can_renew = client_token(client)
-    problem = token_problem(token, can_renew, dt_util.utcnow())
+    problem = token_problem(client.access_expiry, dt_util.utcnow())
     identifier = issue_id(ISSUE_TOKEN, entry)
     if problem is None:
         ir.async_delete_issue(hass, DOMAIN, identifier)

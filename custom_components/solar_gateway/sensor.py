@@ -32,15 +32,8 @@ from homeassistant.util import dt as dt_util
 
 from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .counter_guard import CounterGuard
-from .entity import SolarGatewayEntity
-from .gateway.site import (
-    Device,
-    DeviceKind,
-    Measurement,
-    MeasurementValue,
-    Quantity,
-    SiteFigures,
-)
+from .entity import MeasurementEntity, SolarGatewayEntity
+from .gateway.site import Device, DeviceKind, Measurement, Quantity, SiteFigures
 
 # Coordinators poll; entities never do.
 PARALLEL_UPDATES = 0
@@ -460,6 +453,7 @@ class SiteSensor(SolarGatewayEntity, SensorEntity):
         """Show ``description``'s figure on the gateway's device."""
         super().__init__(hub, None, description.key)
         self.entity_description = description
+        self.figure = description.key
 
     @property
     @override
@@ -472,35 +466,16 @@ class SiteSensor(SolarGatewayEntity, SensorEntity):
         return self.native_value
 
 
-class MeasurementSensor(SolarGatewayEntity, SensorEntity):
+class MeasurementSensor(MeasurementEntity, SensorEntity):
     """One measurement of one device."""
 
     entity_description: MeasurementSensorDescription
-
-    def __init__(
-        self,
-        hub: SiteHub,
-        device: Device,
-        description: MeasurementSensorDescription,
-        measurement: Measurement,
-    ) -> None:
-        """Show ``measurement`` of ``device``."""
-        super().__init__(hub, device, description.key)
-        self.entity_description = description
-        self.quantity = measurement.quantity
-        self.phase = measurement.phase
-        if self.phase is not None:
-            self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
-
-    def _reading(self) -> MeasurementValue | None:
-        device = self.device
-        return device.get(self.quantity, self.phase) if device else None
 
     @property
     @override
     def native_value(self) -> float | int | str | datetime | None:
         """The measurement from the latest snapshot."""
-        value = self._reading()
+        value = self.reading()
         if isinstance(value, bool):
             # A boolean belongs to a binary sensor; never show it as 0/1 here.
             return None
@@ -561,8 +536,11 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
         return GuardStoredData(guard=self._guard.as_dict())
 
     @override
-    def shown(self) -> Hashable:
+    def take_update(self) -> None:
         self._value = self._guard.update(self._raw(), dt_util.utcnow())
+
+    @override
+    def shown(self) -> Hashable:
         return self._value
 
 
@@ -575,6 +553,7 @@ class SiteCounterSensor(_GuardedCounter):
         """Show ``description``'s counter on the gateway's device."""
         super().__init__(hub, None, description.key)
         self.entity_description = description
+        self.figure = description.key
         self._guard = CounterGuard(max_rate=SITE_MAX_RATE)
 
     @override
@@ -582,7 +561,7 @@ class SiteCounterSensor(_GuardedCounter):
         return self.entity_description.value_fn(self.hub.snapshot.figures)
 
 
-class MeasurementCounterSensor(_GuardedCounter):
+class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
     """A lifetime counter of one device (an inverter's production, a meter's energy)."""
 
     entity_description: MeasurementSensorDescription
@@ -595,20 +574,14 @@ class MeasurementCounterSensor(_GuardedCounter):
         measurement: Measurement,
     ) -> None:
         """Show ``measurement`` of ``device`` through a guard."""
-        super().__init__(hub, device, description.key)
-        self.entity_description = description
-        self.quantity = measurement.quantity
-        self.phase = measurement.phase
-        if self.phase is not None:
-            self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
+        super().__init__(hub, device, description, measurement)
         self._guard = CounterGuard(
             max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE)
         )
 
     @override
     def _raw(self) -> float | None:
-        device = self.device
-        value = device.get(self.quantity, self.phase) if device else None
+        value = self.reading()
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
         return float(value)
@@ -660,6 +633,7 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
     _attr_suggested_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
     _attr_suggested_display_precision = 2
+    figure = "grid_power"
 
     def __init__(self, hub: SiteHub, key: str, sign: int) -> None:
         """Count the part of grid power with ``sign`` (1: import, -1: export)."""
@@ -716,6 +690,9 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
         self._last_time = now
 
     @override
-    def shown(self) -> Hashable:
+    def take_update(self) -> None:
         self._integrate()
+
+    @override
+    def shown(self) -> Hashable:
         return self.native_value

@@ -13,9 +13,9 @@ from custom_components.solar_gateway.gateway.capture import (
     capture_to_json,
     name_for_path,
     read_capture,
-    write_capture,
 )
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
+from tests.captures import write_capture
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,8 @@ FIXTURE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the tests reach the simulator on 127.0.0.1."""
+# Let the tests reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 async def test_responses_and_cadence() -> None:

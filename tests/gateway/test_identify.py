@@ -1,6 +1,5 @@
 """Telling what answers at a host, before any credentials are known."""
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -20,9 +19,8 @@ from simulator.server import SimulatedGateway, SimulatorOptions
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the tests reach servers on 127.0.0.1."""
+# Let the tests reach servers on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 def answering(status: int) -> web.Application:
@@ -34,13 +32,6 @@ def answering(status: int) -> web.Application:
     app = web.Application()
     app.router.add_get("/{tail:.*}", handler)
     return app
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A client session like Home Assistant's for gateways."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 @pytest.mark.parametrize(

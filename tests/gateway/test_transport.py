@@ -52,6 +52,10 @@ class Gateway:
         self.routes[path] = handler
 
 
+# Every test talks to a server on 127.0.0.1 (or to a closed port there).
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
 @pytest.fixture
 async def gateway(socket_enabled: None) -> AsyncIterator[Gateway]:
     """Serve scripted answers on an ephemeral port of 127.0.0.1."""
@@ -81,13 +85,6 @@ async def gateway(socket_enabled: None) -> AsyncIterator[Gateway]:
 def fake_time() -> FakeTime:
     """Injected clock and sleep."""
     return FakeTime()
-
-
-@pytest.fixture
-async def session(socket_enabled: None) -> AsyncIterator[ClientSession]:
-    """A plain aiohttp session, as Home Assistant would inject one."""
-    async with ClientSession() as client:
-        yield client
 
 
 def make_transport(

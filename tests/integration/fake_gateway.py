@@ -11,10 +11,20 @@ from datetime import UTC, datetime, timedelta
 from typing import override
 from unittest.mock import MagicMock
 
-from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
-from custom_components.solar_gateway.gateway.errors import GatewayError
+from custom_components.solar_gateway.gateway.client import (
+    Access,
+    DataGroup,
+    GatewayClient,
+    Identified,
+    PollingRule,
+)
+from custom_components.solar_gateway.gateway.errors import (
+    FeatureUnavailableError,
+    GatewayError,
+)
 from custom_components.solar_gateway.gateway.site import (
     Brand,
+    ControlChange,
     Device,
     DeviceKind,
     GatewayIdentity,
@@ -97,6 +107,7 @@ class FakeGatewayClient(GatewayClient):
         """Start with ``snapshot``; tests change it between polls."""
         self.snapshot = snapshot
         self.error: GatewayError | None = None
+        self.failing: frozenset[DataGroup] = frozenset(DataGroup)  # where error hits
         self.setup_error: GatewayError | None = None
         self.refreshed: list[frozenset[DataGroup]] = []
         self.transport = Transport(MagicMock(), "https://192.0.2.10")
@@ -114,13 +125,16 @@ class FakeGatewayClient(GatewayClient):
 
     @property
     @override
-    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
-        return self.intervals
+    def identification(self) -> Identified:
+        return Identified(self.identity, Access.ENVOY_ACCOUNT, "https://192.0.2.10")
 
     @property
     @override
-    def minimum_intervals(self) -> Mapping[DataGroup, timedelta]:
-        return {group: interval / 6 for group, interval in self.intervals.items()}
+    def polling(self) -> Mapping[DataGroup, PollingRule]:
+        return {
+            group: PollingRule(interval, interval / 6, interval * 10)
+            for group, interval in self.intervals.items()
+        }
 
     @override
     async def setup(self) -> None:
@@ -130,9 +144,13 @@ class FakeGatewayClient(GatewayClient):
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         self.refreshed.append(groups)
-        if self.error is not None:
+        if self.error is not None and groups & self.failing:
             raise self.error
         return self.snapshot
+
+    @override
+    async def apply(self, change: ControlChange) -> SiteSnapshot:
+        raise FeatureUnavailableError(f"no {change.key} control here", 404)
 
     @override
     def next_data_due(

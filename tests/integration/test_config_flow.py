@@ -14,16 +14,21 @@ import jwt
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.solar_gateway.connection import identified_to_data
 from custom_components.solar_gateway.const import (
     CONF_AUTH_METHOD,
     CONF_BRAND,
     CONF_CAPTURE_DIAGNOSTICS,
     CONF_DEVICES_INTERVAL,
+    CONF_IDENTIFIED,
     CONF_LIVE_INTERVAL,
     CONF_SETTINGS_INTERVAL,
     CONF_TOKEN,
     DOMAIN,
+    INTERVAL_OPTIONS,
 )
+from custom_components.solar_gateway.gateway.client import DataGroup
+from custom_components.solar_gateway.gateway.envoy.client import polling_table
 from custom_components.solar_gateway.gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
@@ -55,10 +60,10 @@ PVS_OLD = GatewayIdentity(
 )
 
 FOUND = {
-    "envoy": Identified(ENVOY, Access.ENVOY_ACCOUNT),
-    "old_envoy": Identified(OLD_ENVOY, Access.ENVOY_LOCAL),
-    "pvs_new": Identified(PVS_NEW, Access.PVS_OWNER),
-    "pvs_old": Identified(PVS_OLD, Access.OPEN),
+    "envoy": Identified(ENVOY, Access.ENVOY_ACCOUNT, "https://192.168.1.50"),
+    "old_envoy": Identified(OLD_ENVOY, Access.ENVOY_LOCAL, "http://192.168.1.51"),
+    "pvs_new": Identified(PVS_NEW, Access.PVS_OWNER, "https://192.168.1.60"),
+    "pvs_old": Identified(PVS_OLD, Access.OPEN, "http://192.168.1.61"),
 }
 
 
@@ -85,8 +90,13 @@ class Gateways:
             raise found
         return found
 
-    def client(self, session: object, data: dict[str, object]) -> MagicMock:
+    def client(
+        self, session: object, data: dict[str, object], *, probe: bool = False
+    ) -> MagicMock:
         client = MagicMock()
+        found = self.by_host.get(str(data["host"]))
+        # What a setup would learn: the gateway that answered at the host.
+        client.identification = found if isinstance(found, Identified) else None
 
         async def setup() -> None:
             self.setup_data.append(dict(data))
@@ -156,6 +166,7 @@ async def test_envoy_with_enphase_account(
         CONF_AUTH_METHOD: "enlighten",
         CONF_USERNAME: "owner@example.com",
         CONF_PASSWORD: "secret",
+        CONF_IDENTIFIED: identified_to_data(FOUND["envoy"]),
     }
 
 
@@ -235,6 +246,7 @@ async def test_old_envoy_with_local_user(
         CONF_AUTH_METHOD: "local",
         CONF_USERNAME: "",
         CONF_PASSWORD: "",
+        CONF_IDENTIFIED: identified_to_data(FOUND["old_envoy"]),
     }
 
 
@@ -263,6 +275,7 @@ async def test_pvs_varserver_password_prefilled(
         CONF_HOST: "172.27.153.1:8080",
         CONF_BRAND: "sunpower",
         CONF_PASSWORD: "A1234",
+        CONF_IDENTIFIED: identified_to_data(FOUND["pvs_new"]),
     }
 
 
@@ -275,7 +288,11 @@ async def test_pvs_legacy_asks_nothing(hass: HomeAssistant, gateways: Gateways) 
     assert result["description_placeholders"]["firmware"] == "2024.2, Build 61640"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {CONF_HOST: "pvs", CONF_BRAND: "sunpower"}
+    assert result["data"] == {
+        CONF_HOST: "pvs",
+        CONF_BRAND: "sunpower",
+        CONF_IDENTIFIED: identified_to_data(FOUND["pvs_old"]),
+    }
     assert gateways.setup_data == [{CONF_HOST: "pvs", CONF_BRAND: "sunpower"}]
 
 
@@ -574,7 +591,12 @@ async def test_reconfigure_wrong_device(
         ),
         ({CONF_BRAND: "sunpower"}, {CONF_DEVICES_INTERVAL, CONF_SETTINGS_INTERVAL}),
         (
-            {CONF_BRAND: "sunpower", "api": "pvs_varserver"},
+            {
+                CONF_BRAND: "sunpower",
+                CONF_IDENTIFIED: identified_to_data(
+                    Identified(PVS_NEW, Access.PVS_OWNER, "https://h")
+                ),
+            },
             {CONF_LIVE_INTERVAL, CONF_DEVICES_INTERVAL, CONF_SETTINGS_INTERVAL},
         ),
     ],
@@ -610,4 +632,44 @@ async def test_options_use_the_running_gateway_kind(
     live = next(
         key for key in result["data_schema"].schema if str(key) == CONF_LIVE_INTERVAL
     )
-    assert result["data_schema"].schema[live].config["min"] == 10
+    # The scripted client's table: 30 s by default, a sixth of it at the least.
+    assert result["data_schema"].schema[live].config["min"] == 5
+    assert live.default() == 30
+
+
+@pytest.mark.parametrize(
+    ("identity", "metered"),
+    [(ENVOY, True), (OLD_ENVOY, False)],
+)
+async def test_options_form_shows_the_clients_polling_table(
+    hass: HomeAssistant, identity: GatewayIdentity, metered: bool
+) -> None:
+    """Defaults and floors are the client's: a metered Envoy 15 s (at least 5 s), a
+    production-only one 60 s (at least 30 s), so the form takes nothing that the
+    coordinators would raise or a repair would flag."""
+    found = Identified(identity, Access.ENVOY_ACCOUNT, "https://envoy")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=identity.serial,
+        data={
+            CONF_HOST: "envoy",
+            CONF_BRAND: "enphase",
+            CONF_IDENTIFIED: identified_to_data(found),
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    fields = {str(key): key for key in result["data_schema"].schema}
+    table = polling_table(metered)
+    for group, option in INTERVAL_OPTIONS.items():
+        config = result["data_schema"].schema[fields[option]].config
+        rule = table[group]
+        assert config["min"] == rule.minimum.total_seconds()
+        assert config["max"] == rule.maximum.total_seconds()
+        assert fields[option].default() == rule.default.total_seconds()
+    live = table[DataGroup.LIVE]
+    assert (live.default, live.minimum) == (
+        (timedelta(seconds=15), timedelta(seconds=5))
+        if metered
+        else (timedelta(seconds=60), timedelta(seconds=30))
+    )

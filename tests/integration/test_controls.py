@@ -40,6 +40,7 @@ from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.errors import ControlRefusedError
 from custom_components.solar_gateway.gateway.pvs.client import PvsClient
+from custom_components.solar_gateway.gateway.site import ControlChange
 from custom_components.solar_gateway.gateway.transport import Timeouts
 from simulator.faults import Fault, FaultName
 from simulator.server import SimulatedGateway
@@ -61,9 +62,8 @@ PVS_MODE = "select.pvs6_battery_control_mode"
 PVS_RESERVE = "number.pvs6_battery_backup_reserve"
 
 
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
+# Let the integration reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @dataclass(frozen=True)
@@ -186,14 +186,14 @@ async def test_write_shows_the_new_state_at_once(hass: HomeAssistant) -> None:
     async with envoy(hass) as (hub, _):
         client = hub.client
         assert isinstance(client, EnvoyClient)
-        original = client.go_off_grid
+        original = client.apply
         seen: list[str] = []
 
-        async def observed() -> Any:
+        async def observed(change: ControlChange) -> Any:
             seen.append(state(hass, GRID))
-            return await original()
+            return await original(change)
 
-        with patch.object(client, "go_off_grid", observed):
+        with patch.object(client, "apply", observed):
             await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, GRID)
         assert seen == ["off"]
         assert state(hass, GRID) == "off"
@@ -206,12 +206,12 @@ async def test_refused_write_reverts_and_says_why(hass: HomeAssistant) -> None:
         assert isinstance(client, EnvoyClient)
         seen: list[str] = []
 
-        async def refuse() -> Any:
+        async def refuse(change: ControlChange) -> Any:
             seen.append(state(hass, GRID))
             raise ControlRefusedError("POST /ivp/ensemble/relay refused (403)", 403)
 
         with (
-            patch.object(client, "go_off_grid", refuse),
+            patch.object(client, "apply", refuse),
             pytest.raises(HomeAssistantError) as caught,
         ):
             await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, GRID)
@@ -270,11 +270,12 @@ async def test_write_not_confirmed_by_the_read_back(hass: HomeAssistant) -> None
         client = hub.client
         assert isinstance(client, EnvoyClient)
 
-        async def ignored(reserve: float) -> Any:
-            return {}
+        async def ignored(change: ControlChange) -> Any:
+            # The gateway takes the request but keeps its setting.
+            return await client.refresh(frozenset({DataGroup.SETTINGS}))
 
         with (
-            patch.object(client, "set_reserve_soc", ignored),
+            patch.object(client, "apply", ignored),
             pytest.raises(HomeAssistantError) as caught,
         ):
             await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, RESERVE, value=55)
@@ -293,16 +294,16 @@ async def test_write_waits_for_a_running_poll(hass: HomeAssistant) -> None:
     async with envoy(hass) as (hub, _):
         client = hub.client
         assert isinstance(client, EnvoyClient)
-        original = client.go_off_grid
+        original = client.apply
         release = asyncio.Event()
         started = asyncio.Event()
 
-        async def slow() -> Any:
+        async def slow(change: ControlChange) -> Any:
             started.set()
             await release.wait()
-            return await original()
+            return await original(change)
 
-        with patch.object(client, "go_off_grid", slow), recording(hub) as sent:
+        with patch.object(client, "apply", slow), recording(hub) as sent:
             write = hass.async_create_task(
                 call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, GRID)
             )

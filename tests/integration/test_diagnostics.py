@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock
+from unittest.mock import AsyncMock, MagicMock
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -29,9 +29,10 @@ from custom_components.solar_gateway.diagnostics import (
     snapshot_serials,
 )
 from custom_components.solar_gateway.gateway.capture import capture_from_json
+from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.errors import GatewayConnectionError
 from custom_components.solar_gateway.gateway.site import Brand, DeviceKind, SiteSnapshot
-from custom_components.solar_gateway.gateway.transport import Response
+from custom_components.solar_gateway.gateway.transport import Response, Transport
 from simulator.capture import load_source
 from simulator.clock import ManualClock
 from simulator.server import SimulatedGateway
@@ -327,32 +328,20 @@ async def test_capture_holds_gets_only_and_safe_headers(
 
 
 @pytest.mark.parametrize("answers", [True, False])
-async def test_envoy_capture_reads_info_once_more(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    fake_client: FakeGatewayClient,
-    answers: bool,
-) -> None:
+async def test_envoy_capture_reads_info_once_more(answers: bool) -> None:
     """An Envoy's /info comes from its probe, so a capture asks for it again."""
     info = response("/info", b"<envoy_info><sn>122233344455</sn></envoy_info>")
-    fake_client.transport.get = AsyncMock(  # type: ignore[method-assign]
+    client = EnvoyClient(MagicMock(), "192.0.2.10")
+    client.transport = Transport(MagicMock(), "https://192.0.2.10")
+    client.transport.get = AsyncMock(  # type: ignore[method-assign]
         return_value=info if answers else None,
         side_effect=None if answers else GatewayConnectionError("gone"),
     )
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=SERIAL,
-        data={"host": "192.0.2.10", "brand": "enphase"},
-        options={CONF_CAPTURE_DIAGNOSTICS: True},
-    )
-    await setup_entry(hass, entry)
 
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    responses = await client.capture_responses()
 
-    fake_client.transport.get.assert_awaited_once_with("/info", cache=False)
-    files = diagnostics["capture"]["files"]
-    assert ("info" in files) is answers
-    assert ("/info" in diagnostics["responses"]) is answers
+    client.transport.get.assert_awaited_once_with("/info", cache=False)
+    assert ("/info" in responses) is answers
 
 
 # --- a capture taken from a simulated gateway replays to the same states ------------

@@ -19,10 +19,8 @@ from custom_components.solar_gateway.const import DOMAIN
 
 from .simulated import SCENARIOS, simulated_entry
 
-
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
+# Let the integration reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @pytest.fixture(autouse=True)

@@ -66,6 +66,34 @@ async def test_poll_failures_make_entities_unavailable(
     }
 
 
+async def test_a_failed_group_greys_out_only_the_data_it_reports(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    fake_client: FakeGatewayClient,
+    fake_entry: MockConfigEntry,
+) -> None:
+    """A failed settings read leaves live power available; a failed live read
+    leaves inverter data, read with the devices, available."""
+    await setup(hass, fake_entry)
+    hub = fake_entry.runtime_data
+    fake_client.error = UnexpectedPayloadError("tariff truncated")
+    fake_client.failing = frozenset({DataGroup.SETTINGS})
+    await hub.coordinators[DataGroup.SETTINGS].async_refresh()
+    await hass.async_block_till_done()
+    assert not hub.coordinators[DataGroup.SETTINGS].last_update_success
+    assert state_of(hass, f"{SERIAL}_grid_power").state == "-2000.0"
+    assert state_of(hass, "482301000001_power").state == "250.0"
+
+    fake_client.failing = frozenset({DataGroup.LIVE})
+    await poll(hass, freezer)
+    assert state_of(hass, f"{SERIAL}_grid_power").state == STATE_UNAVAILABLE
+    assert state_of(hass, "482301000001_power").state == "250.0"
+
+    fake_client.error = None
+    await poll(hass, freezer)
+    assert state_of(hass, f"{SERIAL}_grid_power").state == "-2000.0"
+
+
 async def test_expired_token_while_running_asks_the_user(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -11,10 +11,8 @@ from simulator.clock import ManualClock
 
 from .simulated import NOON, simulated_entry
 
-
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
+# Let the integration reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 async def run_for(

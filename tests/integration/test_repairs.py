@@ -26,8 +26,7 @@ from custom_components.solar_gateway.const import (
     CONF_TOKEN,
     DOMAIN,
 )
-from custom_components.solar_gateway.gateway.client import DataGroup
-from custom_components.solar_gateway.gateway.envoy.auth import TokenInfo
+from custom_components.solar_gateway.gateway.client import AccessExpiry, DataGroup
 from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.site import (
     Device,
@@ -36,7 +35,6 @@ from custom_components.solar_gateway.gateway.site import (
     Quantity,
 )
 from custom_components.solar_gateway.issues import (
-    client_token,
     flash_wear,
     intervals_too_short,
     token_problem,
@@ -114,22 +112,21 @@ def test_token_problem(
     expected: tuple[datetime, bool] | None,
 ) -> None:
     """Only a token that cannot be renewed and ends within 30 days is a problem."""
-    token = TokenInfo(token="t", expires=expires, user_type="owner")
-    problem = token_problem(token, can_renew, NOW)
+    expiry = None if expires is None else AccessExpiry(expires, renewable=can_renew)
+    problem = token_problem(expiry, NOW)
     assert (None if problem is None else (problem.expires, problem.expired)) == (
         expected
     )
-    assert token_problem(None, False, NOW) is None
 
 
-def test_client_token_of_other_and_unready_clients() -> None:
+def test_access_expiry_of_other_and_unready_clients() -> None:
     """Only a set-up Envoy on token firmware has a token to judge."""
-    assert client_token(FakeGatewayClient()) == (None, False)
+    assert FakeGatewayClient().access_expiry is None
     unready = EnvoyClient(MagicMock(), "envoy.local", username="a", password="b")
-    assert client_token(unready) == (None, True)
+    assert unready.access_expiry is None
     pasted = EnvoyClient(MagicMock(), "envoy.local", token="not a jwt")
-    with patch.object(EnvoyClient, "info", MagicMock(uses_tokens=True)):
-        assert client_token(pasted) == (None, False)
+    pasted._info = MagicMock(uses_tokens=True)
+    assert pasted.access_expiry is None
 
 
 def test_flash_wear_reads_the_gateway_device() -> None:
@@ -349,7 +346,7 @@ async def test_digest_envoy_has_no_token_issue(hass: HomeAssistant) -> None:
             domain=DOMAIN, unique_id=gateway.identity.serial, data=entry_data(gateway)
         )
         await setup(hass, entry)
-        assert client_token(entry.runtime_data.client) == (None, False)
+        assert entry.runtime_data.client.access_expiry is None
         assert issue_ids(hass) == set()
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()

@@ -1,5 +1,7 @@
 """Every platform's entities for every fixture scenario, served by the simulator."""
 
+from pathlib import Path
+from typing import override
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
@@ -8,14 +10,43 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import snapshot_platform
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
+from syrupy.types import SnapshotIndex
 
 from .simulated import SCENARIOS, simulated_entry
 
+# Let the integration reach the simulator on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
+
+class ScenarioSnapshots(HomeAssistantSnapshotExtension):
+    """One snapshot file per scenario and platform:
+    ``snapshots/test_scenarios/<scenario>/<platform>.ambr``.
+
+    A change to one platform of one site then reads as a change to one small file.
+    """
+
+    @classmethod
+    @override
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        scenario = test_location.item.callspec.params["scenario"]  # type: ignore[attr-defined]
+        folder = Path(super().dirname(test_location=test_location))
+        return str(folder / test_location.basename / scenario)
+
+    @classmethod
+    @override
+    def get_file_basename(
+        cls, *, test_location: PyTestLocation, index: SnapshotIndex
+    ) -> str:
+        return str(test_location.item.callspec.params["platform"])  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots filed by scenario and platform."""
+    return snapshot.use_extension(ScenarioSnapshots)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

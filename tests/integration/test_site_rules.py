@@ -8,6 +8,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.entity_component import DATA_INSTANCES
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -283,3 +284,45 @@ async def test_derived_grid_energy_integrates_grid_power(
     assert float(imported.state) == 0.1  # kWh
     assert imported.attributes["derived"] is True
     assert float(state_of(hass, f"{SERIAL}_grid_export_energy").state) == 0.0
+
+
+def _entity(hass: HomeAssistant, unique_id: str) -> Any:
+    """The sensor entity object registered for ``unique_id``."""
+    return hass.data[DATA_INSTANCES]["sensor"].get_entity(entity_id(hass, unique_id))
+
+
+async def test_asking_what_an_entity_shows_changes_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    fake_client: FakeGatewayClient,
+    fake_entry: MockConfigEntry,
+) -> None:
+    """``shown()`` is a query: a counter's guard and an energy integral move only
+    when data arrives, however often anyone asks."""
+    fake_client.snapshot = type(SNAPSHOT)(
+        identity=SNAPSHOT.identity,
+        figures=SiteFigures(solar_energy=12_500_000.0, grid_power=1200.0),
+    )
+    await setup(hass, fake_entry)
+    await poll(hass, freezer)
+    counter = _entity(hass, f"{SERIAL}_solar_energy")
+    derived = _entity(hass, f"{SERIAL}_grid_import_energy")
+    kept = (counter.extra_restore_state_data.as_dict(), derived.native_value)
+
+    # New figures reach the hub without a poll telling the entities (a glitching
+    # counter, more imported power), and time passes.
+    fake_client.snapshot = type(SNAPSHOT)(
+        identity=SNAPSHOT.identity,
+        figures=SiteFigures(solar_energy=0.0, grid_power=5000.0),
+    )
+    fake_entry.runtime_data.snapshot = fake_client.snapshot
+    freezer.tick(timedelta(minutes=5))
+    for _ in range(10):
+        counter.shown()
+        derived.shown()
+    assert (counter.extra_restore_state_data.as_dict(), derived.native_value) == kept
+
+    # The next poll is data arriving: the guard holds the dip, the integral moves.
+    await poll(hass, freezer)
+    assert float(state_of(hass, f"{SERIAL}_solar_energy").state) == 12_500.0
+    assert derived.native_value > kept[1]

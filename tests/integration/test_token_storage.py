@@ -15,6 +15,7 @@ from custom_components.solar_gateway.const import (
     AUTH_ENLIGHTEN,
     CONF_AUTH_METHOD,
     CONF_BRAND,
+    CONF_IDENTIFIED,
     CONF_TOKEN,
     DOMAIN,
 )
@@ -24,10 +25,8 @@ from simulator.server import SimulatedGateway
 
 from .simulated import FIXTURES, NOON, OPTIONS
 
-
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator and the fake cloud on 127.0.0.1."""
+# Let the integration reach the simulator and the fake cloud on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 async def test_token_from_the_account_is_stored_and_reused(hass: HomeAssistant) -> None:
@@ -65,7 +64,7 @@ async def test_token_from_the_account_is_stored_and_reused(hass: HomeAssistant) 
             )
             entry.add_to_hass(hass)
             with patch(
-                "custom_components.solar_gateway.connection.EnvoyClient",
+                "custom_components.solar_gateway.gateway.identify.EnvoyClient",
                 partial(EnvoyClient, enlighten_url=cloud_url, entrez_url=cloud_url),
             ):
                 assert await hass.config_entries.async_setup(entry.entry_id)
@@ -98,5 +97,6 @@ async def test_pasted_token_is_left_as_given(hass: HomeAssistant) -> None:
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
-        assert dict(entry.data) == data
+        # Only what setup learned about the host is added; the token stays as given.
+        assert {k: v for k, v in entry.data.items() if k != CONF_IDENTIFIED} == data
         await hass.config_entries.async_unload(entry.entry_id)

@@ -20,10 +20,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.solar_gateway.config_flow import INTERVAL_BOUNDS
 from custom_components.solar_gateway.const import DOMAIN
 from custom_components.solar_gateway.coordinator import SiteHub
-from custom_components.solar_gateway.gateway.client import DataGroup
+from custom_components.solar_gateway.gateway.client import DataGroup, PollingRule
 from custom_components.solar_gateway.gateway.site import DeviceKind
 from simulator.clock import ManualClock
 from tests.conftest import PROJECT_ROOT
@@ -201,9 +200,7 @@ class PollingFigures:
     """What one kind of gateway is asked, at the default intervals."""
 
     title: str
-    api: str
-    defaults: Mapping[DataGroup, timedelta]
-    floors: Mapping[DataGroup, timedelta]
+    rules: Mapping[DataGroup, PollingRule]
     paths: Mapping[DataGroup, tuple[str, ...]]
     requests_per_hour: int
 
@@ -241,35 +238,32 @@ async def measure_polling(
             await hass.async_block_till_done(wait_background_tasks=True)
         return PollingFigures(
             title=POLLING_SCENARIOS[scenario],
-            api=client.identity.api,
-            defaults={g: client.default_intervals[g] for g in hub.coordinators},
-            floors={g: client.minimum_intervals[g] for g in hub.coordinators},
+            rules={g: client.polling[g] for g in hub.coordinators},
             paths=paths,
             requests_per_hour=stats.requests - start,
         )
 
 
 def render_polling_table(figures: Iterable[PollingFigures]) -> str:
-    """Markdown: per gateway kind and group, interval, floor, option range, reads."""
+    """Markdown: per gateway kind and group, default interval, allowed range, reads."""
     lines = [
-        "| Gateway | Data | Default | Floor | Option range | Reads |",
-        "|---|---|---|---|---|---|",
+        "| Gateway | Data | Default | Allowed | Reads |",
+        "|---|---|---|---|---|",
     ]
     totals = []
     for figure in figures:
-        bounds = INTERVAL_BOUNDS.get(figure.api, {})
         for group in DataGroup:
-            if group not in figure.defaults:
+            if (rule := figure.rules.get(group)) is None:
                 continue
-            low_high = bounds.get(group)
-            option = (
-                f"{low_high[0]} to {low_high[2]} s" if low_high else "not adjustable"
+            allowed = (
+                f"{_duration(rule.minimum)} to {_duration(rule.maximum)}"
+                if rule.adjustable
+                else "fixed (the gateway's cadence)"
             )
             reads = ", ".join(f"`{p}`" for p in figure.paths[group]) or "nothing here"
             lines.append(
                 f"| {figure.title} | {GROUP_TITLES[group]} "
-                f"| {_duration(figure.defaults[group])} "
-                f"| {_duration(figure.floors[group])} | {option} | {reads} |"
+                f"| {_duration(rule.default)} | {allowed} | {reads} |"
             )
         totals.append(f"| {figure.title} | {figure.requests_per_hour} |")
     lines += [

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.solar_gateway.gateway.capture import (
-    capture_to_json,
-    write_capture,
-)
+from custom_components.solar_gateway.gateway.capture import capture_to_json
 from simulator import cli
 from simulator.capture import SourceError, load_source
 from simulator.cli import Endpoint, loopback_address, parse_listen, plan_endpoints
 from simulator.kinds import identify
+from tests.captures import write_capture
 
 from .test_envoy import envoy_capture
 from .test_pvs import varserver_capture
@@ -202,9 +200,33 @@ def test_module_entry_point(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert exited.value.code == 2
 
 
-def test_certificate_names_hosts() -> None:
-    """Addresses and names both go into the self-signed certificate."""
+async def test_certificate_names_hosts() -> None:
+    """Addresses and names both go into the self-signed certificate it serves."""
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+
     from simulator.tls import self_signed_context
 
     context = self_signed_context("gw", ["127.0.0.1", "envoy.local"])
-    assert context.cert_store_stats() is not None
+    server = await asyncio.start_server(
+        lambda _r, w: w.close(), "127.0.0.1", 0, ssl=context
+    )
+    port = server.sockets[0].getsockname()[1]
+    client = ssl.create_default_context()
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    async with server:
+        _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client)
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        writer.close()
+    names = (
+        x509.load_der_x509_certificate(der)
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value
+    )
+    assert names.get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address("127.0.0.1")
+    ]
+    assert names.get_values_for_type(x509.DNSName) == ["envoy.local"]

@@ -16,11 +16,11 @@ import aiohttp
 import pytest
 
 from custom_components.solar_gateway.gateway.capture import read_capture
-from custom_components.solar_gateway.gateway.pvs.parse_legacy import (
+from custom_components.solar_gateway.gateway.pvs.parsers.legacy import (
     parse_device_list,
     parse_ess_status,
 )
-from custom_components.solar_gateway.gateway.pvs.parse_varserver import parse_vars
+from custom_components.solar_gateway.gateway.pvs.parsers.varserver import parse_vars
 from simulator import SimulatedGateway
 from simulator.clock import ManualClock
 from simulator.kinds import DEVICE_LIST_NAMES, GatewayKind, varserver_variables

@@ -98,20 +98,6 @@ class Capture:
         return None
 
 
-def write_capture(
-    folder: Path, responses: Mapping[str, tuple[int, Mapping[str, str], bytes]]
-) -> None:
-    """Write ``{path: (status, headers, body)}`` into ``folder`` in the corpus format."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, (status, headers, body) in responses.items():
-        name = name_for_path(path)
-        (folder / name).write_bytes(body)
-        sidecar = {"code": status, "headers": dict(headers), "path": path}
-        (folder / f"{name}{LOG_SUFFIX}").write_text(
-            json.dumps(sidecar, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-
-
 def read_capture(folder: Path) -> Capture:
     """Read a capture folder; raise ``UnexpectedPayloadError`` if it is not one."""
     if not folder.is_dir():

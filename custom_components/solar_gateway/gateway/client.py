@@ -2,26 +2,77 @@
 
 A client reads its gateway in *groups* of endpoints that change at different rates,
 so that a caller can poll fast data often and slow data rarely, and turns whatever it
-last read into one vendor-neutral ``SiteSnapshot``.
+last read into one vendor-neutral ``SiteSnapshot``. It describes the settings it can
+change in that snapshot (``SiteSnapshot.controls``) and applies a vendor-neutral
+``ControlChange``; how often each group may be read is its ``polling`` table.
 """
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .site import GatewayIdentity, SiteSnapshot
+from .site import ControlChange, DataGroup, Device, GatewayIdentity, SiteSnapshot
 from .transport import Response, Transport
 
+# DataGroup and Response belong to the interface: callers take them from here.
+__all__ = [
+    "Access",
+    "AccessExpiry",
+    "DataGroup",
+    "GatewayClient",
+    "Identified",
+    "PollingRule",
+    "Response",
+]
 
-class DataGroup(StrEnum):
-    """Endpoints grouped by how fast their data changes."""
 
-    LIVE = "live"  # site power, CT meters, battery power: seconds
-    DEVICES = "devices"  # inverters, PVS device list: minutes
-    SETTINGS = (
-        "settings"  # inventory, tariff, relay settings: after a write, else rarely
-    )
+class Access(StrEnum):
+    """What the user must give before the gateway answers with data."""
+
+    OPEN = "open"  # PVS legacy API: nothing to give
+    ENVOY_ACCOUNT = "envoy_account"  # Envoy firmware 7+: Enphase account or a token
+    ENVOY_LOCAL = "envoy_local"  # Envoy firmware < 7: optional local user
+    PVS_OWNER = "pvs_owner"  # PVS varserver: the owner password
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """A gateway found at a host, what it needs to let us in and where it answered.
+
+    Worth keeping: a client given it starts without probing the host again.
+    """
+
+    identity: GatewayIdentity
+    access: Access
+    url: str  # scheme://host[:port] that answered
+
+
+@dataclass(frozen=True, slots=True)
+class PollingRule:
+    """How often one group of a gateway is read: by default, at the most, the least."""
+
+    default: timedelta
+    minimum: timedelta  # the shortest interval the gateway bears without harm
+    maximum: timedelta  # the longest worth offering
+
+    @property
+    def adjustable(self) -> bool:
+        """Whether an owner may choose the interval (a fixed cadence may not)."""
+        return self.minimum < self.maximum
+
+    def clamp(self, interval: timedelta) -> timedelta:
+        """``interval`` moved inside the allowed range."""
+        return min(max(interval, self.minimum), self.maximum)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessExpiry:
+    """When the credential in use stops working, and whether the client renews it."""
+
+    expires: datetime
+    renewable: bool
 
 
 class GatewayClient(ABC):
@@ -36,13 +87,23 @@ class GatewayClient(ABC):
 
     @property
     @abstractmethod
-    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
-        """How often each group should be read on this gateway, by default."""
+    def identification(self) -> Identified:
+        """What ``setup`` learned about the host (identity, access, URL), to keep."""
 
     @property
     @abstractmethod
+    def polling(self) -> Mapping[DataGroup, PollingRule]:
+        """The polling table: how often each group may be read on this gateway."""
+
+    @property
+    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
+        """How often each group should be read on this gateway, by default."""
+        return {group: rule.default for group, rule in self.polling.items()}
+
+    @property
     def minimum_intervals(self) -> Mapping[DataGroup, timedelta]:
         """The shortest interval per group that this gateway bears without harm."""
+        return {group: rule.minimum for group, rule in self.polling.items()}
 
     @abstractmethod
     async def setup(self) -> None:
@@ -60,6 +121,24 @@ class GatewayClient(ABC):
         cycle: responses are cached for its duration only.
         """
 
+    @abstractmethod
+    async def apply(self, change: ControlChange) -> SiteSnapshot:
+        """Send ``change``, read back the groups it affects and return the site.
+
+        Raises ``FeatureUnavailableError`` for a control the gateway does not offer,
+        ``ControlRefusedError`` when it refuses the write.
+        """
+
+    def figure_group(self, figure: str) -> DataGroup:
+        """The group whose read reports site figure ``figure`` (a field name)."""
+        del figure
+        return DataGroup.LIVE
+
+    def device_group(self, device: Device) -> DataGroup:
+        """The group whose read reports the measurements of ``device``."""
+        del device
+        return DataGroup.DEVICES
+
     def next_data_due(
         self, group: DataGroup, snapshot: SiteSnapshot
     ) -> datetime | None:
@@ -71,6 +150,28 @@ class GatewayClient(ABC):
         del group, snapshot
         return None
 
+    @property
+    def access_expiry(self) -> AccessExpiry | None:
+        """When the credential in use expires; None when it does not (or renews)."""
+        return None
+
+    @property
+    def obtained_token(self) -> str | None:
+        """A credential the client obtained itself and a restart may reuse.
+
+        E.g. a token fetched from the vendor's cloud with the stored account. None
+        when there is none, or when the credential in use is the user's own.
+        """
+        return None
+
     def responses(self) -> Mapping[str, Response]:
         """The last answer to every request sent, keyed by request path (for captures)."""
         return dict(self.transport.last_responses)
+
+    async def capture_responses(self) -> Mapping[str, Response]:
+        """Every answer a replayable capture of this gateway needs.
+
+        By default the last answers; a client whose setup reads something it keeps no
+        copy of reads it again here.
+        """
+        return self.responses()

@@ -1,15 +1,16 @@
-"""Tell what gateway answers at a host: an Envoy, or a PVS and which of its APIs.
+"""Tell what gateway answers at a host, and make the client that talks to it.
 
-Used before any credentials are known, so only unauthenticated endpoints are asked:
-the Envoy's ``/info`` (HTTPS, then HTTP), then the PVS's ``supervisor/info`` or, on old
-firmware, its DeviceList.
+``identify`` is used before any credentials are known, so only unauthenticated
+endpoints are asked: the Envoy's ``/info`` (HTTPS, then HTTP), then the PVS's
+``supervisor/info`` or, on old firmware, its DeviceList. ``create_client`` builds the
+client for a gateway of either brand; ``decode_token`` reads a token a user pastes.
 """
-
-from dataclasses import dataclass
-from enum import StrEnum
 
 import aiohttp
 
+from .client import Access, GatewayClient, Identified
+from .envoy.auth import TokenInfo, decode_token
+from .envoy.client import EnvoyClient
 from .envoy.probe import identity_of, probe as probe_envoy
 from .errors import (
     FeatureUnavailableError,
@@ -17,33 +18,25 @@ from .errors import (
     NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
-from .pvs.client import base_url as pvs_base_url
+from .pvs.client import PvsClient, base_url as pvs_base_url
 from .pvs.legacy import LegacyApi
 from .pvs.models import PvsApi
 from .pvs.probe import probe as probe_pvs
 from .pvs.site_mapping import pvs_identity
-from .site import GatewayIdentity
+from .site import Brand
 from .transport import RetryPolicy, Timeouts, Transport
+
+__all__ = [
+    "Access",
+    "Identified",
+    "TokenInfo",
+    "create_client",
+    "decode_token",
+    "identify",
+]
 
 # A host that is not there should fail fast in a setup dialog.
 PROBE_TIMEOUTS = Timeouts(connect=10.0, read=20.0)
-
-
-class Access(StrEnum):
-    """What the user must give before the gateway answers with data."""
-
-    OPEN = "open"  # PVS legacy API: nothing to give
-    ENVOY_ACCOUNT = "envoy_account"  # Envoy firmware 7+: Enphase account or a token
-    ENVOY_LOCAL = "envoy_local"  # Envoy firmware < 7: optional local user
-    PVS_OWNER = "pvs_owner"  # PVS varserver: the owner password
-
-
-@dataclass(frozen=True, slots=True)
-class Identified:
-    """A gateway found at a host, and what it needs to let us in."""
-
-    identity: GatewayIdentity
-    access: Access
 
 
 async def identify(session: aiohttp.ClientSession, host: str) -> Identified:
@@ -53,13 +46,14 @@ async def identify(session: aiohttp.ClientSession, host: str) -> Identified:
     ``GatewayConnectionError`` (or its ``GatewayTimeoutError``) when nothing answers.
     """
     try:
-        info, _ = await probe_envoy(session, host, timeouts=PROBE_TIMEOUTS)
+        info, url = await probe_envoy(session, host, timeouts=PROBE_TIMEOUTS)
     except NotSupportedGatewayError, GatewayConnectionError:
         pass  # not an Envoy, or not on the Envoy's ports: maybe a PVS
     else:
         return Identified(
             identity_of(info),
             Access.ENVOY_ACCOUNT if info.uses_tokens else Access.ENVOY_LOCAL,
+            url,
         )
     try:
         transport = Transport(
@@ -78,9 +72,41 @@ async def identify(session: aiohttp.ClientSession, host: str) -> Identified:
         raise NotSupportedGatewayError(
             f"{host} answers like a PVS but does not say its serial number"
         )
+    varserver = result.api is PvsApi.VARSERVER
     return Identified(
         pvs_identity(
             result.info.serial, result.info.model, result.info.software, result.api
         ),
-        Access.PVS_OWNER if result.api is PvsApi.VARSERVER else Access.OPEN,
+        Access.PVS_OWNER if varserver else Access.OPEN,
+        # The varserver only listens on HTTPS, unless the host names its scheme.
+        pvs_base_url(host, "https")
+        if varserver and "://" not in host
+        else transport.base_url,
     )
+
+
+def create_client(
+    session: aiohttp.ClientSession,
+    brand: Brand,
+    host: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    token: str | None = None,
+    known: Identified | None = None,
+) -> GatewayClient:
+    """Return an unconnected client for a gateway of ``brand`` at ``host``.
+
+    ``known`` is what an earlier setup learned (``GatewayClient.identification``):
+    the client starts from it instead of probing the host.
+    """
+    if brand is Brand.ENPHASE:
+        return EnvoyClient(
+            session,
+            host,
+            username=username,
+            password=password,
+            token=token,
+            known=known,
+        )
+    return PvsClient(session, host, password=password, known=known)

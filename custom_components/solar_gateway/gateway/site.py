@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
+class DataGroup(StrEnum):
+    """Endpoints grouped by how fast their data changes."""
+
+    LIVE = "live"  # site power, CT meters, battery power: seconds
+    DEVICES = "devices"  # inverters, PVS device list: minutes
+    SETTINGS = (
+        "settings"  # inventory, tariff, relay settings: after a write, else rarely
+    )
+
+
 class Brand(StrEnum):
     """Who made the gateway."""
 
@@ -169,6 +179,49 @@ class GatewayIdentity:
     metered: bool | None = None  # Envoy only: a metered model (CT inputs)
 
 
+class ControlKind(StrEnum):
+    """How a setting is changed."""
+
+    SWITCH = "switch"  # on or off
+    SELECT = "select"  # one of ``options``
+    NUMBER = "number"  # a number within ``minimum``..``maximum``
+
+
+type ControlValue = bool | str | float
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A setting the gateway lets the owner change, as last read.
+
+    ``key`` says what it is whichever brand offers it (e.g. ``reserve_soc``); with
+    ``device`` it names the control. Options are vendor-neutral keys: the client
+    turns them into its gateway's own spelling.
+    """
+
+    key: str
+    kind: ControlKind
+    value: ControlValue | None  # None: the gateway does not say right now
+    device: str | None = None  # serial of the device it belongs to; None: the gateway
+    options: tuple[str, ...] = ()  # SELECT: the values a write accepts
+    minimum: float = 0  # NUMBER
+    maximum: float = 100  # NUMBER
+    step: float = 1  # NUMBER
+    resolution: float = 0.0  # NUMBER: how finely the gateway stores it
+    source: DataGroup = DataGroup.SETTINGS  # the group whose read reports it
+    # The groups a write changes (and that the client reads back after it).
+    groups: frozenset[DataGroup] = frozenset({DataGroup.SETTINGS})
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChange:
+    """A request to set control ``key`` of ``device`` to ``value``."""
+
+    key: str
+    device: str | None
+    value: ControlValue
+
+
 @dataclass(frozen=True, slots=True)
 class SiteSnapshot:
     """One consistent update of a whole site."""
@@ -177,6 +230,14 @@ class SiteSnapshot:
     figures: SiteFigures
     devices: tuple[Device, ...] = field(default_factory=tuple)
     data_time: datetime | None = None  # when the gateway measured the site figures
+    controls: tuple[Control, ...] = ()
+
+    def control(self, key: str, device: str | None = None) -> Control | None:
+        """Return control ``key`` of ``device`` (None: the gateway), or None."""
+        for control in self.controls:
+            if control.key == key and control.device == device:
+                return control
+        return None
 
     def device(self, serial: str) -> Device | None:
         """Return the device with this serial, or None."""

@@ -2,17 +2,9 @@
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from .server import FakeEnvoy
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A client session for the code under test."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 @pytest.fixture

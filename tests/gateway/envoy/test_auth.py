@@ -24,8 +24,9 @@ from custom_components.solar_gateway.gateway.errors import (
     TokenExpiredError,
     UnexpectedPayloadError,
 )
+from tests.conftest import make_token
 
-from .helpers import ENVOY_FIXTURES, make_token
+from .helpers import ENVOY_FIXTURES
 from .server import FakeEnvoy, Recorded
 
 NOW = 1_800_000_000.0
@@ -259,7 +260,13 @@ async def test_near_expiry_without_account_keeps_going(
     cloud = Cloud(fake, token)
     client = cloud.client(session, token=token)
     await client.setup()
-    await client.refresh(frozenset({DataGroup.LIVE}))
+    fake.requests.clear()
+    snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
+    assert snapshot.figures.solar_power is not None
+    assert not fake.sent("POST", "/tokens")  # nothing to renew it with
+    reads = [r for r in fake.requests if r.method == "GET"]
+    assert reads
+    assert {_bearer(r) for r in reads} == {token}
 
 
 async def test_401_mid_session_reauthenticates(

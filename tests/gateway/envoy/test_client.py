@@ -24,8 +24,9 @@ from custom_components.solar_gateway.gateway.site import (
     Quantity,
 )
 from custom_components.solar_gateway.gateway.transport import RetryPolicy, Timeouts
+from tests.conftest import make_token
 
-from .helpers import ENVOY_FIXTURES, make_token
+from .helpers import ENVOY_FIXTURES
 from .server import FakeEnvoy
 
 ALL = frozenset(DataGroup)

@@ -13,8 +13,9 @@ from custom_components.solar_gateway.gateway.errors import (
     FeatureUnavailableError,
     UnexpectedPayloadError,
 )
+from tests.conftest import make_token
 
-from .helpers import ENVOY_FIXTURES, make_token
+from .helpers import ENVOY_FIXTURES
 from .server import FakeEnvoy
 
 TARIFF = json.loads(

@@ -9,8 +9,9 @@ from custom_components.solar_gateway.gateway.site import (
     Quantity,
     SiteSnapshot,
 )
+from tests.conftest import make_token
 
-from .helpers import ENVOY_FIXTURES, make_token
+from .helpers import ENVOY_FIXTURES
 from .server import FakeEnvoy
 
 

@@ -34,8 +34,7 @@ from custom_components.solar_gateway.gateway.errors import (
     NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
-
-from .helpers import make_token
+from tests.conftest import make_token
 
 
 @pytest.mark.parametrize(

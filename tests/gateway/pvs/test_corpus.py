@@ -10,11 +10,11 @@ import re
 
 import pytest
 
-from custom_components.solar_gateway.gateway.pvs.parse_legacy import (
+from custom_components.solar_gateway.gateway.pvs.parsers.legacy import (
     ESS_DEVICE_TYPES,
     parse_device_list,
 )
-from custom_components.solar_gateway.gateway.pvs.parse_varserver import parse_vars
+from custom_components.solar_gateway.gateway.pvs.parsers.varserver import parse_vars
 from custom_components.solar_gateway.gateway.pvs.site_mapping import (
     ESS_PART_KINDS,
     legacy_snapshot,

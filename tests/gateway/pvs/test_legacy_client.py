@@ -130,7 +130,7 @@ async def test_settings_commands(
     assert client.data.grid_profile is not None
     assert client.data.grid_profile.active_name == "IEEE-1547-2018 Cat B"
     assert client.data.firmware is not None
-    assert client.data.firmware.update_available is False
+    assert client.data.firmware.update_url is None
     assert not fake.of("GET", DEVICE_LIST)
 
 

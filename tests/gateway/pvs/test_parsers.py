@@ -6,7 +6,7 @@ import pytest
 
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
 from custom_components.solar_gateway.gateway.pvs.models import MeterRole
-from custom_components.solar_gateway.gateway.pvs.parse_common import (
+from custom_components.solar_gateway.gateway.pvs.parsers.common import (
     epoch_time,
     flag,
     iso_time,
@@ -16,7 +16,7 @@ from custom_components.solar_gateway.gateway.pvs.parse_common import (
     parse_build,
     text,
 )
-from custom_components.solar_gateway.gateway.pvs.parse_legacy import (
+from custom_components.solar_gateway.gateway.pvs.parsers.legacy import (
     meter_role,
     parse_check_fw,
     parse_device_list,
@@ -24,7 +24,7 @@ from custom_components.solar_gateway.gateway.pvs.parse_legacy import (
     parse_network_status,
     parse_supervisor_info,
 )
-from custom_components.solar_gateway.gateway.pvs.parse_varserver import parse_vars
+from custom_components.solar_gateway.gateway.pvs.parsers.varserver import parse_vars
 from custom_components.solar_gateway.gateway.pvs.probe import api_for_build
 from custom_components.solar_gateway.gateway.pvs.site_mapping import (
     legacy_figures,
@@ -240,7 +240,7 @@ def test_other_legacy_commands() -> None:
     )
     with pytest.raises(UnexpectedPayloadError):
         parse_check_fw({"result": "succeed"})
-    assert parse_check_fw({"url": "http://fw"}).update_available is True
+    assert parse_check_fw({"url": "http://fw"}).update_url == "http://fw"
 
 
 def test_vars_nested_shape_and_odd_values() -> None:

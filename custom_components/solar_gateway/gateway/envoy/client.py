@@ -1,6 +1,7 @@
 """``EnvoyClient``: the Enphase IQ Gateway behind the ``GatewayClient`` interface."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 import logging
 import time
@@ -8,14 +9,30 @@ from typing import override
 
 import aiohttp
 
-from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
+from custom_components.solar_gateway.gateway.client import (
+    Access,
+    AccessExpiry,
+    DataGroup,
+    GatewayClient,
+    Identified,
+    PollingRule,
+)
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
     FeatureUnavailableError,
+    GatewayConnectionError,
     GatewayError,
+    NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
-from custom_components.solar_gateway.gateway.site import GatewayIdentity, SiteSnapshot
+from custom_components.solar_gateway.gateway.site import (
+    ControlChange,
+    ControlKind,
+    Device,
+    DeviceKind,
+    GatewayIdentity,
+    SiteSnapshot,
+)
 from custom_components.solar_gateway.gateway.transport import (
     Response,
     RetryPolicy,
@@ -32,15 +49,18 @@ from .auth import (
     EnvoyAuth,
     EnvoyCredentials,
     TokenAuth,
+    decode_token,
 )
 from .controls import (
     ControlRequest,
+    describe,
     dry_contact_request,
     dry_contact_settings_request,
     grid_request,
+    request_for,
     tariff_request,
 )
-from .endpoints import GROUPS, READERS, Endpoint
+from .endpoints import GROUPS, INFO_PATH, READERS, Endpoint
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
 from .site_mapping import build_snapshot
@@ -52,6 +72,36 @@ ABSENT_STATUSES = frozenset({401, 403, 404})
 # Endpoints whose failure must not fail a whole update (pdm device data stops
 # answering around 23:00 on some sites).
 _OPTIONAL = frozenset({Endpoint.PDM_DEVICE_DATA})
+# Figures read in another group than LIVE: the reserve is a tariff setting, the grid
+# state comes with the ensemble inventory.
+_FIGURE_GROUPS: Mapping[str, DataGroup] = {
+    "backup_reserve": DataGroup.SETTINGS,
+    "grid_connected": DataGroup.DEVICES,
+}
+# Devices whose measurements come with the live readings (CT meters, relay status).
+_LIVE_DEVICES = frozenset({DeviceKind.METER, DeviceKind.RELAY})
+
+
+def polling_table(metered: bool) -> Mapping[DataGroup, PollingRule]:
+    """CT readings every 15 s, production-only sites every 60 s (the gateway's own
+    inverter data changes every 5 minutes); devices 5 min; settings 1 h."""
+    return {
+        DataGroup.LIVE: PollingRule(
+            default=timedelta(seconds=15 if metered else 60),
+            minimum=timedelta(seconds=5 if metered else 30),
+            maximum=timedelta(minutes=10),
+        ),
+        DataGroup.DEVICES: PollingRule(
+            default=timedelta(minutes=5),
+            minimum=timedelta(minutes=1),
+            maximum=timedelta(hours=1),
+        ),
+        DataGroup.SETTINGS: PollingRule(
+            default=timedelta(hours=1),
+            minimum=timedelta(minutes=5),
+            maximum=timedelta(days=1),
+        ),
+    }
 
 
 class EnvoyClient(GatewayClient):
@@ -70,9 +120,15 @@ class EnvoyClient(GatewayClient):
         enlighten_url: str = ENLIGHTEN_URL,
         entrez_url: str = ENTREZ_URL,
         clock: Clock = time.time,
+        known: Identified | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent."""
+        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent.
+
+        With ``known`` (what an earlier setup learned) setup starts there instead of
+        probing the host, and probes only when the gateway is not found there.
+        """
         self._session = session
+        self._known = known
         self.host = host
         self.credentials = EnvoyCredentials(username, password, token)
         self._timeouts = timeouts
@@ -84,6 +140,8 @@ class EnvoyClient(GatewayClient):
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
         self._settings_stale = False
+        self._base_url: str | None = None
+        self._snapshot: SiteSnapshot | None = None
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -95,9 +153,47 @@ class EnvoyClient(GatewayClient):
         return identity_of(self._require_info())
 
     @property
+    @override
+    def identification(self) -> Identified:
+        """What setup learned: identity, how to get in and where it answered."""
+        info = self._require_info()
+        assert self._base_url is not None
+        return Identified(
+            identity_of(info),
+            Access.ENVOY_ACCOUNT if info.uses_tokens else Access.ENVOY_LOCAL,
+            self._base_url,
+        )
+
+    @property
     def info(self) -> EnvoyInfo:
         """The gateway's ``/info``; available after ``setup``."""
         return self._require_info()
+
+    @property
+    @override
+    def obtained_token(self) -> str | None:
+        """The token in use when it was fetched with the stored Enphase account."""
+        credentials = self.credentials
+        if not (credentials.username and credentials.password):
+            return None
+        return self.token
+
+    @property
+    @override
+    def access_expiry(self) -> AccessExpiry | None:
+        """When the token the user gave runs out; renewable with an account."""
+        credentials = self.credentials
+        if self._info is None or not self._info.uses_tokens or not credentials.token:
+            return None
+        try:
+            expires = decode_token(credentials.token).expires
+        except GatewayError:  # not a JWT: setup rejects it before this is asked
+            return None
+        if expires is None:
+            return None
+        return AccessExpiry(
+            expires, renewable=bool(credentials.username and credentials.password)
+        )
 
     @property
     def token(self) -> str | None:
@@ -120,35 +216,57 @@ class EnvoyClient(GatewayClient):
 
     @property
     def metered(self) -> bool:
-        """Whether an enabled CT feeds live readings."""
-        return self._data is not None and bool(self._data.ct_meters)
+        """Whether an enabled CT feeds live readings (before setup: a metered model)."""
+        if self._data is None:
+            known = self._known
+            return known is not None and bool(known.identity.metered)
+        return bool(self._data.ct_meters)
 
     @property
     @override
-    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
-        """CT readings every 15 s, production-only sites every 60 s (the gateway's
-        own inverter data changes every 5 minutes); devices 5 min; settings 1 h."""
-        return {
-            DataGroup.LIVE: timedelta(seconds=15 if self.metered else 60),
-            DataGroup.DEVICES: timedelta(minutes=5),
-            DataGroup.SETTINGS: timedelta(hours=1),
-        }
+    def polling(self) -> Mapping[DataGroup, PollingRule]:
+        return polling_table(self.metered)
 
-    @property
     @override
-    def minimum_intervals(self) -> Mapping[DataGroup, timedelta]:
-        """The fastest each group may be read without burdening the gateway."""
-        return {
-            DataGroup.LIVE: timedelta(seconds=5 if self.metered else 30),
-            DataGroup.DEVICES: timedelta(minutes=1),
-            DataGroup.SETTINGS: timedelta(minutes=5),
-        }
+    def figure_group(self, figure: str) -> DataGroup:
+        return _FIGURE_GROUPS.get(figure, DataGroup.LIVE)
+
+    @override
+    def device_group(self, device: Device) -> DataGroup:
+        return DataGroup.LIVE if device.kind in _LIVE_DEVICES else DataGroup.DEVICES
 
     @override
     async def setup(self) -> None:
-        """Probe, authenticate and read every endpoint once to detect features."""
+        """Authenticate and read every endpoint once to detect features.
+
+        Starts from what an earlier setup learned, when given; probes the host when
+        there is nothing known or the gateway no longer answers there.
+        """
+        if (known := self._known) is not None:
+            identity = known.identity
+            info = EnvoyInfo(
+                serial=identity.serial,
+                part_number=identity.model,
+                firmware=identity.firmware,
+                metered=identity.metered,
+                web_tokens=known.access is Access.ENVOY_ACCOUNT,
+            )
+            try:
+                await self._connect(info, known.url)
+            except (
+                GatewayConnectionError,
+                NotSupportedGatewayError,
+                UnexpectedPayloadError,
+            ) as err:
+                _LOGGER.info("%s not found where it was (%s); probing", self.host, err)
+            else:
+                return
         info, base_url = await probe(self._session, self.host, timeouts=self._timeouts)
+        await self._connect(info, base_url)
+
+    async def _connect(self, info: EnvoyInfo, base_url: str) -> None:
         self._info = info
+        self._base_url = base_url
         self.transport = Transport(
             self._session, base_url, timeouts=self._timeouts, retry=self._retry
         )
@@ -182,6 +300,7 @@ class EnvoyClient(GatewayClient):
         self.features = frozenset(present)
         self._data = data
         self._settings_stale = False
+        self._snapshot = None
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
@@ -202,9 +321,41 @@ class EnvoyClient(GatewayClient):
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
         self._data = data
-        return build_snapshot(self.identity, data)
+        return self._build()
+
+    def _build(self) -> SiteSnapshot:
+        snapshot = build_snapshot(self.identity, self.data)
+        self._snapshot = replace(snapshot, controls=describe(self.data, snapshot))
+        return self._snapshot
+
+    @override
+    async def capture_responses(self) -> Mapping[str, Response]:
+        """The last answers, and ``/info``: the probe that reads it keeps no copy, so
+        it is read once more (no auth, a few hundred bytes)."""
+        responses = dict(self.responses())
+        if INFO_PATH not in responses:
+            # Without an answer the capture lacks /info; the raw answers show that.
+            try:
+                responses[INFO_PATH] = await self.transport.get(INFO_PATH, cache=False)
+            except GatewayError as err:
+                _LOGGER.debug("%s for a capture failed: %s", INFO_PATH, err)
+        return responses
 
     # --- Controls ------------------------------------------------------------------
+
+    @override
+    async def apply(self, change: ControlChange) -> SiteSnapshot:
+        """Send ``change`` as the Envoy expects it, then read back what it changes."""
+        snapshot = self._snapshot or self._build()
+        control = snapshot.control(change.key, change.device)
+        if control is None:
+            raise FeatureUnavailableError(
+                f"this Envoy offers no {change.key} control for {change.device}", 404
+            )
+        if control.kind is ControlKind.SELECT and change.value not in control.options:
+            raise ValueError(f"{change.value!r} is not one of {control.options}")
+        await self._write(request_for(change, self.data))
+        return await self.refresh(control.groups)
 
     async def go_on_grid(self) -> JsonObject:
         """Reconnect the site to the grid (system controller mains relay closed)."""

@@ -1,17 +1,28 @@
-"""Control writes: the exact request bodies the Envoy expects, built from what was read.
+"""The Envoy's controls: what it offers, and the exact request bodies it expects.
 
-The tariff and a relay's settings are written back whole: the gateway replaces the
-document, and a partial relay body has been seen to crash it.
+``describe`` lists the settings as vendor-neutral ``Control``s from what was read;
+``request_for`` turns a ``ControlChange`` into the request that makes it. The tariff
+and a relay's settings are written back whole: the gateway replaces the document, and
+a partial relay body has been seen to crash it.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 import copy
 from dataclasses import dataclass
 
 from custom_components.solar_gateway.gateway.errors import FeatureUnavailableError
+from custom_components.solar_gateway.gateway.site import (
+    Control,
+    ControlChange,
+    ControlKind,
+    DataGroup,
+    DeviceKind,
+    SiteSnapshot,
+)
 from custom_components.solar_gateway.gateway.values import JsonObject
 
-from .models import DryContactSettings, StorageMode, Tariff
+from .models import DryContactSettings, EnvoyData, StorageMode, StorageSettings, Tariff
+from .site_mapping import relay_serial
 
 DRY_CONTACTS_PATH = "/ivp/ensemble/dry_contacts"
 DRY_CONTACT_SETTINGS_PATH = "/ivp/ss/dry_contact_settings"
@@ -78,3 +89,193 @@ def tariff_request(
         storage["charge_from_grid"] = charge_from_grid
     body["storage_settings"] = storage
     return ControlRequest("PUT", TARIFF_PATH, {"tariff": body})
+
+
+# Vendor-neutral option keys. Current firmware calls the savings mode "economy",
+# older firmware "savings-mode": one "savings" option either way, written back in the
+# spelling the gateway uses.
+STORAGE_OPTIONS: Mapping[StorageMode, str] = {
+    StorageMode.BACKUP: "backup",
+    StorageMode.SELF_CONSUMPTION: "self_consumption",
+    StorageMode.ECONOMY: "savings",
+    StorageMode.SAVINGS: "savings",
+}
+RELAY_MODES = ("manual", "soc", "none")
+RELAY_ACTIONS = ("apply", "shed", "schedule", "none")
+
+# The mains relay's state is in the ensemble inventory (devices), a dry contact's in
+# its status (live); a write also makes the client re-read the settings.
+GRID_GROUPS = frozenset({DataGroup.DEVICES, DataGroup.SETTINGS})
+RELAY_GROUPS = frozenset({DataGroup.LIVE, DataGroup.SETTINGS})
+
+
+@dataclass(frozen=True, slots=True)
+class RelaySetting:
+    """One field of a relay's settings offered as a control."""
+
+    kind: ControlKind
+    field: str  # the key in the relay's settings document
+    value_fn: Callable[[DryContactSettings], str | float | None]
+    options: tuple[str, ...] = ()
+
+
+RELAY_SETTINGS: Mapping[str, RelaySetting] = {
+    "relay_mode": RelaySetting(
+        ControlKind.SELECT, "mode", lambda s: s.mode, RELAY_MODES
+    ),
+    "grid_action": RelaySetting(
+        ControlKind.SELECT, "grid_action", lambda s: s.grid_action, RELAY_ACTIONS
+    ),
+    "micro_grid_action": RelaySetting(
+        ControlKind.SELECT,
+        "micro_grid_action",
+        lambda s: s.micro_grid_action,
+        RELAY_ACTIONS,
+    ),
+    "generator_action": RelaySetting(
+        ControlKind.SELECT, "gen_action", lambda s: s.gen_action, RELAY_ACTIONS
+    ),
+    "cutoff_soc": RelaySetting(ControlKind.NUMBER, "soc_low", lambda s: s.soc_low),
+    "restore_soc": RelaySetting(ControlKind.NUMBER, "soc_high", lambda s: s.soc_high),
+}
+
+
+def _controller(data: EnvoyData) -> str | None:
+    """The IQ System Controller's serial: its mains relay takes the site off grid."""
+    ensemble = data.ensemble
+    return ensemble.enpowers[0].serial if ensemble and ensemble.enpowers else None
+
+
+def _storage(data: EnvoyData, snapshot: SiteSnapshot) -> StorageSettings | None:
+    """The tariff's battery settings, on a site that has batteries."""
+    tariff = data.tariff
+    if tariff is None or tariff.storage is None:
+        return None
+    if not snapshot.of_kind(DeviceKind.BATTERY):
+        return None
+    return tariff.storage
+
+
+def _relay_device(data: EnvoyData, snapshot: SiteSnapshot, relay_id: str) -> str | None:
+    """The site serial of a dry contact relay, when the site lists its device."""
+    controller = _controller(data)
+    if controller is None:
+        return None
+    serial = relay_serial(controller, relay_id)
+    return serial if snapshot.device(serial) is not None else None
+
+
+def describe(data: EnvoyData, snapshot: SiteSnapshot) -> tuple[Control, ...]:
+    """The controls this Envoy offers, with their current values."""
+    return (
+        *_grid_controls(data, snapshot),
+        *_storage_controls(data, snapshot),
+        *_relay_controls(data, snapshot),
+    )
+
+
+def _grid_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
+    ensemble = data.ensemble
+    controller = ensemble.enpowers[0] if ensemble and ensemble.enpowers else None
+    if controller is not None and controller.mains_admin_state is not None:
+        yield Control(
+            key="grid_connection",
+            kind=ControlKind.SWITCH,
+            value=controller.mains_admin_state == "closed",
+            device=controller.serial
+            if snapshot.device(controller.serial) is not None
+            else None,
+            source=DataGroup.DEVICES,
+            groups=GRID_GROUPS,
+        )
+    for contact in data.dry_contacts:
+        device = _relay_device(data, snapshot, contact.id)
+        if device is not None:
+            yield Control(
+                key="relay",
+                kind=ControlKind.SWITCH,
+                value=None if contact.status is None else contact.status == "closed",
+                device=device,
+                source=DataGroup.LIVE,
+                groups=RELAY_GROUPS,
+            )
+
+
+def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
+    storage = _storage(data, snapshot)
+    if storage is None:
+        return
+    yield Control(
+        key="charge_from_grid", kind=ControlKind.SWITCH, value=storage.charge_from_grid
+    )
+    mode = storage.mode
+    yield Control(
+        key="storage_mode",
+        kind=ControlKind.SELECT,
+        value=STORAGE_OPTIONS[StorageMode(mode)]
+        if mode is not None and mode in StorageMode
+        else None,
+        options=tuple(dict.fromkeys(STORAGE_OPTIONS.values())),
+    )
+    if storage.reserved_soc is not None:
+        yield Control(
+            key="reserve_soc", kind=ControlKind.NUMBER, value=storage.reserved_soc
+        )
+
+
+def _relay_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
+    for settings in data.dry_contact_settings:
+        device = _relay_device(data, snapshot, settings.id)
+        if device is None:
+            continue
+        for key, setting in RELAY_SETTINGS.items():
+            value = setting.value_fn(settings)
+            if setting.kind is ControlKind.SELECT and value not in setting.options:
+                value = None
+            yield Control(
+                key=key,
+                kind=setting.kind,
+                value=value,
+                device=device,
+                options=setting.options,
+            )
+
+
+def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
+    """The request that makes ``change`` (already checked against the control)."""
+    value = change.value
+    match change.key:
+        case "grid_connection":
+            return grid_request(on_grid=bool(value))
+        case "charge_from_grid":
+            return tariff_request(data.tariff, charge_from_grid=bool(value))
+        case "storage_mode":
+            return tariff_request(data.tariff, mode=_storage_mode(str(value), data))
+        case "reserve_soc":
+            return tariff_request(data.tariff, reserved_soc=float(value))
+    relay_id = _relay_id(change.device, data)
+    if change.key == "relay":
+        return dry_contact_request(relay_id, closed=bool(value))
+    setting = RELAY_SETTINGS[change.key]
+    settings = next(s for s in data.dry_contact_settings if s.id == relay_id)
+    written: object = float(value) if setting.kind is ControlKind.NUMBER else value
+    return dry_contact_settings_request(settings, {setting.field: written})
+
+
+def _storage_mode(option: str, data: EnvoyData) -> StorageMode:
+    """The gateway's own spelling of ``option`` (savings: as it reports it)."""
+    if option == "savings":
+        storage = data.tariff.storage if data.tariff else None
+        if storage is not None and storage.mode == StorageMode.SAVINGS:
+            return StorageMode.SAVINGS
+        return StorageMode.ECONOMY
+    return next(m for m, key in STORAGE_OPTIONS.items() if key == option)
+
+
+def _relay_id(device: str | None, data: EnvoyData) -> str:
+    controller = _controller(data)
+    ids = [c.id for c in data.dry_contacts] + [s.id for s in data.dry_contact_settings]
+    for relay_id in ids:
+        if controller is not None and relay_serial(controller, relay_id) == device:
+            return relay_id
+    raise FeatureUnavailableError(f"no dry contact relay {device}", 404)

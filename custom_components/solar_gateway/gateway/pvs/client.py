@@ -26,7 +26,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
+from custom_components.solar_gateway.gateway.client import (
+    Access,
+    DataGroup,
+    GatewayClient,
+    Identified,
+    PollingRule,
+)
 from custom_components.solar_gateway.gateway.errors import (
     AuthenticationError,
     FeatureUnavailableError,
@@ -35,6 +41,9 @@ from custom_components.solar_gateway.gateway.errors import (
     UnexpectedPayloadError,
 )
 from custom_components.solar_gateway.gateway.site import (
+    Control,
+    ControlChange,
+    ControlKind,
     GatewayIdentity,
     SiteFigures,
     SiteSnapshot,
@@ -56,8 +65,8 @@ from .models import (
     SupervisorInfo,
     VarserverData,
 )
-from .parse_common import next_data_due
-from .parse_varserver import (
+from .parsers.common import next_data_due, parse_build
+from .parsers.varserver import (
     CONTROL_MODE_VAR,
     MIN_SOC_VAR,
     parse_ess_config,
@@ -79,26 +88,35 @@ PVS_RETRY = RetryPolicy(
 )
 PVS_TIMEOUTS = Timeouts(connect=10.0, read=120.0)
 
-LEGACY_DEFAULTS: Mapping[DataGroup, timedelta] = {
-    DataGroup.LIVE: timedelta(minutes=5),
-    DataGroup.DEVICES: timedelta(minutes=5),
-    DataGroup.SETTINGS: timedelta(hours=1),
+_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
+_FIVE_MINUTES = timedelta(minutes=5)
+
+# LIVE is fixed on the legacy API: it comes from the same DeviceList as DEVICES.
+LEGACY_POLLING: Mapping[DataGroup, PollingRule] = {
+    DataGroup.LIVE: PollingRule(_FIVE_MINUTES, _FIVE_MINUTES, _FIVE_MINUTES),
+    DataGroup.DEVICES: PollingRule(_FIVE_MINUTES, _FIVE_MINUTES, _HOUR),
+    DataGroup.SETTINGS: PollingRule(_HOUR, timedelta(minutes=15), _DAY),
 }
-LEGACY_MINIMUMS: Mapping[DataGroup, timedelta] = {
-    DataGroup.LIVE: timedelta(minutes=5),
-    DataGroup.DEVICES: timedelta(minutes=5),
-    DataGroup.SETTINGS: timedelta(minutes=15),
+VARSERVER_POLLING: Mapping[DataGroup, PollingRule] = {
+    DataGroup.LIVE: PollingRule(
+        timedelta(seconds=60), timedelta(seconds=10), timedelta(minutes=10)
+    ),
+    DataGroup.DEVICES: PollingRule(_FIVE_MINUTES, _MINUTE, _HOUR),
+    DataGroup.SETTINGS: PollingRule(timedelta(minutes=10), _MINUTE, _DAY),
 }
-VARSERVER_DEFAULTS: Mapping[DataGroup, timedelta] = {
-    DataGroup.LIVE: timedelta(seconds=60),
-    DataGroup.DEVICES: timedelta(minutes=5),
-    DataGroup.SETTINGS: timedelta(minutes=10),
+# Varserver figures read in another group than LIVE: grid import and export come
+# from the meters, the reserve from the SunVault settings.
+_VARSERVER_FIGURE_GROUPS: Mapping[str, DataGroup] = {
+    "grid_import_energy": DataGroup.DEVICES,
+    "grid_export_energy": DataGroup.DEVICES,
+    "backup_reserve": DataGroup.SETTINGS,
 }
-VARSERVER_MINIMUMS: Mapping[DataGroup, timedelta] = {
-    DataGroup.LIVE: timedelta(seconds=10),
-    DataGroup.DEVICES: timedelta(minutes=1),
-    DataGroup.SETTINGS: timedelta(minutes=1),
-}
+# Vendor-neutral option keys: the modes' names in lower case.
+ESS_MODES = {mode.name.lower(): mode for mode in EssControlMode}
+CONTROL_MODE = "battery_control_mode"
+MIN_CUSTOMER_SOC = "min_customer_soc"
 
 # Varserver query groups: one request per group and cycle.
 MATCH_ALL_SYS = "/sys/"  # info, flash wear, livedata and every device
@@ -125,13 +143,16 @@ class PvsClient(GatewayClient):
         session: aiohttp.ClientSession,
         host: str,
         password: str | None = None,
+        known: Identified | None = None,
     ) -> None:
         """Prepare a client for ``host`` (``host``, ``host:port`` or a URL).
 
         ``password`` overrides the default owner password (last 5 characters of the
-        serial) of the new-firmware API.
+        serial) of the new-firmware API. With ``known`` (what an earlier setup
+        learned) setup starts from it instead of probing which API the PVS answers.
         """
         self._session = session
+        self._known = known
         self._host = host
         self._explicit_scheme = "://" in host
         self._password = password
@@ -163,18 +184,35 @@ class PvsClient(GatewayClient):
 
     @property
     @override
-    def default_intervals(self) -> Mapping[DataGroup, timedelta]:
-        return VARSERVER_DEFAULTS if self._api is PvsApi.VARSERVER else LEGACY_DEFAULTS
+    def identification(self) -> Identified:
+        api = self.api
+        return Identified(
+            self.identity,
+            Access.PVS_OWNER if api is PvsApi.VARSERVER else Access.OPEN,
+            self.transport.base_url,
+        )
 
     @property
     @override
-    def minimum_intervals(self) -> Mapping[DataGroup, timedelta]:
-        return VARSERVER_MINIMUMS if self._api is PvsApi.VARSERVER else LEGACY_MINIMUMS
+    def polling(self) -> Mapping[DataGroup, PollingRule]:
+        api = self._api
+        if api is None and self._known is not None:
+            api = PvsApi(self._known.identity.api)
+        return VARSERVER_POLLING if api is PvsApi.VARSERVER else LEGACY_POLLING
+
+    @override
+    def figure_group(self, figure: str) -> DataGroup:
+        if self._api is PvsApi.VARSERVER:
+            return _VARSERVER_FIGURE_GROUPS.get(figure, DataGroup.LIVE)
+        return DataGroup.LIVE
 
     # --- setup ---------------------------------------------------------------
 
     @override
     async def setup(self) -> None:
+        if self._known is not None:
+            await self._start_known(self._known)
+            return
         result = await self._busy_guard(probe(self._legacy))
         self._api = result.api
         info = result.info
@@ -188,15 +226,8 @@ class PvsClient(GatewayClient):
         if not self._explicit_scheme:
             # The varserver only listens on HTTPS (self-signed certificate).
             self.transport.base_url = base_url(self._host, "https")
-        password = self._password or (default_password(info.serial) if info else None)
-        if not password:
-            raise AuthenticationError(
-                "the PVS does not tell its serial; enter the owner password"
-            )
-        self._vars = VarserverSession(
-            self.transport, password, on_login=self._forget_jar_cookie
-        )
-        await self._busy_guard(self._vars.login())
+        await self._log_in(info)
+        assert self._vars is not None
         if info is None:
             values = await self._busy_guard(self._vars.query("/sys/info/"))
             vars_data = parse_vars(values)
@@ -210,6 +241,33 @@ class PvsClient(GatewayClient):
                 hardware=vars_data.supervisor.hardware,
             )
         self._set_identity(info, PvsApi.VARSERVER)
+
+    async def _start_known(self, known: Identified) -> None:
+        """Start on the API and URL an earlier setup found, without probing."""
+        identity = known.identity
+        api = PvsApi(identity.api)
+        info = SupervisorInfo(
+            serial=identity.serial,
+            model=identity.model,
+            build=parse_build(identity.firmware),
+            software=identity.firmware,
+        )
+        self._api = api
+        self.transport.base_url = known.url
+        if api is PvsApi.VARSERVER:
+            await self._log_in(info)
+        self._set_identity(info, api)
+
+    async def _log_in(self, info: SupervisorInfo | None) -> None:
+        password = self._password or (default_password(info.serial) if info else None)
+        if not password:
+            raise AuthenticationError(
+                "the PVS does not tell its serial; enter the owner password"
+            )
+        self._vars = VarserverSession(
+            self.transport, password, on_login=self._forget_jar_cookie
+        )
+        await self._busy_guard(self._vars.login())
 
     def _set_identity(self, info: SupervisorInfo, api: PvsApi) -> None:
         self.data.info = info
@@ -249,9 +307,10 @@ class PvsClient(GatewayClient):
         if self._api is PvsApi.VARSERVER:
             if self.data.varserver is None:
                 return SiteSnapshot(identity=identity, figures=SiteFigures())
-            return varserver_snapshot(
+            snapshot = varserver_snapshot(
                 identity, self.data.varserver, self.data.ess_config, self.data.warnings
             )
+            return replace(snapshot, controls=self._controls())
         if self.data.device_list is None:
             return SiteSnapshot(identity=identity, figures=SiteFigures())
         return legacy_snapshot(
@@ -369,6 +428,49 @@ class PvsClient(GatewayClient):
         return datetime.now(UTC)
 
     # --- SunVault controls (varserver only) ------------------------------------
+
+    def _controls(self) -> tuple[Control, ...]:
+        """The SunVault settings this PVS offers, as last read."""
+        config = self.data.ess_config
+        if config is None:
+            return ()
+        controls: list[Control] = []
+        if config.control_mode is not None:
+            controls.append(
+                Control(
+                    key=CONTROL_MODE,
+                    kind=ControlKind.SELECT,
+                    value=next(
+                        (k for k, m in ESS_MODES.items() if m == config.control_mode),
+                        None,
+                    ),
+                    options=tuple(ESS_MODES),
+                )
+            )
+        if config.min_customer_soc is not None:
+            controls.append(
+                Control(
+                    key=MIN_CUSTOMER_SOC,
+                    kind=ControlKind.NUMBER,
+                    value=round(config.min_customer_soc * 100, 1),
+                    # The PVS stores a fraction with two decimals: whole percents.
+                    resolution=1.0,
+                )
+            )
+        return tuple(controls)
+
+    @override
+    async def apply(self, change: ControlChange) -> SiteSnapshot:
+        """Write one SunVault setting; the PVS reads the settings back."""
+        if change.device is None and change.key == CONTROL_MODE:
+            await self.set_control_mode(ESS_MODES[str(change.value)])
+        elif change.device is None and change.key == MIN_CUSTOMER_SOC:
+            await self.set_min_customer_soc(float(change.value))
+        else:
+            raise FeatureUnavailableError(
+                f"this PVS offers no {change.key} control for {change.device}", 404
+            )
+        return self.snapshot()
 
     async def set_control_mode(self, mode: EssControlMode) -> EssConfig | None:
         """Set the SunVault control mode; returns the settings read back."""

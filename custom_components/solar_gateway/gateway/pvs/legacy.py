@@ -25,8 +25,8 @@ from .models import (
     NetworkStatus,
     SupervisorInfo,
 )
-from .parse_common import load_json_object
-from .parse_legacy import (
+from .parsers.common import load_json_object
+from .parsers.legacy import (
     parse_check_fw,
     parse_device_list,
     parse_ess_status,

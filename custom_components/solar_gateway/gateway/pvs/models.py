@@ -276,11 +276,6 @@ class FirmwareCheck:
 
     update_url: str | None
 
-    @property
-    def update_available(self) -> bool:
-        """Whether the PVS knows of a newer firmware."""
-        return self.update_url is not None
-
 
 @dataclass(frozen=True, slots=True)
 class LiveData:

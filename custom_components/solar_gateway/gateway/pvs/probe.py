@@ -15,7 +15,7 @@ from custom_components.solar_gateway.gateway.errors import (
 
 from .legacy import LegacyApi
 from .models import DeviceList, PvsApi, SupervisorInfo
-from .parse_common import parse_build
+from .parsers.common import parse_build
 
 VARSERVER_MIN_BUILD_PVS6 = 61840
 VARSERVER_MIN_BUILD_PVS5 = 5408

@@ -31,7 +31,7 @@ from custom_components.solar_gateway.gateway.transport import (
     Transport,
 )
 
-from .parse_common import load_json_object
+from .parsers.common import load_json_object
 
 USER = "ssm_owner"
 LOGIN_PATH = "/auth?login"

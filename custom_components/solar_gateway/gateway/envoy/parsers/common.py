@@ -8,7 +8,6 @@ from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadErro
 from custom_components.solar_gateway.gateway.values import (
     JsonObject,
     as_float,
-    as_str,
     as_timestamp,
 )
 
@@ -24,11 +23,6 @@ def num(value: object, scale: float = 1.0) -> float | None:
     if kind is int:
         return value * scale  # type: ignore[operator]
     return as_float(value, scale)
-
-
-def text(value: object) -> str | None:
-    """Return a non-empty string or None."""
-    return as_str(value)
 
 
 def timestamp(value: object) -> datetime | None:

@@ -15,10 +15,11 @@ from custom_components.solar_gateway.gateway.values import (
     JsonObject,
     as_bool,
     as_int,
+    as_str,
     objects,
 )
 
-from .common import num, root_list, root_object, text, timestamp
+from .common import num, root_list, root_object, timestamp
 
 
 def _fahrenheit_to_celsius(value: float | None) -> float | None:
@@ -28,9 +29,9 @@ def _fahrenheit_to_celsius(value: float | None) -> float | None:
 def _encharge(item: JsonObject, serial: str) -> Encharge:
     return Encharge(
         serial=serial,
-        part_number=text(item.get("part_num")),
-        firmware=text(item.get("img_pnum_running")),
-        bmu_firmware=text(item.get("bmu_fw_version")),
+        part_number=as_str(item.get("part_num")),
+        firmware=as_str(item.get("img_pnum_running")),
+        bmu_firmware=as_str(item.get("bmu_fw_version")),
         state_of_charge=num(item.get("percentFull")),
         temperature=num(item.get("temperature")),
         max_cell_temperature=num(item.get("maxCellTemp")),
@@ -39,24 +40,24 @@ def _encharge(item: JsonObject, serial: str) -> Encharge:
         sleep_enabled=as_bool(item.get("sleep_enabled")),
         last_report=timestamp(item.get("last_rpt_date")),
         capacity=num(item.get("encharge_capacity")),
-        admin_state=text(item.get("admin_state_str")),
-        grid_state=text(item.get("reported_enc_grid_state")),
-        phase=text(item.get("phase")),
+        admin_state=as_str(item.get("admin_state_str")),
+        grid_state=as_str(item.get("reported_enc_grid_state")),
+        phase=as_str(item.get("phase")),
     )
 
 
 def _enpower(item: JsonObject, serial: str) -> Enpower:
     return Enpower(
         serial=serial,
-        part_number=text(item.get("part_num")),
-        firmware=text(item.get("img_pnum_running")),
+        part_number=as_str(item.get("part_num")),
+        firmware=as_str(item.get("img_pnum_running")),
         communicating=as_bool(item.get("communicating")),
         # The system controller reports its temperature in °F.
         temperature=_fahrenheit_to_celsius(num(item.get("temperature"))),
-        mains_admin_state=text(item.get("mains_admin_state")),
-        mains_oper_state=text(item.get("mains_oper_state")),
-        grid_mode=text(item.get("Enpwr_grid_mode")),
-        admin_state=text(item.get("admin_state_str")),
+        mains_admin_state=as_str(item.get("mains_admin_state")),
+        mains_oper_state=as_str(item.get("mains_oper_state")),
+        grid_mode=as_str(item.get("Enpwr_grid_mode")),
+        admin_state=as_str(item.get("admin_state_str")),
         last_report=timestamp(item.get("last_rpt_date")),
     )
 
@@ -64,14 +65,14 @@ def _enpower(item: JsonObject, serial: str) -> Enpower:
 def _collar(item: JsonObject, serial: str) -> Collar:
     return Collar(
         serial=serial,
-        part_number=text(item.get("part_num")),
-        firmware=text(item.get("img_pnum_running")),
+        part_number=as_str(item.get("part_num")),
+        firmware=as_str(item.get("img_pnum_running")),
         communicating=as_bool(item.get("communicating")),
         temperature=num(item.get("temperature")),
-        mid_state=text(item.get("mid_state")),
-        grid_state=text(item.get("grid_state")),
-        collar_state=text(item.get("collar_state")),
-        admin_state=text(item.get("admin_state_str")),
+        mid_state=as_str(item.get("mid_state")),
+        grid_state=as_str(item.get("grid_state")),
+        collar_state=as_str(item.get("collar_state")),
+        admin_state=as_str(item.get("admin_state_str")),
         last_report=timestamp(item.get("last_rpt_date")),
     )
 
@@ -79,10 +80,10 @@ def _collar(item: JsonObject, serial: str) -> Collar:
 def _combiner(item: JsonObject, serial: str) -> C6Combiner:
     return C6Combiner(
         serial=serial,
-        part_number=text(item.get("part_num")),
-        firmware=text(item.get("fw_version")) or text(item.get("img_pnum_running")),
+        part_number=as_str(item.get("part_num")),
+        firmware=as_str(item.get("fw_version")) or as_str(item.get("img_pnum_running")),
         communicating=as_bool(item.get("communicating")),
-        admin_state=text(item.get("admin_state_str")),
+        admin_state=as_str(item.get("admin_state_str")),
         last_report=timestamp(item.get("last_rpt_date")),
     )
 
@@ -96,7 +97,7 @@ def parse_ensemble_inventory(payload: object) -> EnsembleInventory:
     for section in objects(root_list(payload, "/ivp/ensemble/inventory")):
         kind = section.get("type")
         for item in objects(section.get("devices")):
-            serial = text(item.get("serial_num"))
+            serial = as_str(item.get("serial_num"))
             if serial is None:
                 continue
             if kind == "ENCHARGE":
@@ -123,7 +124,7 @@ def parse_ensemble_power(payload: object) -> tuple[EnchargePower, ...]:
         raise UnexpectedPayloadError("/ivp/ensemble/power has no device list")
     result: list[EnchargePower] = []
     for item in objects(items):
-        serial = text(item.get("serial_num"))
+        serial = as_str(item.get("serial_num"))
         if serial is None:
             continue
         result.append(
@@ -160,8 +161,8 @@ def parse_generator(payload: object) -> Generator:
     root = root_object(payload, "/ivp/ensemble/generator")
     return Generator(
         present=bool(as_bool(root.get("present"))),
-        admin_state=text(root.get("admin_state")),
-        oper_state=text(root.get("oper_state")),
+        admin_state=as_str(root.get("admin_state")),
+        oper_state=as_str(root.get("oper_state")),
         admin_mode=as_int(root.get("admin_mode")),
         kind=as_int(root.get("type")),
     )

@@ -12,10 +12,11 @@ from custom_components.solar_gateway.gateway.values import (
     JsonObject,
     as_bool,
     as_int,
+    as_str,
     objects,
 )
 
-from .common import num, root_list, root_object, text, timestamp
+from .common import num, root_list, root_object, timestamp
 
 _JOULES_PER_WH = 3600.0
 
@@ -24,7 +25,7 @@ def parse_inverters(payload: object) -> tuple[Inverter, ...]:
     """Parse ``/api/v1/production/inverters``."""
     inverters: list[Inverter] = []
     for item in objects(root_list(payload, "/api/v1/production/inverters")):
-        serial = text(item.get("serialNumber"))
+        serial = as_str(item.get("serialNumber"))
         if serial is None:
             continue
         inverters.append(
@@ -40,7 +41,7 @@ def parse_inverters(payload: object) -> tuple[Inverter, ...]:
 
 
 def _pdm_device(key: str, item: JsonObject) -> PdmDevice | None:
-    serial = text(item.get("sn"))
+    serial = as_str(item.get("sn"))
     if serial is None:
         return None
     channels = objects(item.get("channels"))
@@ -57,7 +58,7 @@ def _pdm_device(key: str, item: JsonObject) -> PdmDevice | None:
     return PdmDevice(
         key=key,
         serial=serial,
-        dev_name=text(item.get("devName")),
+        dev_name=as_str(item.get("devName")),
         active=as_bool(item.get("active")),
         power=num(watts.get("now")),
         max_power=num(watts.get("max")),
@@ -89,28 +90,28 @@ def parse_inventory(payload: object) -> tuple[InventoryDevice, ...]:
     """Parse ``/inventory.json?deleted=1`` (microinverters, AC Batteries, relays...)."""
     devices: list[InventoryDevice] = []
     for section in objects(root_list(payload, "/inventory.json")):
-        group = text(section.get("type"))
+        group = as_str(section.get("type"))
         if group is None:
             continue
         for item in objects(section.get("devices")):
-            serial = text(item.get("serial_num"))
+            serial = as_str(item.get("serial_num"))
             if serial is None:
                 continue
             devices.append(
                 InventoryDevice(
                     group=group,
                     serial=serial,
-                    part_number=text(item.get("part_num")),
-                    firmware=text(item.get("img_pnum_running")),
+                    part_number=as_str(item.get("part_num")),
+                    firmware=as_str(item.get("img_pnum_running")),
                     installed=timestamp(item.get("installed")),
                     last_report=timestamp(item.get("last_rpt_date")),
                     producing=as_bool(item.get("producing")),
                     communicating=as_bool(item.get("communicating")),
                     operating=as_bool(item.get("operating")),
                     deleted=bool(as_bool(item.get("deleted"))),
-                    phase=text(item.get("phase")),
+                    phase=as_str(item.get("phase")),
                     state_of_charge=num(item.get("percentFull")),
-                    charge_status=text(item.get("charge_status")),
+                    charge_status=as_str(item.get("charge_status")),
                     temperature=num(item.get("maxCellTemp")),
                     sleep_enabled=as_bool(item.get("sleep_enabled")),
                 )

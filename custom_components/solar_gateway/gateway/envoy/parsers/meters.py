@@ -9,10 +9,11 @@ from custom_components.solar_gateway.gateway.values import (
     JsonObject,
     as_int,
     as_list,
+    as_str,
     objects,
 )
 
-from .common import num, root_list, text, timestamp
+from .common import num, root_list, timestamp
 
 
 def parse_meters(payload: object) -> tuple[MeterConfig, ...]:
@@ -25,11 +26,11 @@ def parse_meters(payload: object) -> tuple[MeterConfig, ...]:
         configs.append(
             MeterConfig(
                 eid=eid,
-                state=text(item.get("state")),
-                measurement_type=text(item.get("measurementType")),
-                phase_mode=text(item.get("phaseMode")),
+                state=as_str(item.get("state")),
+                measurement_type=as_str(item.get("measurementType")),
+                phase_mode=as_str(item.get("phaseMode")),
                 phase_count=as_int(item.get("phaseCount")),
-                metering_status=text(item.get("meteringStatus")),
+                metering_status=as_str(item.get("meteringStatus")),
                 status_flags=tuple(
                     flag
                     for flag in as_list(item.get("statusFlags"))

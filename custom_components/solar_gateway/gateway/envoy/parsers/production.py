@@ -12,9 +12,14 @@ from custom_components.solar_gateway.gateway.envoy.models import (
     SimpleProduction,
 )
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
-from custom_components.solar_gateway.gateway.values import JsonObject, as_int, objects
+from custom_components.solar_gateway.gateway.values import (
+    JsonObject,
+    as_int,
+    as_str,
+    objects,
+)
 
-from .common import num, root_object, text, timestamp
+from .common import num, root_object, timestamp
 
 
 def _line(item: JsonObject) -> PhaseReading:
@@ -65,11 +70,11 @@ def parse_production_json(payload: object) -> ProductionJson:
                 lifetime_energy=num(item.get("whLifetime")),
             )
         elif kind == "eim":
-            production = _eim(item, text(item.get("measurementType")) or "production")
+            production = _eim(item, as_str(item.get("measurementType")) or "production")
     total: EimReading | None = None
     net: EimReading | None = None
     for item in objects(root.get("consumption")):
-        measurement_type = text(item.get("measurementType"))
+        measurement_type = as_str(item.get("measurementType"))
         if measurement_type == "total-consumption":
             total = _eim(item, measurement_type)
         elif measurement_type == "net-consumption":
@@ -82,7 +87,7 @@ def parse_production_json(payload: object) -> ProductionJson:
                 reading_time=timestamp(item.get("readingTime")),
                 power=num(item.get("wNow")),
                 energy_now=num(item.get("whNow")),
-                state=text(item.get("state")),
+                state=as_str(item.get("state")),
                 state_of_charge=num(item.get("percentFull")),
             )
     return ProductionJson(

@@ -9,9 +9,9 @@ from custom_components.solar_gateway.gateway.envoy.models import (
     Tariff,
 )
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
-from custom_components.solar_gateway.gateway.values import as_bool, objects
+from custom_components.solar_gateway.gateway.values import as_bool, as_str, objects
 
-from .common import num, root_object, text
+from .common import num, root_object
 
 
 def parse_tariff(payload: object) -> Tariff:
@@ -24,7 +24,7 @@ def parse_tariff(payload: object) -> Tariff:
     storage: StorageSettings | None = None
     if isinstance(settings, Mapping):
         storage = StorageSettings(
-            mode=text(settings.get("mode")),
+            mode=as_str(settings.get("mode")),
             reserved_soc=num(settings.get("reserved_soc")),
             charge_from_grid=as_bool(settings.get("charge_from_grid")),
             very_low_soc=num(settings.get("very_low_soc")),
@@ -37,10 +37,10 @@ def parse_dry_contacts(payload: object) -> tuple[DryContactStatus, ...]:
     root = root_object(payload, "/ivp/ensemble/dry_contacts")
     result: list[DryContactStatus] = []
     for item in objects(root.get("dry_contacts")):
-        relay_id = text(item.get("id"))
+        relay_id = as_str(item.get("id"))
         if relay_id is not None:
             result.append(
-                DryContactStatus(id=relay_id, status=text(item.get("status")))
+                DryContactStatus(id=relay_id, status=as_str(item.get("status")))
             )
     return tuple(result)
 
@@ -50,18 +50,18 @@ def parse_dry_contact_settings(payload: object) -> tuple[DryContactSettings, ...
     root = root_object(payload, "/ivp/ss/dry_contact_settings")
     result: list[DryContactSettings] = []
     for item in objects(root.get("dry_contacts")):
-        relay_id = text(item.get("id"))
+        relay_id = as_str(item.get("id"))
         if relay_id is None:
             continue
         result.append(
             DryContactSettings(
                 id=relay_id,
-                type=text(item.get("type")),
-                load_name=text(item.get("load_name")),
-                mode=text(item.get("mode")),
-                grid_action=text(item.get("grid_action")),
-                micro_grid_action=text(item.get("micro_grid_action")),
-                gen_action=text(item.get("gen_action")),
+                type=as_str(item.get("type")),
+                load_name=as_str(item.get("load_name")),
+                mode=as_str(item.get("mode")),
+                grid_action=as_str(item.get("grid_action")),
+                micro_grid_action=as_str(item.get("micro_grid_action")),
+                gen_action=as_str(item.get("gen_action")),
                 soc_low=num(item.get("soc_low")),
                 soc_high=num(item.get("soc_high")),
                 priority=num(item.get("priority")),

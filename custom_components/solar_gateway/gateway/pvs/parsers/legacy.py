@@ -9,14 +9,7 @@ values become ``None``. Only a payload that is not what the endpoint returns at 
 from collections.abc import Mapping
 
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
-from custom_components.solar_gateway.gateway.values import (
-    JsonObject,
-    as_bool,
-    as_object,
-    objects,
-)
-
-from .models import (
+from custom_components.solar_gateway.gateway.pvs.models import (
     BatteryStatus,
     DeviceList,
     EssPart,
@@ -34,7 +27,14 @@ from .models import (
     Supervisor,
     SupervisorInfo,
 )
-from .parse_common import check_result, flag, legacy_time, num, parse_build, text
+from custom_components.solar_gateway.gateway.values import (
+    JsonObject,
+    as_bool,
+    as_object,
+    objects,
+)
+
+from .common import check_result, flag, legacy_time, num, parse_build, text
 
 # DEVICE_TYPE values of the SunVault parts (seed document and captures).
 ESS_DEVICE_TYPES = frozenset(

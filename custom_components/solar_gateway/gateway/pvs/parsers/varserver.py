@@ -8,9 +8,7 @@ read. Devices are keyed by their ``sn``: the index is only the PVS's slot number
 
 from collections.abc import Mapping
 
-from custom_components.solar_gateway.gateway.values import JsonObject, as_object
-
-from .models import (
+from custom_components.solar_gateway.gateway.pvs.models import (
     EssConfig,
     EssDevice,
     Inverter,
@@ -20,8 +18,10 @@ from .models import (
     TransferSwitch,
     VarserverData,
 )
-from .parse_common import epoch_time, iso_time, num, parse_build, text
-from .parse_legacy import meter_role
+from custom_components.solar_gateway.gateway.values import JsonObject, as_object
+
+from .common import epoch_time, iso_time, num, parse_build, text
+from .legacy import meter_role
 
 DEVICE_PREFIX = "/sys/devices/"
 LIVEDATA_PREFIX = "/sys/livedata/"

@@ -1,0 +1,1 @@
+"""Parsers of the PVS's answers: the legacy DeviceList and commands, the varserver."""
