@@ -68,8 +68,10 @@ def test_missing_license_fails(tmp_path: Path) -> None:
 
 
 def _copy_docs(tmp_path: Path) -> Path:
-    for name in ("README.md", "LICENSE", "pyproject.toml"):
+    for name in ("README.md", "LICENSE", "pyproject.toml", "CONTRIBUTING.md"):
         (tmp_path / name).write_bytes((PROJECT_ROOT / name).read_bytes())
+    for name in ("CHANGELOG.md", "docs"):
+        (tmp_path / name).symlink_to(PROJECT_ROOT / name)
     target = tmp_path / "custom_components" / "solar_gateway"
     target.mkdir(parents=True)
     (target / "quality_scale.yaml").write_bytes(
@@ -99,6 +101,9 @@ def test_readme_link_to_a_missing_section_fails(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert any("#no-such-section" in p for p in validate_docs(root))
+    assert not any("does not exist" in p for p in validate_docs(root))
+    (root / "docs").unlink()
+    assert any("docs/images/energy.png" in p for p in validate_docs(root))
 
 
 def test_docs_rule_not_done_or_not_pointing_at_the_readme_fails(

@@ -1071,6 +1071,11 @@ def validate_docs(root: Path) -> list[str]:
         for link in sorted(set(re.findall(r"\]\(#([^)]+)\)", readme)))
         if link not in anchors
     )
+    problems.extend(
+        f"README.md: {target} does not exist"
+        for target in sorted(set(re.findall(r"\]\(([^)#:]+)\)", readme)))
+        if not (root / target).exists()
+    )
     path = root / "custom_components" / "solar_gateway" / "quality_scale.yaml"
     try:
         rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
