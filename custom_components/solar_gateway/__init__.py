@@ -30,6 +30,7 @@ from .gateway.errors import (
 )
 from .gateway.site import SiteSnapshot
 from .issues import async_watch_issues
+from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -106,6 +107,13 @@ async def async_setup_entry(
     for serial in registrar.async_remove_stale():
         LOGGER.info("Removed device %s: the gateway no longer reports it", serial)
     entry.async_on_unload(hub.async_add_listener(registrar.async_update))
+
+    @callback
+    def remove_gone() -> None:
+        for serial in registrar.async_remove_gone():
+            LOGGER.info("Removed device %s: not reported for a day", serial)
+
+    entry.async_on_unload(hub.async_add_listener(remove_gone))
     entry.async_on_unload(
         hub.async_add_listener(
             _firmware_watcher(hass, entry, hub, snapshot.identity.firmware)
@@ -120,20 +128,6 @@ async def async_setup_entry(
     for coordinator in hub.coordinators.values():
         # Hand each coordinator the first read; from now on it polls on its own.
         coordinator.async_set_updated_data(snapshot)
-    return True
-
-
-async def async_migrate_entry(
-    hass: HomeAssistant, entry: SolarGatewayConfigEntry
-) -> bool:
-    """Bring an entry written by an older version up to date.
-
-    1.1 -> 1.2: entries keep what setup learned about the host (``identified``).
-    Older entries have nothing stored, so their next start probes once and stores it.
-    (Home Assistant itself refuses an entry of a newer major version.)
-    """
-    if entry.minor_version < 2:
-        hass.config_entries.async_update_entry(entry, minor_version=2)
     return True
 
 

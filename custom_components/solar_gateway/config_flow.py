@@ -52,6 +52,7 @@ from .gateway.errors import (
 )
 from .gateway.identify import Access, Identified, decode_token, identify
 from .gateway.site import Brand, GatewayIdentity
+from .migration import CURRENT_MINOR_VERSION
 
 
 def _title(identity: GatewayIdentity) -> str:
@@ -84,7 +85,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     # 1.2: the entry keeps what setup learned about the host (CONF_IDENTIFIED).
-    MINOR_VERSION = 2
+    # 1.3: one unique-id suffix for battery mode and reserve on both brands.
+    MINOR_VERSION = CURRENT_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing known."""

@@ -30,7 +30,7 @@ NUMBERS: dict[str, NumberEntityDescription] = {
         mode=NumberMode.BOX,
         entity_category=EntityCategory.CONFIG,
     )
-    for key in ("reserve_soc", "min_customer_soc", "cutoff_soc", "restore_soc")
+    for key in ("backup_reserve", "cutoff_soc", "restore_soc")
 }
 
 

@@ -78,7 +78,7 @@ async def test_an_old_entry_is_probed_once_then_started_from_what_it_learned(
         )
         entry.add_to_hass(hass)
         await start(hass, entry)
-        assert (entry.version, entry.minor_version) == (1, 2)
+        assert (entry.version, entry.minor_version) == (1, 3)
         learned = entry.data[CONF_IDENTIFIED]
         assert learned["serial"] == gateway.identity.serial
         assert learned["url"].startswith(("http://127.0.0.1:", "https://127.0.0.1:"))

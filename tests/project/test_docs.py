@@ -245,16 +245,25 @@ def develop_fixtures() -> list[str]:
 
 
 def example_entity_ids(text: str) -> set[str]:
-    """Entity ids of this integration's platforms in the README's YAML examples."""
-    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    """Entity ids of this integration's platforms in the README's YAML and code spans.
+
+    A code span is where the README names an id for the user to copy (the controls
+    table, the SunVault variant of an example); plain prose and other code blocks
+    are not scanned.
+    """
+    yaml_blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    spans = re.findall(r"`([^`\n]+)`", prose)
     pattern = rf"\b(?:{'|'.join(CONTROL_PLATFORMS)})\.[a-z0-9_]+\b"
-    return {match for block in blocks for match in re.findall(pattern, block)}
+    return {
+        match for part in (*yaml_blocks, *spans) for match in re.findall(pattern, part)
+    }
 
 
 async def test_readme_examples_use_entity_ids_of_the_develop_scenario(
     hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    """Every entity id in an example exists once scripts/develop's gateways are set up.
+    """Every entity id the README names exists once scripts/develop's gateways are set up.
 
     The ids come from the integration set up with the same fixtures, in the same
     Home Assistant, as scripts/develop does. Examples name other entities (weather,
@@ -292,13 +301,14 @@ def test_readme_yaml_examples_are_automations() -> None:
         ), block
 
 
-def test_example_ids_are_found_in_yaml_only() -> None:
-    """The id scan reads YAML blocks and this integration's domains."""
+def test_example_ids_are_found_in_yaml_and_code_spans() -> None:
+    """The id scan reads YAML blocks and code spans, in this integration's domains."""
     text = (
-        "sensor.in_prose\n```yaml\nentity_id: sensor.envoy_solar_power\n"
-        "target: weather.home\n```\n```sh\nswitch.not_yaml\n```\n"
+        "sensor.in_prose, `select.in_a_span`, `select.<gateway>_battery_mode`\n"
+        "```yaml\nentity_id: sensor.envoy_solar_power\n"
+        "target: weather.home\n```\n```sh\nswitch.not_yaml `switch.x`\n```\n"
     )
-    assert example_entity_ids(text) == {"sensor.envoy_solar_power"}
+    assert example_entity_ids(text) == {"sensor.envoy_solar_power", "select.in_a_span"}
 
 
 def test_generated_parts_are_present() -> None:

@@ -103,13 +103,15 @@ async def test_metered_battery_site(
     assert battery.get(Quantity.STATE_OF_CHARGE) == 61.0
     assert battery.get(Quantity.POWER) == 133.0
     assert battery.get(Quantity.APPARENT_POWER) == 140.0
-    assert battery.get(Quantity.DC_SWITCH_OFF) is False
+    assert battery.get(Quantity.DC_SWITCH_ON) is True
+    assert battery.model == "IQ Battery"  # 3.5 kWh units: a 3T or a 10T
+    assert battery.model_id == "836-01826-r76"
     assert battery.firmware == "3.0.7545_rel/31.33"
 
     controller = snapshot.device("482326107450")
     assert controller is not None
     assert controller.get(Quantity.TEMPERATURE) == 35.0  # 95 °F
-    assert controller.get(Quantity.GRID_CONNECTED) is True
+    assert controller.model == "IQ System Controller"
 
     relay = snapshot.device("482326107450_relay_NC1")
     assert relay is not None
@@ -139,7 +141,7 @@ async def test_metered_3phase(fake: FakeEnvoy, session: aiohttp.ClientSession) -
     assert snapshot.figures.backup_reserve is None
     assert snapshot.figures.grid_connected is None
     meters = snapshot.of_kind(DeviceKind.METER)
-    assert [m.get(Quantity.MODE) for m in meters] == ["production", "net-consumption"]
+    assert [m.name for m in meters] == ["Production CT", "Net consumption CT"]
     production = meters[0]
     assert [production.get(Quantity.POWER, p) for p in Phase] == [1010.0, 1000.0, 990.0]
 
@@ -183,7 +185,8 @@ async def test_acb_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None
     assert acbs[0].get(Quantity.STATE) == "charging"
     inverter = snapshot.device("121600000001")
     assert inverter is not None
-    assert inverter.model == "800-00631-r02"
+    assert inverter.model == "Microinverter"
+    assert inverter.model_id == "800-00631-r02"
     assert inverter.get(Quantity.PRODUCING) is True
     assert snapshot.of_kind(DeviceKind.METER) == []
     assert not fake.sent("GET", "/ivp/meters/readings")
@@ -205,7 +208,6 @@ async def test_collar_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> N
     net = snapshot.device("202500000654_ct_net-consumption")
     assert net is not None
     assert net.get(Quantity.WORKING) is False  # status flags raised
-    assert net.get(Quantity.STATE) == "check-wiring"
     # 8.2.4264+ metered: /api/v1/production returns zeros; it is not even read.
     assert not fake.sent("GET", "/api/v1/production")
 

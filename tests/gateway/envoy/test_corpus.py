@@ -160,7 +160,7 @@ async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
     by_eid = {r["eid"]: r for r in readings or []}
     for config, meter in zip(enabled, meters, strict=True):
         reading = by_eid.get(config["eid"])
-        assert meter.get(Quantity.MODE) == config["measurementType"]
+        assert meter.serial.endswith(f"_ct_{config['measurementType']}")
         if reading is None:
             continue
         assert meter.get(Quantity.ENERGY_DELIVERED) == pytest.approx(

@@ -73,6 +73,10 @@ async def test_one_request_reads_everything(
     assert figures.grid_import_energy == pytest.approx(2275441.04)
     assert figures.grid_export_energy == pytest.approx(3120551.025)
     assert figures.backup_reserve is None  # SETTINGS not read yet
+    # The SunVault's ESS meter: pos delivered to the house, neg taken from it.
+    assert figures.battery_discharged_energy == pytest.approx(1495109.009)
+    assert figures.battery_charged_energy == pytest.approx(1840220.947)
+    assert figures.grid_connected is True  # the Hub+ MID is closed
     kinds = sorted(device.kind for device in snapshot.devices)
     assert kinds.count(DeviceKind.INVERTER) == 4
     assert DeviceKind.ESS in kinds
@@ -85,10 +89,21 @@ async def test_one_request_reads_everything(
     assert client.data.varserver.supervisor.flash_worn_out is False
     ess = snapshot.of_kind(DeviceKind.ESS)[0]
     assert ess.serial == "00003ABC4455_ZT244285000549W8841"
-    assert ess.get(Quantity.STATE_OF_CHARGE) == pytest.approx(64.0)
-    assert ess.get(Quantity.MODE) == "SELF_CONSUMPTION"
+    assert ess.model == "SunVault"
+    assert ess.model_id == "SPWR-Equinox-model"
+    # The only SunVault: its power and charge are the site's, shown there once.
+    assert ess.get(Quantity.POWER) is None
+    assert ess.get(Quantity.STATE_OF_CHARGE) is None
+    assert ess.get(Quantity.MODE) is None  # the control mode select shows it
+    assert ess.get(Quantity.STATE_OF_HEALTH) == 98
+    assert ess.get(Quantity.BACKUP_TIME) == 812 * 60
+    assert ess.get(Quantity.MAX_CHARGE_POWER) == pytest.approx(6800.0)
+    assert ess.get(Quantity.MAX_DISCHARGE_POWER) == pytest.approx(6800.0)
+    assert ess.get(Quantity.MIN_CELL_TEMPERATURE) == 22
+    assert ess.get(Quantity.MAX_CELL_TEMPERATURE) == 24
+    assert gateway.mac == "00:22:f2:aa:bb:cc"
     switch = snapshot.of_kind(DeviceKind.TRANSFER_SWITCH)[0]
-    assert switch.get(Quantity.STATE) == "CLOSED"
+    assert switch.model == "Hub+"
     meter = snapshot.device("PVS6M24428841c")
     assert meter is not None
     assert meter.get(Quantity.CURRENT, Phase.L2) == pytest.approx(7.902201)

@@ -210,7 +210,7 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
     )
     mode = storage.mode
     yield Control(
-        key="storage_mode",
+        key="battery_mode",
         kind=ControlKind.SELECT,
         value=STORAGE_OPTIONS[StorageMode(mode)]
         if mode is not None and mode in StorageMode
@@ -219,7 +219,7 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
     )
     if storage.reserved_soc is not None:
         yield Control(
-            key="reserve_soc", kind=ControlKind.NUMBER, value=storage.reserved_soc
+            key="backup_reserve", kind=ControlKind.NUMBER, value=storage.reserved_soc
         )
 
 
@@ -249,9 +249,9 @@ def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
             return grid_request(on_grid=bool(value))
         case "charge_from_grid":
             return tariff_request(data.tariff, charge_from_grid=bool(value))
-        case "storage_mode":
+        case "battery_mode":
             return tariff_request(data.tariff, mode=_storage_mode(str(value), data))
-        case "reserve_soc":
+        case "backup_reserve":
             return tariff_request(data.tariff, reserved_soc=float(value))
     relay_id = _relay_id(change.device, data)
     if change.key == "relay":

@@ -113,10 +113,17 @@ _VARSERVER_FIGURE_GROUPS: Mapping[str, DataGroup] = {
     "grid_export_energy": DataGroup.DEVICES,
     "backup_reserve": DataGroup.SETTINGS,
 }
-# Vendor-neutral option keys: the modes' names in lower case.
-ESS_MODES = {mode.name.lower(): mode for mode in EssControlMode}
-CONTROL_MODE = "battery_control_mode"
-MIN_CUSTOMER_SOC = "min_customer_soc"
+# The same battery mode options as the Envoy's: SunPower's "cost savings" and
+# "emergency reserve" are Enphase's savings and full backup. Standby is not offered:
+# the PVS refuses it from the owner account.
+ESS_MODES = {
+    "self_consumption": EssControlMode.SELF_CONSUMPTION,
+    "savings": EssControlMode.ENERGY_ARBITRAGE,
+    "backup": EssControlMode.BACKUP_ONLY,
+}
+# One key per fact on both brands: the battery mode select and the reserve number.
+CONTROL_MODE = "battery_mode"
+MIN_CUSTOMER_SOC = "backup_reserve"
 
 # Varserver query groups: one request per group and cycle.
 MATCH_ALL_SYS = "/sys/"  # info, flash wear, livedata and every device

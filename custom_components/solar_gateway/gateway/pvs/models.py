@@ -75,6 +75,7 @@ class Supervisor:
     error_count: int | None = None
     skipped_scans: int | None = None
     untransmitted: int | None = None
+    mac: str | None = None  # varserver: the LAN interface's MAC address
 
     @property
     def flash_wear_pct(self) -> int | None:
@@ -315,6 +316,8 @@ class EssDevice:
     v2_v: float | None
     max_charge_kw: float | None
     max_discharge_kw: float | None
+    min_cell_temperature_c: float | None = None
+    max_cell_temperature_c: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,6 +113,7 @@ def _supervisor(values: Mapping[str, object]) -> Supervisor | None:
         flash_used_pct=num(values.get("/sys/info/flash_usage")),
         cpu_used_pct=num(values.get("/sys/info/cpu_usage")),
         flash_wear_level=_hex_level(values.get(FLASH_WEAR_VAR)),
+        mac=text(values.get("/sys/info/lmac")),
     )
 
 
@@ -230,6 +231,8 @@ def _ess(record: JsonObject) -> EssDevice | None:
         v2_v=num(record.get("v2nV")),
         max_charge_kw=num(record.get("chrgLimitPmaxKw")),
         max_discharge_kw=num(record.get("dischrgLimPmaxKw")),
+        min_cell_temperature_c=num(record.get("minTBattCellDegc")),
+        max_cell_temperature_c=num(record.get("maxTBattCellDegc")),
     )
 
 
