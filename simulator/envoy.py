@@ -12,6 +12,7 @@ from custom_components.solar_gateway.gateway.capture import (
     CapturedResponse,
     candidate_names,
 )
+from custom_components.solar_gateway.gateway.envoy.auth import installer_password
 
 from .envoy_auth import DigestAuthority, TokenAuthority
 from .envoy_inverters import InverterReports
@@ -19,7 +20,11 @@ from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
 from .kinds import CaptureIdentity
 from .live_state import LiveState, SiteProfile, estimate_mean_load, estimate_solar_peak
 from .personality import Answer, FigureSource, Personality
+from .streams import CtLine, StreamBoard, envoy_meter_event, serve_events
 
+STREAM_PATH = "/stream/meter"
+# CT types whose phases /stream/meter reports.
+STREAM_TYPES = frozenset({"production", "net-consumption", "total-consumption"})
 # Always open, whatever the firmware.
 OPEN_PATHS = frozenset({"/info", "/info.xml"})
 # Need digest authentication on firmware before 7 (besides any the capture shows).
@@ -75,7 +80,12 @@ class EnvoyPersonality(Personality):
             TokenAuthority(identity.serial) if identity.firmware_major >= 7 else None
         )
         self.digest_auth = (
-            DigestAuthority({"envoy": identity.serial[-6:]})
+            DigestAuthority(
+                {
+                    "envoy": identity.serial[-6:],
+                    "installer": installer_password(identity.serial),
+                }
+            )
             if identity.firmware_major < 7
             else None
         )
@@ -107,6 +117,7 @@ class EnvoyPersonality(Personality):
         self.site = EnvoySite(
             meter_types, self._battery_capacity(), self._captured_soc()
         )
+        self.ct_lines = self._captured_ct_lines()
         self.inverters = InverterReports(
             self._json("api_v1_production_inverters"), self._json("ivp_pdm_device_data")
         )
@@ -136,6 +147,42 @@ class EnvoyPersonality(Personality):
             if entry.get("type") == "inverters" and entry.get("activeCount")
         ]
         return bool(lifetime and inverters and lifetime < max(inverters) / 2)
+
+    def _captured_ct_lines(self) -> tuple[CtLine, ...]:
+        """The phases the streamed CTs measure, as the capture shows them."""
+        streamed = {
+            int(eid)
+            for meter in dicts(self._json("ivp_meters"))
+            if meter.get("state") == "enabled"
+            and meter.get("measurementType") in STREAM_TYPES
+            and (eid := number(meter.get("eid"))) is not None
+        }
+        counts = [
+            int(number(meter.get("phaseCount")) or 1)
+            for meter in dicts(self._json("ivp_meters"))
+            if number(meter.get("eid")) in streamed
+        ]
+        if not counts:
+            return ()
+        count = min(3, max(counts))
+        channels: list[dict[str, object]] = []
+        for reading in dicts(self._json("ivp_meters_readings")):
+            if number(reading.get("eid")) in streamed:
+                channels = dicts(reading.get("channels")) or [reading]
+                break
+        voltages = [v for c in channels if (v := number(c.get("voltage")))]
+        fallback = voltages[0] if voltages else 120.0
+        lines: list[CtLine] = []
+        for index in range(count):
+            channel = channels[index] if index < len(channels) else {}
+            lines.append(
+                CtLine(
+                    voltage=number(channel.get("voltage")) or fallback,
+                    frequency=number(channel.get("freq")) or 60.0,
+                    power_factor=number(channel.get("pwrFactor")) or 1.0,
+                )
+            )
+        return tuple(lines)
 
     def _captured_relay(self) -> str | None:
         for group in dicts(self._json("ivp_ensemble_inventory")):
@@ -260,6 +307,46 @@ class EnvoyPersonality(Personality):
             return self._replay(request.path_qs, figures)
         return await self._control(request)
 
+    @override
+    async def stream(
+        self,
+        request: web.Request,
+        now: float,
+        figures: FigureSource,
+        board: StreamBoard,
+    ) -> Answer | web.StreamResponse | None:
+        if request.path != STREAM_PATH or request.method != "GET":
+            return None
+        if (denied := self._authorize_stream(request, now, board)) is not None:
+            return denied
+        if not self.ct_lines:
+            return Answer.of_json(NOT_FOUND, status=404)
+        lines = self.ct_lines
+        return await serve_events(
+            request, board, lambda: envoy_meter_event(figures(None), lines)
+        )
+
+    def _authorize_stream(
+        self, request: web.Request, now: float, board: StreamBoard
+    ) -> Answer | None:
+        """The stream is the installer's before firmware 7, the token's from 7 on."""
+        if self.token_auth is not None:
+            claims = self.token_auth.check(_bearer(request), now)
+            if claims is not None and not (
+                board.refuse_owner and claims.user == "owner"
+            ):
+                return None
+            return Answer.of_json(
+                {"status": 401, "message": "Unauthorized"}, status=401
+            )
+        assert self.digest_auth is not None
+        user = self.digest_auth.user_of(
+            request.method, request.path_qs, request.headers.get("Authorization")
+        )
+        if user == "installer":
+            return None
+        return self._digest_challenge()
+
     def _check_jwt(self, request: web.Request, now: float) -> Answer:
         if self.token_auth is None:
             return Answer.of_json(NOT_FOUND, status=404)
@@ -297,6 +384,10 @@ class EnvoyPersonality(Personality):
             request.method, request.path_qs, request.headers.get("Authorization")
         ):
             return None
+        return self._digest_challenge()
+
+    def _digest_challenge(self) -> Answer:
+        assert self.digest_auth is not None
         return Answer(
             status=401,
             body=b"<html><body><h1>401 Unauthorized</h1></body></html>",

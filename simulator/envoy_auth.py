@@ -124,8 +124,12 @@ class DigestAuthority:
 
     def verify(self, method: str, uri: str, header: str | None) -> bool:
         """Whether an ``Authorization`` header answers one of our challenges."""
+        return self.user_of(method, uri, header) is not None
+
+    def user_of(self, method: str, uri: str, header: str | None) -> str | None:
+        """The user whose ``Authorization`` header answers one of our challenges."""
         if not header or not header.lower().startswith("digest "):
-            return False
+            return None
         fields = {
             key.lower(): quoted if quoted else bare
             for key, quoted, bare in _DIGEST_FIELD.findall(header[7:])
@@ -134,11 +138,11 @@ class DigestAuthority:
         password = self._users.get(user)
         nonce = fields.get("nonce", "")
         if password is None or nonce not in self._nonces or fields.get("uri") != uri:
-            return False
+            return None
         algorithm = fields.get("algorithm", "MD5").upper()
         digest = {"MD5": "md5", "SHA-256": "sha256"}.get(algorithm)
         if digest is None:
-            return False
+            return None
 
         def hashed(text: str) -> str:
             return hashlib.new(digest, text.encode()).hexdigest()
@@ -152,4 +156,6 @@ class DigestAuthority:
             )
         else:
             expected = hashed(f"{ha1}:{nonce}:{ha2}")
-        return secrets.compare_digest(expected, fields.get("response", ""))
+        if secrets.compare_digest(expected, fields.get("response", "")):
+            return str(user)
+        return None

@@ -56,6 +56,7 @@ class Figures:
     )
     jump_wh: float  # added to every lifetime counter by a "jump" fault
     dipped: bool = False  # a glitch: every lifetime counter reads 0 in this answer
+    spike_wh: float = 0.0  # a glitch: added to every lifetime counter in this answer
 
     @property
     def grid_w(self) -> float:
@@ -67,8 +68,8 @@ class Figures:
         if self.dipped:
             return 0.0
         if self.rebooted:
-            return delta_wh + self.jump_wh
-        return base + delta_wh + self.jump_wh
+            return delta_wh + self.jump_wh + self.spike_wh
+        return base + delta_wh + self.jump_wh + self.spike_wh
 
 
 def solar_fraction(time: float, utc_offset_hours: float) -> float:

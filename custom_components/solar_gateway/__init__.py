@@ -12,7 +12,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
 from .connection import async_create_client, identified_from_data, identified_to_data
-from .const import CONF_IDENTIFIED, CONF_TOKEN, DOMAIN, INTERVAL_OPTIONS
+from .const import (
+    CONF_IDENTIFIED,
+    CONF_LIVE_STREAM,
+    CONF_STREAM_WRITE_INTERVAL,
+    CONF_TOKEN,
+    DEFAULT_STREAM_WRITE_SECONDS,
+    DOMAIN,
+    INTERVAL_OPTIONS,
+)
 from .coordinator import (
     LOGGER,
     SiteHub,
@@ -30,6 +38,7 @@ from .gateway.errors import (
 )
 from .gateway.site import SiteSnapshot
 from .issues import async_watch_issues
+from .live_stream import StreamFeed
 from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = [
@@ -128,7 +137,24 @@ async def async_setup_entry(
     for coordinator in hub.coordinators.values():
         # Hand each coordinator the first read; from now on it polls on its own.
         coordinator.async_set_updated_data(snapshot)
+    _start_stream(hass, entry, hub)
     return True
+
+
+def _start_stream(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
+) -> None:
+    """Stream live power where the owner opted in and the gateway offers it."""
+    if not entry.options.get(CONF_LIVE_STREAM):
+        return
+    source = hub.client.stream_source()
+    if source is None:
+        return
+    seconds = entry.options.get(
+        CONF_STREAM_WRITE_INTERVAL, DEFAULT_STREAM_WRITE_SECONDS
+    )
+    hub.stream = StreamFeed(hass, entry, hub, source, timedelta(seconds=seconds))
+    hub.stream.start()
 
 
 def _keep_identification(

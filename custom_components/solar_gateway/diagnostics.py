@@ -340,6 +340,8 @@ async def async_get_config_entry_diagnostics(
         },
         "entities": _entities(hass, entry),
     }
+    if hub.stream is not None:
+        diagnostics["stream"] = hub.stream.diagnostics()
     result = redactor.data(diagnostics)
     assert isinstance(result, dict)
     if wants_capture:

@@ -163,7 +163,8 @@ DERIVED_GRID_ENERGY: tuple[tuple[str, int], ...] = (
 class MeasurementSensorDescription(SensorEntityDescription):
     """How a device measurement of one quantity is shown."""
 
-    counter: bool = False  # a lifetime counter, guarded against glitches
+    counter: bool = False  # an energy counter, guarded against glitches
+    daily: bool = False  # the counter restarts at local midnight
 
 
 def _m(
@@ -225,6 +226,8 @@ MEASUREMENT_SENSORS: dict[Quantity, MeasurementSensorDescription] = dict(
             suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
             state_class=SensorStateClass.TOTAL_INCREASING,
             suggested_display_precision=2,
+            counter=True,
+            daily=True,
         ),
         _m(
             Quantity.VOLTAGE,
@@ -698,7 +701,7 @@ class GuardStoredData(ExtraStoredData):
 
 
 class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
-    """A lifetime counter whose glitches never reach the state."""
+    """An energy counter whose glitches never reach the state."""
 
     _guard: CounterGuard
     _value: float | None = None
@@ -713,7 +716,7 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
             restored = GuardStoredData.from_dict(stored.as_dict())
             if restored is not None:
                 self._guard.restore(restored.guard)
-        self._value = self._guard.update(self._raw(), dt_util.utcnow())
+        self._value = self._guard.update(self._raw(), dt_util.now())
         await super().async_added_to_hass()
 
     @property
@@ -730,7 +733,7 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
 
     @override
     def take_update(self) -> None:
-        self._value = self._guard.update(self._raw(), dt_util.utcnow())
+        self._value = self._guard.update(self._raw(), dt_util.now())
 
     @override
     def shown(self) -> Hashable:
@@ -769,7 +772,8 @@ class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
         """Show ``measurement`` of ``device`` through a guard."""
         super().__init__(hub, device, description, measurement)
         self._guard = CounterGuard(
-            max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE)
+            max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE),
+            daily=description.daily,
         )
 
     @override

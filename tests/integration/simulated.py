@@ -1,6 +1,6 @@
 """Set up the integration against a simulated gateway served from a project fixture."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,17 +76,27 @@ def entry_data(gateway: SimulatedGateway) -> dict[str, str]:
 
 @asynccontextmanager
 async def simulated_entry(
-    hass: HomeAssistant, scenario: str, clock: ManualClock | None = None
+    hass: HomeAssistant,
+    scenario: str,
+    clock: ManualClock | None = None,
+    *,
+    options: Mapping[str, object] | None = None,
+    simulator: SimulatorOptions = OPTIONS,
+    stream_port: int = 0,
 ) -> AsyncIterator[tuple[MockConfigEntry, SimulatedGateway]]:
-    """Serve ``scenario`` and set up a config entry for it."""
+    """Serve ``scenario`` and set up a config entry for it (with ``options``)."""
     async with SimulatedGateway.start(
-        FIXTURES / scenario, clock=clock or ManualClock(NOON), options=OPTIONS
+        FIXTURES / scenario,
+        clock=clock or ManualClock(NOON),
+        options=simulator,
+        stream_port=stream_port,
     ) as gateway:
         entry = MockConfigEntry(
             domain=DOMAIN,
             title=scenario,
             unique_id=gateway.identity.serial,
             data=entry_data(gateway),
+            options=dict(options or {}),
         )
         entry.add_to_hass(hass)
         await hass.config_entries.async_setup(entry.entry_id)

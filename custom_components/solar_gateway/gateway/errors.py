@@ -47,6 +47,13 @@ class FeatureUnavailableError(GatewayError):
         self.status = status
 
 
+class StreamRefusedError(FeatureUnavailableError):
+    """The gateway refuses its live stream to these credentials (HTTP 401/403/404).
+
+    Not an authentication problem: polling goes on with the same credentials.
+    """
+
+
 class AuthenticationError(GatewayError):
     """Credentials are missing, wrong or expired; the user has to act."""
 
@@ -70,3 +77,7 @@ class ControlRefusedError(GatewayError):
         """Keep the status the gateway refused with."""
         super().__init__(message)
         self.status = status
+
+
+class InvalidHostError(GatewayError):
+    """The text given as the gateway's address is not a host, address or URL."""

@@ -297,13 +297,30 @@ async def test_refused_write(
 async def test_uptime_reset_on_varserver(
     session: aiohttp.ClientSession, make_fake: FakeFactory
 ) -> None:
-    """/sys/info/uptime going backwards is a restart."""
+    """/sys/info/uptime going backwards is a restart: the data is kept and the
+    next query logs in first (a restarted PVS has forgotten the session)."""
     fake = await make_fake("varserver")
     client = await _client(session, fake.host)
     await client.refresh(frozenset({DataGroup.DEVICES}))
     fake.vars["/sys/info/uptime"] = "12.00"
-    with pytest.raises(GatewayBusyError, match="restarting"):
-        await client.refresh(frozenset({DataGroup.DEVICES}))
+    await client.refresh(frozenset({DataGroup.DEVICES}))
+    logins = len(fake.of("GET", "/auth?login"))
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert len(fake.of("GET", "/auth?login")) == logins + 1
+
+
+async def test_session_dropped_after_a_broken_answer(
+    session: aiohttp.ClientSession, make_fake: FakeFactory
+) -> None:
+    """After a malformed answer the session is not trusted: the next query logs in."""
+    fake = await make_fake("varserver")
+    client = await _client(session, fake.host)
+    fake.reply("GET", "/vars?match=/sys/livedata/&fmt=obj", 200, "{,]", times=1)
+    with pytest.raises(UnexpectedPayloadError):
+        await client.refresh(frozenset({DataGroup.LIVE}))
+    logins = len(fake.of("GET", "/auth?login"))
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert len(fake.of("GET", "/auth?login")) == logins + 1
 
 
 async def test_truncated_vars_answer(

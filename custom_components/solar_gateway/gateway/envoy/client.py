@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 import time
 from typing import override
@@ -18,6 +18,7 @@ from custom_components.solar_gateway.gateway.client import (
     PollingRule,
 )
 from custom_components.solar_gateway.gateway.errors import (
+    AuthenticationError,
     ControlRefusedError,
     FeatureUnavailableError,
     GatewayConnectionError,
@@ -25,6 +26,7 @@ from custom_components.solar_gateway.gateway.errors import (
     NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
+from custom_components.solar_gateway.gateway.hosts import parse_host
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
     ControlKind,
@@ -50,6 +52,7 @@ from .auth import (
     EnvoyCredentials,
     TokenAuth,
     decode_token,
+    installer_password,
 )
 from .controls import (
     ControlRequest,
@@ -64,6 +67,7 @@ from .endpoints import GROUPS, INFO_PATH, READERS, Endpoint
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
 from .site_mapping import build_snapshot
+from .stream import STREAM_TYPES, EnvoyMeterStream, MeterStreamEvent, apply_meter_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,14 +126,16 @@ class EnvoyClient(GatewayClient):
         clock: Clock = time.time,
         known: Identified | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent.
+        """Prepare a client for ``host`` (anything ``parse_host`` reads); nothing is sent.
 
         With ``known`` (what an earlier setup learned) setup starts there instead of
         probing the host, and probes only when the gateway is not found there.
+        Raises ``InvalidHostError`` for text that is no address.
         """
         self._session = session
         self._known = known
         self.host = host
+        self._address = parse_host(host)
         self.credentials = EnvoyCredentials(username, password, token)
         self._timeouts = timeouts
         self._retry = retry
@@ -140,8 +146,10 @@ class EnvoyClient(GatewayClient):
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
         self._settings_stale = False
+        self._refused: AuthenticationError | None = None
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
+        self._stream_event: MeterStreamEvent | None = None
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -261,7 +269,9 @@ class EnvoyClient(GatewayClient):
                 _LOGGER.info("%s not found where it was (%s); probing", self.host, err)
             else:
                 return
-        info, base_url = await probe(self._session, self.host, timeouts=self._timeouts)
+        info, base_url = await probe(
+            self._session, self._address, timeouts=self._timeouts
+        )
         await self._connect(info, base_url)
 
     async def _connect(self, info: EnvoyInfo, base_url: str) -> None:
@@ -301,10 +311,27 @@ class EnvoyClient(GatewayClient):
         self._data = data
         self._settings_stale = False
         self._snapshot = None
+        # Never back off longer than the live interval: a gateway that answers again
+        # is read within one.
+        self.transport.cap_backoff(self.polling[DataGroup.LIVE].default)
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
-        """Read the wanted endpoints of ``groups`` and return the whole site."""
+        """Read the wanted endpoints of ``groups`` and return the whole site.
+
+        Once the gateway has refused the credentials, every later call raises the
+        same error without sending anything: only the user can fix it, and asking
+        again with a token it refused is noise on the gateway.
+        """
+        if self._refused is not None:
+            raise type(self._refused)(str(self._refused))
+        try:
+            return await self._refresh(groups)
+        except AuthenticationError as err:
+            self._refused = err
+            raise
+
+    async def _refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         data = self.data
         auth = self._require_auth()
         self.transport.new_cycle()
@@ -321,11 +348,51 @@ class EnvoyClient(GatewayClient):
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
         self._data = data
+        if DataGroup.LIVE in groups:
+            # Polled CT readings are newer than the last streamed event.
+            self._stream_event = None
+        return self._build()
+
+    # --- Live stream ---------------------------------------------------------------
+
+    @override
+    def stream_source(self) -> EnvoyMeterStream | None:
+        """``/stream/meter`` where an enabled CT feeds it, else None."""
+        data = self._data
+        if data is None or not any(data.ct(kind) for kind in STREAM_TYPES):
+            return None
+        auth = self._require_auth()
+        middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
+        if not self.info.uses_tokens:
+            # Before firmware 7 the stream is for the installer user only.
+            credentials = self.credentials
+            password = (
+                credentials.password
+                if credentials.username == "installer" and credentials.password
+                else installer_password(self.info.serial)
+            )
+            middlewares = (aiohttp.DigestAuthMiddleware("installer", password),)
+        return EnvoyMeterStream(
+            self._session,
+            self.transport.base_url,
+            headers=lambda: auth.headers,
+            middlewares=middlewares,
+            fold=self.fold_stream_event,
+            clock=lambda: datetime.fromtimestamp(self._clock(), UTC),
+            timeouts=self._timeouts,
+        )
+
+    def fold_stream_event(self, event: MeterStreamEvent) -> SiteSnapshot:
+        """Take one streamed CT event as the live figures and return the site."""
+        self._stream_event = event
         return self._build()
 
     def _build(self) -> SiteSnapshot:
-        snapshot = build_snapshot(self.identity, self.data)
-        self._snapshot = replace(snapshot, controls=describe(self.data, snapshot))
+        data = self.data
+        if self._stream_event is not None:
+            data = apply_meter_event(data, self._stream_event)
+        snapshot = build_snapshot(self.identity, data)
+        self._snapshot = replace(snapshot, controls=describe(data, snapshot))
         return self._snapshot
 
     @override

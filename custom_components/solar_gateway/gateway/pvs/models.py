@@ -41,6 +41,16 @@ class EssControlMode(StrEnum):
     STANDBY = "STANDBY"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PvsDevice:
+    """What every device of a PVS reports about itself, whichever API read it."""
+
+    serial: str
+    model: str | None
+    # When the PVS measured it; legacy DATATIME is on 5-minute boundaries.
+    data_time: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class SupervisorInfo:
     """What ``/cgi-bin/dl_cgi/supervisor/info`` (or a DeviceList) says about the PVS."""
@@ -53,15 +63,12 @@ class SupervisorInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Supervisor:
+class Supervisor(PvsDevice):
     """The PVS itself, as a device with health figures."""
 
-    serial: str
-    model: str | None
     software: str | None
     hardware: str | None
     state: str | None
-    data_time: datetime | None  # legacy DATATIME: on 5-minute boundaries
     current_time: datetime | None  # legacy CURTIME: the PVS clock when answering
     uptime_s: float | None
     cpu_load: float | None
@@ -89,15 +96,12 @@ class Supervisor:
 
 
 @dataclass(frozen=True, slots=True)
-class Meter:
+class Meter(PvsDevice):
     """A PVS CT meter; energies in kWh, power in kW as the PVS reports them."""
 
-    serial: str
-    model: str | None
     role: MeterRole
     subtype: str | None
     state: str | None
-    data_time: datetime | None
     power_kw: float | None
     reactive_kvar: float | None
     apparent_kva: float | None
@@ -118,13 +122,10 @@ class Meter:
 
 
 @dataclass(frozen=True, slots=True)
-class Inverter:
+class Inverter(PvsDevice):
     """A microinverter (``SOLARBRIDGE``); ``state`` "error" at night is normal."""
 
-    serial: str
-    model: str | None
     state: str | None
-    data_time: datetime | None
     power_kw: float | None
     lifetime_kwh: float | None
     voltage_v: float | None
@@ -140,18 +141,15 @@ class Inverter:
 
 
 @dataclass(frozen=True, slots=True)
-class EssPart:
+class EssPart(PvsDevice):
     """A SunVault part from the legacy DeviceList (HUB+, ESS Hub, BMS, battery...)."""
 
     device_type: str  # DEVICE_TYPE, e.g. "ESS BMS"
     type: str | None  # TYPE, e.g. "EQUINOX-BMS"
-    serial: str
-    model: str | None
     state: str | None
     software: str | None
     hardware: str | None
     parent: str | None  # PARENT: serial of the Energy Storage System
-    data_time: datetime | None
     temperature_c: float | None = None
     humidity_pct: float | None = None
     grid_v1_v: float | None = None  # PV Disconnect
@@ -297,12 +295,9 @@ class LiveData:
 
 
 @dataclass(frozen=True, slots=True)
-class EssDevice:
+class EssDevice(PvsDevice):
     """Varserver ``/sys/devices/ess/<i>/*``: a SunVault storage system."""
 
-    serial: str
-    model: str | None
-    data_time: datetime | None
     power_kw: float | None
     pos_kwh: float | None
     neg_kwh: float | None
@@ -321,12 +316,9 @@ class EssDevice:
 
 
 @dataclass(frozen=True, slots=True)
-class TransferSwitch:
+class TransferSwitch(PvsDevice):
     """Varserver ``/sys/devices/transfer_switch/<i>/*`` (the HUB+ MID and PV disconnect)."""
 
-    serial: str
-    model: str | None
-    data_time: datetime | None
     mid_state: str | None
     pv_disconnect_state: str | None
     temperature_c: float | None
