@@ -127,23 +127,3 @@ async def test_two_gateways_of_a_brand(
             (by_device.get(entity.device_id or ""), entity.entity_id)
             for entity in entities
         )
-
-
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-async def test_readme_examples_use_the_entity_ids_a_user_gets(
-    hass: HomeAssistant,
-) -> None:
-    """Every entity id of this integration the README names exists as named."""
-    named = set(
-        re.findall(
-            r"\b((?:select|number|switch|sensor)\.(?:envoy|pvs6)_\w+)",
-            README.read_text(),
-        )
-    )
-    assert named, "the README shows no entity ids"
-    async with AsyncExitStack() as stack:
-        for scenario in ("envoy/metered_battery", "pvs/varserver"):
-            await stack.enter_async_context(simulated_entry(hass, scenario))
-        assert sorted(named - set(hass.states.async_entity_ids())) == []

@@ -286,7 +286,7 @@ def _acb_serials(data: EnvoyData) -> list[str]:
 
 
 def build_figures(data: EnvoyData) -> SiteFigures:
-    """The site figures of DESIGN.md from one ``EnvoyData``."""
+    """The vendor-neutral ``SiteFigures`` from one ``EnvoyData``."""
     solar = _solar(data)
     has_batteries = _has_batteries(data)
     battery_power, charged, discharged = _battery_flow(data, has_batteries)

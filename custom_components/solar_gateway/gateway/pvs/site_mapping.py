@@ -1,6 +1,6 @@
 """Turn PVS vendor models into the vendor-neutral site model.
 
-Meter semantics (DESIGN.md, confirmed by the captures): a consumption meter's
+Meter semantics (confirmed by real captures, tests/fixtures/pvs): a consumption meter's
 ``net_ltea_3phsum_kwh`` is ``pos - neg``. On a ``NET_CONSUMPTION_LOADSIDE`` meter
 ``pos`` is energy imported from the grid, ``neg`` exported, and ``p_3phsum_kw < 0``
 means exporting; the house then uses solar + grid. On a ``GROSS_CONSUMPTION_LINESIDE``
