@@ -10,10 +10,15 @@ Writes, before Home Assistant starts (it must not be running: it rewrites these 
 - ``.storage/auth`` and ``.storage/auth_provider.homeassistant``: an owner, user ``dev``
   password ``dev``, and a long-lived access token for the REST and websocket APIs,
   written to ``develop_access_token``.
+- ``.storage/core.config``: the instance's country, currency, units, time zone and
+  location when it has none yet (no "country not configured" repair); values set
+  since, in the UI or in YAML, are kept.
 - ``.storage/core.config_entries``: one entry per simulated gateway (from the
   simulator's ``--json`` lines), rewritten at every start since the simulator makes
-  new keys, tokens and perhaps ports each time. Entries whose host is a loopback
-  address are the simulator's; with ``--gateway HOST`` they are removed.
+  new keys, tokens and perhaps ports each time. The entries this script created are
+  listed in ``develop_entries.json``; only those are ever rewritten or removed (a
+  simulated gateway no longer served, or all of them with ``--gateway HOST``). Entries
+  the user added, on any address, are never touched.
 
 Only what is named here is managed: other users, tokens, entries and settings in
 these files are left as they are. Usage::
@@ -48,6 +53,7 @@ AUTH_KEY, AUTH_VERSION, AUTH_MINOR = "auth", 1, 1
 PROVIDER_KEY, PROVIDER_VERSION, PROVIDER_MINOR = "auth_provider.homeassistant", 1, 1
 ONBOARDING_KEY, ONBOARDING_VERSION, ONBOARDING_MINOR = "onboarding", 4, 1
 HTTP_KEY, HTTP_VERSION, HTTP_MINOR = "http", 2, 2
+CORE_KEY, CORE_VERSION, CORE_MINOR = "core.config", 1, 4
 HTTP_HOST, HTTP_PORT = "127.0.0.1", 8123
 ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")
 # The config flow's ConfigFlow.VERSION / MINOR_VERSION.
@@ -69,13 +75,30 @@ TOKEN_CLIENT_NAME = "scripts/develop"  # noqa: S105 - a label
 ACCESS_TOKEN_DAYS = 3650
 ACCESS_TOKEN_FILE = "develop_access_token"  # noqa: S105 - a file name
 RENEW_BEFORE = timedelta(days=30)
+# The entry ids this script created, so that it never touches the user's own.
+MANAGED_ENTRIES_FILE = "develop_entries.json"
+# The development instance's general settings: the simulated sites are in the US;
+# the integration's units are metric. Home Assistant's own default location.
+CORE_CONFIG: dict[str, Any] = {
+    "latitude": 32.87336,
+    "longitude": -117.22743,
+    "elevation": 0,
+    "unit_system_v2": "metric",
+    "location_name": "Solar Gateway development",
+    "time_zone": "UTC",
+    "external_url": None,
+    "internal_url": None,
+    "currency": "USD",
+    "country": "US",
+    "language": "en",
+    "radius": 100,
+}
 
 CONFIGURATION_YAML = """\
 # Written by scripts/develop on its first run; edit freely (config/ is not committed).
+# Name, location, units, country and time zone are in .storage/core.config, where
+# Settings > System > General can change them.
 homeassistant:
-  name: Solar Gateway development
-  unit_system: metric
-  time_zone: UTC
   # A browser on this machine logs in as the development user without a password;
   # "dev" / "dev" works too.
   auth_providers:
@@ -228,14 +251,20 @@ def _storage(key: str, version: int, minor: int, data: object) -> Json:
     return {"version": version, "minor_version": minor, "key": key, "data": data}
 
 
-def read_storage(path: Path, key: str, version: int) -> Json | None:
-    """Return a storage file's content, None when absent; refuse other major versions."""
+def read_json(path: Path) -> object:
+    """Return a JSON file's content, None when absent; refuse what is not JSON."""
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except ValueError as err:
         raise DevelopConfigError(f"{path}: not JSON ({err})") from err
+
+
+def read_storage(path: Path, key: str, version: int) -> Json | None:
+    """Return a storage file's content, None when absent; refuse other major versions."""
+    if (content := read_json(path)) is None:
+        return None
     if (
         not isinstance(content, dict)
         or content.get("key") != key
@@ -443,19 +472,42 @@ def _new_entry(gateway: SimulatedGateway, now: datetime) -> Json:
     }
 
 
+def update_core_config(existing: Json | None) -> Json:
+    """Give the instance a country, currency and units where it has none."""
+    if existing is None:
+        return _storage(CORE_KEY, CORE_VERSION, CORE_MINOR, dict(CORE_CONFIG))
+    data = existing["data"]
+    for key in ("country", "currency", "unit_system_v2"):
+        if data.get(key) is None:
+            data[key] = CORE_CONFIG[key]
+    return existing
+
+
+def read_managed(path: Path) -> set[str] | None:
+    """The entry ids this script created; None when it has no record yet."""
+    if (content := read_json(path)) is None:
+        return None
+    entries = content.get("entries") if isinstance(content, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise DevelopConfigError(f"{path}: 'entries' is not a list of entry ids")
+    return set(entries)
+
+
 def update_entries(
     existing: Json | None,
     gateways: Sequence[SimulatedGateway],
     now: datetime,
-    *,
-    keep_host: str | None = None,
-) -> tuple[Json, list[str]]:
-    """Rewrite the simulator's entries; return the content and what was done.
+    managed: set[str] | None,
+) -> tuple[Json, list[str], set[str]]:
+    """Rewrite the entries this script made; return content, report, managed ids.
 
-    An entry for a simulated serial keeps its id, title, options and preferences
-    (so devices and entities keep theirs); only its data is rewritten. Other entries
-    of this integration on a loopback host are a simulator's from an earlier run and
-    are removed, except one on ``keep_host``.
+    An entry it made for a simulated serial keeps its id, title, options and
+    preferences (so devices and entities keep theirs); only its data is rewritten.
+    One it made for a gateway no longer simulated is removed. Every other entry is
+    the user's and stays as it is, even on a loopback address; a simulated gateway
+    the user added themselves is not added a second time. Without a record (a
+    configuration from before records were kept), entries for the simulated serials
+    on loopback addresses are taken as the script's, as it made them.
     """
     content = existing or _storage(
         ENTRIES_KEY, ENTRIES_VERSION, ENTRIES_MINOR, {"entries": []}
@@ -464,12 +516,27 @@ def update_entries(
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise DevelopConfigError("config entries store: 'entries' is not a list")
     wanted = {gateway.serial: gateway for gateway in gateways}
+    if managed is None:
+        managed = {
+            str(entry.get("entry_id"))
+            for entry in entries
+            if entry.get("domain") == DOMAIN
+            and str(entry.get("unique_id")) in wanted
+            and is_loopback_host(_host(entry))
+        }
     result: list[Json] = []
     done: list[str] = []
+    kept: set[str] = set()
     for entry in entries:
-        data = entry.get("data")
-        host = data.get("host") if isinstance(data, dict) else None
+        entry_id = str(entry.get("entry_id"))
         if entry.get("domain") != DOMAIN:
+            result.append(entry)
+        elif entry_id not in managed:
+            if wanted.pop(str(entry.get("unique_id")), None) is not None:
+                done.append(
+                    f"left {entry.get('title')} ({_host(entry)}) alone: you added "
+                    "it, so its address and credentials are yours to keep current"
+                )
             result.append(entry)
         elif (gateway := wanted.pop(str(entry.get("unique_id")), None)) is not None:
             if entry.get("data") != (new_data := gateway.entry_data()):
@@ -477,16 +544,23 @@ def update_entries(
                 entry["modified_at"] = now.isoformat()
                 done.append(f"updated {entry.get('title')} ({new_data['host']})")
             result.append(entry)
-        elif is_loopback_host(host) and host != keep_host:
-            done.append(f"removed {entry.get('title')} ({host}): simulator not running")
+            kept.add(entry_id)
         else:
-            result.append(entry)
+            done.append(
+                f"removed {entry.get('title')} ({_host(entry)}): simulator not running"
+            )
     for gateway in wanted.values():
         entry = _new_entry(gateway, now)
         result.append(entry)
+        kept.add(entry["entry_id"])
         done.append(f"added {entry['title']} ({entry['data']['host']})")
     content["data"]["entries"] = result
-    return content, done
+    return content, done, kept
+
+
+def _host(entry: Json) -> object:
+    data = entry.get("data")
+    return data.get("host") if isinstance(data, dict) else None
 
 
 # --- the whole folder --------------------------------------------------------------
@@ -497,7 +571,6 @@ def prepare(
     gateways: Sequence[SimulatedGateway],
     *,
     now: datetime | None = None,
-    keep_host: str | None = None,
 ) -> list[str]:
     """Prepare ``config`` (see the module docstring); return lines saying what changed."""
     now = now or datetime.now(UTC)
@@ -518,6 +591,12 @@ def prepare(
     if not http.exists():  # once set, the web server's settings are the user's
         write_storage(http, http_settings(now))
         report.append(f"web server on {HTTP_HOST}:{HTTP_PORT}")
+
+    core = storage / CORE_KEY
+    if write_storage(
+        core, update_core_config(read_storage(core, CORE_KEY, CORE_VERSION))
+    ):
+        report.append("country, currency and units set")
 
     onboarding = storage / ONBOARDING_KEY
     new = update_onboarding(
@@ -546,13 +625,23 @@ def prepare(
         report.append(f"API token written to {token_path}")
 
     entries_path = storage / ENTRIES_KEY
-    entries, done = update_entries(
+    managed_path = config / MANAGED_ENTRIES_FILE
+    entries, done, managed = update_entries(
         read_storage(entries_path, ENTRIES_KEY, ENTRIES_VERSION),
         gateways,
         now,
-        keep_host=keep_host,
+        read_managed(managed_path),
     )
     write_storage(entries_path, entries)
+    record = {
+        "comment": "Config entries scripts/develop created and may rewrite or remove.",
+        "entries": sorted(managed),
+    }
+    if (
+        not managed_path.exists()
+        or json.loads(managed_path.read_text("utf-8")) != record
+    ):
+        managed_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     report.extend(done)
     return report
 
@@ -573,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.simulator_json
             else []
         )
-        report = prepare(args.config, gateways, keep_host=args.gateway)
+        report = prepare(args.config, gateways)
     except (DevelopConfigError, OSError) as err:
         print(f"develop: {err}", file=sys.stderr)
         return 2

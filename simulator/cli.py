@@ -21,7 +21,7 @@ import sys
 from custom_components.solar_gateway.gateway.capture import Capture
 
 from .capture import SourceError, load_source
-from .faults import Fault, FaultSpecError
+from .faults import Fault, FaultName, FaultSpecError
 from .kinds import identify
 from .server import SimulatedGateway, SimulatorOptions
 
@@ -72,35 +72,88 @@ def plan_endpoints(count: int, listens: Sequence[tuple[str, int]]) -> list[Endpo
     )
 
 
+DESCRIPTION = """\
+Serve simulated Enphase Envoy and SunPower PVS gateways from captures: for the tests,
+for scripts/develop, and to replay a user's diagnostics file. A gateway's first answer
+to each request is the captured one; its figures then evolve from the captured state."""
+
+CONTROL_HELP = """\
+While running, each gateway also answers (on its HTTP address):
+  GET    /_simulator/state            identity, live figures, faults, controls, token
+  POST   /_simulator/fault            {"name", "duration"?, "count"?, "amount"?}
+  DELETE /_simulator/fault[?name=N]   end one fault or all
+  POST   /_simulator/clock            {"advance": seconds} (manual clocks only)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser."""
     parser = argparse.ArgumentParser(
         prog="python -m simulator",
-        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
-        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=DESCRIPTION,
+        epilog=(__doc__.split("\n\n", 1)[1] if __doc__ else "") + "\n" + CONTROL_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
-    parser.add_argument("--listen", action="append", type=parse_listen, default=[])
     parser.add_argument(
-        "--json", action="store_true", help="print one JSON line per gateway"
+        "sources",
+        nargs="+",
+        type=Path,
+        metavar="SOURCE",
+        help="a capture folder (one file per endpoint, as in tests/fixtures) or a "
+        "diagnostics file downloaded with 'Include a capture in diagnostics' on",
     )
+    parser.add_argument(
+        "--listen",
+        action="append",
+        type=parse_listen,
+        default=[],
+        metavar="HOST:PORT",
+        help="where to listen instead of 127.0.0.N on ports 80/443 (see below); "
+        "PORT 0 picks free ports",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON line per gateway (kind, serial, firmware, model, url, "
+        "https_url, token) instead of a readable line",
+    )
+    faults = ", ".join(fault.value for fault in FaultName)
     parser.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="NAME[:SECONDS]",
-        help="a fault in force from the start, on every gateway",
+        help=f"a fault in force from the start, on every gateway, for SECONDS or "
+        f"its default; repeatable. NAME is one of: {faults}",
     )
     parser.add_argument(
         "--frozen",
         action="store_true",
-        help="serve each capture unchanged (e.g. to replay a diagnostics download)",
+        help="serve each capture unchanged, every answer as captured, instead of letting "
+        "its figures evolve (e.g. to replay a diagnostics download exactly)",
     )
-    parser.add_argument("--devicelist-delay", type=float, default=0.0)
-    parser.add_argument("--session-seconds", type=float, default=600.0)
     parser.add_argument(
-        "--utc-offset", type=float, default=None, help="site time zone, hours"
+        "--devicelist-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long a legacy PVS takes to answer DeviceList (real ones take "
+        "seconds to minutes; default %(default)s)",
+    )
+    parser.add_argument(
+        "--session-seconds",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long a PVS varserver login session lasts before the client must "
+        "log in again (default %(default)s)",
+    )
+    parser.add_argument(
+        "--utc-offset",
+        type=float,
+        default=None,
+        metavar="HOURS",
+        help="the site's time zone as hours from UTC, for the simulated sun "
+        "(default: this machine's)",
     )
     return parser
 

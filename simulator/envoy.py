@@ -12,14 +12,25 @@ from custom_components.solar_gateway.gateway.capture import (
     CapturedResponse,
     candidate_names,
 )
+from custom_components.solar_gateway.gateway.envoy.auth import installer_password
 
 from .envoy_auth import DigestAuthority, TokenAuthority
 from .envoy_inverters import InverterReports
 from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
+from .envoy_settings import (
+    INSTALLER_PATHS,
+    INVENTORY_NAMES,
+    UNAUTHORIZED,
+    EnvoySettings,
+)
 from .kinds import CaptureIdentity
 from .live_state import LiveState, SiteProfile, estimate_mean_load, estimate_solar_peak
 from .personality import Answer, FigureSource, Personality
+from .streams import CtLine, StreamBoard, envoy_meter_event, serve_events
 
+STREAM_PATH = "/stream/meter"
+# CT types whose phases /stream/meter reports.
+STREAM_TYPES = frozenset({"production", "net-consumption", "total-consumption"})
 # Always open, whatever the firmware.
 OPEN_PATHS = frozenset({"/info", "/info.xml"})
 # Need digest authentication on firmware before 7 (besides any the capture shows).
@@ -75,7 +86,12 @@ class EnvoyPersonality(Personality):
             TokenAuthority(identity.serial) if identity.firmware_major >= 7 else None
         )
         self.digest_auth = (
-            DigestAuthority({"envoy": identity.serial[-6:]})
+            DigestAuthority(
+                {
+                    "envoy": identity.serial[-6:],
+                    "installer": installer_password(identity.serial),
+                }
+            )
             if identity.firmware_major < 7
             else None
         )
@@ -107,6 +123,7 @@ class EnvoyPersonality(Personality):
         self.site = EnvoySite(
             meter_types, self._battery_capacity(), self._captured_soc()
         )
+        self.ct_lines = self._captured_ct_lines()
         self.inverters = InverterReports(
             self._json("api_v1_production_inverters"), self._json("ivp_pdm_device_data")
         )
@@ -136,6 +153,42 @@ class EnvoyPersonality(Personality):
             if entry.get("type") == "inverters" and entry.get("activeCount")
         ]
         return bool(lifetime and inverters and lifetime < max(inverters) / 2)
+
+    def _captured_ct_lines(self) -> tuple[CtLine, ...]:
+        """The phases the streamed CTs measure, as the capture shows them."""
+        streamed = {
+            int(eid)
+            for meter in dicts(self._json("ivp_meters"))
+            if meter.get("state") == "enabled"
+            and meter.get("measurementType") in STREAM_TYPES
+            and (eid := number(meter.get("eid"))) is not None
+        }
+        counts = [
+            int(number(meter.get("phaseCount")) or 1)
+            for meter in dicts(self._json("ivp_meters"))
+            if number(meter.get("eid")) in streamed
+        ]
+        if not counts:
+            return ()
+        count = min(3, max(counts))
+        channels: list[dict[str, object]] = []
+        for reading in dicts(self._json("ivp_meters_readings")):
+            if number(reading.get("eid")) in streamed:
+                channels = dicts(reading.get("channels")) or [reading]
+                break
+        voltages = [v for c in channels if (v := number(c.get("voltage")))]
+        fallback = voltages[0] if voltages else 120.0
+        lines: list[CtLine] = []
+        for index in range(count):
+            channel = channels[index] if index < len(channels) else {}
+            lines.append(
+                CtLine(
+                    voltage=number(channel.get("voltage")) or fallback,
+                    frequency=number(channel.get("freq")) or 60.0,
+                    power_factor=number(channel.get("pwrFactor")) or 1.0,
+                )
+            )
+        return tuple(lines)
 
     def _captured_relay(self) -> str | None:
         for group in dicts(self._json("ivp_ensemble_inventory")):
@@ -250,6 +303,7 @@ class EnvoyPersonality(Personality):
         if settings is not None:
             state.backup_only = settings.get("mode") == "backup"
         state.islanded = self.relay == "open"
+        self.settings = EnvoySettings(self._json, state)
 
     @override
     def token(self, now: float) -> str | None:
@@ -262,7 +316,11 @@ class EnvoyPersonality(Personality):
 
     @override
     def describe(self) -> dict[str, object]:
-        return {"relay": self.relay, **copy.deepcopy(self._documents)}
+        return {
+            "relay": self.relay,
+            **copy.deepcopy(self._documents),
+            **copy.deepcopy(self.settings.documents),
+        }
 
     @override
     async def answer(
@@ -275,9 +333,51 @@ class EnvoyPersonality(Personality):
             return self._check_jwt(request, now)
         if (denied := self._authorize(request, now)) is not None:
             return denied
+        if request.path in INSTALLER_PATHS and not self._installer(request, now):
+            return Answer.of_json(UNAUTHORIZED, status=401)
         if request.method == "GET":
             return self._replay(request.path_qs, figures)
         return await self._control(request)
+
+    @override
+    async def stream(
+        self,
+        request: web.Request,
+        now: float,
+        figures: FigureSource,
+        board: StreamBoard,
+    ) -> Answer | web.StreamResponse | None:
+        if request.path != STREAM_PATH or request.method != "GET":
+            return None
+        if (denied := self._authorize_stream(request, now, board)) is not None:
+            return denied
+        if not self.ct_lines:
+            return Answer.of_json(NOT_FOUND, status=404)
+        lines = self.ct_lines
+        return await serve_events(
+            request, board, lambda: envoy_meter_event(figures(None), lines)
+        )
+
+    def _authorize_stream(
+        self, request: web.Request, now: float, board: StreamBoard
+    ) -> Answer | None:
+        """The stream is the installer's before firmware 7, the token's from 7 on."""
+        if self.token_auth is not None:
+            claims = self.token_auth.check(_bearer(request), now)
+            if claims is not None and not (
+                board.refuse_owner and claims.user == "owner"
+            ):
+                return None
+            return Answer.of_json(
+                {"status": 401, "message": "Unauthorized"}, status=401
+            )
+        assert self.digest_auth is not None
+        user = self.digest_auth.user_of(
+            request.method, request.path_qs, request.headers.get("Authorization")
+        )
+        if user == "installer":
+            return None
+        return self._digest_challenge()
 
     def _check_jwt(self, request: web.Request, now: float) -> Answer:
         if self.token_auth is None:
@@ -316,6 +416,10 @@ class EnvoyPersonality(Personality):
             request.method, request.path_qs, request.headers.get("Authorization")
         ):
             return None
+        return self._digest_challenge()
+
+    def _digest_challenge(self) -> Answer:
+        assert self.digest_auth is not None
         return Answer(
             status=401,
             body=b"<html><body><h1>401 Unauthorized</h1></body></html>",
@@ -324,6 +428,15 @@ class EnvoyPersonality(Personality):
                 "WWW-Authenticate": self.digest_auth.challenge(),
             },
         )
+
+    def _installer(self, request: web.Request, now: float) -> bool:
+        """Whether an installer token asks (owner tokens may not hold production)."""
+        if self.token_auth is None:
+            return False  # no such record before firmware 7
+        user = self.token_auth.user(
+            _bearer(request), request.cookies.get("sessionId"), now
+        )
+        return user == "installer"
 
     def _needs_digest(self, path_qs: str) -> bool:
         if path_qs.split("?", 1)[0] in DIGEST_PATHS:
@@ -346,7 +459,8 @@ class EnvoyPersonality(Personality):
         index = self._served.get(name, 0)
         self._served[name] = index + 1
         sequence = self._sequence(name, response)
-        if name not in self._written and (
+        written = name in self._written or name in self.settings.written
+        if not written and (
             self.frozen or name in self._stale or index < len(sequence)
         ):
             # What the gateway answered, byte for byte.
@@ -359,6 +473,8 @@ class EnvoyPersonality(Personality):
             )
         response = sequence[-1]
         headers = replay_headers(response)
+        if (document := self.settings.document(name)) is not None:
+            return Answer.of_json(document, headers=headers)
         if name in self._documents:
             return Answer.of_json(self._documents[name], headers=headers)
         data = response.json() if response.status == 200 else None
@@ -369,6 +485,8 @@ class EnvoyPersonality(Personality):
             counters = live(data, figures(None), self.site)
         if name == "ivp_ensemble_inventory":
             self._live_inventory(data, figures)
+        elif name in INVENTORY_NAMES:
+            self.settings.live_inventory(data)
         elif name == "api_v1_production_inverters":
             self.inverters.live_list(data, figures)
         elif name == "ivp_pdm_device_data":
@@ -408,6 +526,7 @@ class EnvoyPersonality(Personality):
             ("POST", "/ivp/ensemble/dry_contacts"): self._set_dry_contact,
             ("POST", "/ivp/ss/dry_contact_settings"): self._set_dry_contact_settings,
             ("PUT", "/admin/lib/tariff"): self._set_tariff,
+            **self.settings.handlers,
         }
         handler = handlers.get(route)
         if handler is None:

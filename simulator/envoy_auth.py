@@ -39,6 +39,7 @@ class TokenAuthority:
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._valid_ids: set[str] = set()
         self._sessions: dict[str, str] = {}
+        self._users: dict[str, str] = {}  # token id -> enphaseUser of its session
 
     def issue(
         self, *, user: str = "owner", lifetime: float | None = None, now: float
@@ -92,7 +93,17 @@ class TokenAuthority:
         """Return a ``sessionId`` cookie value standing for a checked token."""
         session = secrets.token_hex(16)
         self._sessions[session] = claims.token_id
+        self._users[claims.token_id] = claims.user
         return session
+
+    def user(self, token: str, session: str | None, now: float) -> str | None:
+        """Who asks (``owner``, ``installer``) by their token or session, or None."""
+        if (claims := self.check(token, now)) is not None:
+            return claims.user
+        token_id = self._sessions.get(session or "")
+        if token_id is None or token_id not in self._valid_ids:
+            return None
+        return self._users.get(token_id)
 
     def session_valid(self, session: str) -> bool:
         """Whether a ``sessionId`` cookie still stands for a valid token."""
@@ -124,8 +135,12 @@ class DigestAuthority:
 
     def verify(self, method: str, uri: str, header: str | None) -> bool:
         """Whether an ``Authorization`` header answers one of our challenges."""
+        return self.user_of(method, uri, header) is not None
+
+    def user_of(self, method: str, uri: str, header: str | None) -> str | None:
+        """The user whose ``Authorization`` header answers one of our challenges."""
         if not header or not header.lower().startswith("digest "):
-            return False
+            return None
         fields = {
             key.lower(): quoted if quoted else bare
             for key, quoted, bare in _DIGEST_FIELD.findall(header[7:])
@@ -134,11 +149,11 @@ class DigestAuthority:
         password = self._users.get(user)
         nonce = fields.get("nonce", "")
         if password is None or nonce not in self._nonces or fields.get("uri") != uri:
-            return False
+            return None
         algorithm = fields.get("algorithm", "MD5").upper()
         digest = {"MD5": "md5", "SHA-256": "sha256"}.get(algorithm)
         if digest is None:
-            return False
+            return None
 
         def hashed(text: str) -> str:
             return hashlib.new(digest, text.encode()).hexdigest()
@@ -152,4 +167,6 @@ class DigestAuthority:
             )
         else:
             expected = hashed(f"{ha1}:{nonce}:{ha2}")
-        return secrets.compare_digest(expected, fields.get("response", ""))
+        if secrets.compare_digest(expected, fields.get("response", "")):
+            return str(user)
+        return None

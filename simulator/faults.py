@@ -16,6 +16,7 @@ class FaultName(StrEnum):
     REBOOT = "reboot"  # uptime and counters restart from zero
     COUNTER_DIP = "counter_dip"  # lifetime counters read 0 once
     COUNTER_JUMP = "counter_jump"  # lifetime counters jump up for good
+    COUNTER_SPIKE = "counter_spike"  # lifetime counters leap up in one answer only
     STALE = "stale"  # data stops changing (same DATATIME)
 
 
@@ -143,6 +144,11 @@ class FaultBoard:
             if entry.remaining <= 0:
                 del self._active[name]
         return True
+
+    def amount(self, name: FaultName) -> float | None:
+        """The ``amount`` of fault ``name`` in force (None when it has none)."""
+        entry = self._active.get(name)
+        return None if entry is None else entry.fault.amount
 
     def describe(self, now: float) -> list[dict[str, object]]:
         """Return the faults in force, for the control endpoint."""

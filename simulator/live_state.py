@@ -56,6 +56,7 @@ class Figures:
     )
     jump_wh: float  # added to every lifetime counter by a "jump" fault
     dipped: bool = False  # a glitch: every lifetime counter reads 0 in this answer
+    spike_wh: float = 0.0  # a glitch: added to every lifetime counter in this answer
 
     @property
     def grid_w(self) -> float:
@@ -67,8 +68,8 @@ class Figures:
         if self.dipped:
             return 0.0
         if self.rebooted:
-            return delta_wh + self.jump_wh
-        return base + delta_wh + self.jump_wh
+            return delta_wh + self.jump_wh + self.spike_wh
+        return base + delta_wh + self.jump_wh + self.spike_wh
 
 
 def solar_fraction(time: float, utc_offset_hours: float) -> float:
@@ -119,11 +120,41 @@ class LiveState:
         self._solar_at_midnight = 0.0
         self._rebooted = False
         self._jump_wh = 0.0
+        # When the inverters stop and start again for a production switch write.
+        self._solar_off_from: float | None = None
+        self._solar_on_from: float | None = None
+
+    def hold_production(self, after: float) -> None:
+        """Stop solar production from time ``after`` on (the inverters' delay)."""
+        now = self.clock.now()
+        if self._solar_off_from is None or (
+            self._solar_on_from is not None and self._solar_on_from <= now
+        ):
+            self._solar_off_from, self._solar_on_from = after, None
+        elif self._solar_on_from is not None:
+            self._solar_on_from = None  # a start not yet applied is cancelled
+
+    def release_production(self, after: float) -> None:
+        """Let solar production resume from time ``after`` on."""
+        now = self.clock.now()
+        if self._solar_off_from is None:
+            return
+        if self._solar_off_from > now:
+            self._solar_off_from = None  # a stop not yet applied is cancelled
+        elif self._solar_on_from is None:
+            self._solar_on_from = after
+
+    def producing(self, time: float) -> bool:
+        """Whether the inverters are allowed to produce at ``time``."""
+        off, on = self._solar_off_from, self._solar_on_from
+        return off is None or time < off or (on is not None and time >= on)
 
     def power(self, time: float, soc: float | None) -> tuple[float, float, float]:
         """Return solar, load and battery power (W) at ``time`` for charge ``soc``."""
         offset = self.profile.utc_offset_hours
         solar = self.profile.solar_peak_w * solar_fraction(time, offset)
+        if not self.producing(time):
+            solar = 0.0
         load = self.profile.mean_load_w * load_fraction(time, offset)
         battery = 0.0
         if self.islanded:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from .kinds import CaptureIdentity
 from .live_state import Figures, LiveState, SiteProfile
+from .streams import StreamBoard
 
 # Returns the site's figures, as of a time (None: now) and with faults applied.
 type FigureSource = Callable[[float | None], Figures]
@@ -84,6 +85,27 @@ class Personality(ABC):
         self, request: web.Request, now: float, figures: FigureSource
     ) -> Answer:
         """Answer one request."""
+
+    async def stream(
+        self,
+        request: web.Request,
+        now: float,
+        figures: FigureSource,
+        board: StreamBoard,
+    ) -> Answer | web.StreamResponse | None:
+        """Serve a live stream at ``request``'s path, or None: not a stream path."""
+        del request, now, figures, board
+        return None
+
+    @property
+    def has_telemetry_socket(self) -> bool:
+        """Whether the gateway has a telemetry WebSocket on a port of its own."""
+        return False
+
+    def telemetry(self, figures: FigureSource) -> str | None:
+        """The next telemetry socket message, or None while telemetry is off."""
+        del figures
+        return None
 
     @abstractmethod
     def expire_credentials(self) -> None:

@@ -32,11 +32,14 @@ from .live_state import (
 )
 from .personality import Answer, FigureSource, Personality
 from .pvs_legacy import DL_CGI, INVERTER_RATING_W, PvsCommands, data_boundary
+from .streams import pvs_power_notification
 
 USERS = frozenset({"ssm_owner", "spwr_owner"})  # both names appear in the field
 DEFAULT_SESSION_SECONDS = 600.0
 CONTROL_MODE = "/ess/config/dcm/mode_param/control_mode"
 MIN_SOC = "/ess/config/dcm/control_param/min_customer_soc"
+TELEMETRY = "/sys/telemetryws/enable"
+LIVEDATA = "/sys/livedata/"
 CONTROL_MODES = frozenset({"SELF_CONSUMPTION", "ENERGY_ARBITRAGE", "BACKUP_ONLY"})
 SUNVAULT_CAPACITY_WH = 13_000.0  # the smallest SunVault, when the capture says nothing
 _DEVICE = re.compile(r"^/sys/devices/(meter|inverter|ess)/(\d+)/(\w+)$")
@@ -160,6 +163,30 @@ class PvsVarserverPersonality(Personality):
             return answer
         return Answer.of_json({"error": "not found"}, status=404)
 
+    @property
+    @override
+    def has_telemetry_socket(self) -> bool:
+        """PVS6s have the telemetry socket; PVS5s do not."""
+        model = self.variables.get("/sys/info/model") or self.identity.model or ""
+        return TELEMETRY in self.variables and not model.upper().startswith("PVS5")
+
+    @property
+    def telemetry_enabled(self) -> bool:
+        """Whether ``/sys/telemetryws/enable`` is 1 (a client sets it)."""
+        return self.variables.get(TELEMETRY) == "1"
+
+    @override
+    def telemetry(self, figures: FigureSource) -> str | None:
+        if not self.telemetry_enabled:
+            return None
+        live = {
+            name: value
+            for name, value in self.variables.items()
+            if name.startswith(LIVEDATA)
+        }
+        _live_site(live, figures(None))
+        return pvs_power_notification(live)
+
     def _auth(self, request: web.Request, now: float) -> Answer:
         if "logout" in request.query:
             self._sessions.pop(request.cookies.get("session", ""), None)
@@ -237,9 +264,7 @@ class PvsVarserverPersonality(Personality):
         for name, new in changes.items():
             if name not in self.variables:
                 return Answer.of_json({"error": f"unknown variable {name}"}, status=404)
-            if not (
-                name.startswith("/ess/config/") or name == "/sys/telemetryws/enable"
-            ):
+            if not (name.startswith("/ess/config/") or name == TELEMETRY):
                 return Answer.of_json({"error": f"{name} is read-only"}, status=403)
             if name == CONTROL_MODE and new not in CONTROL_MODES:
                 return Answer.of_json({"error": f"bad control mode {new}"}, status=400)

@@ -5,7 +5,12 @@ Besides the gateway's own endpoints, every simulated gateway has a control API:
 - ``GET /_simulator/state``: identity, live figures, faults in force, controls, token;
 - ``POST /_simulator/fault`` ``{"name", "duration"?, "count"?, "amount"?}``: show a fault;
 - ``DELETE /_simulator/fault[?name=NAME]``: end one fault or all;
-- ``POST /_simulator/clock`` ``{"advance": seconds}``: move a manual clock.
+- ``POST /_simulator/clock`` ``{"advance": seconds}``: move a manual clock;
+- ``POST /_simulator/stream`` ``{"refuse_owner"?, "silent_for"?, "drop"?,
+  "down_for"?, "interval"?}``: steer the live streams (see ``streams.StreamBoard``).
+
+A PVS6 on varserver firmware also serves its telemetry WebSocket, on a port of its
+own (``stream_port``; 9002 on a real one).
 """
 
 import asyncio
@@ -38,9 +43,21 @@ from .live_state import Figures, LiveState
 from .personality import Answer, Personality
 from .pvs_legacy import PvsLegacyPersonality
 from .pvs_varserver import DEFAULT_SESSION_SECONDS, PvsVarserverPersonality
+from .streams import DEFAULT_STREAM_INTERVAL, StreamBoard, serve_socket
 from .tls import self_signed_context
 
 CONTROL_PREFIX = "/_simulator/"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One request the gateway received: when (gateway clock), method, path."""
+
+    time: float
+    method: str
+    path: str
+
+
 HTML_ERROR_PAGE = (
     "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>"
     "<body><h1>Internal Server Error</h1><p>The server is busy.</p></body></html>"
@@ -57,6 +74,8 @@ class SimulatorOptions:
     hang_seconds: float = 300.0  # real seconds a "hang" holds a request at most
     faults: tuple[Fault, ...] = ()  # faults in force from the start
     frozen: bool = False  # serve the capture unchanged, as it was recorded
+    stream_interval: float = DEFAULT_STREAM_INTERVAL  # real seconds between messages
+    refuse_owner_stream: bool = False  # the Envoy refuses /stream/meter to owners
 
 
 def local_utc_offset() -> float:
@@ -126,13 +145,20 @@ class SimulatedGateway:
         )
         self.personality.attach(self.state)
         self.faults = FaultBoard()
+        self.streams = StreamBoard(self.options.stream_interval)
+        self.streams.refuse_owner = self.options.refuse_owner_stream
         self.host = "127.0.0.1"
         self.port = 0
         self.https_port: int | None = None
+        self.stream_port: int | None = None
         self._token = self.personality.token(self.clock.now())
         self._stale: Figures | None = None
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._telemetry_runner: web.AppRunner | None = None
+        self._sites: list[web.SockSite] = []
+        # Every request to the gateway's own endpoints, for load measurements.
+        self.requests: list[Received] = []
         for fault in self.options.faults:
             self.add_fault(fault)
 
@@ -145,16 +171,18 @@ class SimulatedGateway:
         host: str = "127.0.0.1",
         port: int = 0,
         https_port: int | None = 0,
+        stream_port: int | None = 0,
         clock: Clock | None = None,
         options: SimulatorOptions | None = None,
     ) -> AsyncIterator[SimulatedGateway]:
         """Serve a gateway from ``source`` for the duration of the ``async with``.
 
-        ``https_port`` is used only by gateways that serve HTTPS (None: never).
+        ``https_port`` is used only by gateways that serve HTTPS, ``stream_port`` by
+        those with a telemetry socket (None: never).
         """
         capture = source if isinstance(source, Capture) else load_source(Path(source))
         gateway = cls(capture, clock=clock, options=options)
-        await gateway.serve(host, port, https_port)
+        await gateway.serve(host, port, https_port, stream_port)
         try:
             yield gateway
         finally:
@@ -218,11 +246,20 @@ class SimulatedGateway:
             "firmware": self.identity.firmware,
             "model": self.identity.model,
             "token": self.token,
+            "stream_port": self.stream_port,
         }
 
-    async def serve(self, host: str, port: int, https_port: int | None) -> None:
-        """Start listening on ``host`` (HTTP on ``port``, HTTPS where the gateway has it)."""
+    async def serve(
+        self,
+        host: str,
+        port: int,
+        https_port: int | None,
+        stream_port: int | None = None,
+    ) -> None:
+        """Start listening on ``host``: HTTP on ``port``, HTTPS and the telemetry
+        socket where the gateway has them."""
         app = web.Application()
+        app.router.add_post(f"{CONTROL_PREFIX}stream", self._control_stream)
         app.router.add_get(f"{CONTROL_PREFIX}state", self._control_state)
         app.router.add_post(f"{CONTROL_PREFIX}fault", self._control_add_fault)
         app.router.add_delete(f"{CONTROL_PREFIX}fault", self._control_clear_fault)
@@ -233,24 +270,72 @@ class SimulatedGateway:
         self._runner = runner
         self.host = host
         try:
-            plain = bind(host, port)
-            self.port = plain.getsockname()[1]
-            await web.SockSite(runner, plain).start()
-            if self.personality.uses_tls and https_port is not None:
-                secure = bind(host, https_port)
-                self.https_port = secure.getsockname()[1]
-                context = self_signed_context(self.identity.serial or "gateway", [host])
-                await web.SockSite(runner, secure, ssl_context=context).start()
+            await self._listen(port, https_port)
+            if self.personality.has_telemetry_socket and stream_port is not None:
+                await self._serve_telemetry(host, stream_port)
         except BaseException:
             await self.stop()
             raise
 
+    async def _serve_telemetry(self, host: str, port: int) -> None:
+        app = web.Application()
+        app.router.add_get("/", self._telemetry)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        self._telemetry_runner = runner
+        sock = bind(host, port)
+        self.stream_port = sock.getsockname()[1]
+        await web.SockSite(runner, sock).start()
+
+    async def _telemetry(self, request: web.Request) -> web.StreamResponse:
+        if self.personality.telemetry(self.figures) is None:
+            return web.Response(status=403, text="telemetry is disabled")
+        return await serve_socket(
+            request, self.streams, lambda: self.personality.telemetry(self.figures)
+        )
+
+    async def _listen(self, port: int, https_port: int | None) -> None:
+        assert self._runner is not None
+        plain = bind(self.host, port)
+        self.port = plain.getsockname()[1]
+        site = web.SockSite(self._runner, plain)
+        await site.start()
+        self._sites = [site]
+        if self.personality.uses_tls and https_port is not None:
+            secure = bind(self.host, https_port)
+            self.https_port = secure.getsockname()[1]
+            context = self_signed_context(
+                self.identity.serial or "gateway", [self.host]
+            )
+            site = web.SockSite(self._runner, secure, ssl_context=context)
+            await site.start()
+            self._sites.append(site)
+
+    async def go_offline(self) -> None:
+        """Stop listening: connections are refused, as by a gateway that is down."""
+        sites, self._sites = self._sites, []
+        for site in sites:
+            await site.stop()
+        if self._runner is not None and self._runner.server is not None:
+            # Kept-alive connections die with the server they came from.
+            for connection in self._runner.server.connections:
+                connection.force_close()
+
+    async def go_online(self) -> None:
+        """Listen again on the same ports."""
+        if not self._sites:
+            await self._listen(self.port, self.https_port)
+
     async def stop(self) -> None:
         """Stop serving (requests held by a hang are released first)."""
         self._stopping.set()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
+        # Open streams end first, so that the servers do not wait for them.
+        self.streams.drop()
+        for name in ("_telemetry_runner", "_runner"):
+            runner = getattr(self, name)
+            if runner is not None:
+                setattr(self, name, None)
+                await runner.cleanup()
 
     def figures(self, at: float | None = None) -> Figures:
         """Return the figures an answer shows: live, or frozen while data is stale."""
@@ -263,10 +348,14 @@ class SimulatedGateway:
             figures = self.state.figures(at)
         if self.faults.is_active(FaultName.COUNTER_DIP, now):
             figures = replace(figures, dipped=True)
+        if self.faults.is_active(FaultName.COUNTER_SPIKE, now):
+            spike = self.faults.amount(FaultName.COUNTER_SPIKE) or DEFAULT_JUMP_WH
+            figures = replace(figures, spike_wh=spike)
         return figures
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         now = self.clock.now()
+        self.requests.append(Received(now, request.method, request.path_qs))
         if self.faults.take(FaultName.UNAVAILABLE, now):
             return web.Response(
                 status=503, text="503 Service Unavailable", content_type="text/html"
@@ -277,9 +366,15 @@ class SimulatedGateway:
                     self._stopping.wait(), timeout=self.options.hang_seconds
                 )
             return web.Response(status=503, text="503 Service Unavailable")
-        answer = await self.personality.answer(request, now, self.figures)
+        streamed = await self.personality.stream(
+            request, now, self.figures, self.streams
+        )
+        if isinstance(streamed, web.StreamResponse):
+            return streamed
+        answer = streamed or await self.personality.answer(request, now, self.figures)
         if answer.counters:
             self.faults.take(FaultName.COUNTER_DIP, now)
+            self.faults.take(FaultName.COUNTER_SPIKE, now)
         if answer.is_json and answer.status == 200:
             answer = self._spoil(answer, now)
         return web.Response(
@@ -313,6 +408,7 @@ class SimulatedGateway:
             "reserve_soc": self.state.reserve_soc,
             "backup_only": self.state.backup_only,
             "islanded": self.state.islanded,
+            "streams": self.streams.describe(),
         }
 
     async def _control_state(self, request: web.Request) -> web.Response:
@@ -335,6 +431,16 @@ class SimulatedGateway:
         except ValueError:
             return web.json_response({"error": f"unknown fault {name!r}"}, status=400)
         return web.json_response({"faults": self.faults.describe(self.clock.now())})
+
+    async def _control_stream(self, request: web.Request) -> web.Response:
+        try:
+            body = json.loads(await request.read())
+        except ValueError as err:
+            return web.json_response({"error": f"bad request: {err}"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "expected an object"}, status=400)
+        self.streams.update(body)
+        return web.json_response(self.streams.describe())
 
     async def _control_clock(self, request: web.Request) -> web.Response:
         if not isinstance(self.clock, ManualClock):

@@ -1,6 +1,7 @@
 """Shared fixtures and helpers for the whole test suite."""
 
 from collections.abc import AsyncIterator
+import logging
 import os
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+
+# pytest-homeassistant-custom-component logs every SQL statement of the recorder at
+# INFO, through a handler made before pytest captures output: dozens of lines per
+# recorder test. Failures still show the recorder's warnings and errors.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 def corpus_root() -> Path:

@@ -77,13 +77,71 @@ def test_lasting_reset_is_accepted() -> None:
     assert not guard.holding
 
 
-def test_lasting_step_up_is_accepted() -> None:
-    """A counter corrected upwards by firmware is accepted once it has lasted."""
+def test_lasting_step_up_is_rebased() -> None:
+    """A counter that leaps up for good goes on from where it was: the leap is never
+    booked, the growth along the new track is."""
     guard = CounterGuard(
         max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
     )
-    shown = feed(guard, [5000.0, 2_005_000.0, 2_005_100.0, 2_005_200.0])
-    assert shown == [5000.0, 5000.0, 5000.0, 2_005_200.0]
+    shown = feed(guard, [5000.0, 2_005_000.0, 2_005_100.0, 2_005_200.0, 2_005_300.0])
+    assert shown == [5000.0, 5000.0, 5000.0, 5200.0, 5300.0]
+    assert guard.offset == -2_000_000.0
+
+
+def test_rebased_offset_survives_a_restart() -> None:
+    """The offset is stored with the guard: after a restart the leap stays out."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    feed(guard, [5000.0, 1_005_000.0, 1_005_100.0, 1_005_200.0])
+    restored = CounterGuard(max_rate=20_000).restore(guard.as_dict())
+    assert restored.update(1_005_400.0, START + STEP * 5) == 5400.0
+
+
+def test_reset_after_a_rebase_is_one_reset() -> None:
+    """A rebased counter whose meter is then replaced shows the new meter's count,
+    in one step (Home Assistant books one reset)."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    readings = [5000.0, 1_005_000.0, 1_005_100.0, 1_005_200.0, 0.0, 10.0, 20.0, 30.0]
+    shown = feed(guard, readings)
+    assert shown == [5000.0, 5000.0, 5000.0, 5200.0, 5200.0, 5200.0, 20.0, 30.0]
+    decreases = [
+        (a, b)
+        for a, b in itertools.pairwise(shown)
+        if b is not None and a is not None and b < a
+    ]
+    assert decreases == [(5200.0, 20.0)]
+
+
+def test_small_lasting_fall_is_rebased() -> None:
+    """A fall too small to be a reset (Home Assistant would book negative energy)
+    goes on from the value shown."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    shown = feed(guard, [100_000.0, 80_000.0, 80_100.0, 80_200.0, 80_300.0])
+    assert shown == [100_000.0, 100_000.0, 100_000.0, 100_200.0, 100_300.0]
+    assert is_monotonic(shown)
+
+
+def test_daily_counter_restarts_at_midnight() -> None:
+    """Energy today falls to what was made since midnight: shown at once."""
+    guard = CounterGuard(max_rate=5_000, daily=True)
+    evening = datetime(2026, 6, 1, 23, 55, tzinfo=UTC)
+    assert guard.update(20_000.0, evening) == 20_000.0
+    assert guard.update(0.0, evening + timedelta(minutes=10)) == 0.0
+    assert guard.update(5.0, evening + timedelta(minutes=15)) == 5.0
+
+
+def test_daily_counter_dip_in_the_day_is_held() -> None:
+    """The same fall in the afternoon is a glitch."""
+    guard = CounterGuard(max_rate=5_000, daily=True)
+    afternoon = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)
+    assert guard.update(20_000.0, afternoon) == 20_000.0
+    assert guard.update(0.0, afternoon + STEP) == 20_000.0
+    assert guard.update(20_100.0, afternoon + STEP * 2) == 20_100.0
 
 
 def test_disagreeing_suspects_never_confirm() -> None:

@@ -12,7 +12,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
 from .connection import async_create_client, identified_from_data, identified_to_data
-from .const import CONF_IDENTIFIED, CONF_TOKEN, DOMAIN, INTERVAL_OPTIONS
+from .const import (
+    CONF_IDENTIFIED,
+    CONF_LIVE_STREAM,
+    CONF_STREAM_WRITE_INTERVAL,
+    CONF_TOKEN,
+    DEFAULT_STREAM_WRITE_SECONDS,
+    DOMAIN,
+    INTERVAL_OPTIONS,
+)
 from .coordinator import (
     LOGGER,
     SiteHub,
@@ -30,9 +38,12 @@ from .gateway.errors import (
 )
 from .gateway.site import SiteSnapshot
 from .issues import async_watch_issues
+from .live_stream import StreamFeed
+from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
@@ -108,6 +119,13 @@ async def async_setup_entry(
     entry.async_on_unload(
         hub.async_add_listener(registrar.async_update, structure=True)
     )
+
+    @callback
+    def remove_gone() -> None:
+        for serial in registrar.async_remove_gone():
+            LOGGER.info("Removed device %s: not reported for a day", serial)
+
+    entry.async_on_unload(hub.async_add_listener(remove_gone, structure=True))
     entry.async_on_unload(
         hub.async_add_listener(
             _firmware_watcher(hass, entry, hub, snapshot.identity.firmware),
@@ -123,21 +141,24 @@ async def async_setup_entry(
     for coordinator in hub.coordinators.values():
         # Hand each coordinator the first read; from now on it polls on its own.
         coordinator.async_set_updated_data(snapshot)
+    _start_stream(hass, entry, hub)
     return True
 
 
-async def async_migrate_entry(
-    hass: HomeAssistant, entry: SolarGatewayConfigEntry
-) -> bool:
-    """Bring an entry written by an older version up to date.
-
-    1.1 -> 1.2: entries keep what setup learned about the host (``identified``).
-    Older entries have nothing stored, so their next start probes once and stores it.
-    (Home Assistant itself refuses an entry of a newer major version.)
-    """
-    if entry.minor_version < 2:
-        hass.config_entries.async_update_entry(entry, minor_version=2)
-    return True
+def _start_stream(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
+) -> None:
+    """Stream live power where the owner opted in and the gateway offers it."""
+    if not entry.options.get(CONF_LIVE_STREAM):
+        return
+    source = hub.client.stream_source()
+    if source is None:
+        return
+    seconds = entry.options.get(
+        CONF_STREAM_WRITE_INTERVAL, DEFAULT_STREAM_WRITE_SECONDS
+    )
+    hub.stream = StreamFeed(hass, entry, hub, source, timedelta(seconds=seconds))
+    hub.stream.start()
 
 
 def _keep_identification(

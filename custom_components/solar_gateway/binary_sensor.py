@@ -55,9 +55,10 @@ BINARY_SENSORS: dict[Quantity, StateBinarySensorDescription] = {
             invert=True,
         ),
         StateBinarySensorDescription(
-            quantity=Quantity.DC_SWITCH_OFF,
-            key="dc_switch_off",
-            translation_key="dc_switch_off",
+            quantity=Quantity.DC_SWITCH_ON,
+            key="dc_switch",
+            translation_key="dc_switch",
+            device_class=BinarySensorDeviceClass.POWER,
             entity_category=EntityCategory.DIAGNOSTIC,
         ),
         StateBinarySensorDescription(

@@ -35,7 +35,10 @@ from .const import (
     CONF_BRAND,
     CONF_CAPTURE_DIAGNOSTICS,
     CONF_IDENTIFIED,
+    CONF_LIVE_STREAM,
+    CONF_STREAM_WRITE_INTERVAL,
     CONF_TOKEN,
+    DEFAULT_STREAM_WRITE_SECONDS,
     DOMAIN,
     INTERVAL_OPTIONS,
 )
@@ -46,12 +49,15 @@ from .gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
     GatewayError,
+    InvalidHostError,
     MfaRequiredError,
     NotSupportedGatewayError,
     TokenExpiredError,
 )
+from .gateway.hosts import HostAddress, parse_host
 from .gateway.identify import Access, Identified, decode_token, identify
 from .gateway.site import Brand, GatewayIdentity
+from .migration import CURRENT_MINOR_VERSION
 
 
 def _title(identity: GatewayIdentity) -> str:
@@ -71,6 +77,8 @@ def _error_key(err: GatewayError) -> str:
             return "invalid_auth"
         case GatewayBusyError():
             return "gateway_busy"
+        case InvalidHostError():
+            return "invalid_host"
         case GatewayConnectionError():
             return "cannot_connect"
         case NotSupportedGatewayError():
@@ -84,7 +92,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     # 1.2: the entry keeps what setup learned about the host (CONF_IDENTIFIED).
-    MINOR_VERSION = 2
+    # 1.3: one unique-id suffix for battery mode and reserve on both brands.
+    MINOR_VERSION = CURRENT_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing known."""
@@ -108,8 +117,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the host, then find out what answers there."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = user_input[CONF_HOST].strip()
             try:
+                host = str(parse_host(user_input[CONF_HOST]))
                 found = await identify(gateway_session(self.hass), host)
             except GatewayError as err:
                 errors["base"] = _error_key(err)
@@ -132,9 +141,11 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """A gateway announced itself on the network."""
-        host = discovery_info.host
-        if discovery_info.port not in (None, 80, 443):
-            host = f"{host}:{discovery_info.port}"
+        # An announced address is an IP address; brackets go around IPv6 ones.
+        port = discovery_info.port
+        host = str(
+            HostAddress(discovery_info.host, None if port in (None, 80, 443) else port)
+        )
         serial = discovery_info.properties.get("serialnum")
         if serial:
             await self.async_set_unique_id(serial)
@@ -405,8 +416,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = user_input[CONF_HOST].strip()
             try:
+                host = str(parse_host(user_input[CONF_HOST]))
                 found = await identify(gateway_session(self.hass), host)
             except GatewayError as err:
                 errors["base"] = _error_key(err)
@@ -516,13 +527,51 @@ class SolarGatewayOptionsFlow(OptionsFlowWithReload):
                     mode=NumberSelectorMode.BOX,
                 )
             )
+        client = self._client()
+        if client.stream_source() is not None:
+            options = self.config_entry.options
+            fields[
+                vol.Required(
+                    CONF_LIVE_STREAM, default=options.get(CONF_LIVE_STREAM, False)
+                )
+            ] = BooleanSelector()
+            fields[
+                vol.Required(
+                    CONF_STREAM_WRITE_INTERVAL,
+                    default=options.get(
+                        CONF_STREAM_WRITE_INTERVAL, DEFAULT_STREAM_WRITE_SECONDS
+                    ),
+                )
+            ] = NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=60,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            )
         fields[
             vol.Required(
                 CONF_CAPTURE_DIAGNOSTICS,
                 default=self.config_entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False),
             )
         ] = BooleanSelector()
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(fields))
+        errors: dict[str, str] = {}
+        if self._stream_refusal_unseen():
+            errors[CONF_LIVE_STREAM] = "stream_refused"
+        return self.async_show_form(
+            step_id="init", data_schema=vol.Schema(fields), errors=errors
+        )
+
+    def _stream_refusal_unseen(self) -> bool:
+        """Whether the gateway refused the live stream and the owner was not told."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        feed = getattr(runtime, "stream", None)
+        if feed is None or feed.stream.refusal is None or feed.note_shown:
+            return False
+        feed.note_shown = True
+        return True
 
     def _client(self) -> GatewayClient:
         """The entry's client: the running one, or one built from the entry's data

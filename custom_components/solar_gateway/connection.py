@@ -1,8 +1,8 @@
 """Build the protocol client for a config entry, and keep what its setup learned."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from homeassistant.config_entries import ConfigEntry
@@ -12,6 +12,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_BRAND, CONF_IDENTIFIED, CONF_TOKEN
 from .gateway.client import Access, GatewayClient, Identified
+from .gateway.errors import InvalidHostError
+from .gateway.hosts import parse_host
 from .gateway.identify import create_client
 from .gateway.site import Brand, GatewayIdentity
 
@@ -54,13 +56,16 @@ def identified_from_data(data: Mapping[str, Any]) -> Identified | None:
         )
     except KeyError, ValueError:
         return None
-    if _hostname(found.url) != _hostname(str(data[CONF_HOST])):
+    # The stored URL is read like any address; one that is none (edited storage) or
+    # that names another host than the entry's is no start.
+    try:
+        stored_at = parse_host(found.url)
+        host = parse_host(str(data[CONF_HOST]))
+    except InvalidHostError:
         return None
-    return found
-
-
-def _hostname(host: str) -> str | None:
-    return urlsplit(host if "://" in host else f"//{host}").hostname
+    if stored_at.scheme is None or stored_at.host != host.host:
+        return None
+    return replace(found, url=str(stored_at))
 
 
 def client_from_data(

@@ -24,6 +24,9 @@ CONF_LIVE_INTERVAL: Final = "live_interval"
 CONF_DEVICES_INTERVAL: Final = "devices_interval"
 CONF_SETTINGS_INTERVAL: Final = "settings_interval"
 CONF_CAPTURE_DIAGNOSTICS: Final = "capture_diagnostics"
+CONF_LIVE_STREAM: Final = "live_stream"  # opt-in: live power pushed by the gateway
+CONF_STREAM_WRITE_INTERVAL: Final = "stream_write_interval"  # seconds between writes
+DEFAULT_STREAM_WRITE_SECONDS: Final = 5
 
 # The option holding each group's polling interval, in seconds.
 INTERVAL_OPTIONS: Final[Mapping[DataGroup, str]] = {

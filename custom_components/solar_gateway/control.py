@@ -21,12 +21,35 @@ from .const import DOMAIN
 from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .entity import SolarGatewayEntity
 from .gateway.client import DataGroup
-from .gateway.errors import ControlRefusedError, GatewayError, GatewayTimeoutError
+from .gateway.errors import (
+    ControlNotAppliedError,
+    ControlRefusedError,
+    GatewayError,
+    GatewayTimeoutError,
+)
 from .gateway.site import Control, ControlChange, ControlKind, ControlValue
 
 
 def control_error(err: GatewayError, control: str) -> HomeAssistantError:
     """The translated error an action raises when the gateway did not take a change."""
+    if isinstance(err, ControlRefusedError) and err.needs_installer:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="control_needs_installer",
+            translation_placeholders={"control": control, "status": str(err.status)},
+        )
+    if isinstance(err, ControlRefusedError) and err.status == 400:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="control_rejected",
+            translation_placeholders={"control": control, "error": str(err)},
+        )
+    if isinstance(err, ControlNotAppliedError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="control_not_applied",
+            translation_placeholders={"control": control, "error": str(err)},
+        )
     if isinstance(err, ControlRefusedError):
         return HomeAssistantError(
             translation_domain=DOMAIN,
@@ -42,6 +65,15 @@ def control_error(err: GatewayError, control: str) -> HomeAssistantError:
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="control_failed",
+        translation_placeholders={"control": control, "error": str(err)},
+    )
+
+
+def invalid_value(err: ValueError, control: str) -> HomeAssistantError:
+    """The translated error for a value the client refuses to send."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="control_invalid",
         translation_placeholders={"control": control, "error": str(err)},
     )
 
@@ -159,6 +191,8 @@ class ControlEntity[T: ControlValue](SolarGatewayEntity):
             await self.hub.async_write(lambda: client.apply(change), groups)
         except GatewayError as err:
             raise control_error(err, self.entity_id) from err
+        except ValueError as err:  # refused before sending (e.g. an upside-down band)
+            raise invalid_value(err, self.entity_id) from err
         finally:
             self._writing = False
             self._pending = None

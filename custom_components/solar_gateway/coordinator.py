@@ -12,11 +12,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 import logging
-from typing import NoReturn, override
+from typing import TYPE_CHECKING, NoReturn, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -27,9 +31,13 @@ from .gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
     GatewayError,
+    InvalidHostError,
     UnexpectedPayloadError,
 )
 from .gateway.site import SiteSnapshot
+
+if TYPE_CHECKING:
+    from .live_stream import StreamFeed
 
 LOGGER = logging.getLogger(__package__)
 
@@ -97,6 +105,7 @@ class SiteHub:
     coordinators: dict[DataGroup, GatewayCoordinator] = field(default_factory=dict)
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
+    stream: StreamFeed | None = None  # the live stream, when the owner opted in
     _listeners: list[tuple[Callable[[], None], bool]] = field(default_factory=list)
     _pending: list[Callable[[], None]] = field(default_factory=list)
     _scheduled: bool = False
@@ -200,6 +209,9 @@ def translated(err: GatewayError) -> tuple[str, dict[str, str]]:
             return "authentication_failed", {"error": str(err)}
         case GatewayBusyError():
             return "gateway_busy", {"seconds": f"{err.retry_after:.0f}"}
+        case InvalidHostError():
+            # No placeholder: the text it refused may be an address (kept out of logs).
+            return "invalid_host", {}
         case GatewayConnectionError():
             return "cannot_connect", {"error": str(err)}
         case UnexpectedPayloadError():
@@ -208,15 +220,25 @@ def translated(err: GatewayError) -> tuple[str, dict[str, str]]:
             return "update_failed", {"error": str(err)}
 
 
-def raise_translated(err: GatewayError, *, setting_up: bool = False) -> NoReturn:
+def raise_translated(
+    err: GatewayError, *, setting_up: bool = False, retry_after: float | None = None
+) -> NoReturn:
     """Raise what ``err`` means to Home Assistant, translated.
 
-    Credentials the gateway refuses start reauthentication; anything else retries
-    the setup (``setting_up``) or fails this update.
+    Credentials the gateway refuses start reauthentication; an address that is none
+    fails the setup for good (retrying cannot fix it, reconfiguring can); anything
+    else retries the setup (``setting_up``) or fails this update, to be tried again
+    after ``retry_after`` seconds when given.
     """
     key, placeholders = translated(err)
     if isinstance(err, AuthenticationError):
         raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        ) from err
+    if isinstance(err, InvalidHostError):
+        raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key=key,
             translation_placeholders=placeholders,
@@ -231,8 +253,7 @@ def raise_translated(err: GatewayError, *, setting_up: bool = False) -> NoReturn
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders=placeholders,
-        # A busy gateway says how long to leave it alone; honour that.
-        retry_after=err.retry_after if isinstance(err, GatewayBusyError) else None,
+        retry_after=retry_after,
     ) from err
 
 
@@ -263,6 +284,9 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self.hub = hub
         self.group = group
         self.configured_interval = interval
+        # Set when another group's success asked this one to poll early, so that it
+        # is asked once per run of failures, never at the other group's rate.
+        self.early_poll_asked = False
 
     @override
     async def _async_update_data(self) -> SiteSnapshot:
@@ -272,9 +296,37 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             async with self.hub.gate.poll():
                 snapshot = await client.refresh(frozenset({self.group}))
         except GatewayError as err:
-            raise_translated(err)
+            # A busy gateway says how long to leave it alone; honour that, but never
+            # poll sooner than the interval: a back-off ending must not turn a slow
+            # group into a fast one.
+            raise_translated(err, retry_after=self._wait_after(err))
+        self.early_poll_asked = False
         self._align_to_data_cadence(snapshot)
+        self._recover_other_groups()
         return snapshot
+
+    def _wait_after(self, err: GatewayError) -> float | None:
+        if not isinstance(err, GatewayBusyError):
+            return None
+        interval = self.update_interval or self.configured_interval
+        return max(err.retry_after, interval.total_seconds())
+
+    def _recover_other_groups(self) -> None:
+        """The gateway answers again: poll the groups whose last poll failed now,
+        once, rather than at their own (up to hourly) interval."""
+        for coordinator in self.hub.coordinators.values():
+            if (
+                coordinator is self
+                or coordinator.last_update_success
+                or coordinator.early_poll_asked
+            ):
+                continue
+            coordinator.early_poll_asked = True
+            self.config_entry.async_create_background_task(
+                self.hass,
+                coordinator.async_request_refresh(),
+                f"{coordinator.name} early poll after recovery",
+            )
 
     def _align_to_data_cadence(self, snapshot: SiteSnapshot) -> None:
         """Poll again just after the gateway's next data interval, where it has one.

@@ -5,40 +5,83 @@ inverter, a battery off the gateway; ESS parts off the ESS hub, and so on), so
 parents are registered before their children.
 """
 
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import SiteHub, SolarGatewayConfigEntry
-from .gateway.site import Brand, Device, SiteSnapshot
+from .gateway.site import Brand, Device, DeviceKind, SiteSnapshot
 
-MANUFACTURERS = {Brand.ENPHASE: "Enphase Energy", Brand.SUNPOWER: "SunPower"}
+MANUFACTURERS = {brand: brand.manufacturer for brand in Brand}
+# How many characters of its serial a gateway's name carries: enough to tell the
+# gateways of one home apart, short enough to read.
+SERIAL_SUFFIX = 6
+# Kinds a site has many of: each is named after its own serial, so a second one
+# never renames the first.
+NAMED_BY_SERIAL = frozenset({DeviceKind.INVERTER, DeviceKind.BATTERY})
+# How long a device must be missing from every read before it is removed while
+# running: longer than a night, when some gateways stop listing inverters, and than
+# any flaky read.
+STALE_DEVICE_HOLD = timedelta(days=1)
 
-type RegistryFingerprint = tuple[tuple[str, str | None, str | None, str | None], ...]
+type RegistryFingerprint = tuple[
+    tuple[str, str | None, str | None, str | None, str | None], ...
+]
 
 
 def _fingerprint(snapshot: SiteSnapshot) -> RegistryFingerprint:
     """What, when it changes, needs the registry updated."""
     identity = snapshot.identity
     return (
-        (identity.serial, identity.firmware, identity.model, None),
-        *((d.serial, d.firmware, d.model, d.parent) for d in snapshot.devices),
+        (identity.serial, identity.firmware, identity.model, None, None),
+        *(
+            (d.serial, d.firmware, d.model, d.parent, device_name(snapshot, d))
+            for d in snapshot.devices
+        ),
     )
 
 
+def gateway_serial_suffix(snapshot: SiteSnapshot) -> str:
+    """The end of the gateway's serial that its name carries."""
+    return snapshot.identity.serial[-SERIAL_SUFFIX:]
+
+
 def gateway_name(snapshot: SiteSnapshot) -> str:
-    """The default name of the gateway's device."""
+    """The gateway's name: what its owner calls it and the end of its serial."""
     identity = snapshot.identity
     if identity.brand is Brand.ENPHASE:
-        return "Envoy"
-    return identity.model or "PVS"
+        base = "Envoy"
+    else:
+        own = snapshot.device(identity.serial)
+        base = (own.model if own else None) or identity.model or "PVS"
+    return f"{base} {gateway_serial_suffix(snapshot)}"
 
 
-def device_name(device: Device) -> str:
-    """The default name of a site device: its own name, else its kind and serial."""
-    if device.name:
-        return device.name
-    return f"{device.kind.value.replace('_', ' ').capitalize()} {device.serial}"
+def _label(device: Device) -> str:
+    return device.name or device.kind.value.replace("_", " ").capitalize()
+
+
+def device_name(snapshot: SiteSnapshot, device: Device) -> str:
+    """A site device's name, unique among all the gateways of a home.
+
+    A relay keeps the load name its owner gave it. Devices a site has many of carry
+    their own serial; the others (meters, controllers, SunVault parts) are named
+    after their gateway, with their serial added where the site has two alike.
+    """
+    label = _label(device)
+    if device.kind is DeviceKind.RELAY:
+        return device.name or f"{gateway_name(snapshot)} relay {device.model_id}"
+    if device.kind in NAMED_BY_SERIAL:
+        return f"{label} {device.serial}"
+    alike = Counter(_label(d) for d in snapshot.devices if d.kind is device.kind)
+    if alike[label] > 1:
+        return f"{label} {device.serial}"
+    return f"{gateway_name(snapshot)} {label}"
 
 
 def parents_first(snapshot: SiteSnapshot) -> list[Device]:
@@ -74,6 +117,8 @@ class DeviceRegistrar:
         self._entry = entry
         self._hub = hub
         self._last: RegistryFingerprint | None = None
+        self._seen: set[str] = set()  # serials reported since setup
+        self._missing_since: dict[str, datetime] = {}
 
     @callback
     def async_update(self) -> None:
@@ -83,6 +128,7 @@ class DeviceRegistrar:
         if fingerprint == self._last:
             return
         self._last = fingerprint
+        self._seen.update(d.serial for d in snapshot.devices)
         registry = dr.async_get(self._hass)
         identity = snapshot.identity
         own = snapshot.device(identity.serial)
@@ -91,11 +137,17 @@ class DeviceRegistrar:
             identifiers={(DOMAIN, identity.serial)},
             manufacturer=MANUFACTURERS[identity.brand],
             model=(own.model if own else None) or identity.model,
+            model_id=own.model_id if own else None,
             name=(own.name if own else None) or gateway_name(snapshot),
             serial_number=identity.serial,
             sw_version=(own.firmware if own else None) or identity.firmware,
             hw_version=own.hardware if own else None,
             configuration_url=self._hub.client.transport.base_url,
+            connections=(
+                {(dr.CONNECTION_NETWORK_MAC, dr.format_mac(own.mac))}
+                if own and own.mac
+                else set()
+            ),
         )
         ids = {identity.serial: gateway.id}
         for device in parents_first(snapshot):
@@ -105,13 +157,31 @@ class DeviceRegistrar:
                 identifiers={(DOMAIN, device.serial)},
                 manufacturer=device.manufacturer,
                 model=device.model,
-                name=device_name(device),
+                model_id=device.model_id,
+                name=device_name(snapshot, device),
                 serial_number=device.serial,
                 sw_version=device.firmware,
                 hw_version=device.hardware,
                 via_device_id=ids[parent or identity.serial],
             )
             ids[device.serial] = entry.id
+
+    def _current(self) -> set[str]:
+        snapshot = self._hub.snapshot
+        return {snapshot.identity.serial} | {d.serial for d in snapshot.devices}
+
+    def _remove(self, stale: Callable[[set[str]], bool]) -> list[str]:
+        """Remove this entry's devices whose serials are ``stale``; their serials."""
+        registry = dr.async_get(self._hass)
+        removed: list[str] = []
+        for entry in dr.async_entries_for_config_entry(registry, self._entry.entry_id):
+            serials = {value for domain, value in entry.identifiers if domain == DOMAIN}
+            if serials and stale(serials):
+                registry.async_update_device(
+                    entry.id, remove_config_entry_id=self._entry.entry_id
+                )
+                removed.extend(sorted(serials))
+        return removed
 
     @callback
     def async_remove_stale(self) -> list[str]:
@@ -120,15 +190,36 @@ class DeviceRegistrar:
         Called only after a complete read of every group, so a device is never
         removed because one poll failed. Returns the removed devices' serials.
         """
-        snapshot = self._hub.snapshot
-        current = {snapshot.identity.serial} | {d.serial for d in snapshot.devices}
-        registry = dr.async_get(self._hass)
-        removed: list[str] = []
-        for entry in dr.async_entries_for_config_entry(registry, self._entry.entry_id):
-            serials = {value for domain, value in entry.identifiers if domain == DOMAIN}
-            if serials and not serials & current:
-                registry.async_update_device(
-                    entry.id, remove_config_entry_id=self._entry.entry_id
-                )
-                removed.extend(sorted(serials))
-        return removed
+        current = self._current()
+        return self._remove(lambda serials: not serials & current)
+
+    @callback
+    def async_remove_gone(self) -> list[str]:
+        """While running, remove the devices missing from every read for a day.
+
+        A device counts as missing only while the gateway answers every group: a
+        failed poll proves nothing, so the clocks restart after one, as they do when
+        the device comes back. Returns the removed devices' serials.
+        """
+        if not all(
+            self._hub.group_available(group) for group in self._hub.coordinators
+        ):
+            self._missing_since.clear()
+            return []
+        current = self._current()
+        now = dt_util.utcnow()
+        for serial in current:
+            self._missing_since.pop(serial, None)
+        for serial in self._seen - current:
+            self._missing_since.setdefault(serial, now)
+        gone = {
+            serial
+            for serial, since in self._missing_since.items()
+            if now - since >= STALE_DEVICE_HOLD
+        }
+        if not gone:
+            return []
+        self._seen -= gone
+        for serial in gone:
+            del self._missing_since[serial]
+        return self._remove(lambda serials: serials <= gone)

@@ -19,6 +19,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import CONF_CAPTURE_DIAGNOSTICS
 from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .devices import gateway_serial_suffix
 from .gateway.capture import Capture, CapturedResponse, capture_to_json, name_for_path
 from .gateway.client import Response
 from .gateway.site import SiteSnapshot
@@ -317,6 +318,8 @@ async def async_get_config_entry_diagnostics(
     redactor = Redactor(snapshot_serials(snapshot))
     if entry.unique_id:
         redactor.serial(entry.unique_id)
+    # Device names and entity ids carry the end of the gateway's serial.
+    redactor.serial(gateway_serial_suffix(snapshot))
     wants_capture = bool(entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False))
     responses = hub.client.responses()
     if wants_capture:
@@ -338,6 +341,8 @@ async def async_get_config_entry_diagnostics(
         },
         "entities": _entities(hass, entry),
     }
+    if hub.stream is not None:
+        diagnostics["stream"] = hub.stream.diagnostics()
     result = redactor.data(diagnostics)
     assert isinstance(result, dict)
     if wants_capture:

@@ -1,4 +1,4 @@
-"""Numbers: battery reserve (Envoy storage, SunVault) and dry contact SOC thresholds."""
+"""Numbers: battery reserve, relay and generator thresholds, exercise run, sleep bands."""
 
 import math
 from typing import override
@@ -9,7 +9,7 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -20,7 +20,7 @@ from .gateway.site import Control, ControlKind, ControlValue
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
-# Every numeric control so far is a battery state of charge in percent.
+# Battery states of charge in percent (reserves, thresholds, sleep bands).
 NUMBERS: dict[str, NumberEntityDescription] = {
     key: NumberEntityDescription(
         key=key,
@@ -30,7 +30,30 @@ NUMBERS: dict[str, NumberEntityDescription] = {
         mode=NumberMode.BOX,
         entity_category=EntityCategory.CONFIG,
     )
-    for key in ("reserve_soc", "min_customer_soc", "cutoff_soc", "restore_soc")
+    for key in (
+        "backup_reserve",
+        "cutoff_soc",
+        "restore_soc",
+        "generator_start_soc",
+        "generator_stop_soc",
+        "sleep_min_soc",
+        "sleep_max_soc",
+    )
+} | {
+    # The generator's exercise run: every N weeks, from a time of day, for minutes.
+    key: NumberEntityDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=unit,
+        device_class=NumberDeviceClass.DURATION if unit else None,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+    )
+    for key, unit in (
+        ("generator_exercise_weeks", None),
+        ("generator_exercise_start", UnitOfTime.MINUTES),
+        ("generator_exercise_duration", UnitOfTime.MINUTES),
+    )
 }
 
 

@@ -18,12 +18,13 @@ PARALLEL_UPDATES = 1
 SELECTS: dict[str, SelectEntityDescription] = {
     key: SelectEntityDescription(key=key, translation_key=key, entity_category=category)
     for key, category in (
-        ("storage_mode", None),
-        ("battery_control_mode", None),
+        ("battery_mode", None),
         ("relay_mode", EntityCategory.CONFIG),
         ("grid_action", EntityCategory.CONFIG),
         ("micro_grid_action", EntityCategory.CONFIG),
         ("generator_action", EntityCategory.CONFIG),
+        ("generator_mode", None),
+        ("generator_exercise_day", EntityCategory.CONFIG),
     )
 }
 

@@ -4,6 +4,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
+import logging
 from typing import Any, Self, override
 
 from homeassistant.components.sensor import (
@@ -35,6 +36,8 @@ from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .counter_guard import CounterGuard
 from .entity import MeasurementEntity, SolarGatewayEntity
 from .gateway.site import Device, DeviceKind, Measurement, Phase, Quantity, SiteFigures
+
+_LOGGER = logging.getLogger(__name__)
 
 # Coordinators poll; entities never do.
 PARALLEL_UPDATES = 0
@@ -126,13 +129,27 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda f: f.battery_capacity,
     ),
-    SiteSensorDescription(
-        key="backup_reserve",
-        translation_key="backup_reserve",
-        native_unit_of_measurement=PERCENTAGE,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        suggested_display_precision=0,
-        value_fn=lambda f: f.backup_reserve,
+    # The backup reserve is the reserve number; no sensor repeats it.
+    *(
+        SiteSensorDescription(
+            key=key,
+            translation_key=key,
+            device_class=SensorDeviceClass.ENERGY,
+            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+            suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            # The gateway's own day and week: they restart, so no statistics.
+            suggested_display_precision=2,
+            value_fn=value_fn,
+        )
+        for key, value_fn in (
+            ("solar_energy_today", lambda f: f.solar_energy_today),
+            ("solar_energy_last_seven_days", lambda f: f.solar_energy_last_seven_days),
+            ("consumption_energy_today", lambda f: f.consumption_energy_today),
+            (
+                "consumption_energy_last_seven_days",
+                lambda f: f.consumption_energy_last_seven_days,
+            ),
+        )
     ),
 )
 
@@ -147,7 +164,8 @@ DERIVED_GRID_ENERGY: tuple[tuple[str, int], ...] = (
 class MeasurementSensorDescription(SensorEntityDescription):
     """How a device measurement of one quantity is shown."""
 
-    counter: bool = False  # a lifetime counter, guarded against glitches
+    counter: bool = False  # an energy counter, guarded against glitches
+    daily: bool = False  # the counter restarts at local midnight
 
 
 def _m(
@@ -209,6 +227,8 @@ MEASUREMENT_SENSORS: dict[Quantity, MeasurementSensorDescription] = dict(
             suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
             state_class=SensorStateClass.TOTAL_INCREASING,
             suggested_display_precision=2,
+            counter=True,
+            daily=True,
         ),
         _m(
             Quantity.VOLTAGE,
@@ -339,8 +359,76 @@ MEASUREMENT_SENSORS: dict[Quantity, MeasurementSensorDescription] = dict(
             entity_category=_DIAGNOSTIC,
             entity_registry_enabled_default=False,
         ),
-        _m(Quantity.STATE, entity_category=_DIAGNOSTIC),
-        _m(Quantity.MODE, entity_category=_DIAGNOSTIC),
+        _m(
+            Quantity.STATE_OF_HEALTH,
+            native_unit_of_measurement=PERCENTAGE,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=0,
+            entity_category=_DIAGNOSTIC,
+        ),
+        _m(
+            Quantity.BACKUP_TIME,
+            device_class=SensorDeviceClass.DURATION,
+            native_unit_of_measurement=UnitOfTime.SECONDS,
+            suggested_unit_of_measurement=UnitOfTime.HOURS,
+            state_class=_MEASUREMENT,
+            suggested_display_precision=1,
+        ),
+        *(
+            _m(
+                quantity,
+                device_class=SensorDeviceClass.POWER,
+                native_unit_of_measurement=UnitOfPower.WATT,
+                state_class=_MEASUREMENT,
+                suggested_display_precision=0,
+                entity_category=_DIAGNOSTIC,
+            )
+            for quantity in (Quantity.MAX_CHARGE_POWER, Quantity.MAX_DISCHARGE_POWER)
+        ),
+        *(
+            _m(
+                quantity,
+                device_class=SensorDeviceClass.TEMPERATURE,
+                native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+                state_class=_MEASUREMENT,
+                suggested_display_precision=0,
+                entity_category=_DIAGNOSTIC,
+            )
+            for quantity in (
+                Quantity.MIN_CELL_TEMPERATURE,
+                Quantity.MAX_CELL_TEMPERATURE,
+            )
+        ),
+        *(
+            _m(
+                quantity,
+                state_class=SensorStateClass.TOTAL,
+                entity_category=_DIAGNOSTIC,
+                entity_registry_enabled_default=False,
+            )
+            for quantity in (
+                Quantity.ERROR_COUNT,
+                Quantity.COMM_ERRORS,
+                Quantity.UNTRANSMITTED,
+            )
+        ),
+        # The installer's limits on export and production, read with the settings.
+        _m(
+            Quantity.EXPORT_LIMIT,
+            device_class=SensorDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            suggested_display_precision=0,
+            entity_category=_DIAGNOSTIC,
+        ),
+        *(
+            _m(
+                quantity,
+                native_unit_of_measurement=PERCENTAGE,
+                suggested_display_precision=0,
+                entity_category=_DIAGNOSTIC,
+            )
+            for quantity in (Quantity.EXPORT_LIMIT_SHARE, Quantity.PRODUCTION_LIMIT)
+        ),
         _m(
             Quantity.LAST_REPORT,
             device_class=SensorDeviceClass.TIMESTAMP,
@@ -411,10 +499,108 @@ def write_interval(description: SensorEntityDescription, device: Device) -> floa
     return 0.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class EnumSensorDescription(SensorEntityDescription):
+    """A device's status or mode word, shown as one of translated options."""
+
+    codes: dict[str, str]  # the gateway's word (any case) -> the option
+
+
+def _enum(
+    quantity: Quantity, name: str, codes: dict[str, str]
+) -> EnumSensorDescription:
+    # The key (so the unique id) stays the quantity's, as before options existed.
+    return EnumSensorDescription(
+        key=quantity.value,
+        translation_key=name,
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=_DIAGNOSTIC,
+        options=sorted(set(codes.values())),
+        codes={code.lower(): option for code, option in codes.items()},
+    )
+
+
+# The words each kind of device reports as its status or mode. A word that is not
+# here is logged once and shown as unknown: never a raw code.
+ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
+    (DeviceKind.BATTERY, Quantity.STATE): _enum(
+        Quantity.STATE,
+        "battery_status",
+        {
+            "ENCHG_STATE_READY": "ready",
+            "ENCMN_MDE_ENCHARGE_READY": "ready",  # IQ Battery 5P
+            "charging": "charging",
+            "discharging": "discharging",
+            "idle": "idle",
+        },
+    ),
+    (DeviceKind.SYSTEM_CONTROLLER, Quantity.MODE): _enum(
+        Quantity.MODE,
+        "grid_mode",
+        {
+            "multimode-ongrid": "multimode_on_grid",
+            "multimode-offgrid": "multimode_off_grid",
+            "grid-tied": "grid_tied",
+        },
+    ),
+    (DeviceKind.COLLAR, Quantity.STATE): _enum(
+        Quantity.STATE,
+        "collar_status",
+        {"Installed": "installed"},
+    ),
+    (DeviceKind.COMBINER, Quantity.STATE): _enum(
+        Quantity.STATE, "combiner_status", {"ENCMN_C6_CC_READY": "ready"}
+    ),
+    (DeviceKind.GENERATOR, Quantity.MODE): _enum(
+        Quantity.MODE,
+        "generator_mode",
+        # Its admin state: the app's on/off/auto, or the relay's open/closed.
+        {
+            "on": "on",
+            "off": "off",
+            "auto": "auto",
+            "open": "open",
+            "closed": "closed",
+        },
+    ),
+    (DeviceKind.GATEWAY, Quantity.EXPORT_LIMIT_MODE): _enum(
+        Quantity.EXPORT_LIMIT_MODE,
+        "export_limit_mode",
+        {"off": "off", "soft": "soft", "hard": "hard"},
+    ),
+}
+
+# Quantities that are words: shown only where a device kind's words are known.
+ENUM_QUANTITIES = frozenset(quantity for _, quantity in ENUM_SENSORS)
+
+_unknown_codes: set[tuple[str, str]] = set()
+
+
+def enum_option(description: EnumSensorDescription, code: str) -> str | None:
+    """The option of a gateway's word, or None (logged once) for a word not known."""
+    if code.lower() == "unknown":
+        return None  # the gateway's own word for it: nothing to report
+    option = description.codes.get(code.lower())
+    name = str(description.translation_key)
+    if option is None and (name, code) not in _unknown_codes:
+        _unknown_codes.add((name, code))
+        _LOGGER.warning(
+            "The gateway reports %s %r, which this version does not know; "
+            "it is shown as unknown",
+            name.replace("_", " "),
+            code,
+        )
+    return option
+
+
 def measurement_description(
-    measurement: Measurement,
-) -> MeasurementSensorDescription | None:
+    device: Device, measurement: Measurement
+) -> SensorEntityDescription | None:
     """Return how to show a measurement as a sensor, or None when it is not one."""
+    if measurement.quantity in ENUM_QUANTITIES:
+        if measurement.phase is not None:
+            return None
+        return ENUM_SENSORS.get((device.kind, measurement.quantity))
     return _description(measurement.quantity, measurement.phase)
 
 
@@ -463,7 +649,7 @@ async def async_setup_entry(
                     entities.append(DerivedGridEnergySensor(hub, key, sign))
         for device in hub.snapshot.devices:
             for measurement in device.measurements:
-                found = measurement_description(measurement)
+                found = measurement_description(device, measurement)
                 if found is None:
                     continue
                 marker = f"{device.serial}_{found.key}"
@@ -488,9 +674,12 @@ def _site_sensor(hub: SiteHub, description: SiteSensorDescription) -> SensorEnti
 def _measurement_sensor(
     hub: SiteHub,
     device: Device,
-    description: MeasurementSensorDescription,
+    description: SensorEntityDescription,
     measurement: Measurement,
 ) -> SensorEntity:
+    if isinstance(description, EnumSensorDescription):
+        return EnumSensor(hub, device, description, measurement)
+    assert isinstance(description, MeasurementSensorDescription)
     if description.counter:
         return MeasurementCounterSensor(hub, device, description, measurement)
     return MeasurementSensor(hub, device, description, measurement)
@@ -557,6 +746,42 @@ class MeasurementSensor(MeasurementEntity, SensorEntity):
         return rounded(self.native_value, self.entity_description)
 
 
+class EnumSensor(SolarGatewayEntity, SensorEntity):
+    """A device's status or mode word as a translated option."""
+
+    entity_description: EnumSensorDescription
+
+    def __init__(
+        self,
+        hub: SiteHub,
+        device: Device,
+        description: EnumSensorDescription,
+        measurement: Measurement,
+    ) -> None:
+        """Show ``measurement`` of ``device`` as one of ``description``'s options."""
+        super().__init__(hub, device, description.key)
+        self.entity_description = description
+        self.quantity = measurement.quantity
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """The option of the word in the latest snapshot."""
+        device = self.device
+        value = device.get(self.quantity) if device else None
+        if not isinstance(value, str):
+            return None
+        return enum_option(self.entity_description, value)
+
+    @override
+    def source(self) -> object:
+        return self.device
+
+    @override
+    def shown(self) -> Hashable:
+        return self.native_value
+
+
 @dataclass(slots=True)
 class GuardStoredData(ExtraStoredData):
     """What a guarded counter keeps across restarts."""
@@ -595,7 +820,7 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
             restored = GuardStoredData.from_dict(stored.as_dict())
             if restored is not None:
                 self._guard.restore(restored.guard)
-        self._value = self._guard.update(self._raw(), dt_util.utcnow())
+        self._value = self._guard.update(self._raw(), dt_util.now())
         await super().async_added_to_hass()
 
     @property
@@ -612,7 +837,7 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
 
     @override
     def take_update(self) -> None:
-        self._value = self._guard.update(self._raw(), dt_util.utcnow())
+        self._value = self._guard.update(self._raw(), dt_util.now())
 
     @override
     def shown(self) -> Hashable:
@@ -655,7 +880,8 @@ class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
         """Show ``measurement`` of ``device`` through a guard."""
         super().__init__(hub, device, description, measurement)
         self._guard = CounterGuard(
-            max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE)
+            max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE),
+            daily=description.daily,
         )
 
     @override

@@ -1,5 +1,6 @@
-"""Switches: grid connection, dry contact relays, charging the batteries from the grid."""
+"""Switches: grid connection, relays, charging from grid or generator, production."""
 
+from collections.abc import Hashable
 from typing import Any, override
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -27,6 +28,12 @@ SWITCHES: dict[str, SwitchEntityDescription] = {
             translation_key="charge_from_grid",
             entity_category=EntityCategory.CONFIG,
         ),
+        SwitchEntityDescription(
+            key="charge_from_generator",
+            translation_key="charge_from_generator",
+            entity_category=EntityCategory.CONFIG,
+        ),
+        SwitchEntityDescription(key="production", translation_key="production"),
     )
 }
 
@@ -54,6 +61,20 @@ class ControlSwitch(ControlEntity[bool], SwitchEntity):
     def is_on(self) -> bool | None:
         """The requested state while a write is confirmed, else the reported one."""
         return self.displayed()
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """``pending`` while the site follows a change the gateway took (production)."""
+        control = self.control
+        if control is None or control.key != "production":
+            return None
+        return {"pending": control.pending}
+
+    @override
+    def shown(self) -> Hashable:
+        control = self.control
+        return (self.displayed(), control is not None and control.pending)
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:

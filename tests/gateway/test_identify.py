@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.solar_gateway.gateway.errors import (
     GatewayConnectionError,
+    InvalidHostError,
     NotSupportedGatewayError,
 )
 from custom_components.solar_gateway.gateway.identify import Access, identify
@@ -83,8 +84,8 @@ async def test_a_pvs_that_hides_its_serial_is_not_supported(
 
 
 async def test_nothing_there(session: aiohttp.ClientSession) -> None:
-    """A closed port is a connection error; so is a malformed host."""
+    """A closed port is a connection error; a malformed host is refused unsent."""
     with pytest.raises(GatewayConnectionError):
         await identify(session, "127.0.0.1:9")
-    with pytest.raises(GatewayConnectionError):
+    with pytest.raises(InvalidHostError):
         await identify(session, "")

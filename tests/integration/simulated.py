@@ -1,6 +1,6 @@
 """Set up the integration against a simulated gateway served from a project fixture."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +43,7 @@ SCENARIOS = [
 ]
 
 
-def entry_data(gateway: SimulatedGateway) -> dict[str, str]:
+def entry_data(gateway: SimulatedGateway, user: str = "owner") -> dict[str, str]:
     """The config entry data a user would end with for this gateway."""
     host = gateway.url.removeprefix("http://")
     match gateway.kind:
@@ -55,7 +55,7 @@ def entry_data(gateway: SimulatedGateway) -> dict[str, str]:
                 CONF_AUTH_METHOD: AUTH_TOKEN,
                 # Long-lived: the simulated clock is pinned in the past, the client
                 # judges expiry by the real one.
-                CONF_TOKEN: gateway.issue_token(lifetime=100 * 365 * 86400),
+                CONF_TOKEN: gateway.issue_token(user=user, lifetime=100 * 365 * 86400),
             }
         case GatewayKind.ENVOY:
             return {
@@ -76,17 +76,28 @@ def entry_data(gateway: SimulatedGateway) -> dict[str, str]:
 
 @asynccontextmanager
 async def simulated_entry(
-    hass: HomeAssistant, scenario: str, clock: ManualClock | None = None
+    hass: HomeAssistant,
+    scenario: str,
+    clock: ManualClock | None = None,
+    *,
+    user: str = "owner",
+    options: Mapping[str, object] | None = None,
+    simulator: SimulatorOptions = OPTIONS,
+    stream_port: int = 0,
 ) -> AsyncIterator[tuple[MockConfigEntry, SimulatedGateway]]:
-    """Serve ``scenario`` and set up a config entry for it."""
+    """Serve ``scenario``, set up an entry (an Envoy: ``user``'s token, ``options``)."""
     async with SimulatedGateway.start(
-        FIXTURES / scenario, clock=clock or ManualClock(NOON), options=OPTIONS
+        FIXTURES / scenario,
+        clock=clock or ManualClock(NOON),
+        options=simulator,
+        stream_port=stream_port,
     ) as gateway:
         entry = MockConfigEntry(
             domain=DOMAIN,
             title=scenario,
             unique_id=gateway.identity.serial,
-            data=entry_data(gateway),
+            data=entry_data(gateway, user),
+            options=dict(options or {}),
         )
         entry.add_to_hass(hass)
         await hass.config_entries.async_setup(entry.entry_id)

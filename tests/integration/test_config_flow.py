@@ -334,6 +334,61 @@ async def test_user_step_errors(
     assert result["step_id"] == "pvs_legacy"
 
 
+@pytest.mark.parametrize(
+    "host",
+    ["192.168.1.50\x00", "envoy\n.local", "host:0", "host:99999", "x" * 5000, "[::1"],
+)
+async def test_user_step_refuses_what_is_no_address(
+    hass: HomeAssistant, host: str
+) -> None:
+    """A NUL, a control character or a bad port is a form error, nothing is sent."""
+    with patch("custom_components.solar_gateway.config_flow.identify") as identify:
+        result = await start(hass, host)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_host"}
+    identify.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("http://192.168.1.99/home/", "http://192.168.1.99"),
+        ("192.168.1.99:8080", "192.168.1.99:8080"),
+        ("[fe80::99]:80", "[fe80::99]:80"),
+        ("  PVS.Local  ", "pvs.local"),
+    ],
+)
+async def test_user_step_host_forms(
+    hass: HomeAssistant, gateways: Gateways, typed: str, stored: str
+) -> None:
+    """Whatever form the user pastes, the entry stores one clean address."""
+    gateways.by_host[stored] = FOUND["pvs_old"]
+    result = await start(hass, typed)
+    assert result["step_id"] == "pvs_legacy"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_HOST] == stored
+
+
+async def test_zeroconf_ipv6_with_port(hass: HomeAssistant, gateways: Gateways) -> None:
+    """An IPv6 announcement on a custom port gets brackets around the address."""
+    gateways.by_host["[fe80::99]:8080"] = FOUND["envoy"]
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=ZeroconfServiceInfo(
+            ip_address=ip_address("fe80::99"),
+            ip_addresses=[ip_address("fe80::99")],
+            hostname="envoy.local.",
+            name="envoy._enphase-envoy._tcp.local.",
+            port=8080,
+            type="_enphase-envoy._tcp.local.",
+            properties={},
+        ),
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+
+
 async def test_user_step_already_configured(
     hass: HomeAssistant, gateways: Gateways
 ) -> None:

@@ -33,6 +33,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.solar_gateway.coordinator import SiteHub
@@ -52,14 +53,14 @@ PVS = "pvs/varserver"
 TARIFF = json.loads((FIXTURES / ENVOY / "admin_lib_tariff").read_text())
 RELAYS = json.loads((FIXTURES / ENVOY / "ivp_ss_dry_contact_settings").read_text())
 
-GRID = "switch.system_controller_482326107450_grid_connection"
+GRID = "switch.envoy_000789_system_controller_grid_connection"
 POOL_PUMP = "switch.pool_pump"
 GARAGE_PV = "switch.garage_pv"
-CHARGE = "switch.envoy_charge_from_grid"
-STORAGE_MODE = "select.envoy_battery_mode"
-RESERVE = "number.envoy_battery_backup_reserve"
-PVS_MODE = "select.pvs6_battery_control_mode"
-PVS_RESERVE = "number.pvs6_battery_backup_reserve"
+CHARGE = "switch.envoy_000789_charge_from_grid"
+STORAGE_MODE = "select.envoy_000789_battery_mode"
+RESERVE = "number.envoy_000789_battery_backup_reserve"
+PVS_MODE = "select.pvs6_9w8841_battery_mode"
+PVS_RESERVE = "number.pvs6_9w8841_battery_backup_reserve"
 
 
 # Let the integration reach the simulator on 127.0.0.1.
@@ -170,7 +171,7 @@ async def test_grid_connection_off_and_on(hass: HomeAssistant) -> None:
         assert gateway.personality.describe()["relay"] == "open"
         assert state(hass, GRID) == "off"
         # The site's grid sensor follows from the same read.
-        assert state(hass, "binary_sensor.envoy_grid_connected") == "off"
+        assert state(hass, "binary_sensor.envoy_000789_grid_connected") == "off"
 
         with recording(hub) as sent:
             await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, GRID)
@@ -461,7 +462,6 @@ async def test_reserve_soc(hass: HomeAssistant) -> None:
         assert writes(sent) == [Sent("PUT", "/admin/lib/tariff", expected)]
         assert gateway_tariff(gateway) == {**TARIFF, **expected}
         assert state(hass, RESERVE) == "80.0"
-        assert state(hass, "sensor.envoy_backup_reserve") == "80.0"
 
 
 async def test_charge_from_grid(hass: HomeAssistant) -> None:
@@ -548,7 +548,7 @@ async def test_sunvault_control_mode(hass: HomeAssistant) -> None:
                 SELECT_DOMAIN,
                 SERVICE_SELECT_OPTION,
                 PVS_MODE,
-                option="backup_only",
+                option="backup",
             )
         assert writes(sent) == [
             Sent(
@@ -562,7 +562,7 @@ async def test_sunvault_control_mode(hass: HomeAssistant) -> None:
             gateway.personality.describe()["/ess/config/dcm/mode_param/control_mode"]
             == "BACKUP_ONLY"
         )
-        assert state(hass, PVS_MODE) == "backup_only"
+        assert state(hass, PVS_MODE) == "backup"
 
 
 async def test_sunvault_reserve(hass: HomeAssistant) -> None:
@@ -605,7 +605,7 @@ async def test_sunvault_refused(hass: HomeAssistant) -> None:
                 SELECT_DOMAIN,
                 SERVICE_SELECT_OPTION,
                 PVS_MODE,
-                option="backup_only",
+                option="backup",
             )
         assert caught.value.translation_key == "control_refused"
         assert state(hass, PVS_MODE) == "self_consumption"
@@ -641,3 +641,41 @@ async def test_pvs_gateways_without_storage_have_no_controls(
         assert hass.states.async_entity_ids(SWITCH_DOMAIN) == []
         assert hass.states.async_entity_ids(SELECT_DOMAIN) == []
         assert hass.states.async_entity_ids(NUMBER_DOMAIN) == []
+
+
+async def test_battery_controls_are_the_same_entities_on_both_brands(
+    hass: HomeAssistant,
+) -> None:
+    """Mode and reserve: one translation key and unique-id suffix whichever brand.
+
+    The SunVault offers only the modes the PVS accepts from the owner: no standby.
+    """
+    registry = er.async_get(hass)
+    seen: dict[str, list[tuple[str | None, str, list[str] | None]]] = {}
+    for opened in (envoy, pvs):
+        async with opened(hass) as (hub, _):
+            serial = hub.snapshot.identity.serial
+            for entity_id in (
+                *hass.states.async_entity_ids(SELECT_DOMAIN),
+                *hass.states.async_entity_ids(NUMBER_DOMAIN),
+            ):
+                entry = registry.async_get(entity_id)
+                assert entry is not None
+                if not entry.unique_id.startswith(f"{serial}_"):
+                    continue  # a relay's setting
+                options = hass.states.get(entity_id).attributes.get("options")  # type: ignore[union-attr]
+                seen.setdefault(entry.domain, []).append(
+                    (
+                        entry.translation_key,
+                        entry.unique_id.removeprefix(f"{serial}_"),
+                        options,
+                    )
+                )
+    assert seen["select"] == [
+        ("battery_mode", "battery_mode", ["backup", "self_consumption", "savings"]),
+        ("battery_mode", "battery_mode", ["self_consumption", "savings", "backup"]),
+    ]
+    assert seen["number"] == [
+        ("backup_reserve", "backup_reserve", None),
+        ("backup_reserve", "backup_reserve", None),
+    ]

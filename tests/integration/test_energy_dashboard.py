@@ -19,6 +19,10 @@ from custom_components.solar_gateway.const import DOMAIN
 
 from .simulated import SCENARIOS, simulated_entry
 
+# Sites whose gateway counts battery energy: IQ Batteries behind a storage CT and a
+# SunVault (its ESS meter's lifetime counters), on the dashboard alike.
+BATTERY_ENERGY_SCENARIOS = frozenset({"envoy/metered_battery", "pvs/varserver"})
+
 # Let the integration reach the simulator on 127.0.0.1.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -101,3 +105,5 @@ async def test_energy_dashboard_accepts_site_entities(
         await hass.async_block_till_done()
         result = (await async_validate(hass)).as_dict()
         assert result["energy_sources"] == [[] for _ in sources]
+        if scenario in BATTERY_ENERGY_SCENARIOS:
+            assert "battery" in [source["type"] for source in sources]

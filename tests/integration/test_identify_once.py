@@ -78,7 +78,7 @@ async def test_an_old_entry_is_probed_once_then_started_from_what_it_learned(
         )
         entry.add_to_hass(hass)
         await start(hass, entry)
-        assert (entry.version, entry.minor_version) == (1, 2)
+        assert (entry.version, entry.minor_version) == (1, 3)
         learned = entry.data[CONF_IDENTIFIED]
         assert learned["serial"] == gateway.identity.serial
         assert learned["url"].startswith(("http://127.0.0.1:", "https://127.0.0.1:"))
@@ -154,8 +154,26 @@ async def test_what_was_learned_for_another_host_is_not_used(
         await hass.config_entries.async_unload(entry.entry_id)
 
 
+_LEGACY_LEARNED = {
+    "serial": "x",
+    "model": None,
+    "firmware": "x",
+    "api": "pvs_legacy",
+    "metered": None,
+    "access": "open",
+}
+
+
 @pytest.mark.parametrize(
-    "stored", [{"serial": "x"}, {"serial": "x", "api": "a", "access": "?", "url": "u"}]
+    "stored",
+    [
+        {"serial": "x"},
+        {"serial": "x", "api": "a", "access": "?", "url": "u"},
+        # URLs read like any address the user types: none of these is one.
+        {**_LEGACY_LEARNED, "url": "ftp://127.0.0.1"},
+        {**_LEGACY_LEARNED, "url": "http://127.0.0.1:99999"},
+        {**_LEGACY_LEARNED, "url": "127.0.0.1"},  # no scheme: not where it answered
+    ],
 )
 async def test_unusable_learned_data_is_probed_afresh(
     hass: HomeAssistant, stored: dict[str, str]
@@ -190,3 +208,26 @@ async def test_an_entry_from_a_newer_version_is_left_alone(
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+@pytest.mark.parametrize("brand", ["enphase", "sunpower"])
+@pytest.mark.parametrize("stored", [True, False])
+async def test_a_stored_host_that_is_no_address_fails_setup_clearly(
+    hass: HomeAssistant, brand: str, stored: bool
+) -> None:
+    """An entry whose host is no address (edited storage) fails its setup once, with
+    a translated reason, instead of retrying forever or raising from the client."""
+    learned = {**_LEGACY_LEARNED, "url": "http://127.0.0.1"}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="x",
+        data={
+            "host": "127.0.0.1\x00",
+            "brand": brand,
+            **({CONF_IDENTIFIED: learned} if stored else {}),
+        },
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "invalid_host"

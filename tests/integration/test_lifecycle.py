@@ -205,8 +205,8 @@ async def test_counter_guard_and_derived_energy_survive_a_restart(
     hass: HomeAssistant, fake_client: FakeGatewayClient, fake_entry: MockConfigEntry
 ) -> None:
     """Restored guards hold back a glitch at start; derived totals continue."""
-    solar_id = f"sensor.{'envoy_solar_energy'}"
-    derived_id = "sensor.envoy_grid_import_energy"
+    solar_id = "sensor.envoy_344455_solar_energy"
+    derived_id = "sensor.envoy_344455_grid_import_energy"
     fake_client.snapshot = replace(
         SNAPSHOT,
         figures=SiteFigures(solar_power=100.0, solar_energy=0.0, grid_power=500.0),
@@ -246,8 +246,8 @@ async def test_corrupt_restored_data_is_ignored(
     mock_restore_cache_with_extra_data(
         hass,
         [
-            (State("sensor.envoy_solar_energy", "1"), {"guard": "nonsense"}),
-            (State("sensor.envoy_grid_export_energy", "1"), {"total": "x"}),
+            (State("sensor.envoy_344455_solar_energy", "1"), {"guard": "nonsense"}),
+            (State("sensor.envoy_344455_grid_export_energy", "1"), {"total": "x"}),
         ],
     )
     await setup(hass, fake_entry)

@@ -80,10 +80,11 @@ async def test_metered_envoy_request_schedule(
 ) -> None:
     """A metered Envoy with batteries: each endpoint at the rate its data changes.
 
-    Setup asks each endpoint once and that is the first refresh. Then the CT readings
-    (all of the site's power) every 15 s, battery SOC every minute; inverters,
-    device data, the ensemble, relays and generator every 5 minutes; settings hourly.
-    production.json is never read: the CTs carry everything it has.
+    Setup asks each endpoint once and that is the first refresh; an owner's token is
+    never sent to the installer-only production record. Then the CT readings (all of
+    the site's power) every 15 s, battery SOC every minute; production.json (energy
+    today and last seven days), inverters, device data, the ensemble, relays and
+    generator every 5 minutes; settings hourly.
     """
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
@@ -103,6 +104,10 @@ async def test_metered_envoy_request_schedule(
             "/ivp/ensemble/dry_contacts": 1,
             "/ivp/ss/dry_contact_settings": 1,
             "/admin/lib/tariff": 1,
+            "/production.json": 1,
+            "/ivp/ss/gen_config": 1,  # {}: no generator, not asked again
+            "/ivp/ss/pel_settings": 1,
+            "/ivp/sc/pvlimit": 1,
         }
         before = stats.by_path.copy()
         await run_for(hass, freezer, clock, timedelta(minutes=15))
@@ -110,6 +115,7 @@ async def test_metered_envoy_request_schedule(
     assert polled == {
         "/ivp/meters/readings": 60,
         "/ivp/ensemble/secctrl": 15,
+        "/production.json": 3,
         "/ivp/pdm/device_data": 3,
         "/api/v1/production/inverters": 3,
         "/ivp/ensemble/inventory": 3,

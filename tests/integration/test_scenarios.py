@@ -1,13 +1,15 @@
 """Every platform's entities for every fixture scenario, served by the simulator."""
 
+from contextlib import AsyncExitStack
 from pathlib import Path
+import re
 from typing import override
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import snapshot_platform
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -44,7 +46,7 @@ class ScenarioSnapshots(HomeAssistantSnapshotExtension):
 
 
 @pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+def scenario_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots filed by scenario and platform."""
     return snapshot.use_extension(ScenarioSnapshots)
 
@@ -59,16 +61,18 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
         Platform.SWITCH,
         Platform.SELECT,
         Platform.NUMBER,
+        Platform.BUTTON,
     ],
 )
 async def test_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
+    scenario_snapshot: SnapshotAssertion,
     scenario: str,
     platform: Platform,
 ) -> None:
     """The entity set, states and attributes of each scenario."""
+    snapshot = scenario_snapshot
     with patch("custom_components.solar_gateway.PLATFORMS", [platform]):
         async with simulated_entry(hass, scenario) as (entry, _):
             assert entry.state is ConfigEntryState.LOADED
@@ -77,3 +81,49 @@ async def test_entities(
             else:
                 # Nothing of this kind on this site: no entity, rather than a zero.
                 assert snapshot(name="no entities") == []
+
+
+SITES_WITH_TWO_GATEWAYS = {
+    "two_envoys": ("envoy/metered_battery", "envoy/metered_3phase"),
+    "two_pvs": ("pvs/legacy_sunvault", "pvs/varserver"),
+}
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize("site", SITES_WITH_TWO_GATEWAYS)
+async def test_two_gateways_of_a_brand(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+    site: str,
+) -> None:
+    """A home with two gateways of one brand: every name and entity id is unique."""
+    async with AsyncExitStack() as stack:
+        entries = [
+            (await stack.enter_async_context(simulated_entry(hass, scenario)))[0]
+            for scenario in SITES_WITH_TWO_GATEWAYS[site]
+        ]
+        devices = [
+            device
+            for entry in entries
+            for device in dr.async_entries_for_config_entry(
+                device_registry, entry.entry_id
+            )
+        ]
+        names = [device.name for device in devices]
+        assert len(names) == len(set(names)), "two devices share a name"
+        entities = [
+            entity
+            for entry in entries
+            for entity in er.async_entries_for_config_entry(
+                entity_registry, entry.entry_id
+            )
+        ]
+        # Home Assistant appends _2, _3... only when an entity id is taken.
+        assert not [e.entity_id for e in entities if re.search(r"_\d$", e.entity_id)]
+        by_device = {device.id: device.name for device in devices}
+        assert snapshot == sorted(
+            (by_device.get(entity.device_id or ""), entity.entity_id)
+            for entity in entities
+        )

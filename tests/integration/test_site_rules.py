@@ -102,7 +102,11 @@ async def test_device_hierarchy(
         (DOMAIN, f"{SERIAL}EIM1"), fake_entry.entry_id
     )
     assert meter is not None
-    assert meter.name == "Production CT"
+    # Named after its gateway, whose name ends with the end of its serial: a second
+    # Envoy's CT gets a name (and entity ids) of its own.
+    assert meter.name == "Envoy 344455 Production CT"
+    assert gateway.name == "Envoy 344455"
+    assert gateway.manufacturer == meter.manufacturer == "Enphase Energy"
 
 
 async def test_per_phase_detail_is_disabled_by_default(

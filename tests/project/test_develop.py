@@ -21,6 +21,7 @@ from homeassistant.components import onboarding
 from homeassistant.components.http import config as http_config
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util.unit_system import METRIC_SYSTEM
 import jwt
 import pytest
 
@@ -115,8 +116,14 @@ async def test_home_assistant_loads_what_it_writes(
         "auth_provider.homeassistant",
         "core.config_entries",
         "http",
+        "core.config",
     ):
         hass_storage[key] = _store(tmp_path, key)
+
+    # Country and units set: no "country not configured" repair.
+    await hass.config.async_load()
+    assert (hass.config.country, hass.config.currency) == ("US", "USD")
+    assert hass.config.units is METRIC_SYSTEM
 
     conf = await http_config.async_load_config(hass, {})
     assert (conf["server_host"], conf["server_port"]) == (["127.0.0.1"], 8123)
@@ -347,7 +354,7 @@ def test_an_existing_owner_stays_the_only_owner(tmp_path: Path) -> None:
 
 
 def test_real_gateway_mode_removes_simulated_entries(tmp_path: Path) -> None:
-    """--gateway: loopback entries go (nothing serves them), real ones stay."""
+    """--gateway: the simulated entries go (nothing serves them), the user's stay."""
     dc.prepare(tmp_path, _gateways(), now=NOW)
     content = _store(tmp_path, "core.config_entries")
     content["data"]["entries"] += [
@@ -357,7 +364,7 @@ def test_real_gateway_mode_removes_simulated_entries(tmp_path: Path) -> None:
     ]
     _edit_store(tmp_path, "core.config_entries", content)
 
-    report = dc.prepare(tmp_path, [], now=NOW, keep_host="[::1]:8080")
+    report = dc.prepare(tmp_path, [], now=NOW)
 
     assert [e["entry_id"] for e in _entries(tmp_path)] == ["REAL", "MINE", "ODD"]
     assert report == [
@@ -373,6 +380,110 @@ def test_a_simulator_from_an_earlier_run_with_other_gateways_is_removed(
     dc.prepare(tmp_path, _gateways(ENVOY_LINE), now=NOW)
     dc.prepare(tmp_path, _gateways(PVS_LINE), now=NOW)
     assert [e["unique_id"] for e in _entries(tmp_path)] == ["ZT244285000549W8841"]
+
+
+def test_users_loopback_entries_survive_a_restart(tmp_path: Path) -> None:
+    """Gateways the user added on loopback addresses are theirs, running or not."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    content = _store(tmp_path, "core.config_entries")
+    theirs = [
+        {
+            "domain": "solar_gateway",
+            "entry_id": f"THEIRS{n}",
+            "unique_id": serial,
+            "title": f"Replay {n}",
+            "data": {"host": f"127.0.0.1:{port}", "brand": "sunpower"},
+        }
+        for n, (serial, port) in enumerate((("A1", 8080), ("B2", 8090)))
+    ]
+    content["data"]["entries"] += theirs
+    _edit_store(tmp_path, "core.config_entries", content)
+
+    report = dc.prepare(tmp_path, _gateways(), now=NOW + timedelta(hours=1))
+
+    assert report == []
+    assert _entries(tmp_path)[-2:] == theirs
+    assert len(_entries(tmp_path)) == 4
+
+
+def test_a_simulated_gateway_the_user_added_is_not_added_twice(
+    tmp_path: Path,
+) -> None:
+    """The user's own entry for a simulated serial stays theirs; no duplicate."""
+    (tmp_path / ".storage").mkdir()
+    own = {
+        "domain": "solar_gateway",
+        "entry_id": "MINE",
+        "unique_id": "202400000789",
+        "title": "Envoy by hand",
+        "data": {"host": "127.0.0.9:8000", "brand": "enphase"},
+    }
+    dc.write_storage(
+        tmp_path / ".storage" / "core.config_entries",
+        dc._storage("core.config_entries", 1, 5, {"entries": [own]}),
+    )
+    (tmp_path / dc.MANAGED_ENTRIES_FILE).write_text('{"entries": []}')
+
+    report = dc.prepare(tmp_path, _gateways(), now=NOW)
+
+    assert [e["unique_id"] for e in _entries(tmp_path)] == [
+        "202400000789",
+        "ZT244285000549W8841",
+    ]
+    assert _entries(tmp_path)[0] == own
+    assert any(line.startswith("left Envoy by hand") for line in report)
+    managed = json.loads((tmp_path / dc.MANAGED_ENTRIES_FILE).read_text())
+    assert managed["entries"] == [_entries(tmp_path)[1]["entry_id"]]
+
+
+def test_entries_of_a_configuration_without_record_are_adopted(
+    tmp_path: Path,
+) -> None:
+    """A config/ from before the record: the simulated entries keep their ids."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    ids = [e["entry_id"] for e in _entries(tmp_path)]
+    (tmp_path / dc.MANAGED_ENTRIES_FILE).unlink()
+
+    moved = json.loads(ENVOY_LINE) | {"https_url": "https://127.0.0.1:40001"}
+    report = dc.prepare(tmp_path, _gateways(json.dumps(moved), PVS_LINE), now=NOW)
+
+    assert report == ["updated Envoy 202400000789 (127.0.0.1:40001)"]
+    assert [e["entry_id"] for e in _entries(tmp_path)] == ids
+    managed = json.loads((tmp_path / dc.MANAGED_ENTRIES_FILE).read_text())
+    assert managed["entries"] == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    "content", ["not json", '{"entries": "x"}', '{"entries": [1]}', "[]"]
+)
+def test_bad_record_of_entries_is_refused(tmp_path: Path, content: str) -> None:
+    """A damaged develop_entries.json stops the script rather than guessing."""
+    dc.prepare(tmp_path, [], now=NOW)
+    (tmp_path / dc.MANAGED_ENTRIES_FILE).write_text(content)
+    with pytest.raises(dc.DevelopConfigError, match=r"develop_entries\.json"):
+        dc.prepare(tmp_path, [], now=NOW)
+
+
+def test_country_and_units_fill_only_what_is_missing(tmp_path: Path) -> None:
+    """A new instance gets the US and metric; a country chosen since is kept."""
+    dc.prepare(tmp_path, [], now=NOW)
+    data = _store(tmp_path, "core.config")["data"]
+    assert (data["country"], data["currency"], data["unit_system_v2"]) == (
+        "US",
+        "USD",
+        "metric",
+    )
+    content = _store(tmp_path, "core.config")
+    content["data"] |= {"country": "DE", "currency": None, "location_name": "Home"}
+    _edit_store(tmp_path, "core.config", content)
+
+    assert dc.prepare(tmp_path, [], now=NOW) == ["country, currency and units set"]
+    data = _store(tmp_path, "core.config")["data"]
+    assert (data["country"], data["currency"], data["location_name"]) == (
+        "DE",
+        "USD",
+        "Home",
+    )
 
 
 def test_expiring_api_token_is_renewed(tmp_path: Path) -> None:
@@ -540,3 +651,26 @@ def test_develop_script_is_valid_bash_serving_existing_fixtures() -> None:
     (fixtures,) = re.findall(r"^FIXTURES=\((.*)\)$", script.read_text(), re.MULTILINE)
     for fixture in fixtures.split():
         assert (PROJECT_ROOT / fixture).is_dir(), fixture
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--capture", "/nonexistent/diagnostics.json"], "--capture needs"),
+        (["--gateway", "192.0.2.1", "--capture", "/"], "exclude each other"),
+        (["--gateway"], "--gateway needs"),
+    ],
+)
+def test_develop_refuses_bad_arguments_before_starting(
+    args: list[str], message: str
+) -> None:
+    """Wrong options stop scripts/develop before it touches config/ or starts hass."""
+    result = subprocess.run(  # noqa: S603 - the project's own script
+        [str(PROJECT_ROOT / "scripts" / "develop"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr

@@ -978,3 +978,118 @@ def validate_brand(brand_dir: Path) -> list[str]:
                 f"brand: {path.name} shortest side {min(size)} is outside {bounds[0]}..{bounds[1]}"
             )
     return problems
+
+
+# --- documentation and licence -------------------------------------------------------
+
+# The quality scale's documentation rules and the README heading that satisfies each
+# (developers.home-assistant.io, "Integration quality scale", rules docs-*). Rules
+# for features the integration lacks (conditions, triggers) stay exempt.
+DOCS_SECTIONS: Mapping[str, str] = {
+    "docs-high-level-description": "What it does",
+    "docs-supported-devices": "Supported hardware",
+    "docs-installation-instructions": "Installation",
+    "docs-installation-parameters": "Set-up parameters",
+    "docs-configuration-parameters": "Options",
+    "docs-data-update": "Data updates",
+    "docs-supported-functions": "Entities",
+    "docs-actions": "Actions and controls",
+    "docs-examples": "Automation examples",
+    "docs-use-cases": "Use cases",
+    "docs-known-limitations": "Known limitations",
+    "docs-troubleshooting": "Troubleshooting",
+    "docs-removal-instructions": "Removal",
+}
+# Sections the project's own users need beyond the rules.
+OTHER_SECTIONS = ("Prerequisites", "Replaying a diagnostics capture")
+APACHE_MARKERS = (
+    "Apache License",
+    "Version 2.0, January 2004",
+    "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION",
+    "END OF TERMS AND CONDITIONS",
+)
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    anchor = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return anchor.replace(" ", "-")
+
+
+def readme_headings(text: str) -> set[str]:
+    """The headings (any level) of a Markdown text, outside code blocks."""
+    without_code = re.sub(r"```.*?```", "", text, flags=re.S)
+    return {
+        match.group(1).strip()
+        for match in re.finditer(r"^#{1,6} (.+)$", without_code, re.MULTILINE)
+    }
+
+
+def validate_license(root: Path) -> list[str]:
+    """An Apache-2.0 LICENSE with a copyright line, declared in pyproject.toml."""
+    path = root / "LICENSE"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ["LICENSE: missing (HACS requires a licence)"]
+    problems = [
+        f"LICENSE: not the Apache-2.0 text (lacks {marker!r})"
+        for marker in APACHE_MARKERS
+        if marker not in text
+    ]
+    if not re.match(r"Copyright \d{4} \S", text):
+        problems.append("LICENSE: does not open with the project's copyright line")
+    try:
+        pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        pyproject = ""
+    if 'license = "Apache-2.0"' not in pyproject:
+        problems.append('pyproject.toml: license is not "Apache-2.0"')
+    return problems
+
+
+def validate_docs(root: Path) -> list[str]:
+    """The README has every section the docs rules need; the rules point at them."""
+    try:
+        readme = (root / "README.md").read_text(encoding="utf-8")
+    except OSError:
+        return ["README.md: missing"]
+    headings = readme_headings(readme)
+    problems = [
+        f"README.md: no section {heading!r} ({rule})"
+        for rule, heading in DOCS_SECTIONS.items()
+        if heading not in headings
+    ]
+    problems.extend(
+        f"README.md: no section {heading!r}"
+        for heading in OTHER_SECTIONS
+        if heading not in headings
+    )
+    anchors = {heading_anchor(heading) for heading in headings}
+    problems.extend(
+        f"README.md: link to #{link} has no heading"
+        for link in sorted(set(re.findall(r"\]\(#([^)]+)\)", readme)))
+        if link not in anchors
+    )
+    problems.extend(
+        f"README.md: {target} does not exist"
+        for target in sorted(set(re.findall(r"\]\(([^)#:]+)\)", readme)))
+        if not (root / target).exists()
+    )
+    path = root / "custom_components" / "solar_gateway" / "quality_scale.yaml"
+    try:
+        rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
+        return [*problems, f"quality_scale.yaml: cannot be read ({err})"]
+    for rule, heading in DOCS_SECTIONS.items():
+        value = rules.get(rule)
+        status = value.get("status") if isinstance(value, dict) else value
+        comment = value.get("comment", "") if isinstance(value, dict) else ""
+        if status != "done":
+            problems.append(f"quality_scale.yaml: '{rule}' is {status!r}, not done")
+        elif f"README.md#{heading_anchor(heading)}" not in str(comment):
+            problems.append(
+                f"quality_scale.yaml: '{rule}' does not point at "
+                f"README.md#{heading_anchor(heading)}"
+            )
+    return problems

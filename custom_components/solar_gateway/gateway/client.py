@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .site import ControlChange, DataGroup, Device, GatewayIdentity, SiteSnapshot
+from .stream import StreamSource
 from .transport import Response, Transport
 
 # DataGroup and Response belong to the interface: callers take them from here.
@@ -156,6 +157,14 @@ class GatewayClient(ABC):
         configured interval.
         """
         del group, snapshot
+        return None
+
+    def stream_source(self) -> StreamSource | None:
+        """The live stream this gateway offers for the LIVE group, or None (default).
+
+        Available after ``setup``. Each message folds into the data last read, so
+        that ``refresh`` of the other groups and the stream build one site.
+        """
         return None
 
     @property

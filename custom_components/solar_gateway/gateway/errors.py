@@ -47,6 +47,13 @@ class FeatureUnavailableError(GatewayError):
         self.status = status
 
 
+class StreamRefusedError(FeatureUnavailableError):
+    """The gateway refuses its live stream to these credentials (HTTP 401/403/404).
+
+    Not an authentication problem: polling goes on with the same credentials.
+    """
+
+
 class AuthenticationError(GatewayError):
     """Credentials are missing, wrong or expired; the user has to act."""
 
@@ -64,9 +71,24 @@ class TokenExpiredError(AuthenticationError):
 
 
 class ControlRefusedError(GatewayError):
-    """The gateway refused a control write (for example 401/403 for an owner token)."""
+    """The gateway refused a control write (401/403 for the account, 400 the value)."""
 
-    def __init__(self, message: str, status: int) -> None:
-        """Keep the status the gateway refused with."""
+    def __init__(
+        self, message: str, status: int, *, needs_installer: bool = False
+    ) -> None:
+        """Keep the status the gateway refused with, and whether an installer may."""
         super().__init__(message)
         self.status = status
+        self.needs_installer = needs_installer
+
+
+class ControlNotAppliedError(GatewayError):
+    """The gateway accepted a write, but what it reads back shows another value.
+
+    For example charge from generator on a site without Enphase batteries: the
+    gateway answers 200 and sets it back to on.
+    """
+
+
+class InvalidHostError(GatewayError):
+    """The text given as the gateway's address is not a host, address or URL."""

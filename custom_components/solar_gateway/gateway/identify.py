@@ -6,6 +6,8 @@ endpoints are asked: the Envoy's ``/info`` (HTTPS, then HTTP), then the PVS's
 client for a gateway of either brand; ``decode_token`` reads a token a user pastes.
 """
 
+import asyncio
+
 import aiohttp
 
 from .client import Access, GatewayClient, Identified
@@ -15,10 +17,12 @@ from .envoy.probe import identity_of, probe as probe_envoy
 from .errors import (
     FeatureUnavailableError,
     GatewayConnectionError,
+    GatewayTimeoutError,
     NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
-from .pvs.client import PvsClient, base_url as pvs_base_url
+from .hosts import HostAddress, parse_host
+from .pvs.client import PvsClient, probe_url, varserver_url
 from .pvs.legacy import LegacyApi
 from .pvs.models import PvsApi
 from .pvs.probe import probe as probe_pvs
@@ -36,17 +40,39 @@ __all__ = [
 ]
 
 # A host that is not there should fail fast in a setup dialog.
-PROBE_TIMEOUTS = Timeouts(connect=10.0, read=20.0)
+PROBE_TIMEOUTS = Timeouts(connect=5.0, read=10.0)
+# The whole identification, however many requests it takes and however slowly a host
+# drips its answer: zeroconf runs it for any device that announces itself.
+PROBE_DEADLINE = 15.0
+# An identity document is a few kilobytes; a DeviceList of a large site under 1 MiB.
+PROBE_MAX_BODY = 2 * 1024 * 1024
 
 
-async def identify(session: aiohttp.ClientSession, host: str) -> Identified:
-    """Return what the gateway at ``host`` (``host`` or ``host:port``) is.
+async def identify(
+    session: aiohttp.ClientSession, host: str, *, deadline: float = PROBE_DEADLINE
+) -> Identified:
+    """Return what the gateway at ``host`` (anything ``parse_host`` reads) is.
 
-    Raises ``NotSupportedGatewayError`` when something answers that is neither, and
+    Raises ``InvalidHostError`` for text that is no address,
+    ``NotSupportedGatewayError`` when something answers that is neither, and
     ``GatewayConnectionError`` (or its ``GatewayTimeoutError``) when nothing answers.
     """
+    address = parse_host(host)
     try:
-        info, url = await probe_envoy(session, host, timeouts=PROBE_TIMEOUTS)
+        async with asyncio.timeout(deadline):
+            return await _identify(session, address)
+    except TimeoutError as err:
+        raise GatewayTimeoutError(
+            f"{address} did not tell what it is within {deadline:.0f} s"
+        ) from err
+
+
+async def _identify(session: aiohttp.ClientSession, address: HostAddress) -> Identified:
+    host = str(address)
+    try:
+        info, url = await probe_envoy(
+            session, address, timeouts=PROBE_TIMEOUTS, max_body=PROBE_MAX_BODY
+        )
     except NotSupportedGatewayError, GatewayConnectionError:
         pass  # not an Envoy, or not on the Envoy's ports: maybe a PVS
     else:
@@ -55,12 +81,13 @@ async def identify(session: aiohttp.ClientSession, host: str) -> Identified:
             Access.ENVOY_ACCOUNT if info.uses_tokens else Access.ENVOY_LOCAL,
             url,
         )
-    try:
-        transport = Transport(
-            session, pvs_base_url(host, "http"), retry=RetryPolicy(retries=0)
-        )
-    except ValueError as err:
-        raise GatewayConnectionError(f"{host!r} is not a host name or address") from err
+    transport = Transport(
+        session,
+        probe_url(address),
+        timeouts=PROBE_TIMEOUTS,
+        retry=RetryPolicy(retries=0),
+        max_body=PROBE_MAX_BODY,
+    )
     try:
         result = await probe_pvs(LegacyApi(transport))
     except (FeatureUnavailableError, UnexpectedPayloadError) as err:
@@ -78,10 +105,7 @@ async def identify(session: aiohttp.ClientSession, host: str) -> Identified:
             result.info.serial, result.info.model, result.info.software, result.api
         ),
         Access.PVS_OWNER if varserver else Access.OPEN,
-        # The varserver only listens on HTTPS, unless the host names its scheme.
-        pvs_base_url(host, "https")
-        if varserver and "://" not in host
-        else transport.base_url,
+        varserver_url(address) if varserver else transport.base_url,
     )
 
 

@@ -31,6 +31,11 @@ class Brand(StrEnum):
     ENPHASE = "enphase"
     SUNPOWER = "sunpower"
 
+    @property
+    def manufacturer(self) -> str:
+        """The maker's name as shown on every device of this brand."""
+        return "Enphase Energy" if self is Brand.ENPHASE else "SunPower"
+
 
 class DeviceKind(StrEnum):
     """What a device on the site is."""
@@ -79,26 +84,40 @@ class Quantity(StrEnum):
     DC_CURRENT = "dc_current"  # A
     DC_POWER = "dc_power"  # W
     MAX_POWER = "max_power"  # W, the highest reported power
+    MAX_CHARGE_POWER = "max_charge_power"  # W, the charge limit now
+    MAX_DISCHARGE_POWER = "max_discharge_power"  # W, the discharge limit now
     # Storage
     STATE_OF_CHARGE = "state_of_charge"  # %
     AVAILABLE_ENERGY = "available_energy"  # Wh
     CAPACITY = "capacity"  # Wh
+    STATE_OF_HEALTH = "state_of_health"  # %
+    BACKUP_TIME = "backup_time"  # s the battery would carry the house in an outage
     # Environment and health
     TEMPERATURE = "temperature"  # °C
+    MIN_CELL_TEMPERATURE = "min_cell_temperature"  # °C
+    MAX_CELL_TEMPERATURE = "max_cell_temperature"  # °C
     UPTIME = "uptime"  # s
     MEMORY_USED = "memory_used"  # %
     CPU_LOAD = "cpu_load"  # load average
     FLASH_FREE = "flash_free"  # %
     FLASH_WEAR = "flash_wear"  # %
+    ERROR_COUNT = "error_count"  # errors the gateway logged since it started
+    COMM_ERRORS = "comm_errors"  # failed reads of its devices since it started
+    UNTRANSMITTED = "untransmitted"  # readings not yet sent to the vendor's cloud
+    # Limits on what the site produces or exports (set by the installer)
+    EXPORT_LIMIT_MODE = "export_limit_mode"  # str: "off", "soft" (curtail), "hard"
+    EXPORT_LIMIT = "export_limit"  # W, the most the site may export
+    EXPORT_LIMIT_SHARE = "export_limit_share"  # %, of the nameplate
+    PRODUCTION_LIMIT = "production_limit"  # %, of the nameplate (100: no cap)
     # States, bools and strings
     COMMUNICATING = "communicating"  # bool
     PRODUCING = "producing"  # bool
     WORKING = "working"  # bool, False when the device reports a fault
-    DC_SWITCH_OFF = "dc_switch_off"  # bool
+    DC_SWITCH_ON = "dc_switch_on"  # bool, the battery's DC switch is closed
     GRID_CONNECTED = "grid_connected"  # bool
     RELAY_CLOSED = "relay_closed"  # bool
-    STATE = "state"  # str, the device's own status word
-    MODE = "mode"  # str
+    STATE = "state"  # str, the device's status, a code of the gateway's own
+    MODE = "mode"  # str, the device's operating mode, a code of the gateway's own
     LAST_REPORT = "last_report"  # datetime
 
 
@@ -121,13 +140,15 @@ class Device:
     kind: DeviceKind
     serial: str
     manufacturer: str
-    model: str | None = None
+    model: str | None = None  # the product's name, e.g. "IQ Battery 5P"
+    model_id: str | None = None  # the part number, e.g. "836-01250-r00"
     firmware: str | None = None
     hardware: str | None = None
     name: str | None = None  # a label the owner knows it by, e.g. a relay's load name
     parent: str | None = None  # serial of the device it hangs off; None: the gateway
     measurements: tuple[Measurement, ...] = ()
     data_time: datetime | None = None  # when the gateway last measured it
+    mac: str | None = None  # the network address of a device on the LAN
 
     def get(
         self, quantity: Quantity, phase: Phase | None = None
@@ -161,6 +182,10 @@ class SiteFigures:
     battery_power: float | None = None  # W, positive = discharging
     battery_charged_energy: float | None = None  # Wh lifetime
     battery_discharged_energy: float | None = None  # Wh lifetime
+    solar_energy_today: float | None = None  # Wh, as the gateway counts its day
+    solar_energy_last_seven_days: float | None = None  # Wh
+    consumption_energy_today: float | None = None  # Wh
+    consumption_energy_last_seven_days: float | None = None  # Wh
     battery_state_of_charge: float | None = None  # %
     battery_available_energy: float | None = None  # Wh
     battery_capacity: float | None = None  # Wh
@@ -186,6 +211,7 @@ class ControlKind(StrEnum):
     SWITCH = "switch"  # on or off
     SELECT = "select"  # one of ``options``
     NUMBER = "number"  # a number within ``minimum``..``maximum``
+    BUTTON = "button"  # an action without a state (its value is always True)
 
 
 type ControlValue = bool | str | float
@@ -209,6 +235,8 @@ class Control:
     maximum: float = 100  # NUMBER
     step: float = 1  # NUMBER
     resolution: float = 0.0  # NUMBER: how finely the gateway stores it
+    # A change on its way: the gateway took it, the site has not followed yet.
+    pending: bool = False
     source: DataGroup = DataGroup.SETTINGS  # the group whose read reports it
     # The groups a write changes (and that the client reads back after it).
     groups: frozenset[DataGroup] = frozenset({DataGroup.SETTINGS})

@@ -6,20 +6,28 @@ one ``Transport`` per gateway, which:
 - keeps one request in flight at a time (an ``asyncio.Lock``);
 - caches GET responses for the current polling cycle (``new_cycle`` clears them);
 - applies connect and read timeouts;
-- retries a failed idempotent request a bounded number of times, with growing delays;
+- reads no body beyond ``max_body`` bytes, counted after decompression, so a rogue
+  host (a gzip bomb, an endless answer) cannot fill memory or stall the event loop;
+- retries a failed idempotent request a bounded number of times, with growing delays,
+  but only the first failure after an answer: a gateway that stays down gets one
+  request per back-off period, not one per attempt;
 - after a 503 or a run of timeouts, refuses to send anything for a back-off period
   (raising ``GatewayBusyError`` without touching the network), so a caller that loops
-  cannot turn into a tight loop against a struggling gateway;
+  cannot turn into a tight loop against a struggling gateway. The back-off grows
+  with each failure up to ``max_backoff``, which clients set to their live polling
+  interval: a gateway that answers again is read again within one interval;
 - counts what it sends, so requests per hour can be measured.
 """
 
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 import json
 import time
 from typing import Any
+import zlib
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -36,6 +44,11 @@ type Sleep = Callable[[float], Awaitable[None]]
 
 # Statuses a gateway uses to say "not now" rather than "not this".
 BUSY_STATUSES = frozenset({502, 503, 504})
+# Far above any gateway document (a 300-inverter DeviceList is under 1 MiB).
+MAX_BODY = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
+# Encodings decoded here, under the size cap (aiohttp's own decoding has none).
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +67,8 @@ class RetryPolicy:
     delay: float = 2.0  # seconds before the first retry; doubles each time
     busy_backoff: float = 60.0  # seconds of silence after a 503 without Retry-After
     failure_backoff: float = 15.0  # seconds of silence after failed attempts; doubles
-    max_backoff: float = 600.0  # the longest any back-off grows
+    max_backoff: float = 600.0  # the longest a back-off of our own grows
+    max_retry_after: float = 3600.0  # the longest a gateway's Retry-After is obeyed
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +122,20 @@ class Transport:
         verify_ssl: bool = False,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
+        max_body: int = MAX_BODY,
     ) -> None:
         """Prepare requests to ``base_url`` (scheme, host and optional port)."""
         self._session = session
+        self.max_body = max_body
         self.base_url = base_url.rstrip("/")
         # Gateways use self-signed certificates; verification is opt-in.
         self._ssl: bool = verify_ssl
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
-        self._clock = clock
+        # Looked up at each call, so that a test's frozen clock is the one used.
+        self._clock: Clock = clock or _monotonic
         self._sleep = sleep
         self._lock = asyncio.Lock()
         self._cache: dict[str, Response] = {}
@@ -136,6 +153,17 @@ class Transport:
     def new_cycle(self) -> None:
         """Forget cached responses: the next polling cycle reads fresh data."""
         self._cache.clear()
+
+    def cap_backoff(self, interval: timedelta) -> None:
+        """Never stay silent longer than ``interval`` on our own account (the live
+        polling interval), so that a gateway that answers again is read within it."""
+        ceiling = interval.total_seconds()
+        retry = self.retry
+        self.retry = replace(
+            retry,
+            max_backoff=min(retry.max_backoff, ceiling),
+            failure_backoff=min(retry.failure_backoff, ceiling),
+        )
 
     def back_off(self, seconds: float) -> None:
         """Refuse to send anything for ``seconds`` (used by clients that spot a reboot)."""
@@ -202,7 +230,9 @@ class Transport:
 
     async def _send(self, outgoing: _Outgoing) -> Response:
         method, path = outgoing.method, outgoing.path
-        attempts = 1 + (self.retry.retries if outgoing.idempotent else 0)
+        # A blip is worth a second try; a gateway already failing is not.
+        retries = self.retry.retries if not self._consecutive_failures else 0
+        attempts = 1 + (retries if outgoing.idempotent else 0)
         last_error: GatewayConnectionError | None = None
         for attempt in range(attempts):
             if (remaining := self.backoff_remaining) > 0:
@@ -219,7 +249,12 @@ class Transport:
                 continue
             if response.status in BUSY_STATUSES:
                 self.stats.failures += 1
-                seconds = _retry_after(response.headers) or self.retry.busy_backoff
+                asked = _retry_after(response.headers)
+                seconds = (
+                    min(asked, self.retry.max_retry_after)
+                    if asked is not None
+                    else min(self.retry.busy_backoff, self.retry.max_backoff)
+                )
                 self.back_off(seconds)
                 raise GatewayBusyError(
                     f"{method} {path} answered {response.status}; leaving the gateway "
@@ -254,7 +289,11 @@ class Transport:
             async with self._session.request(
                 method,
                 url,
-                headers=outgoing.headers,
+                headers={
+                    "Accept-Encoding": _ACCEPT_ENCODING,
+                    **(outgoing.headers or {}),
+                },
+                auto_decompress=False,
                 json=outgoing.json_body,
                 data=outgoing.data,
                 ssl=self._ssl,
@@ -262,7 +301,10 @@ class Transport:
                 allow_redirects=False,
                 middlewares=outgoing.middlewares,
             ) as resp:
-                body = await resp.read()
+                body = await _read_capped(resp, self.max_body)
+                body = _decoded(
+                    resp.headers.get("Content-Encoding"), body, self.max_body
+                )
                 return Response(
                     method=method,
                     path=path,
@@ -296,6 +338,10 @@ class _Outgoing:
         return self.method in {"GET", "HEAD"}
 
 
+def _monotonic() -> float:
+    return time.monotonic()
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After")
     if value is None:
@@ -305,3 +351,48 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     except ValueError:
         return None
     return seconds if seconds > 0 else None
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body as sent, refused as soon as it passes ``limit`` bytes."""
+    if (resp.content_length or 0) > limit:
+        raise _too_large(resp.method, resp.url.path, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(resp.method, resp.url.path, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decoded(encoding: str | None, body: bytes, limit: int) -> bytes:
+    """Undo ``Content-Encoding``, never producing more than ``limit`` bytes."""
+    coding = (encoding or "identity").strip().lower()
+    if coding == "identity" or not body:
+        return body
+    if coding in {"gzip", "x-gzip"}:
+        decoders = [zlib.decompressobj(16 + zlib.MAX_WBITS)]
+    elif coding == "deflate":
+        # Servers send deflate with or without its zlib header.
+        decoders = [zlib.decompressobj(), zlib.decompressobj(-zlib.MAX_WBITS)]
+    else:
+        raise UnexpectedPayloadError(f"the answer is encoded as {coding!r}")
+    for decoder in decoders:
+        try:
+            plain = decoder.decompress(body, limit + 1)
+        except zlib.error:
+            continue
+        if len(plain) > limit or decoder.unconsumed_tail:
+            raise UnexpectedPayloadError(
+                f"the answer unpacks to more than {limit} bytes; not read"
+            )
+        return plain
+    raise UnexpectedPayloadError(f"the answer is not valid {coding} data")
+
+
+def _too_large(method: str, path: str, limit: int) -> UnexpectedPayloadError:
+    return UnexpectedPayloadError(
+        f"{method} {path} answered more than {limit} bytes; not read"
+    )

@@ -308,6 +308,12 @@ async def test_401_mid_session_without_account(
     fake.reply("GET", "/ivp/meters/readings", 401, "")
     with pytest.raises(TokenExpiredError):
         await client.refresh(frozenset({DataGroup.LIVE}))
+    # Polling stops there: later polls of any group send nothing.
+    sent = len(fake.requests)
+    for group in DataGroup:
+        with pytest.raises(TokenExpiredError):
+            await client.refresh(frozenset({group}))
+    assert len(fake.requests) == sent
 
 
 async def test_401_for_an_endpoint_of_another_account(

@@ -62,10 +62,10 @@ async def test_metered_battery_site(
     assert figures.battery_power == 400.0  # storage CT, positive = discharging
     assert figures.battery_discharged_energy == 1800000.0
     assert figures.battery_charged_energy == 2000000.0
-    # Solar + grid + battery from the CTs (production.json is not read where they
-    # answer): 5.0 + (3.2 - 1.0) + (1.8 - 2.0) MWh.
+    # Load power from this poll's CTs (solar + grid + battery), its lifetime counter
+    # from production.json, which the gateway keeps.
     assert figures.consumption_power == 2300.0
-    assert figures.consumption_energy == 7000000.0
+    assert figures.consumption_energy == 7200000.0
     assert figures.battery_state_of_charge == 60.0
     assert figures.battery_available_energy == 6300.0
     assert figures.battery_capacity == 10500.0
@@ -106,13 +106,15 @@ async def test_metered_battery_site(
     assert battery.get(Quantity.STATE_OF_CHARGE) == 61.0
     assert battery.get(Quantity.POWER) == 133.0
     assert battery.get(Quantity.APPARENT_POWER) == 140.0
-    assert battery.get(Quantity.DC_SWITCH_OFF) is False
+    assert battery.get(Quantity.DC_SWITCH_ON) is True
+    assert battery.model == "IQ Battery"  # 3.5 kWh units: a 3T or a 10T
+    assert battery.model_id == "836-01826-r76"
     assert battery.firmware == "3.0.7545_rel/31.33"
 
     controller = snapshot.device("482326107450")
     assert controller is not None
     assert controller.get(Quantity.TEMPERATURE) == 35.0  # 95 °F
-    assert controller.get(Quantity.GRID_CONNECTED) is True
+    assert controller.model == "IQ System Controller"
 
     relay = snapshot.device("482326107450_relay_NC1")
     assert relay is not None
@@ -142,7 +144,7 @@ async def test_metered_3phase(fake: FakeEnvoy, session: aiohttp.ClientSession) -
     assert snapshot.figures.backup_reserve is None
     assert snapshot.figures.grid_connected is None
     meters = snapshot.of_kind(DeviceKind.METER)
-    assert [m.get(Quantity.MODE) for m in meters] == ["production", "net-consumption"]
+    assert [m.name for m in meters] == ["Production CT", "Net consumption CT"]
     production = meters[0]
     assert [production.get(Quantity.POWER, p) for p in Phase] == [1010.0, 1000.0, 990.0]
 
@@ -215,7 +217,8 @@ async def test_acb_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None
     assert acbs[0].get(Quantity.STATE) == "charging"
     inverter = snapshot.device("121600000001")
     assert inverter is not None
-    assert inverter.model == "800-00631-r02"
+    assert inverter.model == "Microinverter"
+    assert inverter.model_id == "800-00631-r02"
     assert inverter.get(Quantity.PRODUCING) is True
     assert snapshot.of_kind(DeviceKind.METER) == []
     assert not fake.sent("GET", "/ivp/meters/readings")
@@ -237,7 +240,6 @@ async def test_collar_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> N
     net = snapshot.device("202500000654_ct_net-consumption")
     assert net is not None
     assert net.get(Quantity.WORKING) is False  # status flags raised
-    assert net.get(Quantity.STATE) == "check-wiring"
     # 8.2.4264+ metered: /api/v1/production returns zeros; it is not even read.
     assert not fake.sent("GET", "/api/v1/production")
 
@@ -247,9 +249,9 @@ async def test_groups_read_only_their_endpoints(
 ) -> None:
     """A LIVE refresh reads live endpoints only, each once and each at its own rate.
 
-    The CT readings carry the site's power (production.json is not read where they
-    answer); battery SOC every minute; ensemble power (a storage CT carries the
-    battery's), the generator and the relays every 5 minutes.
+    The CT readings carry the site's power; production.json (energy today and last
+    seven days) every 5 minutes; battery SOC every minute; ensemble power (a storage
+    CT carries the battery's), the generator and the relays every 5 minutes.
     """
     client = await _client(fake, session, "metered_battery")
 
@@ -262,6 +264,7 @@ async def test_groups_read_only_their_endpoints(
     assert await live_after(15) == ["/ivp/meters/readings"]
     assert await live_after(45) == ["/ivp/meters/readings", "/ivp/ensemble/secctrl"]
     assert await live_after(240) == [
+        "/production.json?details=1",
         "/ivp/meters/readings",
         "/ivp/ensemble/power",
         "/ivp/ensemble/secctrl",

@@ -73,33 +73,12 @@ def _expected_present(folder: Path, endpoint: Endpoint) -> bool:
     return _json(folder, endpoint.value) is not None
 
 
-def _ct_answers(folder: Path, *kinds: str) -> bool:
-    """Whether an enabled CT of one of ``kinds`` has a reading in the set."""
-    configs = _json(folder, Endpoint.METERS.value)
-    readings = _json(folder, Endpoint.METER_READINGS.value)
-    eids = {r.get("eid") for r in readings} if isinstance(readings, list) else set()
-    return isinstance(configs, list) and any(
-        c.get("state") == "enabled"
-        and c.get("measurementType") in kinds
-        and c.get("eid") in eids
-        for c in configs
-    )
-
-
 def _not_asked(folder: Path) -> set[Endpoint]:
     """Endpoints setup does not ask, because others in the set carry their data."""
-    skipped: set[Endpoint] = set()
-    inventory = _json(folder, Endpoint.INVENTORY.value)
-    acb = isinstance(inventory, list) and any(
-        g.get("type") == "ACB" and g.get("devices") for g in inventory
-    )
-    if (
-        _ct_answers(folder, "production")
-        and _ct_answers(folder, "net-consumption", "total-consumption")
-        and not acb
-    ):
-        skipped |= {Endpoint.PRODUCTION_JSON, Endpoint.PRODUCTION_PAGE}
-    return skipped
+    if _expected_present(folder, Endpoint.PRODUCTION_JSON):
+        # The old production page carries nothing production.json does not.
+        return {Endpoint.PRODUCTION_PAGE}
+    return set()
 
 
 @pytest.fixture(params=SETS, ids=[p.name for p in SETS])
@@ -194,7 +173,7 @@ async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
     by_eid = {r["eid"]: r for r in readings or []}
     for config, meter in zip(enabled, meters, strict=True):
         reading = by_eid.get(config["eid"])
-        assert meter.get(Quantity.MODE) == config["measurementType"]
+        assert meter.serial.endswith(f"_ct_{config['measurementType']}")
         if reading is None:
             continue
         assert meter.get(Quantity.ENERGY_DELIVERED) == pytest.approx(

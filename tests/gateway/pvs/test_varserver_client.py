@@ -73,6 +73,10 @@ async def test_one_request_reads_everything(
     assert figures.grid_import_energy == pytest.approx(2275441.04)
     assert figures.grid_export_energy == pytest.approx(3120551.025)
     assert figures.backup_reserve is None  # SETTINGS not read yet
+    # The SunVault's ESS meter: pos delivered to the house, neg taken from it.
+    assert figures.battery_discharged_energy == pytest.approx(1495109.009)
+    assert figures.battery_charged_energy == pytest.approx(1840220.947)
+    assert figures.grid_connected is True  # the Hub+ MID is closed
     kinds = sorted(device.kind for device in snapshot.devices)
     assert kinds.count(DeviceKind.INVERTER) == 4
     assert DeviceKind.ESS in kinds
@@ -85,10 +89,21 @@ async def test_one_request_reads_everything(
     assert client.data.varserver.supervisor.flash_worn_out is False
     ess = snapshot.of_kind(DeviceKind.ESS)[0]
     assert ess.serial == "00003ABC4455_ZT244285000549W8841"
-    assert ess.get(Quantity.STATE_OF_CHARGE) == pytest.approx(64.0)
-    assert ess.get(Quantity.MODE) == "SELF_CONSUMPTION"
+    assert ess.model == "SunVault"
+    assert ess.model_id == "SPWR-Equinox-model"
+    # The only SunVault: its power and charge are the site's, shown there once.
+    assert ess.get(Quantity.POWER) is None
+    assert ess.get(Quantity.STATE_OF_CHARGE) is None
+    assert ess.get(Quantity.MODE) is None  # the control mode select shows it
+    assert ess.get(Quantity.STATE_OF_HEALTH) == 98
+    assert ess.get(Quantity.BACKUP_TIME) == 812 * 60
+    assert ess.get(Quantity.MAX_CHARGE_POWER) == pytest.approx(6800.0)
+    assert ess.get(Quantity.MAX_DISCHARGE_POWER) == pytest.approx(6800.0)
+    assert ess.get(Quantity.MIN_CELL_TEMPERATURE) == 22
+    assert ess.get(Quantity.MAX_CELL_TEMPERATURE) == 24
+    assert gateway.mac == "00:22:f2:aa:bb:cc"
     switch = snapshot.of_kind(DeviceKind.TRANSFER_SWITCH)[0]
-    assert switch.get(Quantity.STATE) == "CLOSED"
+    assert switch.model == "Hub+"
     meter = snapshot.device("PVS6M24428841c")
     assert meter is not None
     assert meter.get(Quantity.CURRENT, Phase.L2) == pytest.approx(7.902201)
@@ -282,13 +297,30 @@ async def test_refused_write(
 async def test_uptime_reset_on_varserver(
     session: aiohttp.ClientSession, make_fake: FakeFactory
 ) -> None:
-    """/sys/info/uptime going backwards is a restart."""
+    """/sys/info/uptime going backwards is a restart: the data is kept and the
+    next query logs in first (a restarted PVS has forgotten the session)."""
     fake = await make_fake("varserver")
     client = await _client(session, fake.host)
     await client.refresh(frozenset({DataGroup.DEVICES}))
     fake.vars["/sys/info/uptime"] = "12.00"
-    with pytest.raises(GatewayBusyError, match="restarting"):
-        await client.refresh(frozenset({DataGroup.DEVICES}))
+    await client.refresh(frozenset({DataGroup.DEVICES}))
+    logins = len(fake.of("GET", "/auth?login"))
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert len(fake.of("GET", "/auth?login")) == logins + 1
+
+
+async def test_session_dropped_after_a_broken_answer(
+    session: aiohttp.ClientSession, make_fake: FakeFactory
+) -> None:
+    """After a malformed answer the session is not trusted: the next query logs in."""
+    fake = await make_fake("varserver")
+    client = await _client(session, fake.host)
+    fake.reply("GET", "/vars?match=/sys/livedata/&fmt=obj", 200, "{,]", times=1)
+    with pytest.raises(UnexpectedPayloadError):
+        await client.refresh(frozenset({DataGroup.LIVE}))
+    logins = len(fake.of("GET", "/auth?login"))
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert len(fake.of("GET", "/auth?login")) == logins + 1
 
 
 async def test_truncated_vars_answer(

@@ -1,8 +1,9 @@
 """``EnvoyClient``: the Enphase IQ Gateway behind the ``GatewayClient`` interface."""
 
-from collections.abc import Collection, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 import logging
 import time
@@ -19,6 +20,8 @@ from custom_components.solar_gateway.gateway.client import (
     PollingRule,
 )
 from custom_components.solar_gateway.gateway.errors import (
+    AuthenticationError,
+    ControlNotAppliedError,
     ControlRefusedError,
     FeatureUnavailableError,
     GatewayConnectionError,
@@ -26,6 +29,7 @@ from custom_components.solar_gateway.gateway.errors import (
     NotSupportedGatewayError,
     UnexpectedPayloadError,
 )
+from custom_components.solar_gateway.gateway.hosts import parse_host
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
     ControlKind,
@@ -52,6 +56,7 @@ from .auth import (
     TokenAuth,
     TokenInfo,
     decode_token,
+    installer_password,
 )
 from .controls import (
     ControlRequest,
@@ -63,9 +68,12 @@ from .controls import (
     tariff_request,
 )
 from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
+from .generator_writes import check_charge_from_generator
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
+from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
 from .site_mapping import DeviceCache, build_snapshot
+from .stream import STREAM_TYPES, EnvoyMeterStream, MeterStreamEvent, apply_meter_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -127,14 +135,16 @@ class EnvoyClient(GatewayClient):
         clock: Clock = time.time,
         known: Identified | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (``host`` or ``host:port``); nothing is sent.
+        """Prepare a client for ``host`` (anything ``parse_host`` reads); nothing is sent.
 
         With ``known`` (what an earlier setup learned) setup starts there instead of
         probing the host, and probes only when the gateway is not found there.
+        Raises ``InvalidHostError`` for text that is no address.
         """
         self._session = session
         self._known = known
         self.host = host
+        self._address = parse_host(host)
         self.credentials = EnvoyCredentials(username, password, token)
         self._timeouts = timeouts
         self._retry = retry
@@ -145,12 +155,18 @@ class EnvoyClient(GatewayClient):
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
         self._settings_stale = False
+        self._refused: AuthenticationError | None = None
         # Monotonic time of each endpoint's last answer, for those read more rarely
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
         self._devices = DeviceCache()
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
+        self._stream_event: MeterStreamEvent | None = None
+        self._production = ProductionTracker()
+        # How long to wait for a setting the gateway applies seconds after a write.
+        self.settle_delays: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0)
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.features: frozenset[Endpoint] = frozenset()
 
     # --- GatewayClient -------------------------------------------------------------
@@ -272,7 +288,9 @@ class EnvoyClient(GatewayClient):
                 _LOGGER.info("%s not found where it was (%s); probing", self.host, err)
             else:
                 return
-        info, base_url = await probe(self._session, self.host, timeouts=self._timeouts)
+        info, base_url = await probe(
+            self._session, self._address, timeouts=self._timeouts
+        )
         await self._connect(info, base_url)
 
     async def _connect(self, info: EnvoyInfo, base_url: str) -> None:
@@ -315,6 +333,9 @@ class EnvoyClient(GatewayClient):
         self._data = data
         self._settings_stale = False
         self._snapshot = None
+        # Never back off longer than the live interval: a gateway that answers again
+        # is read within one.
+        self.transport.cap_backoff(self.polling[DataGroup.LIVE].default)
 
     @override
     async def first_refresh(self) -> SiteSnapshot:
@@ -323,7 +344,21 @@ class EnvoyClient(GatewayClient):
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
-        """Read the wanted endpoints of ``groups`` and return the whole site."""
+        """Read the wanted endpoints of ``groups`` and return the whole site.
+
+        Once the gateway has refused the credentials, every later call raises the
+        same error without sending anything: only the user can fix it, and asking
+        again with a token it refused is noise on the gateway.
+        """
+        if self._refused is not None:
+            raise type(self._refused)(str(self._refused))
+        try:
+            return await self._refresh(groups)
+        except AuthenticationError as err:
+            self._refused = err
+            raise
+
+    async def _refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         data = self.data
         auth = self._require_auth()
         self.transport.new_cycle()
@@ -344,11 +379,53 @@ class EnvoyClient(GatewayClient):
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
         self._data = data
+        if DataGroup.LIVE in groups:
+            # Polled CT readings are newer than the last streamed event.
+            self._stream_event = None
+        return self._build()
+
+    # --- Live stream ---------------------------------------------------------------
+
+    @override
+    def stream_source(self) -> EnvoyMeterStream | None:
+        """``/stream/meter`` where an enabled CT feeds it, else None."""
+        data = self._data
+        if data is None or not any(data.ct(kind) for kind in STREAM_TYPES):
+            return None
+        auth = self._require_auth()
+        middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
+        if not self.info.uses_tokens:
+            # Before firmware 7 the stream is for the installer user only.
+            credentials = self.credentials
+            password = (
+                credentials.password
+                if credentials.username == "installer" and credentials.password
+                else installer_password(self.info.serial)
+            )
+            middlewares = (aiohttp.DigestAuthMiddleware("installer", password),)
+        return EnvoyMeterStream(
+            self._session,
+            self.transport.base_url,
+            headers=lambda: auth.headers,
+            middlewares=middlewares,
+            fold=self.fold_stream_event,
+            clock=lambda: datetime.fromtimestamp(self._clock(), UTC),
+            timeouts=self._timeouts,
+        )
+
+    def fold_stream_event(self, event: MeterStreamEvent) -> SiteSnapshot:
+        """Take one streamed CT event as the live figures and return the site."""
+        self._stream_event = event
         return self._build()
 
     def _build(self) -> SiteSnapshot:
-        snapshot = build_snapshot(self.identity, self.data, self._devices)
-        self._snapshot = replace(snapshot, controls=describe(self.data, snapshot))
+        data = self.data
+        if self._stream_event is not None:
+            data = apply_meter_event(data, self._stream_event)
+        snapshot = build_snapshot(self.identity, data, self._devices)
+        self._snapshot = replace(
+            snapshot, controls=describe(data, snapshot, self._production)
+        )
         return self._snapshot
 
     @override
@@ -377,8 +454,52 @@ class EnvoyClient(GatewayClient):
             )
         if control.kind is ControlKind.SELECT and change.value not in control.options:
             raise ValueError(f"{change.value!r} is not one of {control.options}")
-        await self._write(request_for(change, self.data))
-        return await self.refresh(control.groups)
+        request = request_for(change, self.data)
+        if change.key == "production":
+            self._production.request(bool(change.value), self._gateway_now())
+        try:
+            await self._write(request)
+        except GatewayError:
+            self._production = ProductionTracker()  # nothing is on its way
+            raise
+        if change.key == "generator_mode":
+            await self._await_generator_mode(str(change.value))
+        snapshot = await self.refresh(control.groups)
+        self._check_applied(change)
+        return snapshot
+
+    def _gateway_now(self) -> datetime:
+        """The gateway's time as last measured (what pending changes are timed by)."""
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.data_time is not None:
+            return snapshot.data_time
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    async def _await_generator_mode(self, wanted: str) -> None:
+        """Re-read the mode until the system controller shows it (it takes seconds)."""
+        for delay in self.settle_delays:
+            await self.sleep(delay)
+            self.transport.new_cycle()
+            data = await self._read(Endpoint.GENERATOR_MODE, self.data)
+            self._data = data
+            mode = data.generator_mode
+            if mode is not None and mode.command == wanted:
+                return
+
+    def _check_applied(self, change: ControlChange) -> None:
+        """Raise when the read-back shows the gateway took the write but not the value."""
+        data = self.data
+        match change.key:
+            case "charge_from_generator":
+                check_charge_from_generator(data.generator_config, bool(change.value))
+            case "production" if data.production_power is not None and (
+                self._production.not_applied(data.production_power)
+            ):
+                self._production = ProductionTracker()
+                self._build()
+                raise ControlNotAppliedError(
+                    "the production record did not change after the write"
+                )
 
     async def go_on_grid(self) -> JsonObject:
         """Reconnect the site to the grid (system controller mains relay closed)."""
@@ -440,10 +561,7 @@ class EnvoyClient(GatewayClient):
     def _due(self, endpoint: Endpoint, data: EnvoyData) -> bool:
         """Whether ``endpoint``'s last answer is old enough to ask again."""
         age = REREAD_AFTER.get(endpoint)
-        if age is None or (
-            endpoint is Endpoint.ENSEMBLE_POWER
-            and not _ct_answers(data, CtType.STORAGE)
-        ):
+        if age is None or _carries_live_power(endpoint, data):
             return True
         last = self._read_at.get(endpoint)
         return last is None or (
@@ -456,21 +574,11 @@ class EnvoyClient(GatewayClient):
         """Whether ``endpoint`` feeds anything, given what ``data`` already shows."""
         ensemble = data.ensemble
         match endpoint:
-            case Endpoint.PRODUCTION_JSON:
-                # Where production and consumption CTs answer, their readings carry
-                # every power and counter production.json has, except AC Batteries'.
-                return not (
-                    _ct_answers(data, CtType.PRODUCTION)
-                    and (
-                        _ct_answers(data, CtType.NET_CONSUMPTION)
-                        or _ct_answers(data, CtType.TOTAL_CONSUMPTION)
-                    )
-                ) or any(d.group == "ACB" for d in data.inventory)
             case Endpoint.API_PRODUCTION:
                 return data.ct(CtType.PRODUCTION) is None
             case Endpoint.PRODUCTION_PAGE:
                 # Old firmware's page, where neither production document answers.
-                return self._needed(Endpoint.PRODUCTION_JSON, data, features) and not (
+                return not (
                     Endpoint.PRODUCTION_JSON in features
                     or Endpoint.API_PRODUCTION in features
                 )
@@ -489,7 +597,27 @@ class EnvoyClient(GatewayClient):
                 | Endpoint.GENERATOR
             ):
                 return ensemble is not None and bool(ensemble.enpowers)
+            case Endpoint.GENERATOR_CONFIG:
+                # A system controller without a generator answers {}: asked once.
+                return (
+                    ensemble is not None
+                    and bool(ensemble.enpowers)
+                    and (endpoint not in features or data.generator_config is not None)
+                )
+            case Endpoint.GENERATOR_MODE | Endpoint.GENERATOR_SCHEDULE:
+                return data.generator_config is not None
+            case Endpoint.PRODUCTION_POWER:
+                # Installer tokens only: an owner's token is refused it.
+                return not self._owner_token()
         return True
+
+    def _owner_token(self) -> bool:
+        auth = self._auth
+        return (
+            isinstance(auth, TokenAuth)
+            and auth.token is not None
+            and auth.token.user_type == "owner"
+        )
 
     async def _get(self, endpoint: Endpoint) -> Response:
         auth = self._require_auth()
@@ -533,9 +661,19 @@ class EnvoyClient(GatewayClient):
         self._settings_stale = True
         self._read_at.clear()
         if response.status in (401, 403):
+            installer = request.path == PRODUCTION_POWER_PATH
             raise ControlRefusedError(
-                f"{request.method} {request.path} refused ({response.status})",
+                f"{request.method} {request.path} refused ({response.status})"
+                + (": it needs an installer token" if installer else ""),
                 response.status,
+                needs_installer=installer,
+            )
+        if response.status == 400:
+            # The gateway's word on the value (an unknown serial, a SOC out of range).
+            raise ControlRefusedError(
+                f"{request.method} {request.path} rejected the value: "
+                f"{_error_text(response)}",
+                400,
             )
         if not response.ok:
             raise UnexpectedPayloadError(
@@ -560,10 +698,34 @@ def _monotonic() -> float:
     return time.monotonic()
 
 
+def _carries_live_power(endpoint: Endpoint, data: EnvoyData) -> bool:
+    """Whether ``endpoint`` has power no CT reading carries, so is read every poll."""
+    match endpoint:
+        case Endpoint.PRODUCTION_JSON:
+            cts = _ct_answers(data, CtType.PRODUCTION) and (
+                _ct_answers(data, CtType.NET_CONSUMPTION)
+                or _ct_answers(data, CtType.TOTAL_CONSUMPTION)
+            )
+            return not cts or any(d.group == "ACB" for d in data.inventory)
+        case Endpoint.ENSEMBLE_POWER:
+            return not _ct_answers(data, CtType.STORAGE)
+    return False
+
+
 def _ct_answers(data: EnvoyData, kind: CtType) -> bool:
     """Whether an enabled CT of ``kind`` has a reading."""
     meter = data.ct(kind)
     return meter is not None and meter.reading is not None
+
+
+def _error_text(response: Response) -> str:
+    try:
+        answer = response.json()
+    except UnexpectedPayloadError:
+        return response.text()[:200]
+    if isinstance(answer, Mapping) and isinstance(answer.get("error"), str):
+        return str(answer["error"])
+    return str(answer)[:200]
 
 
 def _require_ok(response: Response) -> None:

@@ -19,24 +19,24 @@ from custom_components.solar_gateway.gateway.site import (
     DeviceKind,
     SiteSnapshot,
 )
-from custom_components.solar_gateway.gateway.values import JsonObject
 
+from .acb_sleep import acb_controls, acb_request
+from .control_request import ControlRequest
+from .generator_writes import generator_controls, generator_request
 from .models import DryContactSettings, EnvoyData, StorageMode, StorageSettings, Tariff
+from .production_switch import (
+    ProductionTracker,
+    production_controls,
+    production_request,
+)
 from .site_mapping import relay_serial
+
+__all__ = ["ControlRequest", "describe", "request_for"]
 
 DRY_CONTACTS_PATH = "/ivp/ensemble/dry_contacts"
 DRY_CONTACT_SETTINGS_PATH = "/ivp/ss/dry_contact_settings"
 TARIFF_PATH = "/admin/lib/tariff"
 RELAY_PATH = "/ivp/ensemble/relay"
-
-
-@dataclass(frozen=True, slots=True)
-class ControlRequest:
-    """One write: method, path and JSON body."""
-
-    method: str
-    path: str
-    body: JsonObject
 
 
 def grid_request(on_grid: bool) -> ControlRequest:
@@ -165,12 +165,17 @@ def _relay_device(data: EnvoyData, snapshot: SiteSnapshot, relay_id: str) -> str
     return serial if snapshot.device(serial) is not None else None
 
 
-def describe(data: EnvoyData, snapshot: SiteSnapshot) -> tuple[Control, ...]:
+def describe(
+    data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker | None = None
+) -> tuple[Control, ...]:
     """The controls this Envoy offers, with their current values."""
     return (
         *_grid_controls(data, snapshot),
         *_storage_controls(data, snapshot),
         *_relay_controls(data, snapshot),
+        *generator_controls(data, snapshot),
+        *acb_controls(data, snapshot),
+        *production_controls(data, snapshot, tracker),
     )
 
 
@@ -210,7 +215,7 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
     )
     mode = storage.mode
     yield Control(
-        key="storage_mode",
+        key="battery_mode",
         kind=ControlKind.SELECT,
         value=STORAGE_OPTIONS[StorageMode(mode)]
         if mode is not None and mode in StorageMode
@@ -219,7 +224,7 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
     )
     if storage.reserved_soc is not None:
         yield Control(
-            key="reserve_soc", kind=ControlKind.NUMBER, value=storage.reserved_soc
+            key="backup_reserve", kind=ControlKind.NUMBER, value=storage.reserved_soc
         )
 
 
@@ -244,14 +249,19 @@ def _relay_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control
 def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
     """The request that makes ``change`` (already checked against the control)."""
     value = change.value
+    for request in (generator_request(change, data), acb_request(change, data)):
+        if request is not None:
+            return request
     match change.key:
+        case "production":
+            return production_request(producing=bool(value))
         case "grid_connection":
             return grid_request(on_grid=bool(value))
         case "charge_from_grid":
             return tariff_request(data.tariff, charge_from_grid=bool(value))
-        case "storage_mode":
+        case "battery_mode":
             return tariff_request(data.tariff, mode=_storage_mode(str(value), data))
-        case "reserve_soc":
+        case "backup_reserve":
             return tariff_request(data.tariff, reserved_soc=float(value))
     relay_id = _relay_id(change.device, data)
     if change.key == "relay":

@@ -15,7 +15,13 @@ from .parsers.ensemble import (
     parse_generator,
     parse_secctrl,
 )
+from .parsers.generator import (
+    parse_generator_config,
+    parse_generator_mode,
+    parse_generator_schedule,
+)
 from .parsers.inverters import parse_inventory, parse_inverters, parse_pdm_device_data
+from .parsers.limits import parse_export_limit, parse_production_power, parse_pv_limit
 from .parsers.meters import parse_meter_readings, parse_meters
 from .parsers.production import (
     parse_api_production,
@@ -51,6 +57,13 @@ class Endpoint(StrEnum):
     DRY_CONTACTS = "/ivp/ensemble/dry_contacts"
     DRY_CONTACT_SETTINGS = "/ivp/ss/dry_contact_settings"
     TARIFF = "/admin/lib/tariff"
+    GENERATOR_MODE = "/ivp/ss/gen_mode"
+    GENERATOR_SCHEDULE = "/ivp/ss/gen_schedule"
+    GENERATOR_CONFIG = "/ivp/ss/gen_config"
+    # The gateway-wide record (its own EID); installer tokens only.
+    PRODUCTION_POWER = "/ivp/mod/603980032/mode/power"
+    EXPORT_LIMIT = "/ivp/ss/pel_settings"
+    PV_LIMIT = "/ivp/sc/pvlimit"
 
 
 # Which polling group reads each endpoint: CT and battery power change by the second,
@@ -71,14 +84,23 @@ GROUPS: Mapping[Endpoint, DataGroup] = {
     Endpoint.METERS: DataGroup.SETTINGS,
     Endpoint.DRY_CONTACT_SETTINGS: DataGroup.SETTINGS,
     Endpoint.TARIFF: DataGroup.SETTINGS,
+    Endpoint.GENERATOR_MODE: DataGroup.SETTINGS,
+    Endpoint.GENERATOR_SCHEDULE: DataGroup.SETTINGS,
+    Endpoint.GENERATOR_CONFIG: DataGroup.SETTINGS,
+    Endpoint.PRODUCTION_POWER: DataGroup.SETTINGS,
+    Endpoint.EXPORT_LIMIT: DataGroup.SETTINGS,
+    Endpoint.PV_LIMIT: DataGroup.SETTINGS,
 }
 
 # Inside its group, an endpoint whose data changes slower than the group is polled is
 # read again only once its last answer is this old (and at once after any write). The
-# CT readings carry the site's power on every live poll; battery state of charge moves
-# a percent in minutes; relays, the generator and ensemble power (where a storage CT
-# carries the battery's power) change when someone acts, which a write reads back.
+# CT readings carry the site's power on every live poll; production.json then adds only
+# the gateway's energy today and last seven days (production.json and ensemble power
+# are read every live poll where they carry power the CTs do not); battery state of
+# charge moves a percent in minutes; relays and the generator change when someone
+# acts, which a write reads back.
 REREAD_AFTER: Mapping[Endpoint, timedelta] = {
+    Endpoint.PRODUCTION_JSON: timedelta(minutes=5),
     Endpoint.SECCTRL: timedelta(minutes=1),
     Endpoint.ENSEMBLE_POWER: timedelta(minutes=5),
     Endpoint.DRY_CONTACTS: timedelta(minutes=5),
@@ -86,8 +108,8 @@ REREAD_AFTER: Mapping[Endpoint, timedelta] = {
 }
 
 # Setup detects endpoints in this order, so that what one answer shows decides whether
-# the next is worth asking: which CTs answer decides the production documents, AC
-# batteries in the inventory decide production.json.
+# the next is worth asking: which CTs answer decides the production documents, a
+# system controller the relays, a generator's configuration its mode and schedule.
 PROBE_ORDER: tuple[Endpoint, ...] = (
     Endpoint.METERS,
     Endpoint.METER_READINGS,
@@ -104,6 +126,12 @@ PROBE_ORDER: tuple[Endpoint, ...] = (
     Endpoint.DRY_CONTACTS,
     Endpoint.DRY_CONTACT_SETTINGS,
     Endpoint.TARIFF,
+    Endpoint.GENERATOR_CONFIG,
+    Endpoint.GENERATOR_MODE,
+    Endpoint.GENERATOR_SCHEDULE,
+    Endpoint.PRODUCTION_POWER,
+    Endpoint.EXPORT_LIMIT,
+    Endpoint.PV_LIMIT,
 )
 
 
@@ -173,4 +201,20 @@ READERS: Mapping[Endpoint, Reader] = {
         d, dry_contact_settings=parse_dry_contact_settings(r.json())
     ),
     Endpoint.TARIFF: lambda d, r: replace(d, tariff=parse_tariff(r.json())),
+    Endpoint.GENERATOR_MODE: lambda d, r: replace(
+        d, generator_mode=parse_generator_mode(r.json())
+    ),
+    Endpoint.GENERATOR_SCHEDULE: lambda d, r: replace(
+        d, generator_schedule=parse_generator_schedule(r.json())
+    ),
+    Endpoint.GENERATOR_CONFIG: lambda d, r: replace(
+        d, generator_config=parse_generator_config(r.json())
+    ),
+    Endpoint.PRODUCTION_POWER: lambda d, r: replace(
+        d, production_power=parse_production_power(r.json())
+    ),
+    Endpoint.EXPORT_LIMIT: lambda d, r: replace(
+        d, export_limit=parse_export_limit(r.json())
+    ),
+    Endpoint.PV_LIMIT: lambda d, r: replace(d, pv_limit=parse_pv_limit(r.json())),
 }

@@ -293,6 +293,8 @@ class InventoryDevice:
     charge_status: str | None = None  # ACB
     temperature: float | None = None  # ACB maxCellTemp, °C
     sleep_enabled: bool | None = None
+    sleep_min_soc: float | None = None  # ACB: the sleep band's low end, %
+    sleep_max_soc: float | None = None  # ACB: the sleep band's high end, %
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,6 +467,80 @@ class Tariff:
     document: JsonObject = field(repr=False)
 
 
+class GeneratorCommand(StrEnum):
+    """The generator's mode in ``/ivp/ss/gen_mode`` (``gen_cmd``, lower case)."""
+
+    OFF = "off"
+    ON = "on"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorMode:
+    """``/ivp/ss/gen_mode``: what the system controller tells the generator to do."""
+
+    command: GeneratorCommand | None
+    last_updated_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorSchedule:
+    """``/ivp/ss/gen_schedule``: the exercise run and the default start/stop charge.
+
+    ``document`` is the whole answer (the time-of-use ``schedule`` too), for
+    diagnostics; a write sends only the keys it changes.
+    """
+
+    exercise_weeks: int | None  # run every N weeks
+    exercise_day: str | None  # "Mon".."Sun"
+    exercise_start: int | None  # minutes after local midnight
+    exercise_duration: int | None  # minutes
+    start_soc: float | None  # %: below it the generator starts
+    stop_soc: float | None  # %: above it the generator stops
+    document: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorConfig:
+    """``/ivp/ss/gen_config``: the generator as installed; written back whole."""
+
+    manufacturer: str | None
+    model: str | None
+    rating: float | None  # kW, the name plate
+    start_method: str | None  # "auto" (two-wire start) or "manual"
+    charge_from_generator: bool | None
+    document: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionPower:
+    """``/ivp/mod/603980032/mode/power``: whether the gateway holds production off."""
+
+    forced_off: bool | None  # everything: solar and batteries
+    pv_forced_off: bool | None  # solar only
+    battery_forced_off: bool | None  # IQ Batteries only
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLimit:
+    """``/ivp/ss/pel_settings``: the export limit (power export limiting)."""
+
+    enabled: bool | None  # PEL
+    hard: bool | None  # Hard_PEL: trips when exceeded
+    soft: bool | None  # Soft_PEL: curtails the inverters
+    limit_type: str | None  # Export_Limit_Type, e.g. "Aggregate"
+    in_percent: bool | None  # the limit is a share of the nameplate, not watts
+    limit: float | None  # PEL_Limit: % or W, by ``in_percent``
+
+
+@dataclass(frozen=True, slots=True)
+class PvLimit:
+    """``/ivp/sc/pvlimit``: a cap on solar production as a share of its nameplate."""
+
+    enabled: bool | None
+    percent: float | None  # %
+
+
 @dataclass(frozen=True, slots=True)
 class EnvoyData:
     """Everything last read from one gateway; absent endpoints leave their default."""
@@ -485,6 +561,12 @@ class EnvoyData:
     dry_contacts: tuple[DryContactStatus, ...] = ()
     dry_contact_settings: tuple[DryContactSettings, ...] = ()
     tariff: Tariff | None = None
+    generator_mode: GeneratorMode | None = None
+    generator_schedule: GeneratorSchedule | None = None
+    generator_config: GeneratorConfig | None = None
+    production_power: ProductionPower | None = None
+    export_limit: ExportLimit | None = None
+    pv_limit: PvLimit | None = None
 
     @property
     def ct_meters(self) -> tuple[CtMeter, ...]:

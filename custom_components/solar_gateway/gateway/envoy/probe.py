@@ -5,7 +5,9 @@ import aiohttp
 from custom_components.solar_gateway.gateway.errors import (
     GatewayConnectionError,
     NotSupportedGatewayError,
+    UnexpectedPayloadError,
 )
+from custom_components.solar_gateway.gateway.hosts import HostAddress, parse_host
 from custom_components.solar_gateway.gateway.site import Brand, GatewayIdentity
 from custom_components.solar_gateway.gateway.transport import (
     RetryPolicy,
@@ -34,27 +36,38 @@ def identity_of(info: EnvoyInfo) -> GatewayIdentity:
 
 async def probe(
     session: aiohttp.ClientSession,
-    host: str,
+    host: str | HostAddress,
     *,
     timeouts: Timeouts | None = None,
+    max_body: int | None = None,
 ) -> tuple[EnvoyInfo, str]:
     """Return the Envoy's identity and the base URL that answered.
 
-    Raises ``NotSupportedGatewayError`` when the host answers but is not an Envoy,
+    ``host`` is anything ``parse_host`` reads; a pasted URL's scheme is tried first.
+    Raises ``InvalidHostError`` for text that is no address,
+    ``NotSupportedGatewayError`` when the host answers but is not an Envoy,
     ``GatewayTimeoutError`` or ``GatewayConnectionError`` when nothing answers.
     """
+    address = host if isinstance(host, HostAddress) else parse_host(host)
+    schemes = sorted(SCHEMES, key=lambda scheme: scheme != address.scheme)
     connection_error: GatewayConnectionError | None = None
     not_envoy: NotSupportedGatewayError | None = None
-    for scheme in SCHEMES:
-        base_url = f"{scheme}://{host}"
+    for scheme in schemes:
+        base_url = address.url(scheme)
         # A probe must be quick and must not leave a back-off behind: no retries.
         transport = Transport(
             session, base_url, timeouts=timeouts, retry=RetryPolicy(retries=0)
         )
+        if max_body is not None:
+            transport.max_body = max_body
         try:
             response = await transport.get(INFO_PATH, cache=False)
         except GatewayConnectionError as err:
             connection_error = err
+            continue
+        except UnexpectedPayloadError as err:
+            # An answer no Envoy sends (too large, badly encoded).
+            not_envoy = NotSupportedGatewayError(f"{base_url}{INFO_PATH}: {err}")
             continue
         if not response.ok:
             not_envoy = NotSupportedGatewayError(

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from custom_components.solar_gateway.gateway.site import (
+    Brand,
     Device,
     DeviceKind,
     GatewayIdentity,
@@ -59,7 +60,7 @@ from .models import (
     SimpleProduction,
 )
 
-MANUFACTURER = "Enphase"
+MANUFACTURER = Brand.ENPHASE.manufacturer
 _PHASES = (Phase.L1, Phase.L2, Phase.L3)
 _CT_NAMES = {
     CtType.PRODUCTION: "Production CT",
@@ -71,6 +72,20 @@ _CT_NAMES = {
     CtType.EVSE: "EV charger CT",
     CtType.PV3P: "Third-party PV CT",
 }
+# Product names; the part numbers the gateway reports become the model id.
+GATEWAY_MODEL = "IQ Gateway"
+LEGACY_GATEWAY_MODEL = "Envoy"  # firmware 3.x: the Envoy before the IQ Gateway
+INVERTER_MODEL = "Microinverter"
+BATTERY_MODEL = "IQ Battery"
+AC_BATTERY_MODEL = "AC Battery"
+SYSTEM_CONTROLLER_MODEL = "IQ System Controller"
+COLLAR_MODEL = "IQ Meter Collar"
+COMBINER_MODEL = "IQ Combiner 6C"
+RELAY_MODEL = "Dry contact relay"
+GENERATOR_MODEL = "Generator"
+# An IQ Battery 5P holds 5 kWh; 3T and 10T are built of 3.5 kWh units the gateway
+# reports one by one, so their capacity does not tell them apart.
+_BATTERY_MODELS_BY_CAPACITY = {5000.0: "IQ Battery 5P"}
 # From this firmware, a metered gateway without a production CT serves stale figures
 # from /api/v1/production.
 _STALE_API_PRODUCTION_FROM = (8, 2, 4264)
@@ -83,6 +98,26 @@ _COLLAR_ON_GRID = "ENCMN_MDE_ON_GRID"
 class _Flow:
     power: float | None = None
     energy: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """Energy the gateway counts over its own day and week (Wh)."""
+
+    today: float | None = None
+    last_seven_days: float | None = None
+
+
+def _solar_counted(data: EnvoyData) -> _Counted:
+    """Today's and the last 7 days' production, as the Enphase app shows them."""
+    production = data.production
+    eim = _active_eim(production.production) if production else None
+    if eim is not None and eim.lifetime_energy:
+        return _Counted(eim.energy_today, eim.energy_last_seven_days)
+    for simple in (data.api_production, data.legacy_production):
+        if simple is not None and not simple.all_zero:
+            return _Counted(simple.energy_today, simple.energy_last_seven_days)
+    return _Counted()
 
 
 def _measurements(
@@ -208,6 +243,15 @@ def _solar(data: EnvoyData) -> _Flow:
     )
 
 
+def _load(
+    solar: float | None, grid: float | None, battery: float | None
+) -> float | None:
+    """The house's load: what solar, the grid and the battery supply together."""
+    if solar is None or grid is None:
+        return None
+    return solar + grid + (battery or 0.0)
+
+
 def _add(first: float | None, second: float | None) -> float | None:
     if first is None or second is None:
         return first if second is None else second
@@ -251,7 +295,7 @@ def _acb_serials(data: EnvoyData) -> list[str]:
 
 
 def build_figures(data: EnvoyData) -> SiteFigures:
-    """The site figures of DESIGN.md from one ``EnvoyData``."""
+    """The vendor-neutral ``SiteFigures`` from one ``EnvoyData``."""
     solar = _solar(data)
     has_batteries = _has_batteries(data)
     battery_power, charged, discharged = _battery_flow(data, has_batteries)
@@ -285,9 +329,13 @@ def build_figures(data: EnvoyData) -> SiteFigures:
     elif total_eim is not None and not total_is_net:
         consumption_power = total_eim.power
         consumption_energy = total_eim.lifetime_energy
+        if net is not None and _ct_reading(data.ct(CtType.PRODUCTION)) is not None:
+            # production.json is read every few minutes where the CTs answer: the
+            # load from this poll's CT readings is fresher than its figure.
+            consumption_power = _load(solar.power, grid_power, battery_power)
     elif grid_power is not None and solar.power is not None:
         # Load = solar + grid + battery, from lifetime counters where all exist.
-        consumption_power = solar.power + grid_power + (battery_power or 0.0)
+        consumption_power = _load(solar.power, grid_power, battery_power)
         if (
             solar.energy is not None
             and grid_import is not None
@@ -334,9 +382,19 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         collar = data.ensemble.collars[0]
         grid_connected = _collar_on_grid(collar.admin_state, collar.grid_state)
 
+    solar_counted = _solar_counted(data)
+    consumption_counted = (
+        _Counted(total_eim.energy_today, total_eim.energy_last_seven_days)
+        if total_eim is not None and not total_is_net
+        else _Counted()
+    )
     return SiteFigures(
         solar_power=solar.power,
         solar_energy=solar.energy,
+        solar_energy_today=solar_counted.today,
+        solar_energy_last_seven_days=solar_counted.last_seven_days,
+        consumption_energy_today=consumption_counted.today,
+        consumption_energy_last_seven_days=consumption_counted.last_seven_days,
         consumption_power=consumption_power,
         consumption_energy=consumption_energy,
         grid_power=grid_power,
@@ -383,10 +441,8 @@ def _meters(data: EnvoyData, gateway: str) -> Iterable[Device]:
     for meter in data.ct_meters:
         config = meter.config
         kind = config.measurement_type or f"ct{config.eid}"
-        measurements = _measurements(
-            (Quantity.STATE, config.metering_status),
-            (Quantity.MODE, config.measurement_type),
-        )
+        # The metering status is shown as "problem"; the type is the device's name.
+        measurements: list[Measurement] = []
         if config.status_flags:
             measurements.append(Measurement(Quantity.WORKING, False))
         elif config.metering_status is not None:
@@ -402,7 +458,7 @@ def _meters(data: EnvoyData, gateway: str) -> Iterable[Device]:
             serial=f"{gateway}_ct_{kind}",
             manufacturer=MANUFACTURER,
             model=_CT_NAMES.get(CtType(kind), "CT") if kind in CtType else "CT",
-            name=_CT_NAMES.get(CtType(kind)) if kind in CtType else None,
+            name=_CT_NAMES.get(CtType(kind)) if kind in CtType else f"CT {kind}",
             parent=gateway,
             measurements=tuple(measurements),
             data_time=meter.reading.total.timestamp if meter.reading else None,
@@ -440,7 +496,8 @@ def _inverters(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.INVERTER,
             serial=inverter.serial,
             manufacturer=MANUFACTURER,
-            model=part.part_number if part else None,
+            model=INVERTER_MODEL,
+            model_id=part.part_number if part else None,
             firmware=part.firmware if part else None,
             parent=gateway,
             measurements=tuple(measurements),
@@ -463,20 +520,16 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.SYSTEM_CONTROLLER,
             serial=enpower.serial,
             manufacturer=MANUFACTURER,
-            model=enpower.part_number,
+            model=SYSTEM_CONTROLLER_MODEL,
+            model_id=enpower.part_number,
             firmware=enpower.firmware,
             parent=gateway,
             measurements=tuple(
                 _measurements(
                     (Quantity.TEMPERATURE, enpower.temperature),
                     (Quantity.COMMUNICATING, enpower.communicating),
-                    (
-                        Quantity.GRID_CONNECTED,
-                        None
-                        if enpower.mains_oper_state is None
-                        else enpower.mains_oper_state == "closed",
-                    ),
-                    (Quantity.STATE, enpower.mains_admin_state),
+                    # Its relay's state is the site's grid connection, and the
+                    # state it is asked for the grid connection switch.
                     (Quantity.MODE, enpower.grid_mode),
                     (Quantity.LAST_REPORT, enpower.last_report),
                 )
@@ -489,7 +542,10 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.BATTERY,
             serial=battery.serial,
             manufacturer=MANUFACTURER,
-            model=battery.part_number,
+            model=_BATTERY_MODELS_BY_CAPACITY.get(
+                battery.capacity or 0.0, BATTERY_MODEL
+            ),
+            model_id=battery.part_number,
             firmware=battery.firmware,
             parent=controller or gateway,
             measurements=tuple(
@@ -500,7 +556,12 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
                     (Quantity.TEMPERATURE, battery.temperature),
                     (Quantity.CAPACITY, battery.capacity),
                     (Quantity.COMMUNICATING, battery.communicating),
-                    (Quantity.DC_SWITCH_OFF, battery.dc_switch_off),
+                    (
+                        Quantity.DC_SWITCH_ON,
+                        None
+                        if battery.dc_switch_off is None
+                        else not battery.dc_switch_off,
+                    ),
                     (Quantity.STATE, battery.admin_state),
                     (Quantity.LAST_REPORT, battery.last_report),
                 )
@@ -512,17 +573,15 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.COLLAR,
             serial=collar.serial,
             manufacturer=MANUFACTURER,
-            model=collar.part_number,
+            model=COLLAR_MODEL,
+            model_id=collar.part_number,
             firmware=collar.firmware,
             parent=gateway,
             measurements=tuple(
                 _measurements(
                     (Quantity.TEMPERATURE, collar.temperature),
                     (Quantity.COMMUNICATING, collar.communicating),
-                    (
-                        Quantity.GRID_CONNECTED,
-                        _collar_on_grid(collar.admin_state, collar.grid_state),
-                    ),
+                    # Its grid state is the site's grid connection.
                     (
                         Quantity.RELAY_CLOSED,
                         None
@@ -540,7 +599,8 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.COMBINER,
             serial=combiner.serial,
             manufacturer=MANUFACTURER,
-            model=combiner.part_number,
+            model=COMBINER_MODEL,
+            model_id=combiner.part_number,
             firmware=combiner.firmware,
             parent=gateway,
             measurements=tuple(
@@ -565,17 +625,17 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.RELAY,
             serial=relay_serial(controller, relay_id),
             manufacturer=MANUFACTURER,
-            model=f"Dry contact {relay_id}",
+            model=RELAY_MODEL,
+            model_id=relay_id,
             name=setting.load_name if setting else None,
             parent=controller,
+            # Its mode is a select; its state the binary sensor and the switch.
             measurements=tuple(
                 _measurements(
                     (
                         Quantity.RELAY_CLOSED,
                         None if state is None else state == "closed",
                     ),
-                    (Quantity.MODE, setting.mode if setting else None),
-                    (Quantity.STATE, state),
                 )
             ),
         )
@@ -585,7 +645,7 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.GENERATOR,
             serial=f"{controller}_generator",
             manufacturer=MANUFACTURER,
-            model="Generator",
+            model=GENERATOR_MODEL,
             parent=controller,
             measurements=tuple(
                 _measurements(
@@ -593,7 +653,6 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
                         Quantity.RELAY_CLOSED,
                         generator.relay_closed,
                     ),
-                    (Quantity.STATE, generator.oper_state),
                     (Quantity.MODE, generator.admin_state),
                 )
             ),
@@ -616,7 +675,8 @@ def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
             kind=DeviceKind.BATTERY,
             serial=serial,
             manufacturer=MANUFACTURER,
-            model=acb.part_number if acb else "AC Battery",
+            model=AC_BATTERY_MODEL,
+            model_id=acb.part_number if acb else None,
             firmware=acb.firmware if acb else None,
             parent=gateway,
             measurements=tuple(
@@ -662,21 +722,38 @@ class DeviceCache:
         return built
 
 
+def gateway_model(firmware: str | None) -> str:
+    """The gateway's product name: firmware 3.x runs on the original Envoy."""
+    digits = (firmware or "").lstrip("DRQ")
+    major = digits.split(".", 1)[0]
+    if major.isdigit() and int(major) < 4:
+        return LEGACY_GATEWAY_MODEL
+    return GATEWAY_MODEL
+
+
 def build_snapshot(
     identity: GatewayIdentity, data: EnvoyData, cache: DeviceCache | None = None
 ) -> SiteSnapshot:
     """The whole site: figures plus every device, the gateway first."""
     cache = cache or DeviceCache()
     gateway = identity.serial
-    devices: list[Device] = [
-        Device(
-            kind=DeviceKind.GATEWAY,
-            serial=gateway,
-            manufacturer=MANUFACTURER,
-            model=identity.model,
-            firmware=identity.firmware,
+    devices: list[Device] = list(
+        cache.devices(
+            "gateway",
+            (identity, data.export_limit, data.pv_limit),
+            lambda: [
+                Device(
+                    kind=DeviceKind.GATEWAY,
+                    serial=gateway,
+                    manufacturer=MANUFACTURER,
+                    model=gateway_model(identity.firmware),
+                    model_id=identity.model,
+                    firmware=identity.firmware,
+                    measurements=tuple(_limits(data)),
+                )
+            ],
         )
-    ]
+    )
     devices += cache.devices(
         "meters",
         (data.meter_configs, data.meter_readings),
@@ -699,13 +776,36 @@ def build_snapshot(
         ),
         lambda: _ensemble(data, gateway),
     )
-    devices += cache.devices("acbs", (data.inventory,), lambda: _acbs(data, gateway))
+    devices += cache.devices(
+        "acbs",
+        (data.inventory, data.inverters, data.pdm_devices),
+        lambda: _acbs(data, gateway),
+    )
     return SiteSnapshot(
         identity=identity,
         figures=build_figures(data),
         devices=tuple(devices),
         data_time=_data_time(data),
     )
+
+
+def _limits(data: EnvoyData) -> list[Measurement]:
+    """The export limit and the production cap, as the installer set them."""
+    export, pv = data.export_limit, data.pv_limit
+    pairs: list[tuple[Quantity, MeasurementValue | None]] = []
+    if export is not None:
+        mode = "hard" if export.hard else "soft" if export.soft else "off"
+        pairs.append((Quantity.EXPORT_LIMIT_MODE, mode if export.enabled else "off"))
+        if export.enabled and export.limit is not None:
+            quantity = (
+                Quantity.EXPORT_LIMIT_SHARE
+                if export.in_percent
+                else Quantity.EXPORT_LIMIT
+            )
+            pairs.append((quantity, export.limit))
+    if pv is not None and pv.percent is not None:
+        pairs.append((Quantity.PRODUCTION_LIMIT, pv.percent if pv.enabled else 100.0))
+    return _measurements(*pairs)
 
 
 def _data_time(data: EnvoyData) -> datetime | None:

@@ -42,6 +42,7 @@ from custom_components.solar_gateway.gateway.errors import (
     GatewayError,
     UnexpectedPayloadError,
 )
+from custom_components.solar_gateway.gateway.hosts import HostAddress, parse_host
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
@@ -78,6 +79,7 @@ from .parsers.varserver import (
 )
 from .probe import probe
 from .site_mapping import legacy_snapshot, pvs_identity, varserver_snapshot
+from .stream import STREAM_PORT, TELEMETRY_VAR, PvsTelemetryStream
 from .varserver import VarserverSession, default_password
 
 _LOGGER = logging.getLogger(__name__)
@@ -116,10 +118,17 @@ _VARSERVER_FIGURE_GROUPS: Mapping[str, DataGroup] = {
     "grid_export_energy": DataGroup.DEVICES,
     "backup_reserve": DataGroup.SETTINGS,
 }
-# Vendor-neutral option keys: the modes' names in lower case.
-ESS_MODES = {mode.name.lower(): mode for mode in EssControlMode}
-CONTROL_MODE = "battery_control_mode"
-MIN_CUSTOMER_SOC = "min_customer_soc"
+# The same battery mode options as the Envoy's: SunPower's "cost savings" and
+# "emergency reserve" are Enphase's savings and full backup. Standby is not offered:
+# the PVS refuses it from the owner account.
+ESS_MODES = {
+    "self_consumption": EssControlMode.SELF_CONSUMPTION,
+    "savings": EssControlMode.ENERGY_ARBITRAGE,
+    "backup": EssControlMode.BACKUP_ONLY,
+}
+# One key per fact on both brands: the battery mode select and the reserve number.
+CONTROL_MODE = "battery_mode"
+MIN_CUSTOMER_SOC = "backup_reserve"
 
 # Varserver query groups: one request per group and cycle.
 MATCH_ALL_SYS = "/sys/"  # info, flash wear, livedata and every device
@@ -127,15 +136,21 @@ MATCH_LIVEDATA = "/sys/livedata/"
 MATCH_ESS_CONFIG = "/ess/config/dcm/"
 
 
-def base_url(host: str, default_scheme: str) -> str:
-    """``host``, ``host:port`` or a full URL -> scheme://host[:port]."""
-    text = host.strip().rstrip("/")
-    if "://" not in text:
-        text = f"{default_scheme}://{text}"
-    parts = urlsplit(text)
-    if not parts.hostname:
-        raise ValueError(f"not a host: {host!r}")
-    return f"{parts.scheme}://{parts.netloc}"
+def probe_url(address: HostAddress) -> str:
+    """Where a PVS's unauthenticated endpoints answer: HTTP unless a URL said HTTPS."""
+    return address.url(address.scheme or "http")
+
+
+def varserver_url(address: HostAddress) -> str:
+    """Where the varserver answers.
+
+    On its own the PVS serves the varserver on HTTPS (port 443). A port given without
+    a scheme is where it answered HTTP (a proxy, a forwarded port), so it stays HTTP:
+    sending TLS there could only fail, and a wrong password must read as one.
+    """
+    if address.scheme is None and address.port is None:
+        return address.url("https")
+    return probe_url(address)
 
 
 class PvsClient(GatewayClient):
@@ -147,26 +162,31 @@ class PvsClient(GatewayClient):
         host: str,
         password: str | None = None,
         known: Identified | None = None,
+        *,
+        stream_port: int | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (``host``, ``host:port`` or a URL).
+        """Prepare a client for ``host`` (anything ``parse_host`` reads).
 
         ``password`` overrides the default owner password (last 5 characters of the
         serial) of the new-firmware API. With ``known`` (what an earlier setup
         learned) setup starts from it instead of probing which API the PVS answers.
+        ``stream_port`` is the telemetry socket's (None: the PVS's own, 9002).
+        Raises ``InvalidHostError`` for text that is no address.
         """
         self._session = session
         self._known = known
-        self._host = host
-        self._explicit_scheme = "://" in host
+        self._address = parse_host(host)
         self._password = password
         self.transport = Transport(
-            session, base_url(host, "http"), timeouts=PVS_TIMEOUTS, retry=PVS_RETRY
+            session, probe_url(self._address), timeouts=PVS_TIMEOUTS, retry=PVS_RETRY
         )
         self._legacy = LegacyApi(self.transport)
         self._vars: VarserverSession | None = None
         self._api: PvsApi | None = None
         self._identity: GatewayIdentity | None = None
         self._last_uptime: float | None = None
+        self._stream_port = stream_port or STREAM_PORT
+        self._stream_live: LiveData | None = None
         self.data = PvsData()
 
     # --- what the gateway is -------------------------------------------------
@@ -218,6 +238,7 @@ class PvsClient(GatewayClient):
             return
         result = await self._busy_guard(probe(self._legacy))
         self._api = result.api
+        self._cap_backoff()
         info = result.info
         if result.device_list is not None:
             self.data.device_list = result.device_list
@@ -226,9 +247,7 @@ class PvsClient(GatewayClient):
             assert info is not None
             self._set_identity(info, PvsApi.LEGACY)
             return
-        if not self._explicit_scheme:
-            # The varserver only listens on HTTPS (self-signed certificate).
-            self.transport.base_url = base_url(self._host, "https")
+        self.transport.base_url = varserver_url(self._address)
         await self._log_in(info)
         assert self._vars is not None
         if info is None:
@@ -256,10 +275,16 @@ class PvsClient(GatewayClient):
             software=identity.firmware,
         )
         self._api = api
+        self._cap_backoff()
         self.transport.base_url = known.url
         if api is PvsApi.VARSERVER:
             await self._log_in(info)
         self._set_identity(info, api)
+
+    def _cap_backoff(self) -> None:
+        """Never back off longer than the live interval: a PVS that answers again is
+        read within one."""
+        self.transport.cap_backoff(self.polling[DataGroup.LIVE].default)
 
     async def _log_in(self, info: SupervisorInfo | None) -> None:
         password = self._password or (default_password(info.serial) if info else None)
@@ -308,10 +333,13 @@ class PvsClient(GatewayClient):
         """The site as last read (without sending anything)."""
         identity = self.identity
         if self._api is PvsApi.VARSERVER:
-            if self.data.varserver is None:
+            varserver = self.data.varserver
+            if varserver is None:
                 return SiteSnapshot(identity=identity, figures=SiteFigures())
+            if self._stream_live is not None:
+                varserver = _with_livedata(varserver, self._stream_live)
             snapshot = varserver_snapshot(
-                identity, self.data.varserver, self.data.ess_config, self.data.warnings
+                identity, varserver, self.data.ess_config, self.data.warnings
             )
             return replace(snapshot, controls=self._controls())
         if self.data.device_list is None:
@@ -361,6 +389,9 @@ class PvsClient(GatewayClient):
 
     async def _refresh_varserver(self, groups: frozenset[DataGroup]) -> None:
         session = self._session_or_fail()
+        if groups & {DataGroup.LIVE, DataGroup.DEVICES}:
+            # Both read /sys/livedata: newer than the last streamed figures.
+            self._stream_live = None
         if DataGroup.DEVICES in groups:
             values = await session.query(MATCH_ALL_SYS)
             parsed = parse_vars(values)
@@ -404,17 +435,54 @@ class PvsClient(GatewayClient):
         return self._vars
 
     def _check_uptime(self, supervisor: Supervisor | None) -> None:
-        """Raise ``GatewayBusyError`` when the PVS's uptime went backwards (reboot)."""
+        """Note a reboot (uptime went backwards).
+
+        The answer that shows it is kept: it is the PVS's data as it is now (the
+        counter guard keeps restarted counters from the Energy dashboard), and the
+        next poll is an interval away in any case. A varserver session does not
+        outlive a reboot, so the next query logs in first.
+        """
         if supervisor is None or supervisor.uptime_s is None:
             return
         previous, self._last_uptime = self._last_uptime, supervisor.uptime_s
         if previous is not None and supervisor.uptime_s < previous:
-            self.transport.back_off(RESTART_BACKOFF)
-            raise GatewayBusyError(
-                f"{BUSY_MESSAGE}: uptime went from {previous:.0f} s to "
-                f"{supervisor.uptime_s:.0f} s",
-                RESTART_BACKOFF,
+            _LOGGER.info(
+                "The PVS restarted (uptime %.0f s, was %.0f s)",
+                supervisor.uptime_s,
+                previous,
             )
+            if self._vars is not None:
+                self._vars.forget()
+
+    # --- telemetry stream (PVS6 varserver only) --------------------------------
+
+    @override
+    def stream_source(self) -> PvsTelemetryStream | None:
+        """The telemetry WebSocket on a PVS6 with the varserver API, else None."""
+        if self._api is not PvsApi.VARSERVER or self._vars is None:
+            return None
+        model = (self.identity.model or "").upper()
+        if model.startswith("PVS5"):
+            return None
+        session = self._vars
+        host = urlsplit(self.transport.base_url).hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+
+        async def enable() -> None:
+            await self._busy_guard(session.set_var_by_query(TELEMETRY_VAR, "1"))
+
+        return PvsTelemetryStream(
+            self._session,
+            f"ws://{netloc}:{self._stream_port}/",
+            enable=enable,
+            fold=self.fold_stream_live,
+            timeouts=PVS_TIMEOUTS,
+        )
+
+    def fold_stream_live(self, live: LiveData) -> SiteSnapshot:
+        """Take one streamed power notification as the live figures; return the site."""
+        self._stream_live = live
+        return self.snapshot()
 
     @override
     def next_data_due(

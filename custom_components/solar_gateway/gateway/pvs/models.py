@@ -41,6 +41,16 @@ class EssControlMode(StrEnum):
     STANDBY = "STANDBY"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PvsDevice:
+    """What every device of a PVS reports about itself, whichever API read it."""
+
+    serial: str
+    model: str | None
+    # When the PVS measured it; legacy DATATIME is on 5-minute boundaries.
+    data_time: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class SupervisorInfo:
     """What ``/cgi-bin/dl_cgi/supervisor/info`` (or a DeviceList) says about the PVS."""
@@ -53,15 +63,12 @@ class SupervisorInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Supervisor:
+class Supervisor(PvsDevice):
     """The PVS itself, as a device with health figures."""
 
-    serial: str
-    model: str | None
     software: str | None
     hardware: str | None
     state: str | None
-    data_time: datetime | None  # legacy DATATIME: on 5-minute boundaries
     current_time: datetime | None  # legacy CURTIME: the PVS clock when answering
     uptime_s: float | None
     cpu_load: float | None
@@ -75,6 +82,7 @@ class Supervisor:
     error_count: int | None = None
     skipped_scans: int | None = None
     untransmitted: int | None = None
+    mac: str | None = None  # varserver: the LAN interface's MAC address
 
     @property
     def flash_wear_pct(self) -> int | None:
@@ -88,15 +96,12 @@ class Supervisor:
 
 
 @dataclass(frozen=True, slots=True)
-class Meter:
+class Meter(PvsDevice):
     """A PVS CT meter; energies in kWh, power in kW as the PVS reports them."""
 
-    serial: str
-    model: str | None
     role: MeterRole
     subtype: str | None
     state: str | None
-    data_time: datetime | None
     power_kw: float | None
     reactive_kvar: float | None
     apparent_kva: float | None
@@ -117,13 +122,10 @@ class Meter:
 
 
 @dataclass(frozen=True, slots=True)
-class Inverter:
+class Inverter(PvsDevice):
     """A microinverter (``SOLARBRIDGE``); ``state`` "error" at night is normal."""
 
-    serial: str
-    model: str | None
     state: str | None
-    data_time: datetime | None
     power_kw: float | None
     lifetime_kwh: float | None
     voltage_v: float | None
@@ -139,18 +141,15 @@ class Inverter:
 
 
 @dataclass(frozen=True, slots=True)
-class EssPart:
+class EssPart(PvsDevice):
     """A SunVault part from the legacy DeviceList (HUB+, ESS Hub, BMS, battery...)."""
 
     device_type: str  # DEVICE_TYPE, e.g. "ESS BMS"
     type: str | None  # TYPE, e.g. "EQUINOX-BMS"
-    serial: str
-    model: str | None
     state: str | None
     software: str | None
     hardware: str | None
     parent: str | None  # PARENT: serial of the Energy Storage System
-    data_time: datetime | None
     temperature_c: float | None = None
     humidity_pct: float | None = None
     grid_v1_v: float | None = None  # PV Disconnect
@@ -296,12 +295,9 @@ class LiveData:
 
 
 @dataclass(frozen=True, slots=True)
-class EssDevice:
+class EssDevice(PvsDevice):
     """Varserver ``/sys/devices/ess/<i>/*``: a SunVault storage system."""
 
-    serial: str
-    model: str | None
-    data_time: datetime | None
     power_kw: float | None
     pos_kwh: float | None
     neg_kwh: float | None
@@ -315,15 +311,14 @@ class EssDevice:
     v2_v: float | None
     max_charge_kw: float | None
     max_discharge_kw: float | None
+    min_cell_temperature_c: float | None = None
+    max_cell_temperature_c: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class TransferSwitch:
+class TransferSwitch(PvsDevice):
     """Varserver ``/sys/devices/transfer_switch/<i>/*`` (the HUB+ MID and PV disconnect)."""
 
-    serial: str
-    model: str | None
-    data_time: datetime | None
     mid_state: str | None
     pv_disconnect_state: str | None
     temperature_c: float | None

@@ -1,6 +1,6 @@
 """Turn PVS vendor models into the vendor-neutral site model.
 
-Meter semantics (DESIGN.md, confirmed by the captures): a consumption meter's
+Meter semantics (confirmed by real captures, tests/fixtures/pvs): a consumption meter's
 ``net_ltea_3phsum_kwh`` is ``pos - neg``. On a ``NET_CONSUMPTION_LOADSIDE`` meter
 ``pos`` is energy imported from the grid, ``neg`` exported, and ``p_3phsum_kw < 0``
 means exporting; the house then uses solar + grid. On a ``GROSS_CONSUMPTION_LINESIDE``
@@ -11,6 +11,7 @@ grid import/export are not measured (left None; the layer above derives them).
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 import logging
+import re
 
 from custom_components.solar_gateway.gateway.site import (
     Brand,
@@ -33,6 +34,7 @@ from .models import (
     EssPart,
     EssStatus,
     Inverter,
+    LiveData,
     Meter,
     MeterRole,
     Supervisor,
@@ -42,9 +44,37 @@ from .models import (
 
 _LOGGER = logging.getLogger(__name__)
 
-MANUFACTURER = "SunPower"
+MANUFACTURER = Brand.SUNPOWER.manufacturer
 # Below this the array is not producing (inverters draw a few W at night).
 PRODUCING_THRESHOLD_W = 50.0
+
+# Product names per kind of SunVault part; the model the PVS reports is the model id.
+PRODUCTS: dict[DeviceKind, str] = {
+    DeviceKind.ESS: "SunVault",
+    DeviceKind.TRANSFER_SWITCH: "Hub+",
+    DeviceKind.ESS_HUB: "SunVault ESS hub",
+    DeviceKind.PV_DISCONNECT: "PV disconnect relay",
+    DeviceKind.SYSTEM_CONTROLLER: "Conext Gateway",
+    DeviceKind.STORAGE_INVERTER: "Storage inverter",
+    DeviceKind.BATTERY_MANAGEMENT: "Battery management system",
+    DeviceKind.BATTERY: "SunVault battery",
+}
+# What each part is called on the site (the gateway's name or a serial is added).
+PART_NAMES: dict[DeviceKind, str] = {
+    DeviceKind.ESS: "SunVault",
+    DeviceKind.TRANSFER_SWITCH: "Hub+",
+    DeviceKind.ESS_HUB: "ESS hub",
+    DeviceKind.PV_DISCONNECT: "PV disconnect",
+    DeviceKind.SYSTEM_CONTROLLER: "SunVault gateway",
+    DeviceKind.STORAGE_INVERTER: "Storage inverter",
+    DeviceKind.BATTERY_MANAGEMENT: "Battery management",
+    DeviceKind.BATTERY: "SunVault battery",
+}
+_METER_NAMES = {
+    MeterRole.PRODUCTION: "Production meter",
+    MeterRole.CONSUMPTION: "Consumption meter",
+}
+_AC_MODULE = re.compile(r"AC_Module_Type_(\w+)")
 
 ESS_PART_KINDS: dict[str, DeviceKind] = {
     "HUB+": DeviceKind.TRANSFER_SWITCH,  # houses the MID controller (MIDC)
@@ -62,6 +92,38 @@ ESS_PART_KINDS: dict[str, DeviceKind] = {
 
 def _w(kw: float | None) -> float | None:
     return None if kw is None else kw * 1000.0
+
+
+def _working(state: str | None) -> bool | None:
+    """A PVS device's STATE as "working" (the gateway's only other word is "error")."""
+    if state is None:
+        return None
+    return state.lower() == "working"
+
+
+def _closed(state: str | None) -> bool | None:
+    """A contactor or relay state word (``CLOSED``/``OPEN``) as closed or not."""
+    if state is None:
+        return None
+    word = state.upper()
+    if word in ("CLOSED", "CLOSE"):
+        return True
+    if word == "OPEN":
+        return False
+    return None
+
+
+def gateway_model(model: str | None) -> str:
+    """The PVS's product name: the DeviceList says "PV Supervisor PVS6"."""
+    if not model:
+        return "PVS"
+    return model.removeprefix("PV Supervisor").strip() or "PVS"
+
+
+def inverter_model(model: str | None) -> str:
+    """An inverter's product name: SunPower AC modules are reported by type."""
+    match = _AC_MODULE.fullmatch(model or "")
+    return f"AC module type {match.group(1)}" if match else "Microinverter"
 
 
 class _Builder:
@@ -88,29 +150,33 @@ class _Builder:
 def supervisor_device(supervisor: Supervisor) -> Device:
     """The PVS as the site's gateway device, with its health figures."""
     builder = _Builder()
-    builder.add(Quantity.STATE, supervisor.state)
+    builder.add(Quantity.WORKING, _working(supervisor.state))
     builder.add(Quantity.UPTIME, supervisor.uptime_s)
     builder.add(Quantity.CPU_LOAD, supervisor.cpu_load)
     builder.add(Quantity.MEMORY_USED, supervisor.memory_used_pct)
     if supervisor.flash_used_pct is not None:
         builder.add(Quantity.FLASH_FREE, 100.0 - supervisor.flash_used_pct)
     builder.add(Quantity.FLASH_WEAR, supervisor.flash_wear_pct)
+    builder.add(Quantity.ERROR_COUNT, supervisor.error_count)
+    builder.add(Quantity.COMM_ERRORS, supervisor.comm_errors)
+    builder.add(Quantity.UNTRANSMITTED, supervisor.untransmitted)
     return Device(
         kind=DeviceKind.GATEWAY,
         serial=supervisor.serial,
         manufacturer=MANUFACTURER,
-        model=supervisor.model,
+        model=gateway_model(supervisor.model),
         firmware=supervisor.software,
         hardware=supervisor.hardware,
         measurements=builder.result(),
         data_time=supervisor.data_time,
+        mac=supervisor.mac,
     )
 
 
 def meter_device(meter: Meter) -> Device:
     """A production or consumption CT meter."""
     builder = _Builder()
-    builder.add(Quantity.STATE, meter.state)
+    builder.add(Quantity.WORKING, _working(meter.state))
     builder.add(Quantity.POWER, _w(meter.power_kw))
     builder.add(Quantity.REACTIVE_POWER, _w(meter.reactive_kvar))
     builder.add(Quantity.APPARENT_POWER, _w(meter.apparent_kva))
@@ -132,13 +198,10 @@ def meter_device(meter: Meter) -> Device:
         kind=DeviceKind.METER,
         serial=meter.serial,
         manufacturer=MANUFACTURER,
-        model=meter.model,
+        model=_METER_NAMES[meter.role],
+        model_id=meter.model,
         firmware=meter.software,
-        name=(
-            "Production meter"
-            if meter.role is MeterRole.PRODUCTION
-            else "Consumption meter"
-        ),
+        name=_METER_NAMES[meter.role],
         measurements=builder.result(),
         data_time=meter.data_time,
     )
@@ -146,8 +209,8 @@ def meter_device(meter: Meter) -> Device:
 
 def inverter_device(inverter: Inverter, *, site_producing: bool | None) -> Device:
     """A microinverter; ``error`` while the site does not produce is night, not a fault."""
+    # The STATE word is shown as "problem", where night's "error" is no fault.
     builder = _Builder()
-    builder.add(Quantity.STATE, inverter.state)
     power_w = _w(inverter.power_kw)
     builder.add(Quantity.POWER, power_w)
     builder.add(Quantity.LIFETIME_ENERGY, _w(inverter.lifetime_kwh))
@@ -165,7 +228,8 @@ def inverter_device(inverter: Inverter, *, site_producing: bool | None) -> Devic
         kind=DeviceKind.INVERTER,
         serial=inverter.serial,
         manufacturer=MANUFACTURER,
-        model=inverter.model,
+        model=inverter_model(inverter.model),
+        model_id=inverter.model,
         firmware=inverter.software,
         hardware=inverter.hardware,
         measurements=builder.result(),
@@ -185,20 +249,22 @@ def _inverter_working(state: str | None, site_producing: bool | None) -> bool | 
 def ess_part_device(part: EssPart, known_serials: set[str]) -> Device:
     """A SunVault part of the legacy DeviceList."""
     builder = _Builder()
-    builder.add(Quantity.STATE, part.state)
+    builder.add(Quantity.WORKING, _working(part.state))
     builder.add(Quantity.TEMPERATURE, part.temperature_c)
     builder.add(Quantity.VOLTAGE, part.grid_v1_v, Phase.L1)
     builder.add(Quantity.VOLTAGE, part.grid_v2_v, Phase.L2)
     builder.add(Quantity.RELAY_CLOSED, part.relay_closed)
     builder.add(Quantity.DC_VOLTAGE, part.supply_v)
+    kind = ESS_PART_KINDS[part.device_type]
     return Device(
-        kind=ESS_PART_KINDS[part.device_type],
+        kind=kind,
         serial=part.serial,
         manufacturer=MANUFACTURER,
-        model=part.model,
+        model=PRODUCTS[kind],
+        model_id=part.model,
         firmware=part.software,
         hardware=part.hardware,
-        name=part.device_type,
+        name=PART_NAMES[kind],
         parent=part.parent if part.parent in known_serials else None,
         measurements=builder.result(),
         data_time=part.data_time,
@@ -216,12 +282,14 @@ def _merge(device: Device, extra: Iterable[Measurement]) -> Device:
         serial=device.serial,
         manufacturer=device.manufacturer,
         model=device.model,
+        model_id=device.model_id,
         firmware=device.firmware,
         hardware=device.hardware,
         name=device.name,
         parent=device.parent,
         measurements=kept + added,
         data_time=device.data_time,
+        mac=device.mac,
     )
 
 
@@ -231,7 +299,7 @@ def _ess_status_devices(
     """Add the battery status endpoint's readings to the devices (in place)."""
     index = {device.serial: position for position, device in enumerate(devices)}
 
-    def put(serial: str, kind: DeviceKind, name: str, builder: _Builder) -> None:
+    def put(serial: str, kind: DeviceKind, builder: _Builder) -> None:
         if serial in index:
             devices[index[serial]] = _merge(devices[index[serial]], builder.result())
             return
@@ -242,7 +310,8 @@ def _ess_status_devices(
                 kind=kind,
                 serial=serial,
                 manufacturer=MANUFACTURER,
-                name=name,
+                model=PRODUCTS[kind],
+                name=PART_NAMES[kind],
                 parent=ess_serial if kind is not DeviceKind.TRANSFER_SWITCH else None,
                 measurements=builder.result(),
             )
@@ -255,19 +324,19 @@ def _ess_status_devices(
         builder.add(Quantity.DC_CURRENT, battery.current_a)
         builder.add(Quantity.TEMPERATURE, battery.temperature_c)
         builder.add(Quantity.STATE_OF_CHARGE, battery.customer_soc_pct)
-        put(battery.serial, DeviceKind.BATTERY, "Battery", builder)
+        put(battery.serial, DeviceKind.BATTERY, builder)
     for unit in status.units:
         builder = _Builder()
         builder.add(Quantity.POWER, _w(unit.power_kw))
         builder.add(Quantity.TEMPERATURE, unit.enclosure_temperature_c)
-        put(unit.serial, DeviceKind.ESS, "Energy Storage System", builder)
+        put(unit.serial, DeviceKind.ESS, builder)
     if (hub := status.hub_plus) is not None:
         builder = _Builder()
-        builder.add(Quantity.STATE, hub.contactor_position)
+        # The contactor's position is the site's grid connection.
         builder.add(Quantity.VOLTAGE, hub.grid_v1_v, Phase.L1)
         builder.add(Quantity.VOLTAGE, hub.grid_v2_v, Phase.L2)
         builder.add(Quantity.TEMPERATURE, hub.temperature_c)
-        put(hub.serial, DeviceKind.TRANSFER_SWITCH, "HUB+", builder)
+        put(hub.serial, DeviceKind.TRANSFER_SWITCH, builder)
 
 
 def _dedupe(devices: Sequence[Device], warnings: list[str]) -> tuple[Device, ...]:
@@ -341,6 +410,7 @@ def legacy_figures(
             if battery.customer_soc_pct is not None
         ]
         battery_soc = sum(socs) / len(socs) if socs else None
+    hub = ess_status.hub_plus if ess_status else None
     return SiteFigures(
         solar_power=solar_power,
         solar_energy=solar_energy,
@@ -351,6 +421,7 @@ def legacy_figures(
         grid_export_energy=grid_export,
         battery_power=battery_power,
         battery_state_of_charge=battery_soc,
+        grid_connected=_closed(hub.contactor_position) if hub else None,
     )
 
 
@@ -443,6 +514,12 @@ def varserver_figures(data: VarserverData, config: EssConfig | None) -> SiteFigu
         grid_import, grid_export = _import_export(consumption)
     has_ess = bool(data.ess)
     reserve = config.min_customer_soc if config else None
+    # An ESS meter's pos is what it delivered to the house (discharge), neg what
+    # it took (charge): pos - neg is livedata's ess_en, as for the site meters.
+    discharged = _w(_sum(ess.pos_kwh for ess in data.ess))
+    charged = _w(_sum(ess.neg_kwh for ess in data.ess))
+    mids = [_closed(switch.mid_state) for switch in data.transfer_switches]
+    grid_connected = next((state for state in mids if state is not None), None)
     return SiteFigures(
         solar_power=solar_power,
         solar_energy=solar_energy,
@@ -452,10 +529,13 @@ def varserver_figures(data: VarserverData, config: EssConfig | None) -> SiteFigu
         grid_import_energy=grid_import,
         grid_export_energy=grid_export,
         battery_power=_w(live.ess_kw) if live and has_ess else None,
+        battery_charged_energy=charged,
+        battery_discharged_energy=discharged,
         battery_state_of_charge=(
             live.soc * 100.0 if live and has_ess and live.soc is not None else None
         ),
         backup_reserve=reserve * 100.0 if reserve is not None else None,
+        grid_connected=grid_connected,
     )
 
 
@@ -470,13 +550,27 @@ def _is_net_meter(meter: Meter, data: VarserverData) -> bool:
     return abs(meter.net_kwh - live.net_kwh) <= _MATCH_TOLERANCE_KWH
 
 
-def ess_device(ess: EssDevice) -> Device:
-    """A SunVault storage system from the varserver."""
+def ess_device(ess: EssDevice, live: LiveData | None, *, only: bool) -> Device:
+    """A SunVault storage system from the varserver.
+
+    Its mode is the control mode select. When it is the site's only SunVault, its
+    power, charge and energy are the site's battery figures, shown there once (from
+    livedata, the fresher source); several SunVaults each show their own.
+    """
     builder = _Builder()
-    builder.add(Quantity.MODE, ess.op_mode)
-    builder.add(Quantity.POWER, _w(ess.power_kw))
-    if ess.customer_soc is not None:
-        builder.add(Quantity.STATE_OF_CHARGE, ess.customer_soc * 100.0)
+    if not only:
+        builder.add(Quantity.POWER, _w(ess.power_kw))
+        if ess.customer_soc is not None:
+            builder.add(Quantity.STATE_OF_CHARGE, ess.customer_soc * 100.0)
+        builder.add(Quantity.ENERGY_DELIVERED, _w(ess.pos_kwh))
+        builder.add(Quantity.ENERGY_RECEIVED, _w(ess.neg_kwh))
+    elif live is not None and live.backup_minutes is not None:
+        builder.add(Quantity.BACKUP_TIME, live.backup_minutes * 60.0)
+    builder.add(Quantity.STATE_OF_HEALTH, ess.soh_pct)
+    builder.add(Quantity.MAX_CHARGE_POWER, _w(ess.max_charge_kw))
+    builder.add(Quantity.MAX_DISCHARGE_POWER, _w(ess.max_discharge_kw))
+    builder.add(Quantity.MIN_CELL_TEMPERATURE, ess.min_cell_temperature_c)
+    builder.add(Quantity.MAX_CELL_TEMPERATURE, ess.max_cell_temperature_c)
     builder.add(Quantity.DC_VOLTAGE, ess.battery_v)
     builder.add(Quantity.TEMPERATURE, ess.inverter_temperature_c)
     builder.add(Quantity.VOLTAGE, ess.v1_v, Phase.L1)
@@ -485,8 +579,9 @@ def ess_device(ess: EssDevice) -> Device:
         kind=DeviceKind.ESS,
         serial=ess.serial,
         manufacturer=MANUFACTURER,
-        model=ess.model,
-        name="SunVault",
+        model=PRODUCTS[DeviceKind.ESS],
+        model_id=ess.model,
+        name=PART_NAMES[DeviceKind.ESS],
         measurements=builder.result(),
         data_time=ess.data_time,
     )
@@ -495,7 +590,7 @@ def ess_device(ess: EssDevice) -> Device:
 def transfer_switch_device(switch: TransferSwitch) -> Device:
     """The HUB+ transfer switch (MID) from the varserver."""
     builder = _Builder()
-    builder.add(Quantity.STATE, switch.mid_state)
+    # The MID's state is the site's grid connection.
     builder.add(Quantity.TEMPERATURE, switch.temperature_c)
     builder.add(Quantity.VOLTAGE, switch.v1_v, Phase.L1)
     builder.add(Quantity.VOLTAGE, switch.v2_v, Phase.L2)
@@ -503,8 +598,9 @@ def transfer_switch_device(switch: TransferSwitch) -> Device:
         kind=DeviceKind.TRANSFER_SWITCH,
         serial=switch.serial,
         manufacturer=MANUFACTURER,
-        model=switch.model,
-        name="HUB+",
+        model=PRODUCTS[DeviceKind.TRANSFER_SWITCH],
+        model_id=switch.model,
+        name=PART_NAMES[DeviceKind.TRANSFER_SWITCH],
         measurements=builder.result(),
         data_time=switch.data_time,
     )
@@ -531,7 +627,9 @@ def varserver_snapshot(
         inverter_device(inverter, site_producing=producing)
         for inverter in data.inverters
     )
-    devices.extend(ess_device(ess) for ess in data.ess)
+    devices.extend(
+        ess_device(ess, data.livedata, only=len(data.ess) == 1) for ess in data.ess
+    )
     devices.extend(transfer_switch_device(switch) for switch in data.transfer_switches)
     live_time = data.livedata.time if data.livedata else None
     return SiteSnapshot(

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
+    GatewayError,
     InvalidCredentialsError,
     UnexpectedPayloadError,
 )
@@ -111,8 +112,28 @@ class VarserverSession:
         if self._on_login is not None:
             self._on_login()
 
-    async def _send(self, method: str, path: str, data: str | None = None) -> Response:
-        """Send with the session cookie; log in again once when it has expired."""
+    def forget(self) -> None:
+        """Drop the session: the next request logs in first."""
+        self._token = None
+
+    async def _send(
+        self, method: str, path: str, data: str | None = None, *, cache: bool = True
+    ) -> Response:
+        """Send with the session cookie; log in again once when it has expired.
+
+        After any failure (a hang, a broken answer, a refused connection) the
+        session is not trusted: the PVS may have restarted and forgotten it, and a
+        stale session answers like a wrong password. The next request logs in.
+        """
+        try:
+            return await self._send_in_session(method, path, data, cache=cache)
+        except GatewayError:
+            self.forget()
+            raise
+
+    async def _send_in_session(
+        self, method: str, path: str, data: str | None, *, cache: bool
+    ) -> Response:
         if self._token is None:
             await self.login()
         for attempt in range(2):
@@ -120,7 +141,7 @@ class VarserverSession:
             headers = {"Cookie": f"{SESSION_COOKIE}={self._token}"}
             if method == "GET":
                 response = await self._transport.get(
-                    path, headers=headers, timeouts=VARS_TIMEOUTS
+                    path, headers=headers, timeouts=VARS_TIMEOUTS, cache=cache
                 )
             else:
                 response = await self._transport.request(
@@ -139,15 +160,32 @@ class VarserverSession:
                 f"the PVS refused the session twice ({response.status})"
             )
         if response.status != 200:
+            self.forget()
             raise UnexpectedPayloadError(
                 f"/vars?match={match} answered HTTP {response.status}"
             )
-        return load_json_object(response.body, f"/vars?match={match}")
+        try:
+            return load_json_object(response.body, f"/vars?match={match}")
+        except UnexpectedPayloadError:
+            self.forget()
+            raise
 
     async def set_var(self, name: str, value: str) -> None:
         """Write one variable: ``POST /vars`` with body ``set=<name>=<value>``."""
         response = await self._send("POST", VARS_PATH, data=f"set={name}={value}")
-        if not response.ok:
-            raise ControlRefusedError(
-                f"the PVS refused to set {name} ({response.status})", response.status
-            )
+        _check_set(response, name)
+
+    async def set_var_by_query(self, name: str, value: str) -> None:
+        """Write one variable with ``GET /vars?set=<name>=<value>``.
+
+        The form the telemetry switch is documented with; never cached.
+        """
+        path = f"{VARS_PATH}?set={quote(name, safe='/')}={quote(value)}"
+        _check_set(await self._send("GET", path, cache=False), name)
+
+
+def _check_set(response: Response, name: str) -> None:
+    if not response.ok:
+        raise ControlRefusedError(
+            f"the PVS refused to set {name} ({response.status})", response.status
+        )

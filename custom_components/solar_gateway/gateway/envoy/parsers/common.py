@@ -1,6 +1,6 @@
 """Helpers shared by the Envoy parsers: fast defensive conversions, root checks."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 import math
 
@@ -9,6 +9,7 @@ from custom_components.solar_gateway.gateway.values import (
     JsonObject,
     as_float,
     as_timestamp,
+    objects,
 )
 
 _FINITE = math.isfinite
@@ -46,6 +47,25 @@ def root_list(payload: object, what: str) -> list[object]:
     if isinstance(payload, list):
         return payload
     raise UnexpectedPayloadError(f"{what}: expected a JSON array, got {_kind(payload)}")
+
+
+def keyed[K, T](
+    items: object,
+    key: str,
+    read_key: Callable[[object], K | None],
+    build: Callable[[JsonObject, K], T],
+) -> tuple[T, ...]:
+    """Build a model from each JSON object of ``items`` that carries a usable ``key``.
+
+    Entries that are not objects, or whose key is missing or junk, are skipped: one
+    odd device must not hide the others.
+    """
+    models: list[T] = []
+    for item in objects(items):
+        identifier = read_key(item.get(key))
+        if identifier is not None:
+            models.append(build(item, identifier))
+    return tuple(models)
 
 
 def _kind(payload: object) -> str:

@@ -1,5 +1,8 @@
 """Parsers of the Ensemble endpoints: inventory, power, secctrl and generator."""
 
+from datetime import datetime
+from typing import TypedDict
+
 from custom_components.solar_gateway.gateway.envoy.models import (
     C6Combiner,
     Collar,
@@ -19,28 +22,45 @@ from custom_components.solar_gateway.gateway.values import (
     objects,
 )
 
-from .common import num, root_list, root_object, timestamp
+from .common import keyed, num, root_list, root_object, timestamp
 
 
 def _fahrenheit_to_celsius(value: float | None) -> float | None:
     return None if value is None else round((value - 32.0) * 5.0 / 9.0, 1)
 
 
-def _encharge(item: JsonObject, serial: str) -> Encharge:
-    return Encharge(
+class _Inventoried(TypedDict):
+    """What every device of the Ensemble inventory reports about itself."""
+
+    serial: str
+    part_number: str | None
+    firmware: str | None
+    communicating: bool | None
+    admin_state: str | None
+    last_report: datetime | None
+
+
+def _inventoried(item: JsonObject, serial: str) -> _Inventoried:
+    return _Inventoried(
         serial=serial,
         part_number=as_str(item.get("part_num")),
         firmware=as_str(item.get("img_pnum_running")),
+        communicating=as_bool(item.get("communicating")),
+        admin_state=as_str(item.get("admin_state_str")),
+        last_report=timestamp(item.get("last_rpt_date")),
+    )
+
+
+def _encharge(item: JsonObject, serial: str) -> Encharge:
+    return Encharge(
+        **_inventoried(item, serial),
         bmu_firmware=as_str(item.get("bmu_fw_version")),
         state_of_charge=num(item.get("percentFull")),
         temperature=num(item.get("temperature")),
         max_cell_temperature=num(item.get("maxCellTemp")),
-        communicating=as_bool(item.get("communicating")),
         dc_switch_off=as_bool(item.get("dc_switch_off")),
         sleep_enabled=as_bool(item.get("sleep_enabled")),
-        last_report=timestamp(item.get("last_rpt_date")),
         capacity=num(item.get("encharge_capacity")),
-        admin_state=as_str(item.get("admin_state_str")),
         grid_state=as_str(item.get("reported_enc_grid_state")),
         phase=as_str(item.get("phase")),
     )
@@ -48,44 +68,29 @@ def _encharge(item: JsonObject, serial: str) -> Encharge:
 
 def _enpower(item: JsonObject, serial: str) -> Enpower:
     return Enpower(
-        serial=serial,
-        part_number=as_str(item.get("part_num")),
-        firmware=as_str(item.get("img_pnum_running")),
-        communicating=as_bool(item.get("communicating")),
+        **_inventoried(item, serial),
         # The system controller reports its temperature in °F.
         temperature=_fahrenheit_to_celsius(num(item.get("temperature"))),
         mains_admin_state=as_str(item.get("mains_admin_state")),
         mains_oper_state=as_str(item.get("mains_oper_state")),
         grid_mode=as_str(item.get("Enpwr_grid_mode")),
-        admin_state=as_str(item.get("admin_state_str")),
-        last_report=timestamp(item.get("last_rpt_date")),
     )
 
 
 def _collar(item: JsonObject, serial: str) -> Collar:
     return Collar(
-        serial=serial,
-        part_number=as_str(item.get("part_num")),
-        firmware=as_str(item.get("img_pnum_running")),
-        communicating=as_bool(item.get("communicating")),
+        **_inventoried(item, serial),
         temperature=num(item.get("temperature")),
         mid_state=as_str(item.get("mid_state")),
         grid_state=as_str(item.get("grid_state")),
         collar_state=as_str(item.get("collar_state")),
-        admin_state=as_str(item.get("admin_state_str")),
-        last_report=timestamp(item.get("last_rpt_date")),
     )
 
 
 def _combiner(item: JsonObject, serial: str) -> C6Combiner:
-    return C6Combiner(
-        serial=serial,
-        part_number=as_str(item.get("part_num")),
-        firmware=as_str(item.get("fw_version")) or as_str(item.get("img_pnum_running")),
-        communicating=as_bool(item.get("communicating")),
-        admin_state=as_str(item.get("admin_state_str")),
-        last_report=timestamp(item.get("last_rpt_date")),
-    )
+    reported = _inventoried(item, serial)
+    reported["firmware"] = as_str(item.get("fw_version")) or reported["firmware"]
+    return C6Combiner(**reported)
 
 
 def parse_ensemble_inventory(payload: object) -> EnsembleInventory:
@@ -122,20 +127,16 @@ def parse_ensemble_power(payload: object) -> tuple[EnchargePower, ...]:
     items = root.get("devices:", root.get("devices"))
     if not isinstance(items, list):
         raise UnexpectedPayloadError("/ivp/ensemble/power has no device list")
-    result: list[EnchargePower] = []
-    for item in objects(items):
-        serial = as_str(item.get("serial_num"))
-        if serial is None:
-            continue
-        result.append(
-            EnchargePower(
-                serial=serial,
-                real_power=num(item.get("real_power_mw"), 1e-3),
-                apparent_power=num(item.get("apparent_power_mva"), 1e-3),
-                state_of_charge=num(item.get("soc")),
-            )
-        )
-    return tuple(result)
+    return keyed(items, "serial_num", as_str, _encharge_power)
+
+
+def _encharge_power(item: JsonObject, serial: str) -> EnchargePower:
+    return EnchargePower(
+        serial=serial,
+        real_power=num(item.get("real_power_mw"), 1e-3),
+        apparent_power=num(item.get("apparent_power_mva"), 1e-3),
+        state_of_charge=num(item.get("soc")),
+    )
 
 
 def parse_secctrl(payload: object) -> SecCtrl:

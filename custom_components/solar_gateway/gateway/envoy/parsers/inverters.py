@@ -2,6 +2,7 @@
 ``/ivp/pdm/device_data`` and ``/inventory.json?deleted=1``."""
 
 from collections.abc import Mapping
+from functools import partial
 
 from custom_components.solar_gateway.gateway.envoy.models import (
     InventoryDevice,
@@ -16,28 +17,29 @@ from custom_components.solar_gateway.gateway.values import (
     objects,
 )
 
-from .common import num, root_list, root_object, timestamp
+from .common import keyed, num, root_list, root_object, timestamp
 
 _JOULES_PER_WH = 3600.0
 
 
 def parse_inverters(payload: object) -> tuple[Inverter, ...]:
     """Parse ``/api/v1/production/inverters``."""
-    inverters: list[Inverter] = []
-    for item in objects(root_list(payload, "/api/v1/production/inverters")):
-        serial = as_str(item.get("serialNumber"))
-        if serial is None:
-            continue
-        inverters.append(
-            Inverter(
-                serial=serial,
-                last_report=timestamp(item.get("lastReportDate")),
-                power=num(item.get("lastReportWatts")),
-                max_power=num(item.get("maxReportWatts")),
-                dev_type=as_int(item.get("devType")),
-            )
-        )
-    return tuple(inverters)
+    return keyed(
+        root_list(payload, "/api/v1/production/inverters"),
+        "serialNumber",
+        as_str,
+        _inverter,
+    )
+
+
+def _inverter(item: JsonObject, serial: str) -> Inverter:
+    return Inverter(
+        serial=serial,
+        last_report=timestamp(item.get("lastReportDate")),
+        power=num(item.get("lastReportWatts")),
+        max_power=num(item.get("maxReportWatts")),
+        dev_type=as_int(item.get("devType")),
+    )
 
 
 def _pdm_device(key: str, item: JsonObject) -> PdmDevice | None:
@@ -93,27 +95,34 @@ def parse_inventory(payload: object) -> tuple[InventoryDevice, ...]:
         group = as_str(section.get("type"))
         if group is None:
             continue
-        for item in objects(section.get("devices")):
-            serial = as_str(item.get("serial_num"))
-            if serial is None:
-                continue
-            devices.append(
-                InventoryDevice(
-                    group=group,
-                    serial=serial,
-                    part_number=as_str(item.get("part_num")),
-                    firmware=as_str(item.get("img_pnum_running")),
-                    installed=timestamp(item.get("installed")),
-                    last_report=timestamp(item.get("last_rpt_date")),
-                    producing=as_bool(item.get("producing")),
-                    communicating=as_bool(item.get("communicating")),
-                    operating=as_bool(item.get("operating")),
-                    deleted=bool(as_bool(item.get("deleted"))),
-                    phase=as_str(item.get("phase")),
-                    state_of_charge=num(item.get("percentFull")),
-                    charge_status=as_str(item.get("charge_status")),
-                    temperature=num(item.get("maxCellTemp")),
-                    sleep_enabled=as_bool(item.get("sleep_enabled")),
-                )
+        devices.extend(
+            keyed(
+                section.get("devices"),
+                "serial_num",
+                as_str,
+                partial(_inventory_device, group=group),
             )
+        )
     return tuple(devices)
+
+
+def _inventory_device(item: JsonObject, serial: str, *, group: str) -> InventoryDevice:
+    return InventoryDevice(
+        group=group,
+        serial=serial,
+        part_number=as_str(item.get("part_num")),
+        firmware=as_str(item.get("img_pnum_running")),
+        installed=timestamp(item.get("installed")),
+        last_report=timestamp(item.get("last_rpt_date")),
+        producing=as_bool(item.get("producing")),
+        communicating=as_bool(item.get("communicating")),
+        operating=as_bool(item.get("operating")),
+        deleted=bool(as_bool(item.get("deleted"))),
+        phase=as_str(item.get("phase")),
+        state_of_charge=num(item.get("percentFull")),
+        charge_status=as_str(item.get("charge_status")),
+        temperature=num(item.get("maxCellTemp")),
+        sleep_enabled=as_bool(item.get("sleep_enabled")),
+        sleep_min_soc=num(item.get("sleep_min_soc")),
+        sleep_max_soc=num(item.get("sleep_max_soc")),
+    )

@@ -13,32 +13,26 @@ from custom_components.solar_gateway.gateway.values import (
     objects,
 )
 
-from .common import num, root_list, timestamp
+from .common import keyed, num, root_list, timestamp
 
 
 def parse_meters(payload: object) -> tuple[MeterConfig, ...]:
     """Parse ``/ivp/meters`` (an empty list: no CT configured)."""
-    configs: list[MeterConfig] = []
-    for item in objects(root_list(payload, "/ivp/meters")):
-        eid = as_int(item.get("eid"))
-        if eid is None:
-            continue
-        configs.append(
-            MeterConfig(
-                eid=eid,
-                state=as_str(item.get("state")),
-                measurement_type=as_str(item.get("measurementType")),
-                phase_mode=as_str(item.get("phaseMode")),
-                phase_count=as_int(item.get("phaseCount")),
-                metering_status=as_str(item.get("meteringStatus")),
-                status_flags=tuple(
-                    flag
-                    for flag in as_list(item.get("statusFlags"))
-                    if isinstance(flag, str)
-                ),
-            )
-        )
-    return tuple(configs)
+    return keyed(root_list(payload, "/ivp/meters"), "eid", as_int, _meter_config)
+
+
+def _meter_config(item: JsonObject, eid: int) -> MeterConfig:
+    return MeterConfig(
+        eid=eid,
+        state=as_str(item.get("state")),
+        measurement_type=as_str(item.get("measurementType")),
+        phase_mode=as_str(item.get("phaseMode")),
+        phase_count=as_int(item.get("phaseCount")),
+        metering_status=as_str(item.get("meteringStatus")),
+        status_flags=tuple(
+            flag for flag in as_list(item.get("statusFlags")) if isinstance(flag, str)
+        ),
+    )
 
 
 def _channel(item: JsonObject) -> MeterChannel:

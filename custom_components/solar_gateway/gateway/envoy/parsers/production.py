@@ -2,6 +2,7 @@
 and the HTML ``/production`` page of old firmware."""
 
 import re
+from typing import TypedDict
 
 from custom_components.solar_gateway.gateway.envoy.models import (
     AcbTotals,
@@ -22,8 +23,21 @@ from custom_components.solar_gateway.gateway.values import (
 from .common import num, root_object, timestamp
 
 
-def _line(item: JsonObject) -> PhaseReading:
-    return PhaseReading(
+class _AcFigures(TypedDict):
+    """The figures an EIM reports for its whole meter and for each line alike."""
+
+    power: float | None
+    lifetime_energy: float | None
+    energy_today: float | None
+    voltage: float | None
+    current: float | None
+    apparent_power: float | None
+    reactive_power: float | None
+    power_factor: float | None
+
+
+def _ac_figures(item: JsonObject) -> _AcFigures:
+    return _AcFigures(
         power=num(item.get("wNow")),
         lifetime_energy=num(item.get("whLifetime")),
         energy_today=num(item.get("whToday")),
@@ -40,16 +54,11 @@ def _eim(item: JsonObject, measurement_type: str) -> EimReading:
         measurement_type=measurement_type,
         active_count=as_int(item.get("activeCount")),
         reading_time=timestamp(item.get("readingTime")),
-        power=num(item.get("wNow")),
-        lifetime_energy=num(item.get("whLifetime")),
-        energy_today=num(item.get("whToday")),
         energy_last_seven_days=num(item.get("whLastSevenDays")),
-        voltage=num(item.get("rmsVoltage")),
-        current=num(item.get("rmsCurrent")),
-        apparent_power=num(item.get("apprntPwr")),
-        reactive_power=num(item.get("reactPwr")),
-        power_factor=num(item.get("pwrFactor")),
-        lines=tuple(_line(line) for line in objects(item.get("lines"))),
+        lines=tuple(
+            PhaseReading(**_ac_figures(line)) for line in objects(item.get("lines"))
+        ),
+        **_ac_figures(item),
     )
 
 

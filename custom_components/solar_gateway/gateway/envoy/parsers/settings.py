@@ -9,9 +9,9 @@ from custom_components.solar_gateway.gateway.envoy.models import (
     Tariff,
 )
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
-from custom_components.solar_gateway.gateway.values import as_bool, as_str, objects
+from custom_components.solar_gateway.gateway.values import JsonObject, as_bool, as_str
 
-from .common import num, root_object
+from .common import keyed, num, root_object
 
 
 def parse_tariff(payload: object) -> Tariff:
@@ -35,37 +35,33 @@ def parse_tariff(payload: object) -> Tariff:
 def parse_dry_contacts(payload: object) -> tuple[DryContactStatus, ...]:
     """Parse ``/ivp/ensemble/dry_contacts`` (each relay open or closed)."""
     root = root_object(payload, "/ivp/ensemble/dry_contacts")
-    result: list[DryContactStatus] = []
-    for item in objects(root.get("dry_contacts")):
-        relay_id = as_str(item.get("id"))
-        if relay_id is not None:
-            result.append(
-                DryContactStatus(id=relay_id, status=as_str(item.get("status")))
-            )
-    return tuple(result)
+    return keyed(
+        root.get("dry_contacts"),
+        "id",
+        as_str,
+        lambda item, relay_id: DryContactStatus(
+            id=relay_id, status=as_str(item.get("status"))
+        ),
+    )
 
 
 def parse_dry_contact_settings(payload: object) -> tuple[DryContactSettings, ...]:
     """Parse ``/ivp/ss/dry_contact_settings``; each relay keeps its complete body."""
     root = root_object(payload, "/ivp/ss/dry_contact_settings")
-    result: list[DryContactSettings] = []
-    for item in objects(root.get("dry_contacts")):
-        relay_id = as_str(item.get("id"))
-        if relay_id is None:
-            continue
-        result.append(
-            DryContactSettings(
-                id=relay_id,
-                type=as_str(item.get("type")),
-                load_name=as_str(item.get("load_name")),
-                mode=as_str(item.get("mode")),
-                grid_action=as_str(item.get("grid_action")),
-                micro_grid_action=as_str(item.get("micro_grid_action")),
-                gen_action=as_str(item.get("gen_action")),
-                soc_low=num(item.get("soc_low")),
-                soc_high=num(item.get("soc_high")),
-                priority=num(item.get("priority")),
-                document=item,
-            )
-        )
-    return tuple(result)
+    return keyed(root.get("dry_contacts"), "id", as_str, _dry_contact_settings)
+
+
+def _dry_contact_settings(item: JsonObject, relay_id: str) -> DryContactSettings:
+    return DryContactSettings(
+        id=relay_id,
+        type=as_str(item.get("type")),
+        load_name=as_str(item.get("load_name")),
+        mode=as_str(item.get("mode")),
+        grid_action=as_str(item.get("grid_action")),
+        micro_grid_action=as_str(item.get("micro_grid_action")),
+        gen_action=as_str(item.get("gen_action")),
+        soc_low=num(item.get("soc_low")),
+        soc_high=num(item.get("soc_high")),
+        priority=num(item.get("priority")),
+        document=item,
+    )

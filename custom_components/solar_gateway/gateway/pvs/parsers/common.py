@@ -18,8 +18,9 @@ from custom_components.solar_gateway.gateway.values import as_float, as_str
 # The PVS refreshes DeviceList data on 5-minute boundaries (DATATIME).
 DATA_INTERVAL = timedelta(minutes=5)
 
-_BUILD_RE = re.compile(r"build\s*(\d+)", re.IGNORECASE)
-_TRAILING_NUMBER_RE = re.compile(r"(\d{4,})\s*$")
+_BUILD_RE = re.compile(r"build\s*(\d{1,9})(?!\d)", re.IGNORECASE)
+# Longer than any version string; anything longer is not one (and is not scanned).
+_MAX_VERSION_TEXT = 100
 
 
 def num(value: object) -> float | None:
@@ -108,13 +109,22 @@ def parse_build(*candidates: object) -> int | None:
         if not isinstance(candidate, str):
             continue
         stripped = candidate.strip()
-        if stripped.isdigit():
+        if len(stripped) > _MAX_VERSION_TEXT:
+            continue
+        if stripped.isascii() and stripped.isdigit():
             return int(stripped)
         if match := _BUILD_RE.search(stripped):
             return int(match.group(1))
-        if match := _TRAILING_NUMBER_RE.search(stripped.replace(".", " ")):
-            return int(match.group(1))
+        if (trailing := _trailing_number(stripped.replace(".", " "))) is not None:
+            return trailing
     return None
+
+
+def _trailing_number(text: str) -> int | None:
+    """The number of 4+ digits that ends ``text``, if one does."""
+    text = text.rstrip()
+    digits = len(text) - len(text.rstrip("0123456789"))
+    return int(text[-digits:]) if digits >= 4 else None
 
 
 def load_json_object(body: bytes | str, what: str) -> Mapping[str, object]:

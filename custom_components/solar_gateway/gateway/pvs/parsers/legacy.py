@@ -35,6 +35,7 @@ from custom_components.solar_gateway.gateway.values import (
 )
 
 from .common import check_result, flag, legacy_time, num, parse_build, text
+from .figures import INVERTER_FIGURES, METER_FIGURES, read_figures
 
 # DEVICE_TYPE values of the SunVault parts (seed document and captures).
 ESS_DEVICE_TYPES = frozenset(
@@ -157,51 +158,21 @@ def _meter(raw: JsonObject, serial: str) -> Meter:
         subtype=subtype,
         state=_state(raw),
         data_time=legacy_time(raw.get("DATATIME")),
-        power_kw=num(raw.get("p_3phsum_kw")),
-        reactive_kvar=num(raw.get("q_3phsum_kvar")),
-        apparent_kva=num(raw.get("s_3phsum_kva")),
-        power_factor=num(raw.get("tot_pf_rto")),
-        frequency_hz=num(raw.get("freq_hz")),
-        net_kwh=num(raw.get("net_ltea_3phsum_kwh")),
-        pos_kwh=num(raw.get("pos_ltea_3phsum_kwh")),
-        neg_kwh=num(raw.get("neg_ltea_3phsum_kwh")),
-        voltage_v=num(raw.get("v12_v")),
-        v1_v=num(raw.get("v1n_v")),
-        v2_v=num(raw.get("v2n_v")),
-        i1_a=num(raw.get("i1_a", raw.get("i_a"))),
-        i2_a=num(raw.get("i2_a")),
-        p1_kw=num(raw.get("p1_kw")),
-        p2_kw=num(raw.get("p2_kw")),
-        ct_scale=num(raw.get("ct_scl_fctr")),
+        **read_figures(raw, METER_FIGURES),
         software=text(raw.get("SWVER")),
     )
 
 
 def _inverter(raw: JsonObject, serial: str) -> Inverter:
-    # The hot path of a large site: local names save a lookup per field.
-    get = raw.get
-    number = num
-    # Firmware before 2021.11 reports DC power as p_mpptsum_kw.
-    dc_power = get("p_mppt1_kw")
-    if dc_power is None:
-        dc_power = get("p_mpptsum_kw")
     return Inverter(
         serial=serial,
-        model=text(get("MODEL")),
+        model=text(raw.get("MODEL")),
         state=_state(raw),
-        data_time=legacy_time(get("DATATIME")),
-        power_kw=number(get("p_3phsum_kw")),
-        lifetime_kwh=number(get("ltea_3phsum_kwh")),
-        voltage_v=number(get("vln_3phavg_v")),
-        current_a=number(get("i_3phsum_a")),
-        frequency_hz=number(get("freq_hz")),
-        dc_power_kw=number(dc_power),
-        dc_voltage_v=number(get("v_mppt1_v")),
-        dc_current_a=number(get("i_mppt1_a")),
-        temperature_c=number(get("t_htsnk_degc")),
-        software=text(get("SWVER")),
-        hardware=text(get("hw_version")),
-        panel=text(get("PANEL")),
+        data_time=legacy_time(raw.get("DATATIME")),
+        software=text(raw.get("SWVER")),
+        hardware=text(raw.get("hw_version")),
+        panel=text(raw.get("PANEL")),
+        **read_figures(raw, INVERTER_FIGURES),
     )
 
 

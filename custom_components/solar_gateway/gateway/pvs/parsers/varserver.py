@@ -21,7 +21,20 @@ from custom_components.solar_gateway.gateway.pvs.models import (
 from custom_components.solar_gateway.gateway.values import JsonObject, as_object
 
 from .common import epoch_time, iso_time, num, parse_build, text
+from .figures import (
+    ESS_FIGURES,
+    INVERTER_FIGURES,
+    METER_FIGURES,
+    TRANSFER_SWITCH_FIGURES,
+    read_figures,
+    varserver_table,
+)
 from .legacy import meter_role
+
+_METER_VARS = varserver_table(METER_FIGURES)
+_INVERTER_VARS = varserver_table(INVERTER_FIGURES)
+_ESS_VARS = varserver_table(ESS_FIGURES)
+_TRANSFER_SWITCH_VARS = varserver_table(TRANSFER_SWITCH_FIGURES)
 
 DEVICE_PREFIX = "/sys/devices/"
 LIVEDATA_PREFIX = "/sys/livedata/"
@@ -113,6 +126,7 @@ def _supervisor(values: Mapping[str, object]) -> Supervisor | None:
         flash_used_pct=num(values.get("/sys/info/flash_usage")),
         cpu_used_pct=num(values.get("/sys/info/cpu_usage")),
         flash_wear_level=_hex_level(values.get(FLASH_WEAR_VAR)),
+        mac=text(values.get("/sys/info/lmac")),
     )
 
 
@@ -169,22 +183,8 @@ def _meter(record: JsonObject) -> Meter | None:
         subtype=None,
         state=None,
         data_time=iso_time(record.get("msmtEps")),
-        power_kw=num(record.get("p3phsumKw")),
-        reactive_kvar=num(record.get("q3phsumKvar")),
-        apparent_kva=num(record.get("s3phsumKva")),
-        power_factor=num(record.get("totPfRto")),
-        frequency_hz=num(record.get("freqHz")),
-        net_kwh=num(record.get("netLtea3phsumKwh")),
-        pos_kwh=num(record.get("posLtea3phsumKwh")),
-        neg_kwh=num(record.get("negLtea3phsumKwh")),
-        voltage_v=num(record.get("v12V")),
-        v1_v=num(record.get("v1nV")),
-        v2_v=num(record.get("v2nV")),
-        i1_a=num(record.get("i1A")),
-        i2_a=num(record.get("i2A")),
-        p1_kw=num(record.get("p1Kw")),
-        p2_kw=num(record.get("p2Kw")),
-        ct_scale=num(record.get("ctSclFctr")),
+        software=None,
+        **read_figures(record, _METER_VARS),
     )
 
 
@@ -197,15 +197,10 @@ def _inverter(record: JsonObject) -> Inverter | None:
         model=text(record.get("prodMdlNm")),
         state=None,
         data_time=iso_time(record.get("msmtEps")),
-        power_kw=num(record.get("p3phsumKw")),
-        lifetime_kwh=num(record.get("ltea3phsumKwh")),
-        voltage_v=num(record.get("vln3phavgV")),
-        current_a=num(record.get("i3phsumA")),
-        frequency_hz=num(record.get("freqHz")),
-        dc_power_kw=num(record.get("pMppt1Kw")),
-        dc_voltage_v=num(record.get("vMppt1V")),
-        dc_current_a=num(record.get("iMppt1A")),
-        temperature_c=num(record.get("tHtsnkDegc")),
+        software=None,
+        hardware=None,
+        panel=None,
+        **read_figures(record, _INVERTER_VARS),
     )
 
 
@@ -217,19 +212,8 @@ def _ess(record: JsonObject) -> EssDevice | None:
         serial=serial,
         model=text(record.get("prodMdlNm")),
         data_time=iso_time(record.get("msmtEps")),
-        power_kw=num(record.get("p3phsumKw")),
-        pos_kwh=num(record.get("posLtea3phsumKwh")),
-        neg_kwh=num(record.get("negLtea3phsumKwh")),
-        soc=num(record.get("socVal")),
-        customer_soc=num(record.get("customerSocVal")),
-        soh_pct=num(record.get("sohVal")),
         op_mode=text(record.get("opMode")),
-        battery_v=num(record.get("vBattV")),
-        inverter_temperature_c=num(record.get("tInvtrDegc")),
-        v1_v=num(record.get("v1nV")),
-        v2_v=num(record.get("v2nV")),
-        max_charge_kw=num(record.get("chrgLimitPmaxKw")),
-        max_discharge_kw=num(record.get("dischrgLimPmaxKw")),
+        **read_figures(record, _ESS_VARS),
     )
 
 
@@ -243,10 +227,5 @@ def _transfer_switch(record: JsonObject) -> TransferSwitch | None:
         data_time=iso_time(record.get("msmtEps")),
         mid_state=text(record.get("midStEnum")),
         pv_disconnect_state=text(record.get("pvd1StEnum")),
-        temperature_c=num(record.get("tDegc")),
-        v1_v=num(record.get("v1nV")),
-        v2_v=num(record.get("v2nV")),
-        grid_v1_v=num(record.get("v1nGridV")),
-        grid_v2_v=num(record.get("v2nGridV")),
-        supply_v=num(record.get("vSpplyV")),
+        **read_figures(record, _TRANSFER_SWITCH_VARS),
     )

@@ -1,0 +1,1 @@
+"""The fault suite: every gateway failure, in compressed time, against the simulator."""

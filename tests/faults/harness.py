@@ -1,0 +1,305 @@
+"""Run Home Assistant against a simulated gateway through a fault, in compressed time.
+
+Home Assistant's clock (frozen, moved by ``freezer``), which is also the event loop's
+clock, and the simulator's manual clock move together in steps. Network timeouts and
+a hanging gateway therefore run in simulated time too: a 30 s read timeout fires
+after 30 simulated seconds, a few steps later, while the test takes milliseconds.
+What is recorded:
+
+- every request the gateway received, with the gateway's clock;
+- every state of every ``total_increasing`` sensor, in Wh;
+- which entities are unavailable at each step.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import itertools
+import logging
+import time
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.sensor import SensorStateClass
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.solar_gateway.const import DOMAIN
+from simulator.clock import ManualClock
+from simulator.server import SimulatedGateway, SimulatorOptions
+from tests.integration.simulated import FIXTURES, NOON, entry_data
+
+# Real seconds a step waits for what runs without time passing (requests to the
+# simulator on this machine take milliseconds; a hanging one waits for later steps).
+SETTLE_SECONDS = 0.5
+STEP = timedelta(seconds=5)
+# The fastest a site's counter grows (SITE_MAX_RATE): faster is a leap.
+MAX_RATE_W = 250_000.0
+TOLERANCE_WH = 1.0
+_TO_WH = {"Wh": 1.0, "kWh": 1_000.0, "MWh": 1_000_000.0}
+
+
+@dataclass
+class Outcome:
+    """What one scenario measured; printed by the suite."""
+
+    scenario: str
+    requests_during_fault: int
+    max_per_minute: int
+    glitches: int
+    recovery_s: float | None
+    notes: list[str] = field(default_factory=list)
+
+
+OUTCOMES: list[Outcome] = []
+
+
+@dataclass
+class Series:
+    """The states one counter showed: (gateway time, Wh)."""
+
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+    def glitches(self, *, resets_allowed: int = 0) -> tuple[int, list[str]]:
+        """Decreases and leaps; up to ``resets_allowed`` clean resets are not."""
+        count = 0
+        resets = 0
+        found: list[str] = []
+        for (t0, v0), (t1, v1) in itertools.pairwise(self.points):
+            if v1 < v0 - TOLERANCE_WH:
+                # Home Assistant books a fall below 90 % as a reset; one is genuine.
+                if v1 < 0.9 * v0 and resets < resets_allowed:
+                    resets += 1
+                    continue
+                count += 1
+                found.append(f"fell {v0:.0f} -> {v1:.0f} Wh")
+            elif v1 - v0 > MAX_RATE_W * max(t1 - t0, STEP.total_seconds()) / 3600 + (
+                TOLERANCE_WH * 1000
+            ):
+                count += 1
+                found.append(f"leapt {v0:.0f} -> {v1:.0f} Wh")
+        return count, found
+
+
+class FaultRun:
+    """One integration entry against one simulated gateway, with its recordings."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        freezer: FrozenDateTimeFactory,
+        clock: ManualClock,
+        gateway: SimulatedGateway,
+        entry: MockConfigEntry,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Start recording."""
+        self.hass = hass
+        self.freezer = freezer
+        self.clock = clock
+        self.gateway = gateway
+        self.entry = entry
+        self.caplog = caplog
+        self.counters: dict[str, Series] = {}
+        self.baseline_unavailable: set[str] = set()
+
+    @property
+    def now(self) -> float:
+        """The gateway's clock."""
+        return self.clock.now()
+
+    @callback
+    def _record(self, event: Event[EventStateChangedData]) -> None:
+        state = event.data["new_state"]
+        if state is None or state.domain != "sensor":
+            return
+        if state.attributes.get("state_class") != SensorStateClass.TOTAL_INCREASING:
+            return
+        unit = state.attributes.get("unit_of_measurement")
+        try:
+            value = float(state.state) * _TO_WH[str(unit)]
+        except KeyError, ValueError:
+            return  # unavailable, unknown, or not energy
+        self.counters.setdefault(state.entity_id, Series()).points.append(
+            (self.now, value)
+        )
+
+    def start_recording(self) -> None:
+        """Record counter states from now; note what is unavailable before a fault."""
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_STATE_CHANGED, self._record)
+        )
+        for state in self.hass.states.async_all():
+            self._record_state_now(state.entity_id)
+        self.baseline_unavailable = self.unavailable()
+
+    def _record_state_now(self, entity_id: str) -> None:
+        state = self.hass.states.get(entity_id)
+        if state is None:
+            return
+        self._record(
+            Event(
+                EVENT_STATE_CHANGED,
+                {"entity_id": entity_id, "old_state": None, "new_state": state},
+            )
+        )
+
+    def entity_ids(self) -> list[str]:
+        """Every entity of the entry."""
+        registry = er.async_get(self.hass)
+        return [
+            e.entity_id
+            for e in er.async_entries_for_config_entry(registry, self.entry.entry_id)
+        ]
+
+    def unavailable(self) -> set[str]:
+        """The entry's entities that are unavailable now."""
+        return {
+            entity_id
+            for entity_id in self.entity_ids()
+            if (state := self.hass.states.get(entity_id)) is None
+            or state.state == STATE_UNAVAILABLE
+        }
+
+    def recovered(self) -> bool:
+        """Whether everything available before the fault is available again."""
+        return self.unavailable() <= self.baseline_unavailable
+
+    async def run(self, seconds: float, step: timedelta = STEP) -> None:
+        """Let ``seconds`` of simulated time pass."""
+        for _ in range(round(seconds / step.total_seconds())):
+            await self.step(step)
+
+    async def step(self, step: timedelta = STEP) -> None:
+        """Move both clocks one step and let everything due run."""
+        self.clock.advance(step.total_seconds())
+        self.freezer.tick(step)
+        async_fire_time_changed(self.hass)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Let everything run that can without time passing.
+
+        Unlike ``async_block_till_done`` this returns while a request hangs: its
+        timeout is in simulated time, so it can only fire in a later step.
+        """
+        waiter = asyncio.ensure_future(
+            self.hass.async_block_till_done(wait_background_tasks=True)
+        )
+        # The loop's own timers stand still between steps: wait in real time.
+        sleeper = asyncio.get_running_loop().run_in_executor(
+            None, time.sleep, SETTLE_SECONDS
+        )
+        await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
+        if not waiter.done():
+            waiter.cancel()
+
+    async def until_recovered(self, limit: float) -> float | None:
+        """Step until recovered; the seconds it took (None: not within ``limit``)."""
+        start = self.now
+        while self.now - start <= limit:
+            if self.recovered():
+                return self.now - start
+            await self.step()
+        return None
+
+    def requests_between(self, start: float, end: float) -> list[float]:
+        """When the gateway received each request after ``start``, before ``end``.
+
+        A poll at ``start`` ran before the fault was raised (in the step that
+        ended there); one at ``end`` found it over.
+        """
+        return [r.time for r in self.gateway.requests if start < r.time < end]
+
+    def max_per_minute(self, start: float, end: float) -> int:
+        """The most requests in any minute between ``start`` and ``end``."""
+        times = self.requests_between(start, end)
+        return max((sum(1 for u in times if t <= u < t + 60) for t in times), default=0)
+
+    def glitches(self, *, resets_allowed: int = 0) -> tuple[int, list[str]]:
+        """Glitches that reached any ``total_increasing`` state."""
+        total = 0
+        found: list[str] = []
+        for entity_id, series in self.counters.items():
+            count, what = series.glitches(resets_allowed=resets_allowed)
+            total += count
+            found += [f"{entity_id}: {w}" for w in what]
+        return total, found
+
+    def tracebacks(self) -> list[str]:
+        """Error-level log records that carry a traceback."""
+        return [
+            record.getMessage()
+            for record in self.caplog.records
+            if record.levelno >= logging.ERROR and record.exc_info
+        ]
+
+    def outcome(
+        self,
+        scenario: str,
+        fault_start: float,
+        fault_end: float,
+        recovery_s: float | None,
+        *,
+        resets_allowed: int = 0,
+    ) -> Outcome:
+        """Measure the scenario, keep it for the suite's summary, and return it."""
+        glitches, found = self.glitches(resets_allowed=resets_allowed)
+        outcome = Outcome(
+            scenario=scenario,
+            requests_during_fault=len(self.requests_between(fault_start, fault_end)),
+            max_per_minute=self.max_per_minute(fault_start, fault_end),
+            glitches=glitches,
+            recovery_s=recovery_s,
+            notes=found[:5],
+        )
+        OUTCOMES.append(outcome)
+        return outcome
+
+
+@asynccontextmanager
+async def fault_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    scenario: str,
+    *,
+    options: SimulatorOptions | None = None,
+    start: float = NOON,
+) -> AsyncIterator[FaultRun]:
+    """Serve ``scenario`` (a fixture folder), set up its entry, and record."""
+    freezer.move_to(datetime.fromtimestamp(start, UTC))
+    clock = ManualClock(start)
+    async with SimulatedGateway.start(
+        FIXTURES / scenario,
+        clock=clock,
+        options=options or SimulatorOptions(utc_offset_hours=0.0),
+    ) as gateway:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title=scenario,
+            unique_id=gateway.identity.serial,
+            data=entry_data(gateway),
+        )
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        run = FaultRun(hass, freezer, clock, gateway, entry, caplog)
+        run.start_recording()
+        # A minute of normal running first: the baseline.
+        await run.run(60)
+        try:
+            yield run
+        finally:
+            # Stop the gateway first: a request it is still holding (a hang, a slow
+            # answer) fails at once instead of waiting for a clock that stands still.
+            await gateway.stop()
+            await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_block_till_done()

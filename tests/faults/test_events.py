@@ -1,0 +1,180 @@
+"""Faults that are events rather than spoiled answers: an expired token, a gateway
+that refuses connections, a slow DeviceList, stale data, a new address."""
+
+from ipaddress import ip_address
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_ZEROCONF
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import pytest
+
+from custom_components.solar_gateway.const import CONF_TOKEN, DOMAIN
+from simulator.faults import Fault, FaultName
+from simulator.pvs_legacy import PvsLegacyPersonality
+from simulator.server import SimulatedGateway, SimulatorOptions
+from tests.integration.simulated import FIXTURES
+
+from .harness import STEP, fault_run
+
+ENVOY = "envoy/metered_battery"
+LEGACY = "pvs/legacy_basic"
+VARSERVER = "pvs/varserver"
+LIVE = {ENVOY: 15.0, VARSERVER: 60.0, LEGACY: 300.0}
+
+
+async def test_token_expired_mid_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The gateway stops accepting the token: polling stops, one reauth flow opens;
+    with a new token everything is back at once."""
+    async with fault_run(hass, freezer, caplog, ENVOY) as run:
+        start = run.now
+        run.gateway.add_fault(Fault(FaultName.TOKEN_EXPIRED))
+        await run.run(30 * 60)
+        end = run.now
+        flows = [
+            flow
+            for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+            if flow["context"]["source"] == SOURCE_REAUTH
+        ]
+        issues = [
+            issue
+            for (domain, _), issue in ir.async_get(hass).issues.items()
+            if domain == DOMAIN
+        ]
+        # The user pastes a new token.
+        token = run.gateway.issue_token(lifetime=100 * 365 * 86400)
+        hass.config_entries.async_update_entry(
+            run.entry, data={**run.entry.data, CONF_TOKEN: token}
+        )
+        await hass.config_entries.async_reload(run.entry.entry_id)
+        recovery = await run.until_recovered(limit=60)
+        outcome = run.outcome("token expired (envoy)", start, end, recovery)
+        assert not run.tracebacks()
+    assert len(flows) == 1
+    assert len(issues) <= 1
+    # The request that met the refusal and the token check that confirmed it.
+    assert outcome.requests_during_fault <= 3
+    assert recovery is not None
+    assert recovery <= STEP.total_seconds()
+
+
+@pytest.mark.parametrize("scenario", [ENVOY, LEGACY, VARSERVER])
+async def test_connection_refused(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    scenario: str,
+) -> None:
+    """Five minutes of refused connections (the gateway is down), then back."""
+    async with fault_run(hass, freezer, caplog, scenario) as run:
+        start = run.now
+        await run.gateway.go_offline()
+        await run.run(300)
+        await run.gateway.go_online()
+        end = run.now
+        recovery = await run.until_recovered(limit=4 * LIVE[scenario])
+        outcome = run.outcome(f"refused ({scenario})", start, end, recovery)
+        attempts = run.gateway.requests  # a refused connection never reaches it
+        assert not run.tracebacks()
+    assert outcome.glitches == 0, outcome.notes
+    assert attempts
+    assert recovery is not None
+    assert recovery <= LIVE[scenario] + STEP.total_seconds(), recovery
+
+
+async def test_slow_legacy_device_list(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A DeviceList that takes 90 s is waited for (the read timeout is 120 s), never
+    asked again while it is being built, and nothing goes unavailable."""
+    async with fault_run(hass, freezer, caplog, LEGACY) as run:
+        personality = run.gateway.personality
+        assert isinstance(personality, PvsLegacyPersonality)
+        personality.device_list_delay = 90.0
+        start = run.now
+        always_available = True
+        for _ in range(30 * 60 // 5):
+            await run.step()
+            always_available &= run.recovered()
+        device_lists = [
+            r for r in run.gateway.requests if r.time > start and "DeviceList" in r.path
+        ]
+        outcome = run.outcome("slow DeviceList 90 s (pvs legacy)", start, run.now, 0.0)
+        assert not run.tracebacks()
+        # Let the DeviceList being built finish before the gateway stops.
+        personality.device_list_delay = 0.0
+        await run.run(120)
+    assert outcome.glitches == 0, outcome.notes
+    assert always_available
+    # One per 5-minute data interval at most (the 90 s answer delays the next).
+    assert 3 <= len(device_lists) <= 7, len(device_lists)
+
+
+@pytest.mark.parametrize("scenario", [ENVOY, VARSERVER, LEGACY])
+async def test_stale_data(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    scenario: str,
+) -> None:
+    """The gateway repeats the same data for 15 minutes: counters stand still,
+    nothing glitches, polling stays at its rate."""
+    async with fault_run(hass, freezer, caplog, scenario) as run:
+        before = len(run.requests_between(run.now - 60, run.now + 1))
+        start = run.now
+        run.gateway.add_fault(Fault(FaultName.STALE, duration=900))
+        await run.run(900)
+        end = run.now
+        recovery = await run.until_recovered(limit=LIVE[scenario])
+        outcome = run.outcome(f"stale ({scenario})", start, end, recovery)
+        assert not run.tracebacks()
+    assert outcome.glitches == 0, outcome.notes
+    assert outcome.max_per_minute <= before + 5
+
+
+async def test_ip_move(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The gateway gets a new address and announces it: the entry follows, no
+    counter glitches, entities are back within one live interval."""
+    async with fault_run(hass, freezer, caplog, LEGACY) as run:
+        start = run.now
+        async with SimulatedGateway.start(
+            FIXTURES / LEGACY,
+            clock=run.clock,
+            options=SimulatorOptions(utc_offset_hours=0.0),
+        ) as moved:
+            await run.gateway.go_offline()
+            await run.run(60)
+            result = await hass.config_entries.flow.async_init(
+                DOMAIN,
+                context={"source": SOURCE_ZEROCONF},
+                data=ZeroconfServiceInfo(
+                    ip_address=ip_address(moved.host),
+                    ip_addresses=[ip_address(moved.host)],
+                    hostname="pvs6.local.",
+                    name="pvs6._pvs6._tcp.local.",
+                    port=moved.port,
+                    type="_pvs6._tcp.local.",
+                    properties={"serialnum": moved.identity.serial},
+                ),
+            )
+            await run.settle()
+            end = run.now
+            recovery = await run.until_recovered(limit=2 * LIVE[LEGACY])
+            outcome = run.outcome("IP move (pvs legacy)", start, end, recovery)
+            assert not run.tracebacks()
+            assert result["reason"] == "already_configured"
+            assert run.entry.data["host"] == f"{moved.host}:{moved.port}"
+    assert outcome.glitches == 0, outcome.notes
+    assert recovery is not None
+    assert recovery <= LIVE[LEGACY] + STEP.total_seconds()
