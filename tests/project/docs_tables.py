@@ -275,9 +275,7 @@ def render_polling_table(figures: Iterable[PollingFigures]) -> str:
             f"`{p}` {n}"
             for p, n in sorted(figure.per_path.items(), key=lambda i: (-i[1], i[0]))
         )
-        totals.append(
-            f"| {figure.title} | {figure.requests_per_hour} | {by_path} |"
-        )
+        totals.append(f"| {figure.title} | {figure.requests_per_hour} | {by_path} |")
     lines += [
         "",
         "Requests in one hour at the default intervals, counted on the simulator:",
