@@ -5,7 +5,8 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -123,3 +124,34 @@ async def test_metered_envoy_request_schedule(
         "/ivp/ensemble/generator": 3,
         "/ivp/ensemble/dry_contacts": 3,
     }
+
+
+async def test_device_poll_and_live_poll_due_together_keep_both_reads(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Every 5 minutes the inverter, battery and live polls fall due together: an
+    inverter's power and a battery's charge move to their new report once, never
+    back to the value read before (which one poll writing back its stale start did,
+    a state change and a recorder row each way)."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    watched = (
+        "sensor.inverter_202330057501_power",
+        "sensor.battery_492320000140_state_of_charge",
+    )
+    async with simulated_entry(hass, "envoy/metered_battery", clock) as (entry, _):
+        seen: dict[str, list[str]] = {entity_id: [] for entity_id in watched}
+
+        @callback
+        def record(event: Event[EventStateChangedData]) -> None:
+            if (new := event.data["new_state"]) is not None and (
+                event.data["entity_id"] in seen
+            ):
+                seen[event.data["entity_id"]].append(new.state)
+
+        unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+        await run_for(hass, freezer, clock, timedelta(minutes=20))
+        unsubscribe()
+    for entity_id, states in seen.items():
+        # Four reports in 20 minutes: one change each at most.
+        assert 1 <= len(states) <= 4, (entity_id, states)

@@ -156,6 +156,9 @@ class EnvoyClient(GatewayClient):
         self._data: EnvoyData | None = None
         self._settings_stale = False
         self._refused: AuthenticationError | None = None
+        # Polls of two groups due together run one after the other: each starts from
+        # what the other read, instead of writing back the data it started from.
+        self._refreshing = asyncio.Lock()
         # Monotonic time of each endpoint's last answer, for those read more rarely
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
@@ -353,7 +356,8 @@ class EnvoyClient(GatewayClient):
         if self._refused is not None:
             raise type(self._refused)(str(self._refused))
         try:
-            return await self._refresh(groups)
+            async with self._refreshing:
+                return await self._refresh(groups)
         except AuthenticationError as err:
             self._refused = err
             raise
