@@ -27,12 +27,14 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 import copy
+import cProfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import gc
 import itertools
 import json
 from pathlib import Path
+import pstats
 import shutil
 import statistics
 import sys
@@ -393,6 +395,8 @@ async def measure(
     hours: float,
     timer: CallbackTimer,
     config_dir: Path,
+    *,
+    profile: int = 0,
 ) -> RunFigures:
     """Set ``integration`` up on a fresh gateway and hass; measure the last hour."""
     clock = ManualClock(NOON.timestamp())
@@ -430,9 +434,17 @@ async def measure(
             first_request = len(gateway.log)
             timer.longest = timer.longest_gc = 0.0
             timer.enabled = True
+            profiler = cProfile.Profile() if profile else None
             cpu_start = time.thread_time()
+            if profiler is not None:
+                profiler.enable()
             await advance(hass, clock, frozen, timedelta(hours=1))
             cpu = time.thread_time() - cpu_start
+            if profiler is not None:
+                profiler.disable()
+                print(f"\n### Profile of {integration or 'idle'} (measured hour)\n")
+                stats = pstats.Stats(profiler)
+                stats.sort_stats("tottime").print_stats(profile)
             timer.enabled = False
             unsubscribe()
             log = list(gateway.log)
@@ -570,6 +582,13 @@ async def main() -> None:
     parser.add_argument(
         "--top", type=int, default=0, help="list the N entities that change most"
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile each run's measured hour; print its N costliest functions",
+    )
     args = parser.parse_args()
     timer = CallbackTimer()
     targets: list[str] = []
@@ -591,7 +610,9 @@ async def main() -> None:
             run += 1
             config = base / f"config{run}"
             config.mkdir()
-            return await measure(folder, integration, args.hours, timer, config)
+            return await measure(
+                folder, integration, args.hours, timer, config, profile=args.profile
+            )
 
         for title, folder in sites.items():
             idle = statistics.median(

@@ -163,9 +163,5 @@ class StateBinarySensor(MeasurementEntity, BinarySensorEntity):
         return not value if self.entity_description.invert else value
 
     @override
-    def source(self) -> object:
-        return self.device
-
-    @override
     def shown(self) -> Hashable:
         return self.is_on

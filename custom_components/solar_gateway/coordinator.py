@@ -96,6 +96,13 @@ STRUCTURE_GROUPS = frozenset({DataGroup.DEVICES, DataGroup.SETTINGS})
 NOTIFY_SLICE = 200
 
 
+@dataclass(frozen=True, slots=True)
+class _Listener:
+    update: Callable[[], None]
+    structure: bool  # only told of polls that can bring devices or settings
+    serial: str | None  # only told when this device changed (None: always)
+
+
 @dataclass(kw_only=True)
 class SiteHub:
     """The latest picture of one site, shared by its coordinators and entities."""
@@ -106,9 +113,12 @@ class SiteHub:
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
     stream: StreamFeed | None = None  # the live stream, when the owner opted in
-    _listeners: list[tuple[Callable[[], None], bool]] = field(default_factory=list)
+    _listeners: list[_Listener] = field(default_factory=list)
     _pending: list[Callable[[], None]] = field(default_factory=list)
     _scheduled: bool = False
+    # What the listeners were last told of: the snapshot and each group's success.
+    _told: SiteSnapshot | None = None
+    _told_available: tuple[bool, ...] = ()
 
     def group_available(self, group: DataGroup) -> bool:
         """Whether the last poll of ``group`` succeeded (a group not polled: yes)."""
@@ -117,15 +127,22 @@ class SiteHub:
 
     @callback
     def async_add_listener(
-        self, update: Callable[[], None], *, structure: bool = False
+        self,
+        update: Callable[[], None],
+        *,
+        structure: bool = False,
+        serial: str | None = None,
     ) -> CALLBACK_TYPE:
         """Call ``update`` after every poll of any group; returns the remover.
 
         With ``structure``, only after polls that may bring new devices, firmware or
         settings (``STRUCTURE_GROUPS``) and after writes: for the device registry,
-        new-entity scans and repair checks, which a live poll cannot change.
+        new-entity scans and repair checks, which a live poll cannot change. With
+        ``serial``, only after updates that bring a new object for that device (or
+        none), or change whether a group is available: for an entity that shows
+        one device's measurements.
         """
-        listener = (update, structure)
+        listener = _Listener(update, structure, serial)
         self._listeners.append(listener)
 
         @callback
@@ -142,10 +159,14 @@ class SiteHub:
         slices, one per event-loop turn, so that no callback holds the loop long.
         """
         structural = group is None or group in STRUCTURE_GROUPS
+        changed = self._changed_devices(everything=group is None)
         listeners = [
-            update
-            for update, structure in self._listeners
-            if structural or not structure
+            listener.update
+            for listener in self._listeners
+            if (structural or not listener.structure)
+            and (
+                changed is None or listener.serial is None or listener.serial in changed
+            )
         ]
         # A slice still waiting is superseded: every listener reads the latest data.
         self._pending = listeners[NOTIFY_SLICE:]
@@ -154,6 +175,29 @@ class SiteHub:
         if self._pending and not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._notify_next_slice)
+
+    def _changed_devices(self, *, everything: bool) -> set[str] | None:
+        """Serials whose device is a new object since the last notice (None: all)."""
+        told, snapshot = self._told, self.snapshot
+        available = tuple(c.last_update_success for c in self.coordinators.values())
+        self._told = snapshot
+        if everything or told is None or available != self._told_available:
+            self._told_available = available
+            return None
+        if told is snapshot:
+            return set()
+        changed = {
+            device.serial
+            for device in snapshot.devices
+            if told.device(device.serial) is not device
+        }
+        # A device no longer reported: its entities become unavailable.
+        changed.update(
+            device.serial
+            for device in told.devices
+            if snapshot.device(device.serial) is None
+        )
+        return changed
 
     @callback
     def _notify_next_slice(self) -> None:
@@ -172,7 +216,7 @@ class SiteHub:
 
     def _active(self) -> set[Callable[[], None]]:
         # A listener removed while its slice waited (an entity gone) is not called.
-        return {update for update, _ in self._listeners}
+        return {listener.update for listener in self._listeners}
 
     async def async_write(
         self,

@@ -75,14 +75,20 @@ class SolarGatewayEntity(Entity):
         """
         return None
 
+    # Whether the state is made of the entity's own device alone (and its group's
+    # availability): the hub then tells it only of updates that bring a new object
+    # for that device, which a gateway client hands over unchanged while the device
+    # was not read again.
+    device_only = False
+
     def source(self) -> object | None:
         """What the state is made of: the very same object means nothing new to show.
 
         None (the default): anything may have changed, look at every update. An
-        entity that shows only its device's measurements returns the device, which
-        a gateway client hands over unchanged while that device was not read again.
+        entity that shows only its device's measurements (``device_only``) returns
+        the device.
         """
-        return None
+        return self.device if self.device_only else None
 
     def take_update(self) -> None:
         """Take in the hub's latest data, where the entity keeps state of its own.
@@ -98,7 +104,12 @@ class SolarGatewayEntity(Entity):
         self._last_written = (self.available, self.shown())
         self._last_source = self.source()
         self._written_at = time.monotonic()
-        self.async_on_remove(self.hub.async_add_listener(self._handle_hub_update))
+        self.async_on_remove(
+            self.hub.async_add_listener(
+                self._handle_hub_update,
+                serial=self.serial if self.device_only else None,
+            )
+        )
 
     @callback
     def _handle_hub_update(self) -> None:
@@ -134,6 +145,8 @@ class SolarGatewayEntity(Entity):
 
 class MeasurementEntity(SolarGatewayEntity):
     """An entity showing one measurement of one device (per phase where it has one)."""
+
+    device_only = True
 
     def __init__(
         self,

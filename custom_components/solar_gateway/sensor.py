@@ -738,16 +738,14 @@ class MeasurementSensor(MeasurementEntity, SensorEntity):
         return value
 
     @override
-    def source(self) -> object:
-        return self.device
-
-    @override
     def shown(self) -> Hashable:
         return rounded(self.native_value, self.entity_description)
 
 
 class EnumSensor(SolarGatewayEntity, SensorEntity):
     """A device's status or mode word as a translated option."""
+
+    device_only = True
 
     entity_description: EnumSensorDescription
 
@@ -772,10 +770,6 @@ class EnumSensor(SolarGatewayEntity, SensorEntity):
         if not isinstance(value, str):
             return None
         return enum_option(self.entity_description, value)
-
-    @override
-    def source(self) -> object:
-        return self.device
 
     @override
     def shown(self) -> Hashable:
@@ -883,10 +877,6 @@ class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
             max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE),
             daily=description.daily,
         )
-
-    @override
-    def source(self) -> object:
-        return self.device
 
     @override
     def _raw(self) -> float | None:

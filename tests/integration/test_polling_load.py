@@ -139,7 +139,7 @@ async def test_device_poll_and_live_poll_due_together_keep_both_reads(
         "sensor.inverter_202330057501_power",
         "sensor.battery_492320000140_state_of_charge",
     )
-    async with simulated_entry(hass, "envoy/metered_battery", clock) as (entry, _):
+    async with simulated_entry(hass, "envoy/metered_battery", clock):
         seen: dict[str, list[str]] = {entity_id: [] for entity_id in watched}
 
         @callback
