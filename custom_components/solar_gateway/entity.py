@@ -24,9 +24,9 @@ class SolarGatewayEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    # Seconds between two state writes at least, for a quantity that needs no more
-    # (a lifetime counter, a voltage): 0 writes every change at once. Becoming
-    # available or unavailable is always written at once.
+    # Seconds between two looks at the data at least (so between two state writes),
+    # for a quantity that needs no more (a lifetime counter, a voltage): 0 writes
+    # every change at once. Becoming available or unavailable is written at once.
     _min_write_interval = 0.0
     # The site figure (a ``SiteFigures`` field) the entity shows, if it shows one.
     figure: str | None = None
@@ -42,7 +42,7 @@ class SolarGatewayEntity(Entity):
         )
         self._last_written: tuple[bool, Hashable] = (False, None)
         self._last_source: object = None
-        self._written_at = 0.0
+        self._checked_at = 0.0
 
     @property
     def device(self) -> Device | None:
@@ -103,7 +103,7 @@ class SolarGatewayEntity(Entity):
         await super().async_added_to_hass()
         self._last_written = (self.available, self.shown())
         self._last_source = self.source()
-        self._written_at = time.monotonic()
+        self._checked_at = time.monotonic()
         self.async_on_remove(
             self.hub.async_add_listener(
                 self._handle_hub_update,
@@ -115,27 +115,20 @@ class SolarGatewayEntity(Entity):
     def _handle_hub_update(self) -> None:
         available = self.available
         source = self.source()
-        if (
-            source is not None
-            and source is self._last_source
-            and available is self._last_written[0]
-        ):
-            return
+        if available is self._last_written[0]:
+            if source is not None and source is self._last_source:
+                return
+            now = time.monotonic()
+            if now - self._checked_at < self._min_write_interval:
+                # A slow quantity looked at moments ago: a later update shows it.
+                return
+            self._checked_at = now
         self.take_update()
         current = (available, self.shown())
+        self._last_source = source
         if current == self._last_written:
-            self._last_source = source
-            return
-        now = time.monotonic()
-        if (
-            available is self._last_written[0]
-            and now - self._written_at < self._min_write_interval
-        ):
-            # A slow quantity written moments ago: the next poll writes it.
             return
         self._last_written = current
-        self._last_source = source
-        self._written_at = now
         self.async_write_ha_state()
 
     async def async_update(self) -> None:

@@ -470,9 +470,10 @@ RESOLUTION: Mapping[str | None, float] = {
     PERCENTAGE: 0.1,
     None: 0.01,
 }
-# Quantities that move slowly or matter only in sums are written at most this often;
-# so is every measurement of a CT meter, whose power the site figures carry fresh.
+# Quantities that move slowly or matter only in sums are written at most this often.
 SLOW_WRITE_SECONDS = 60.0
+# A CT meter's own measurements: the site's power sensors carry its power fresh.
+METER_WRITE_SECONDS = 300.0
 SLOW_CLASSES = frozenset(
     {
         SensorDeviceClass.ENERGY,
@@ -494,7 +495,9 @@ def rounded(value: object, description: SensorEntityDescription) -> Hashable:
 
 def write_interval(description: SensorEntityDescription, device: Device) -> float:
     """The seconds a measurement sensor waits at least between two state writes."""
-    if description.device_class in SLOW_CLASSES or device.kind is DeviceKind.METER:
+    if device.kind is DeviceKind.METER:
+        return METER_WRITE_SECONDS
+    if description.device_class in SLOW_CLASSES:
         return SLOW_WRITE_SECONDS
     return 0.0
 
@@ -876,6 +879,9 @@ class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
         self._guard = CounterGuard(
             max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE),
             daily=description.daily,
+        )
+        self._min_write_interval = max(
+            SLOW_WRITE_SECONDS, write_interval(description, device)
         )
 
     @override

@@ -1,5 +1,6 @@
 """Polling load on real clients and simulated gateways: the product's request figures."""
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -126,6 +127,29 @@ async def test_metered_envoy_request_schedule(
     }
 
 
+async def _state_changes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    scenario: str,
+    duration: timedelta,
+) -> dict[str, list[str]]:
+    """Each entity's states written in ``duration`` after setup, in order."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    seen: dict[str, list[str]] = defaultdict(list)
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None:
+            seen[event.data["entity_id"]].append(new.state)
+
+    async with simulated_entry(hass, scenario, clock):
+        unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+        await run_for(hass, freezer, clock, duration)
+        unsubscribe()
+    return seen
+
+
 async def test_device_poll_and_live_poll_due_together_keep_both_reads(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -133,25 +157,36 @@ async def test_device_poll_and_live_poll_due_together_keep_both_reads(
     inverter's power and a battery's charge move to their new report once, never
     back to the value read before (which one poll writing back its stale start did,
     a state change and a recorder row each way)."""
-    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
-    clock = ManualClock(NOON)
-    watched = (
+    seen = await _state_changes(
+        hass, freezer, "envoy/metered_battery", timedelta(minutes=20)
+    )
+    for entity_id in (
         "sensor.inverter_202330057501_power",
         "sensor.battery_492320000140_state_of_charge",
-    )
-    async with simulated_entry(hass, "envoy/metered_battery", clock):
-        seen: dict[str, list[str]] = {entity_id: [] for entity_id in watched}
-
-        @callback
-        def record(event: Event[EventStateChangedData]) -> None:
-            if (new := event.data["new_state"]) is not None and (
-                event.data["entity_id"] in seen
-            ):
-                seen[event.data["entity_id"]].append(new.state)
-
-        unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, record)
-        await run_for(hass, freezer, clock, timedelta(minutes=20))
-        unsubscribe()
-    for entity_id, states in seen.items():
+    ):
         # Four reports in 20 minutes: one change each at most.
-        assert 1 <= len(states) <= 4, (entity_id, states)
+        assert 1 <= len(seen[entity_id]) <= 4, (entity_id, seen[entity_id])
+
+
+async def test_states_written_at_the_rate_each_quantity_needs(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Over 15 minutes of a metered Envoy: the site's power at every CT poll that
+    changes it, its lifetime counters at most once a minute, a CT meter's own
+    measurements (its power is the site's) at most every 5 minutes."""
+    seen = await _state_changes(
+        hass, freezer, "envoy/metered_battery", timedelta(minutes=15)
+    )
+    site = "sensor.envoy_000789_"
+    # 60 CT polls; the simulated power moves at most of them.
+    assert len(seen[f"{site}solar_power"]) >= 45
+    assert len(seen[f"{site}consumption_power"]) >= 45
+    for counter in ("solar_energy", "grid_import_energy", "consumption_energy"):
+        assert len(seen[site + counter]) <= 15, counter
+    meter_states = {
+        entity_id: states
+        for entity_id, states in seen.items()
+        if entity_id.startswith((f"{site}production_ct_", f"{site}storage_ct_"))
+    }
+    assert meter_states
+    assert all(len(states) <= 3 for states in meter_states.values()), meter_states
