@@ -444,7 +444,7 @@ async def measure(
                 profiler.disable()
                 print(f"\n### Profile of {integration or 'idle'} (measured hour)\n")
                 stats = pstats.Stats(profiler)
-                stats.sort_stats("cumulative").print_stats("solar_gateway", profile)
+                stats.sort_stats("tottime").print_stats(profile)
             timer.enabled = False
             unsubscribe()
             log = list(gateway.log)
