@@ -596,6 +596,12 @@ def enum_option(description: EnumSensorDescription, code: str) -> str | None:
     return option
 
 
+# A site may have hundreds of inverters: each shows its power; its detail (energy,
+# voltages, temperature, last report) is there for whoever enables it, instead of
+# thousands of states written every 5 minutes.
+INVERTER_SHOWN = frozenset({Quantity.POWER})
+
+
 def measurement_description(
     device: Device, measurement: Measurement
 ) -> SensorEntityDescription | None:
@@ -604,15 +610,22 @@ def measurement_description(
         if measurement.phase is not None:
             return None
         return ENUM_SENSORS.get((device.kind, measurement.quantity))
-    return _description(measurement.quantity, measurement.phase)
+    return _description(
+        measurement.quantity,
+        measurement.phase,
+        detail=device.kind is DeviceKind.INVERTER
+        and measurement.quantity not in INVERTER_SHOWN,
+    )
 
 
 @cache
 def _description(
-    quantity: Quantity, phase: Phase | None
+    quantity: Quantity, phase: Phase | None, *, detail: bool
 ) -> MeasurementSensorDescription | None:
     # Cached: the new-entity scan asks for every measurement of every device.
     base = MEASUREMENT_SENSORS.get(quantity)
+    if base is not None and detail:
+        base = replace(base, entity_registry_enabled_default=False)
     if base is None or phase is None:
         return base
     if quantity not in PHASED:
