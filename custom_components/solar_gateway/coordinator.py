@@ -125,6 +125,17 @@ class SiteHub:
         coordinator = self.coordinators.get(group)
         return coordinator is None or coordinator.last_update_success
 
+    def figure_available(self, figure: str, group: DataGroup) -> bool:
+        """Whether the site ``figure``, read with ``group``, is fresh.
+
+        A power figure the live stream carries stays available while the stream
+        runs, even when the poll for the counters beside it fails.
+        """
+        stream = self.stream
+        if stream is not None and stream.carries(figure):
+            return True
+        return self.group_available(group)
+
     @callback
     def async_add_listener(
         self,
@@ -179,7 +190,10 @@ class SiteHub:
     def _changed_devices(self, *, everything: bool) -> set[str] | None:
         """Serials whose device is a new object since the last notice (None: all)."""
         told, snapshot = self._told, self.snapshot
-        available = tuple(c.last_update_success for c in self.coordinators.values())
+        available = (
+            *(c.last_update_success for c in self.coordinators.values()),
+            self.stream is not None and self.stream.streaming,
+        )
         self._told = snapshot
         if everything or told is None or available != self._told_available:
             self._told_available = available

@@ -66,6 +66,8 @@ class SolarGatewayEntity(Entity):
         """Available while its data is read successfully and the device is reported."""
         if self.serial is not None and self.device is None:
             return False
+        if self.figure is not None:
+            return self.hub.figure_available(self.figure, self.data_group)
         return self.hub.group_available(self.data_group)
 
     def shown(self) -> Hashable:
