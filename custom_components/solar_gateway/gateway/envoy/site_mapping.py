@@ -31,7 +31,7 @@ Known firmware quirks handled here:
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from custom_components.solar_gateway.gateway.site import (
@@ -787,6 +787,16 @@ def build_snapshot(
         devices=tuple(devices),
         data_time=_data_time(data),
     )
+
+
+def with_live_figures(snapshot: SiteSnapshot, data: EnvoyData) -> SiteSnapshot:
+    """``snapshot`` with the site figures of ``data``, its devices kept as they are.
+
+    For streamed readings, a message a second: the site's power is what changes;
+    the CT meters' own entities are written every few minutes and follow the next
+    poll, so rebuilding every device for each message would be work for nothing.
+    """
+    return replace(snapshot, figures=build_figures(data), data_time=_data_time(data))
 
 
 def _limits(data: EnvoyData) -> list[Measurement]:
