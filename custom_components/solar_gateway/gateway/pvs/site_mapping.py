@@ -255,19 +255,42 @@ def ess_part_device(part: EssPart, known_serials: set[str]) -> Device:
     builder.add(Quantity.VOLTAGE, part.grid_v2_v, Phase.L2)
     builder.add(Quantity.RELAY_CLOSED, part.relay_closed)
     builder.add(Quantity.DC_VOLTAGE, part.supply_v)
-    kind = ESS_PART_KINDS[part.device_type]
-    return Device(
-        kind=kind,
-        serial=part.serial,
-        manufacturer=MANUFACTURER,
-        model=PRODUCTS[kind],
+    return sunvault_part(
+        ESS_PART_KINDS[part.device_type],
+        part.serial,
+        builder,
         model_id=part.model,
         firmware=part.software,
         hardware=part.hardware,
-        name=PART_NAMES[kind],
         parent=part.parent if part.parent in known_serials else None,
-        measurements=builder.result(),
         data_time=part.data_time,
+    )
+
+
+def sunvault_part(
+    kind: DeviceKind,
+    serial: str,
+    builder: _Builder,
+    *,
+    model_id: str | None = None,
+    firmware: str | None = None,
+    hardware: str | None = None,
+    parent: str | None = None,
+    data_time: datetime | None = None,
+) -> Device:
+    """One part of a SunVault, whichever source saw it: named after its kind."""
+    return Device(
+        kind=kind,
+        serial=serial,
+        manufacturer=MANUFACTURER,
+        model=PRODUCTS[kind],
+        model_id=model_id,
+        firmware=firmware,
+        hardware=hardware,
+        name=PART_NAMES[kind],
+        parent=parent,
+        measurements=builder.result(),
+        data_time=data_time,
     )
 
 
@@ -305,17 +328,8 @@ def _ess_status_devices(
             return
         # The status endpoint may use serials the DeviceList does not list.
         index[serial] = len(devices)
-        devices.append(
-            Device(
-                kind=kind,
-                serial=serial,
-                manufacturer=MANUFACTURER,
-                model=PRODUCTS[kind],
-                name=PART_NAMES[kind],
-                parent=ess_serial if kind is not DeviceKind.TRANSFER_SWITCH else None,
-                measurements=builder.result(),
-            )
-        )
+        parent = ess_serial if kind is not DeviceKind.TRANSFER_SWITCH else None
+        devices.append(sunvault_part(kind, serial, builder, parent=parent))
 
     for battery in status.batteries:
         builder = _Builder()
@@ -433,6 +447,31 @@ def _import_export(meter: Meter) -> tuple[float | None, float | None]:
     return _w(pos), _w(neg)
 
 
+def pv_devices(
+    supervisor: Supervisor | None,
+    meters: Iterable[Meter],
+    inverters: Iterable[Inverter],
+    figures: SiteFigures,
+) -> list[Device]:
+    """The devices every PVS has, whichever API read them: itself, meters, inverters.
+
+    Each inverter's ``error`` state is weighed against the whole site's production.
+    """
+    devices: list[Device] = []
+    if supervisor is not None:
+        devices.append(supervisor_device(supervisor))
+    devices.extend(meter_device(meter) for meter in meters)
+    producing = (
+        None
+        if figures.solar_power is None
+        else figures.solar_power > PRODUCING_THRESHOLD_W
+    )
+    devices.extend(
+        inverter_device(inverter, site_producing=producing) for inverter in inverters
+    )
+    return devices
+
+
 def legacy_devices(
     device_list: DeviceList,
     ess_status: EssStatus | None,
@@ -440,18 +479,8 @@ def legacy_devices(
     warnings: list[str],
 ) -> tuple[Device, ...]:
     """Every device of a DeviceList, with the SunVault status merged in."""
-    devices: list[Device] = []
-    if device_list.supervisor is not None:
-        devices.append(supervisor_device(device_list.supervisor))
-    devices.extend(meter_device(meter) for meter in device_list.meters)
-    producing = (
-        None
-        if figures.solar_power is None
-        else figures.solar_power > PRODUCING_THRESHOLD_W
-    )
-    devices.extend(
-        inverter_device(inverter, site_producing=producing)
-        for inverter in device_list.inverters
+    devices = pv_devices(
+        device_list.supervisor, device_list.meters, device_list.inverters, figures
     )
     known = {part.serial for part in device_list.ess_parts}
     devices.extend(ess_part_device(part, known) for part in device_list.ess_parts)
@@ -575,14 +604,11 @@ def ess_device(ess: EssDevice, live: LiveData | None, *, only: bool) -> Device:
     builder.add(Quantity.TEMPERATURE, ess.inverter_temperature_c)
     builder.add(Quantity.VOLTAGE, ess.v1_v, Phase.L1)
     builder.add(Quantity.VOLTAGE, ess.v2_v, Phase.L2)
-    return Device(
-        kind=DeviceKind.ESS,
-        serial=ess.serial,
-        manufacturer=MANUFACTURER,
-        model=PRODUCTS[DeviceKind.ESS],
+    return sunvault_part(
+        DeviceKind.ESS,
+        ess.serial,
+        builder,
         model_id=ess.model,
-        name=PART_NAMES[DeviceKind.ESS],
-        measurements=builder.result(),
         data_time=ess.data_time,
     )
 
@@ -594,14 +620,11 @@ def transfer_switch_device(switch: TransferSwitch) -> Device:
     builder.add(Quantity.TEMPERATURE, switch.temperature_c)
     builder.add(Quantity.VOLTAGE, switch.v1_v, Phase.L1)
     builder.add(Quantity.VOLTAGE, switch.v2_v, Phase.L2)
-    return Device(
-        kind=DeviceKind.TRANSFER_SWITCH,
-        serial=switch.serial,
-        manufacturer=MANUFACTURER,
-        model=PRODUCTS[DeviceKind.TRANSFER_SWITCH],
+    return sunvault_part(
+        DeviceKind.TRANSFER_SWITCH,
+        switch.serial,
+        builder,
         model_id=switch.model,
-        name=PART_NAMES[DeviceKind.TRANSFER_SWITCH],
-        measurements=builder.result(),
         data_time=switch.data_time,
     )
 
@@ -614,19 +637,7 @@ def varserver_snapshot(
 ) -> SiteSnapshot:
     """The whole site from the varserver API."""
     figures = varserver_figures(data, config)
-    devices: list[Device] = []
-    if data.supervisor is not None:
-        devices.append(supervisor_device(data.supervisor))
-    devices.extend(meter_device(meter) for meter in data.meters)
-    producing = (
-        None
-        if figures.solar_power is None
-        else figures.solar_power > PRODUCING_THRESHOLD_W
-    )
-    devices.extend(
-        inverter_device(inverter, site_producing=producing)
-        for inverter in data.inverters
-    )
+    devices = pv_devices(data.supervisor, data.meters, data.inverters, figures)
     devices.extend(
         ess_device(ess, data.livedata, only=len(data.ess) == 1) for ess in data.ess
     )
