@@ -238,12 +238,21 @@ class SimulatedGateway:
         """A token the gateway accepts now (Envoy firmware 7+), else None."""
         return self._token
 
-    def issue_token(self, *, user: str = "owner", lifetime: float | None = None) -> str:
-        """Return a new token for ``user``, valid for ``lifetime`` seconds."""
+    def issue_token(
+        self,
+        *,
+        user: str = "owner",
+        lifetime: float | None = None,
+        expiring: bool = True,
+    ) -> str:
+        """Return a new token for ``user``, valid for ``lifetime`` seconds (or, not
+        ``expiring``, with no expiry at all)."""
         authority = getattr(self.personality, "token_auth", None)
         if authority is None:
             raise FaultSpecError("this gateway does not use tokens")
-        token: str = authority.issue(user=user, lifetime=lifetime, now=self.clock.now())
+        token: str = authority.issue(
+            user=user, lifetime=lifetime, now=self.clock.now(), expiring=expiring
+        )
         return token
 
     def received(
