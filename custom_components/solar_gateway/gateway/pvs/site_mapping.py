@@ -8,7 +8,7 @@ meter the meter measures the house itself: grid power is consumption - productio
 grid import/export are not measured (left None; the layer above derives them).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 import logging
 import re
@@ -34,6 +34,7 @@ from .models import (
     EssPart,
     EssStatus,
     Inverter,
+    Legs,
     LiveData,
     Meter,
     MeterRole,
@@ -143,6 +144,16 @@ class _Builder:
         if value is not None:
             self.items.append(Measurement(quantity, value, phase))
 
+    def add_legs(
+        self,
+        quantity: Quantity,
+        legs: Legs,
+        convert: Callable[[float | None], float | None] = lambda value: value,
+    ) -> None:
+        """Add a figure measured on each leg, as phases L1 and L2."""
+        self.add(quantity, convert(legs.l1), Phase.L1)
+        self.add(quantity, convert(legs.l2), Phase.L2)
+
     def result(self) -> tuple[Measurement, ...]:
         return tuple(self.items)
 
@@ -183,12 +194,9 @@ def meter_device(meter: Meter) -> Device:
     builder.add(Quantity.POWER_FACTOR, meter.power_factor)
     builder.add(Quantity.FREQUENCY, meter.frequency_hz)
     builder.add(Quantity.VOLTAGE, meter.voltage_v)
-    builder.add(Quantity.VOLTAGE, meter.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, meter.v2_v, Phase.L2)
-    builder.add(Quantity.CURRENT, meter.i1_a, Phase.L1)
-    builder.add(Quantity.CURRENT, meter.i2_a, Phase.L2)
-    builder.add(Quantity.POWER, _w(meter.p1_kw), Phase.L1)
-    builder.add(Quantity.POWER, _w(meter.p2_kw), Phase.L2)
+    builder.add_legs(Quantity.VOLTAGE, meter.voltage_legs)
+    builder.add_legs(Quantity.CURRENT, meter.current_legs)
+    builder.add_legs(Quantity.POWER, meter.power_legs_kw, _w)
     if meter.role is MeterRole.PRODUCTION:
         builder.add(Quantity.LIFETIME_ENERGY, _w(meter.net_kwh))
     else:
@@ -251,8 +259,7 @@ def ess_part_device(part: EssPart, known_serials: set[str]) -> Device:
     builder = _Builder()
     builder.add(Quantity.WORKING, _working(part.state))
     builder.add(Quantity.TEMPERATURE, part.temperature_c)
-    builder.add(Quantity.VOLTAGE, part.grid_v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, part.grid_v2_v, Phase.L2)
+    builder.add_legs(Quantity.VOLTAGE, part.grid_voltage_legs)
     builder.add(Quantity.RELAY_CLOSED, part.relay_closed)
     builder.add(Quantity.DC_VOLTAGE, part.supply_v)
     return sunvault_part(
@@ -347,8 +354,7 @@ def _ess_status_devices(
     if (hub := status.hub_plus) is not None:
         builder = _Builder()
         # The contactor's position is the site's grid connection.
-        builder.add(Quantity.VOLTAGE, hub.grid_v1_v, Phase.L1)
-        builder.add(Quantity.VOLTAGE, hub.grid_v2_v, Phase.L2)
+        builder.add_legs(Quantity.VOLTAGE, hub.grid_voltage_legs)
         builder.add(Quantity.TEMPERATURE, hub.temperature_c)
         put(hub.serial, DeviceKind.TRANSFER_SWITCH, builder)
 
@@ -602,8 +608,7 @@ def ess_device(ess: EssDevice, live: LiveData | None, *, only: bool) -> Device:
     builder.add(Quantity.MAX_CELL_TEMPERATURE, ess.max_cell_temperature_c)
     builder.add(Quantity.DC_VOLTAGE, ess.battery_v)
     builder.add(Quantity.TEMPERATURE, ess.inverter_temperature_c)
-    builder.add(Quantity.VOLTAGE, ess.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, ess.v2_v, Phase.L2)
+    builder.add_legs(Quantity.VOLTAGE, ess.voltage_legs)
     return sunvault_part(
         DeviceKind.ESS,
         ess.serial,
@@ -618,8 +623,7 @@ def transfer_switch_device(switch: TransferSwitch) -> Device:
     builder = _Builder()
     # The MID's state is the site's grid connection.
     builder.add(Quantity.TEMPERATURE, switch.temperature_c)
-    builder.add(Quantity.VOLTAGE, switch.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, switch.v2_v, Phase.L2)
+    builder.add_legs(Quantity.VOLTAGE, switch.voltage_legs)
     return sunvault_part(
         DeviceKind.TRANSFER_SWITCH,
         switch.serial,
