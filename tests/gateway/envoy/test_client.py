@@ -44,7 +44,7 @@ async def test_metered_battery_site(
     simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """CTs, IQ Batteries, system controller and relays map to the site model."""
-    client, _gw = await _client(simulate, session, "metered_battery")
+    client, _ = await _client(simulate, session, "metered_battery")
     snapshot = await client.refresh(ALL)
     figures = snapshot.figures
     assert client.identity.brand is Brand.ENPHASE
@@ -131,7 +131,7 @@ async def test_metered_3phase(
     simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """Three phases per CT; a disabled storage CT is no meter and no battery."""
-    client, _gw = await _client(simulate, session, "metered_3phase")
+    client, _ = await _client(simulate, session, "metered_3phase")
     snapshot = await client.refresh(ALL)
     assert snapshot.figures.grid_power == -1770.0
     assert snapshot.figures.grid_export_energy == 3603000.0
