@@ -123,6 +123,10 @@ class TokenAuthority:
         token_id = self._sessions.get(session)
         return token_id is not None and token_id in self._valid_ids
 
+    def forget_sessions(self) -> None:
+        """Forget the ``sessionId`` cookies (a reboot does); tokens stay valid."""
+        self._sessions.clear()
+
     def expire_all(self) -> None:
         """Make every token and session issued so far invalid."""
         self._valid_ids.clear()

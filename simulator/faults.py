@@ -20,7 +20,7 @@ class FaultName(StrEnum):
     TRUNCATED_JSON = "truncated_json"  # a JSON answer cut half way
     HTML_ERROR = "html_error"  # an HTML error page where JSON was expected
     TOKEN_EXPIRED = "token_expired"  # noqa: S105 - every token and session issued so far expires
-    REBOOT = "reboot"  # uptime and counters restart from zero
+    REBOOT = "reboot"  # uptime and counters restart from zero, sessions are lost
     COUNTER_DIP = "counter_dip"  # lifetime counters read 0 once
     COUNTER_JUMP = "counter_jump"  # lifetime counters jump up for good
     COUNTER_SPIKE = "counter_spike"  # lifetime counters leap up in one answer only

@@ -141,6 +141,10 @@ class PvsVarserverPersonality(Personality):
         self._sessions.clear()
 
     @override
+    def restart(self) -> None:
+        self._sessions.clear()  # sessions live in memory only
+
+    @override
     def describe(self) -> dict[str, object]:
         return {
             name: self.variables[name]

@@ -294,6 +294,7 @@ class SimulatedGateway:
             match fault.name:
                 case FaultName.REBOOT:
                     self.state.reboot()
+                    self.personality.restart()
                 case FaultName.COUNTER_JUMP:
                     self.state.jump(fault.amount or DEFAULT_JUMP_WH)
                 case FaultName.TOKEN_EXPIRED:

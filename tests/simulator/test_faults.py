@@ -139,6 +139,39 @@ async def test_session_expired_on_the_pvs(
             assert response.status == 401
 
 
+async def test_reboot_forgets_sessions(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """A rebooted PVS forgets its login sessions; a rebooted Envoy its session
+    cookies, while the tokens it checks stay valid."""
+    async with SimulatedGateway.start(
+        varserver_capture(), clock=clock, options=OPTIONS
+    ) as pvs:
+        async with session.get(
+            f"{pvs.url}/auth?login", headers=basic("ssm_owner", "AB345")
+        ) as response:
+            cookie = {"Cookie": f"session={(await response.json())['session']}"}
+        async with session.get(f"{pvs.url}/vars?match=livedata", headers=cookie) as r:
+            assert r.status == 200
+        pvs.add_fault(Fault(FaultName.REBOOT))
+        async with session.get(f"{pvs.url}/vars?match=livedata", headers=cookie) as r:
+            assert r.status == 401
+    async with SimulatedGateway.start(
+        envoy_capture(), clock=clock, options=OPTIONS
+    ) as envoy:
+        async with session.get(
+            f"{envoy.url}/auth/check_jwt", headers=bearer(envoy)
+        ) as response:
+            cookie = {"Cookie": f"sessionId={response.cookies['sessionId'].value}"}
+        async with session.get(f"{envoy.url}/ivp/meters", headers=cookie) as r:
+            assert r.status == 200
+        envoy.add_fault(Fault(FaultName.REBOOT))
+        async with session.get(f"{envoy.url}/ivp/meters", headers=cookie) as r:
+            assert r.status == 401
+        async with session.get(f"{envoy.url}/ivp/meters", headers=bearer(envoy)) as r:
+            assert r.status == 200
+
+
 async def test_reboot_resets_uptime_and_counters(
     session: aiohttp.ClientSession, clock: ManualClock
 ) -> None:

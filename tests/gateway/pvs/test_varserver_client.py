@@ -345,9 +345,9 @@ async def test_uptime_reset_on_varserver(
     assert after is not None
     assert after.supervisor is not None
     assert (after.supervisor.uptime_s or 0) < (before.supervisor.uptime_s or 0)
-    logins = len(gw.received("GET", LOGIN))
+    sent = len(gw.requests)
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert len(gw.received("GET", LOGIN)) == logins + 1
+    assert [r.path for r in gw.requests[sent:]] == [LOGIN, LIVEDATA]
 
 
 async def test_session_dropped_after_a_broken_answer(
