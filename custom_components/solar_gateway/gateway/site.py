@@ -8,6 +8,7 @@ state of charge and reserve in %.
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -250,7 +251,7 @@ class ControlChange:
     value: ControlValue
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slots: the serial index is cached on it
 class SiteSnapshot:
     """One consistent update of a whole site."""
 
@@ -267,12 +268,18 @@ class SiteSnapshot:
                 return control
         return None
 
+    @cached_property
+    def _by_serial(self) -> dict[str, Device]:
+        # Every entity looks its device up after every poll: by serial, not by a scan
+        # (the first device of a serial wins, as a scan would find it).
+        index: dict[str, Device] = {}
+        for device in self.devices:
+            index.setdefault(device.serial, device)
+        return index
+
     def device(self, serial: str) -> Device | None:
         """Return the device with this serial, or None."""
-        for device in self.devices:
-            if device.serial == serial:
-                return device
-        return None
+        return self._by_serial.get(serial)
 
     def of_kind(self, kind: DeviceKind) -> list[Device]:
         """Return the devices of one kind, in gateway order."""

@@ -9,6 +9,7 @@ also answers Enlighten's and Entrez's paths, standing in for the cloud.
 import json
 
 import aiohttp
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -325,7 +326,7 @@ async def test_401_mid_session_without_account(
 
 
 async def test_401_for_an_endpoint_of_another_account(
-    gw: SimulatedGateway, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
     """A 401 while the token is still accepted means the endpoint is absent."""
     token = gw.issue_token()
@@ -333,6 +334,7 @@ async def test_401_for_an_endpoint_of_another_account(
     client = cloud.client(session, token=token)
     await client.setup()
     gw.answer("GET", "/ivp/ensemble/secctrl", 401, "")
+    freezer.tick(60)
     await client.refresh(frozenset({DataGroup.LIVE}))
     assert Endpoint.SECCTRL not in client.features
 
