@@ -19,6 +19,9 @@ the median of the runs:
 
 Sites: the metered-battery Envoy fixture, and the same gateway grown to 300
 inverters and 12 batteries. solar_gateway alone on the legacy and varserver PVS.
+Then, beside polling, the live streams of the metered Envoy and the PVS6 (real time,
+``--stream-seconds`` each, scaled to an hour; see ``benchmarks/streaming.py``):
+requests/h, power age, state writes/h per power sensor, client CPU/h.
 """
 
 import argparse
@@ -45,6 +48,7 @@ from typing import Any
 from unittest.mock import patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiohttp import web
 from aiohttp.resolver import ThreadedResolver
@@ -65,6 +69,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     async_test_home_assistant,
 )
+import streaming
 
 from custom_components.solar_gateway.const import DOMAIN
 from simulator.clock import ManualClock
@@ -583,6 +588,13 @@ async def main() -> None:
         "--top", type=int, default=0, help="list the N entities that change most"
     )
     parser.add_argument(
+        "--stream-seconds",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="measure each live stream for S real seconds (0: skip; not with --quick)",
+    )
+    parser.add_argument(
         "--profile",
         type=int,
         default=0,
@@ -640,8 +652,20 @@ async def main() -> None:
             for title, folder in pvs.items():
                 summary = Summary([await once(folder, OURS)], 0.0)
                 print_site(f"{title} (solar_gateway)", {OURS: summary})
+        if not args.quick and args.stream_seconds > 0:
+            await print_streams(args.stream_seconds)
     print("\n## Targets\n")
     print("\n".join(targets))
+
+
+async def print_streams(seconds: float) -> None:
+    """The live streams beside polling (a stream is real time: measured, scaled)."""
+    for title, folder in streaming.SITES.items():
+        figures = await streaming.measure(
+            streaming.FIXTURES / folder, seconds, streaming.DEFAULT_WRITE_INTERVAL
+        )
+        print(f"\n## {title}: live stream on (solar_gateway)\n")
+        streaming.report(title, figures, streaming.DEFAULT_WRITE_INTERVAL)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ from .generator_writes import check_charge_from_generator
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .probe import identity_of, probe
 from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
-from .site_mapping import DeviceCache, build_snapshot
+from .site_mapping import DeviceCache, build_snapshot, with_live_figures
 from .stream import STREAM_TYPES, EnvoyMeterStream, MeterStreamEvent, apply_meter_event
 
 _LOGGER = logging.getLogger(__name__)
@@ -420,7 +420,12 @@ class EnvoyClient(GatewayClient):
     def fold_stream_event(self, event: MeterStreamEvent) -> SiteSnapshot:
         """Take one streamed CT event as the live figures and return the site."""
         self._stream_event = event
-        return self._build()
+        if self._snapshot is None:
+            return self._build()
+        self._snapshot = with_live_figures(
+            self._snapshot, apply_meter_event(self.data, event)
+        )
+        return self._snapshot
 
     def _build(self) -> SiteSnapshot:
         data = self.data
