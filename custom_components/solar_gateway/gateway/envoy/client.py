@@ -386,6 +386,10 @@ class EnvoyClient(GatewayClient):
         if DataGroup.LIVE in groups:
             # Polled CT readings are newer than the last streamed event.
             self._stream_event = None
+        if DataGroup.DEVICES in groups:
+            # Let the loop breathe between parsing hundreds of devices and building
+            # them: two short steps instead of one long one on a large site.
+            await asyncio.sleep(0)
         return self._build()
 
     # --- Live stream ---------------------------------------------------------------
