@@ -183,6 +183,25 @@ async def test_inverters_read_just_after_they_report(
     assert max(ages[1:]) < 60, ages
 
 
+async def test_varserver_session_expiry_costs_one_login(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The PVS drops its session every 10 minutes (the simulator's default): the
+    polls that find it expired together log in once, not once each."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    async with simulated_entry(hass, "pvs/varserver", clock) as (entry, _):
+        stats = entry.runtime_data.client.transport.stats
+        before = stats.by_path.copy()
+        await run_for(hass, freezer, clock, timedelta(hours=1))
+        polled = stats.by_path - before
+    assert polled["/auth"] == 6
+    # livedata every minute, devices just after each 5-minute measurement (11 in
+    # the first hour), the SunVault settings every 10 minutes, and the two requests
+    # each expiry refused.
+    assert polled["/vars"] == 60 + 11 + 6 + 2 * 6
+
+
 async def _state_changes(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

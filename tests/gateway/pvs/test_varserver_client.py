@@ -2,6 +2,7 @@
 
 import base64
 from dataclasses import replace
+from datetime import timedelta
 import json
 
 import aiohttp
@@ -141,9 +142,14 @@ async def test_one_request_reads_everything(
     assert inverter is not None
     assert inverter.data_time is not None
     assert client.next_data_due(DataGroup.LIVE, snapshot) is None
+    reported = inverter.data_time
+    client.now = lambda: reported + timedelta(seconds=30)  # type: ignore[method-assign]
     due = client.next_data_due(DataGroup.DEVICES, snapshot)
     assert due is not None
-    assert due > inverter.data_time
+    assert due > reported
+    # Devices silent for long (a stale PVS): the configured interval, no alignment.
+    client.now = lambda: reported + timedelta(hours=1)  # type: ignore[method-assign]
+    assert client.next_data_due(DataGroup.DEVICES, snapshot) is None
 
 
 async def test_live_refresh_keeps_devices(

@@ -11,7 +11,7 @@ from typing import override
 
 import aiohttp
 
-from custom_components.solar_gateway.gateway.cadence import next_due
+from custom_components.solar_gateway.gateway.cadence import next_report_due
 from custom_components.solar_gateway.gateway.client import (
     Access,
     AccessExpiry,
@@ -409,18 +409,16 @@ class EnvoyClient(GatewayClient):
         """
         if group is not DataGroup.DEVICES:
             return None
-        reports = [
-            device.data_time
-            for device in snapshot.devices
-            if device.kind is DeviceKind.INVERTER and device.data_time is not None
-        ]
-        if not reports:
-            return None
-        newest = max(reports)
-        now = datetime.fromtimestamp(self._clock(), UTC)
-        if now - newest > _INVERTERS_ASLEEP:
-            return None
-        return next_due(newest, now, interval=_INVERTER_REPORTS)
+        return next_report_due(
+            (
+                device.data_time
+                for device in snapshot.devices
+                if device.kind is DeviceKind.INVERTER and device.data_time is not None
+            ),
+            datetime.fromtimestamp(self._clock(), UTC),
+            interval=_INVERTER_REPORTS,
+            asleep_after=_INVERTERS_ASLEEP,
+        )
 
     # --- Live stream ---------------------------------------------------------------
 

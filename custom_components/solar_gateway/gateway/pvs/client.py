@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from custom_components.solar_gateway.gateway.cadence import next_report_due
 from custom_components.solar_gateway.gateway.client import (
     Access,
     DataGroup,
@@ -69,7 +70,7 @@ from .models import (
     SupervisorInfo,
     VarserverData,
 )
-from .parsers.common import next_data_due, parse_build
+from .parsers.common import DATA_INTERVAL, next_data_due, parse_build
 from .parsers.varserver import (
     CONTROL_MODE_VAR,
     MIN_SOC_VAR,
@@ -499,8 +500,12 @@ class PvsClient(GatewayClient):
         if self._api is PvsApi.VARSERVER:
             if group is DataGroup.LIVE:
                 return None
-            times = [d.data_time for d in snapshot.devices if d.data_time is not None]
-            return next_data_due(max(times) if times else None, self.now())
+            return next_report_due(
+                (d.data_time for d in snapshot.devices if d.data_time is not None),
+                self.now(),
+                interval=DATA_INTERVAL,
+                asleep_after=3 * DATA_INTERVAL,
+            )
         return next_data_due(snapshot.data_time, self.now())
 
     def now(self) -> datetime:

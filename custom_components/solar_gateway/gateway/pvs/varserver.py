@@ -14,6 +14,7 @@ it; the variable names and their ``ssm_owner`` write access are from SunStrong's
 published variable list (pypvs ``doc/varserver-variables-public-pvs6.csv``).
 """
 
+import asyncio
 import base64
 from collections.abc import Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
@@ -85,6 +86,7 @@ class VarserverSession:
         self._password = password
         self._token: str | None = None
         self._on_login = on_login
+        self._logging_in = asyncio.Lock()
         self.logins = 0
 
     def _auth_header(self) -> dict[str, str]:
@@ -135,10 +137,11 @@ class VarserverSession:
         self, method: str, path: str, data: str | None, *, cache: bool
     ) -> Response:
         if self._token is None:
-            await self.login()
+            await self._login_unless_renewed(None)
         for attempt in range(2):
-            assert self._token is not None
-            headers = {"Cookie": f"{SESSION_COOKIE}={self._token}"}
+            token = self._token
+            assert token is not None
+            headers = {"Cookie": f"{SESSION_COOKIE}={token}"}
             if method == "GET":
                 response = await self._transport.get(
                     path, headers=headers, timeouts=VARS_TIMEOUTS, cache=cache
@@ -149,8 +152,15 @@ class VarserverSession:
                 )
             if response.status not in AUTH_FAILURES or attempt:
                 return response
-            await self.login()
+            await self._login_unless_renewed(token)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _login_unless_renewed(self, expired: str | None) -> None:
+        # Two polls that found the session expired together log in once: the
+        # second one retries with the session the first one opened.
+        async with self._logging_in:
+            if self._token is None or self._token == expired:
+                await self.login()
 
     async def query(self, match: str) -> Mapping[str, object]:
         """``GET /vars?match=<match>&fmt=obj``: every matching variable."""
