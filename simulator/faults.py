@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
+import re
 
 
 class FaultName(StrEnum):
@@ -18,17 +19,32 @@ class FaultName(StrEnum):
     COUNTER_JUMP = "counter_jump"  # lifetime counters jump up for good
     COUNTER_SPIKE = "counter_spike"  # lifetime counters leap up in one answer only
     STALE = "stale"  # data stops changing (same DATATIME)
+    FIRMWARE_UPDATE = "firmware_update"  # reboot into the next firmware version
 
 
 # Faults that happen once, when they are raised, rather than lasting.
 INSTANT_FAULTS = frozenset(
-    {FaultName.TOKEN_EXPIRED, FaultName.REBOOT, FaultName.COUNTER_JUMP}
+    {
+        FaultName.TOKEN_EXPIRED,
+        FaultName.REBOOT,
+        FaultName.COUNTER_JUMP,
+        FaultName.FIRMWARE_UPDATE,
+    }
 )
 # Faults that spoil a JSON answer's body.
 BODY_FAULTS = (FaultName.MALFORMED_JSON, FaultName.TRUNCATED_JSON, FaultName.HTML_ERROR)
 # How a lasting fault ends when neither a duration nor a count is given.
 DEFAULT_DURATION = {FaultName.UNAVAILABLE: 60.0, FaultName.STALE: 900.0}
 DEFAULT_JUMP_WH = 1_000_000.0
+
+
+def next_firmware(version: str) -> str:
+    """The version after ``version``: its last number one higher (``D8.2.4287``)."""
+    numbers = list(re.finditer(r"\d+", version))
+    if not numbers:
+        return f"{version}.1" if version else "1"
+    last = numbers[-1]
+    return f"{version[: last.start()]}{int(last.group()) + 1}{version[last.end() :]}"
 
 
 class FaultSpecError(ValueError):
