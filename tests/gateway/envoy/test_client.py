@@ -262,6 +262,41 @@ async def test_pdm_failure_keeps_last_data(
     assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(1000000.0)
 
 
+async def test_polls_of_two_groups_at_once_keep_both(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """A live poll that starts while a slow devices poll runs, and ends after it,
+    keeps what the devices poll read (a 300-inverter device data takes a while)."""
+    client = await _client(fake, session, "metered_battery")
+    data = json.loads(
+        (ENVOY_FIXTURES / "metered_battery/ivp_pdm_device_data").read_bytes()
+    )
+    for record in data.values():
+        if isinstance(record, dict) and record.get("sn") == "202330057501":
+            record["channels"][0]["lifetime"]["joulesProduced"] = 7_200_000_000
+    release = asyncio.Event()
+    asked = asyncio.Event()
+
+    async def device_data(_request: web.Request, _body: bytes) -> web.StreamResponse:
+        asked.set()
+        await release.wait()
+        return web.json_response(data)
+
+    fake.route("GET", "/ivp/pdm/device_data", device_data)
+    devices = asyncio.create_task(client.refresh(frozenset({DataGroup.DEVICES})))
+    await asked.wait()
+    # The live poll begins, and waits its turn: one request at a time.
+    live = asyncio.create_task(client.refresh(frozenset({DataGroup.LIVE})))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    release.set()
+    await devices
+    snapshot = await live
+    inverter = snapshot.device("202330057501")
+    assert inverter is not None
+    assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(2_000_000.0)
+
+
 async def test_truncated_payload_is_typed_error(
     fake: FakeEnvoy, session: aiohttp.ClientSession
 ) -> None:

@@ -351,7 +351,6 @@ class EnvoyClient(GatewayClient):
         self.transport.new_cycle()
         if self._info_stale:
             await self._reread_info()
-        data = self.data
         await auth.ensure_fresh(self.transport)
         if self._settings_stale:
             groups = groups | {DataGroup.SETTINGS}
@@ -360,11 +359,10 @@ class EnvoyClient(GatewayClient):
             if group not in groups:
                 continue
             for endpoint in Endpoint:
-                if GROUPS[endpoint] is group and self._wanted(endpoint, data):
-                    data = await self._read(endpoint, data)
+                if GROUPS[endpoint] is group and self._wanted(endpoint, self.data):
+                    self._data = await self._read(endpoint)
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
-        self._data = data
         if DataGroup.LIVE in groups:
             # Polled CT readings are newer than the last streamed event.
             self._stream_event = None
@@ -481,7 +479,7 @@ class EnvoyClient(GatewayClient):
         for delay in self.settle_delays:
             await self.sleep(delay)
             self.transport.new_cycle()
-            data = await self._read(Endpoint.GENERATOR_MODE, self.data)
+            data = await self._read(Endpoint.GENERATOR_MODE)
             self._data = data
             mode = data.generator_mode
             if mode is not None and mode.command == wanted:
@@ -599,11 +597,18 @@ class EnvoyClient(GatewayClient):
             endpoint, headers=auth.headers, middlewares=auth.middlewares
         )
 
-    async def _read(self, endpoint: Endpoint, data: EnvoyData) -> EnvoyData:
+    async def _read(self, endpoint: Endpoint) -> EnvoyData:
+        """The latest data with ``endpoint``'s answer in it.
+
+        Taken once the answer is in, not when the request is sent: a poll of
+        another group may have ended meanwhile (a 300-inverter device data takes
+        a while), and its answers would be lost.
+        """
         auth = self._require_auth()
         response = await self._get(endpoint)
         if response.status == 401 and await auth.handle_unauthorized(self.transport):
             response = await self._get(endpoint)
+        data = self.data
         if response.status in ABSENT_STATUSES:
             # The feature went away (firmware update, account change): stop asking.
             _LOGGER.info("%s now answers %s; no longer read", endpoint, response.status)
