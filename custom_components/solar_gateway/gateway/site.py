@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -251,7 +252,8 @@ class ControlChange:
     value: ControlValue
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: the device index below is cached on the instance.
+@dataclass(frozen=True)
 class SiteSnapshot:
     """One consistent update of a whole site."""
 
@@ -260,18 +262,18 @@ class SiteSnapshot:
     devices: tuple[Device, ...] = field(default_factory=tuple)
     data_time: datetime | None = None  # when the gateway measured the site figures
     controls: tuple[Control, ...] = ()
-    # Every entity looks its device up at every update: by serial, not by scanning
-    # (300 inverters and 2000 entities made that a million comparisons an update).
-    _by_serial: Mapping[str, Device] = field(
-        init=False, repr=False, compare=False, default_factory=dict
-    )
 
-    def __post_init__(self) -> None:
-        """Index the devices by serial (the first of a serial wins, as a scan would)."""
+    @cached_property
+    def _by_serial(self) -> Mapping[str, Device]:
+        """The devices by serial (the first of a serial wins, as a scan would).
+
+        Every entity looks its device up at every update: 300 inverters and 2000
+        entities made a scan a million comparisons an update.
+        """
         by_serial: dict[str, Device] = {}
         for device in self.devices:
             by_serial.setdefault(device.serial, device)
-        object.__setattr__(self, "_by_serial", by_serial)
+        return by_serial
 
     def control(self, key: str, device: str | None = None) -> Control | None:
         """Return control ``key`` of ``device`` (None: the gateway), or None."""

@@ -277,7 +277,7 @@ class EnvoyClient(GatewayClient):
                 NotSupportedGatewayError,
                 UnexpectedPayloadError,
             ) as err:
-                _LOGGER.info("%s not found where it was (%s); probing", self.host, err)
+                _LOGGER.info("The Envoy is not where it was (%s); probing", err)
             else:
                 return
         info, base_url = await probe(

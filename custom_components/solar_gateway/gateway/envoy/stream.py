@@ -33,7 +33,11 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import StreamSource
-from custom_components.solar_gateway.gateway.transport import BUSY_STATUSES, Timeouts
+from custom_components.solar_gateway.gateway.transport import (
+    BUSY_STATUSES,
+    Timeouts,
+    failure_reason,
+)
 from custom_components.solar_gateway.gateway.values import (
     JsonObject,
     as_float,
@@ -249,10 +253,13 @@ class EnvoyMeterStream(StreamSource):
             ) as response:
                 _check_status(response)
                 yield _EventLines(response)
-        except TimeoutError as err:
-            raise GatewayTimeoutError(f"GET {self.url} timed out") from err
+        except TimeoutError:
+            raise GatewayTimeoutError(f"GET {STREAM_PATH} timed out") from None
         except (aiohttp.ClientError, OSError) as err:
-            raise GatewayConnectionError(f"GET {self.url} failed: {err}") from err
+            # Not chained: aiohttp's message names the address.
+            raise GatewayConnectionError(
+                f"GET {STREAM_PATH} failed: {failure_reason(err)}"
+            ) from None
 
     @override
     def apply(self, message: str) -> SiteSnapshot | None:

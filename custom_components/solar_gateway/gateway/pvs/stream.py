@@ -28,7 +28,7 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import StreamSource
-from custom_components.solar_gateway.gateway.transport import Timeouts
+from custom_components.solar_gateway.gateway.transport import Timeouts, failure_reason
 from custom_components.solar_gateway.gateway.values import as_object, as_str
 
 from .models import LiveData
@@ -110,7 +110,7 @@ class PvsTelemetryStream(StreamSource):
         """Prepare the stream at ``url``; ``enable`` switches the socket on."""
         self._session = session
         self.url = url
-        self.name = f"WebSocket {url}"
+        self.name = "telemetry socket"  # the URL would put the address in the logs
         self._enable = enable
         self._fold = fold
         self._timeouts = timeouts or Timeouts()
@@ -139,12 +139,15 @@ class PvsTelemetryStream(StreamSource):
                     f"the PVS refuses its telemetry socket ({err.status})", err.status
                 ) from err
             raise GatewayConnectionError(
-                f"{self.url}: handshake failed ({err.status})"
+                f"{self.name}: handshake failed ({err.status})"
             ) from err
-        except TimeoutError as err:
-            raise GatewayTimeoutError(f"{self.url} timed out") from err
+        except TimeoutError:
+            raise GatewayTimeoutError(f"{self.name} timed out") from None
         except (aiohttp.ClientError, OSError) as err:
-            raise GatewayConnectionError(f"{self.url} failed: {err}") from err
+            # Not chained: aiohttp's message names the address.
+            raise GatewayConnectionError(
+                f"{self.name} failed: {failure_reason(err)}"
+            ) from None
 
     @override
     def apply(self, message: str) -> SiteSnapshot | None:
