@@ -52,7 +52,7 @@ _CHUNK = 64 * 1024
 # JSON bodies larger than this are parsed in a worker thread as they arrive, not on
 # the event loop. Measured: the largest document of a typical metered site (its
 # device data, 32 KB) parses in 0.16 ms, a thread hop costs 0.07 ms; a 300-inverter
-# device data (260 KB) takes 4 ms, a DeviceList of as many inverters more.
+# device data (260 KB) 2 to 4 ms (benchmarks/json_off_loop.py prints these).
 OFF_LOOP_JSON_BYTES = 64 * 1024
 # Encodings decoded here, under the size cap (aiohttp's own decoding has none).
 _ACCEPT_ENCODING = "gzip, deflate"
