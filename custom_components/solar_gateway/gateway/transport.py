@@ -21,7 +21,8 @@ one ``Transport`` per gateway, which:
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 import json
@@ -323,7 +324,7 @@ class Transport:
             sock_connect=outgoing.timeouts.connect,
             sock_read=outgoing.timeouts.read,
         )
-        try:
+        with failures_named(f"{method} {path}"):
             async with self._session.request(
                 method,
                 f"{self.base_url}{path}",
@@ -351,14 +352,21 @@ class Transport:
                     body=body,
                     parsed=await _parse_large_json(body),
                 )
-        except TimeoutError:
-            raise GatewayTimeoutError(f"{method} {path} timed out") from None
-        except (aiohttp.ClientError, OSError) as err:
-            # Not chained: a logged traceback would print aiohttp's message, and the
-            # address in it.
-            raise GatewayConnectionError(
-                f"{method} {path} failed: {failure_reason(err)}"
-            ) from None
+
+
+@contextmanager
+def failures_named(what: str) -> Iterator[None]:
+    """Raise aiohttp's and the socket layer's failures of ``what`` as ours.
+
+    Not chained: a logged traceback would print aiohttp's message, and the address
+    in it.
+    """
+    try:
+        yield
+    except TimeoutError:
+        raise GatewayTimeoutError(f"{what} timed out") from None
+    except (aiohttp.ClientError, OSError) as err:
+        raise GatewayConnectionError(f"{what} failed: {failure_reason(err)}") from None
 
 
 def failure_reason(err: BaseException) -> str:

@@ -27,7 +27,6 @@ import aiohttp
 from custom_components.solar_gateway.gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
-    GatewayTimeoutError,
     StreamRefusedError,
     UnexpectedPayloadError,
 )
@@ -36,7 +35,7 @@ from custom_components.solar_gateway.gateway.stream import StreamSource
 from custom_components.solar_gateway.gateway.transport import (
     BUSY_STATUSES,
     Timeouts,
-    failure_reason,
+    failures_named,
 )
 from custom_components.solar_gateway.gateway.values import (
     JsonObject,
@@ -242,7 +241,7 @@ class EnvoyMeterStream(StreamSource):
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self._timeouts.connect, sock_read=None
         )
-        try:
+        with failures_named(f"GET {STREAM_PATH}"):
             async with self._session.get(
                 self.url,
                 headers={**self._headers(), "Accept": "text/event-stream"},
@@ -253,13 +252,6 @@ class EnvoyMeterStream(StreamSource):
             ) as response:
                 _check_status(response)
                 yield _EventLines(response)
-        except TimeoutError:
-            raise GatewayTimeoutError(f"GET {STREAM_PATH} timed out") from None
-        except (aiohttp.ClientError, OSError) as err:
-            # Not chained: aiohttp's message names the address.
-            raise GatewayConnectionError(
-                f"GET {STREAM_PATH} failed: {failure_reason(err)}"
-            ) from None
 
     @override
     def apply(self, message: str) -> SiteSnapshot | None:
