@@ -297,6 +297,46 @@ async def test_polls_of_two_groups_at_once_keep_both(
     assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(2_000_000.0)
 
 
+async def test_info_read_again_after_an_outage(
+    fake: FakeEnvoy, session: aiohttp.ClientSession
+) -> None:
+    """Out of reach, then back: /info is read once more (a firmware update reboots
+    the gateway) and a new version is taken; an unreadable /info changes nothing."""
+    client = await _client(
+        fake,
+        session,
+        "metered_battery",
+        retry=RetryPolicy(retries=0, failure_backoff=0),
+    )
+    info = (ENVOY_FIXTURES / "metered_battery/info").read_text()
+
+    async def dropped(request: web.Request, _body: bytes) -> web.StreamResponse:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
+    async def cut_off() -> None:
+        fake.route("GET", "/production.json?details=1", dropped)
+        with pytest.raises(GatewayConnectionError):
+            await client.refresh(frozenset({DataGroup.LIVE}))
+        del fake.routes[("GET", "/production.json?details=1")]
+
+    fake.requests.clear()
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert not fake.sent("GET", "/info")
+    await cut_off()
+    fake.reply("GET", "/info", 200, info.replace("D8.2.4286", "D8.3.5167"))
+    snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
+    assert snapshot.identity.firmware == "D8.3.5167"
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert len(fake.sent("GET", "/info")) == 1
+    await cut_off()
+    fake.reply("GET", "/info", 200, "<html>busy</html>")
+    snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
+    assert snapshot.identity.firmware == "D8.3.5167"
+    assert len(fake.sent("GET", "/info")) == 2
+
+
 async def test_truncated_payload_is_typed_error(
     fake: FakeEnvoy, session: aiohttp.ClientSession
 ) -> None:
