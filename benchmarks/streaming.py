@@ -45,6 +45,7 @@ SITES = {
     "PVS6 varserver": "pvs/varserver",
 }
 HOUR = 3600.0
+DEFAULT_WRITE_INTERVAL = 5.0  # the integration's default "write at most every N s"
 
 
 @dataclass
@@ -180,7 +181,7 @@ def report(name: str, fig: Figures, write_interval: float) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--write-interval", type=float, default=5.0)
+    parser.add_argument("--write-interval", type=float, default=DEFAULT_WRITE_INTERVAL)
     args = parser.parse_args()
     for name, folder in SITES.items():
         figures = await measure(FIXTURES / folder, args.seconds, args.write_interval)

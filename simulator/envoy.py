@@ -241,6 +241,10 @@ class EnvoyPersonality(Personality):
         api = self._json("api_v1_production")
         if isinstance(api, dict):
             solar = max(solar, number(api.get("wattsNow")) or 0.0)
+        ct_solar, ct_load = self._ct_powers()
+        solar = max(solar, ct_solar or 0.0)
+        if not load and ct_load is not None:
+            load = ct_load
         nameplate = sum(
             number(item.get("maxReportWatts")) or 0.0
             for item in dicts(self._json("api_v1_production_inverters"))
@@ -261,6 +265,21 @@ class EnvoyPersonality(Personality):
             reserve_soc=reserve,
             utc_offset_hours=utc_offset_hours,
         )
+
+    def _ct_powers(self) -> tuple[float | None, float | None]:
+        """Solar and house load from the CT readings (a capture without production.json)."""
+        powers: dict[str, float] = {}
+        for reading in dicts(self._json("ivp_meters_readings")):
+            eid = number(reading.get("eid"))
+            kind = self.site.meter_types.get(int(eid)) if eid is not None else None
+            if kind and (power := number(reading.get("activePower"))) is not None:
+                powers[kind] = power
+        solar = powers.get("production")
+        if "total-consumption" in powers:
+            return solar, powers["total-consumption"]
+        if solar is None or "net-consumption" not in powers:
+            return solar, None
+        return solar, solar + powers["net-consumption"] + powers.get("storage", 0.0)
 
     def _captured_time(self) -> float | None:
         for reading in dicts(self._json("ivp_meters_readings")):

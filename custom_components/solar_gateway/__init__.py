@@ -78,7 +78,7 @@ def polling_intervals(
 
 async def _async_first_read(client: GatewayClient) -> SiteSnapshot:
     await client.setup()
-    return await client.refresh(frozenset(client.polling))
+    return await client.first_refresh()
 
 
 async def _async_connect(
@@ -116,22 +116,25 @@ async def async_setup_entry(
     # is really gone.
     for serial in registrar.async_remove_stale():
         LOGGER.info("Removed device %s: the gateway no longer reports it", serial)
-    entry.async_on_unload(hub.async_add_listener(registrar.async_update))
+    entry.async_on_unload(
+        hub.async_add_listener(registrar.async_update, structure=True)
+    )
 
     @callback
     def remove_gone() -> None:
         for serial in registrar.async_remove_gone():
             LOGGER.info("Removed device %s: not reported for a day", serial)
 
-    entry.async_on_unload(hub.async_add_listener(remove_gone))
+    entry.async_on_unload(hub.async_add_listener(remove_gone, structure=True))
     entry.async_on_unload(
         hub.async_add_listener(
-            _firmware_watcher(hass, entry, hub, snapshot.identity.firmware)
+            _firmware_watcher(hass, entry, hub, snapshot.identity.firmware),
+            structure=True,
         )
     )
     store_token = _token_keeper(hass, entry, client)
     store_token()
-    entry.async_on_unload(hub.async_add_listener(store_token))
+    entry.async_on_unload(hub.async_add_listener(store_token, structure=True))
     entry.async_on_unload(async_watch_issues(hass, entry, hub))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -120,7 +120,7 @@ async def async_setup_entry(
             async_add_entities(entities)
 
     add_new()
-    entry.async_on_unload(hub.async_add_listener(add_new))
+    entry.async_on_unload(hub.async_add_listener(add_new, structure=True))
 
 
 class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
@@ -138,6 +138,10 @@ class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """The site figure from the latest snapshot."""
         return self.hub.snapshot.figures.grid_connected
+
+    @override
+    def source(self) -> object:
+        return self.hub.snapshot.figures
 
     @override
     def shown(self) -> Hashable:

@@ -106,7 +106,7 @@ def async_track_controls[D: EntityDescription](
             async_add_entities(entities)
 
     add_new()
-    entry.async_on_unload(hub.async_add_listener(add_new))
+    entry.async_on_unload(hub.async_add_listener(add_new, structure=True))
 
 
 class ControlEntity[T: ControlValue](SolarGatewayEntity):

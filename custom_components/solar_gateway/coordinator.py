@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 import logging
 from typing import TYPE_CHECKING, NoReturn, override
 
@@ -87,6 +88,21 @@ class WriteGate:
                 self._changed.notify_all()
 
 
+# Polls of these groups may bring new devices, firmware or settings; a live poll
+# only new values.
+STRUCTURE_GROUPS = frozenset({DataGroup.DEVICES, DataGroup.SETTINGS})
+# Listeners told per event-loop turn: a few hundred entities, each a few microseconds
+# unless it writes its state (a fraction of a millisecond).
+NOTIFY_SLICE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Listener:
+    update: Callable[[], None]
+    structure: bool  # only told of polls that can bring devices or settings
+    serial: str | None  # only told when this device changed (None: always)
+
+
 @dataclass(kw_only=True)
 class SiteHub:
     """The latest picture of one site, shared by its coordinators and entities."""
@@ -97,29 +113,124 @@ class SiteHub:
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
     stream: StreamFeed | None = None  # the live stream, when the owner opted in
-    _listeners: list[Callable[[], None]] = field(default_factory=list)
+    _listeners: list[_Listener] = field(default_factory=list)
+    _pending: list[Callable[[], None]] = field(default_factory=list)
+    _scheduled: bool = False
+    # What the listeners were last told of: the snapshot and each group's success.
+    _told: SiteSnapshot | None = None
+    _told_available: tuple[bool, ...] = ()
 
     def group_available(self, group: DataGroup) -> bool:
         """Whether the last poll of ``group`` succeeded (a group not polled: yes)."""
         coordinator = self.coordinators.get(group)
         return coordinator is None or coordinator.last_update_success
 
+    def figure_available(self, figure: str, group: DataGroup) -> bool:
+        """Whether the site ``figure``, read with ``group``, is fresh.
+
+        A power figure the live stream carries stays available while the stream
+        runs, even when the poll for the counters beside it fails.
+        """
+        stream = self.stream
+        if stream is not None and stream.carries(figure):
+            return True
+        return self.group_available(group)
+
     @callback
-    def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call ``update`` after every poll of any group; returns the remover."""
-        self._listeners.append(update)
+    def async_add_listener(
+        self,
+        update: Callable[[], None],
+        *,
+        structure: bool = False,
+        serial: str | None = None,
+    ) -> CALLBACK_TYPE:
+        """Call ``update`` after every poll of any group; returns the remover.
+
+        With ``structure``, only after polls that may bring new devices, firmware or
+        settings (``STRUCTURE_GROUPS``) and after writes: for the device registry,
+        new-entity scans and repair checks, which a live poll cannot change. With
+        ``serial``, only after updates that bring a new object for that device (or
+        none), or change whether a group is available: for an entity that shows
+        one device's measurements.
+        """
+        listener = _Listener(update, structure, serial)
+        self._listeners.append(listener)
 
         @callback
         def remove() -> None:
-            self._listeners.remove(update)
+            self._listeners.remove(listener)
 
         return remove
 
     @callback
-    def async_notify(self) -> None:
-        """Tell every listener that the hub changed."""
-        for update in list(self._listeners):
+    def async_notify(self, group: DataGroup | None = None) -> None:
+        """Tell the listeners that ``group`` was polled (None: anything changed).
+
+        A large site (hundreds of inverters, thousands of entities) is told in
+        slices, one per event-loop turn, so that no callback holds the loop long.
+        """
+        structural = group is None or group in STRUCTURE_GROUPS
+        changed = self._changed_devices(everything=group is None)
+        listeners = [
+            listener.update
+            for listener in self._listeners
+            if (structural or not listener.structure)
+            and (
+                changed is None or listener.serial is None or listener.serial in changed
+            )
+        ]
+        # A slice still waiting is superseded: every listener reads the latest data.
+        self._pending = listeners[NOTIFY_SLICE:]
+        for update in listeners[:NOTIFY_SLICE]:
             update()
+        if self._pending and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._notify_next_slice)
+
+    def _changed_devices(self, *, everything: bool) -> set[str] | None:
+        """Serials whose device is a new object since the last notice (None: all)."""
+        told, snapshot = self._told, self.snapshot
+        available = (
+            *(c.last_update_success for c in self.coordinators.values()),
+            self.stream is not None and self.stream.streaming,
+        )
+        self._told = snapshot
+        if everything or told is None or available != self._told_available:
+            self._told_available = available
+            return None
+        if told is snapshot:
+            return set()
+        changed = {
+            device.serial
+            for device in snapshot.devices
+            if told.device(device.serial) is not device
+        }
+        # A device no longer reported: its entities become unavailable.
+        changed.update(
+            device.serial
+            for device in told.devices
+            if snapshot.device(device.serial) is None
+        )
+        return changed
+
+    @callback
+    def _notify_next_slice(self) -> None:
+        self._scheduled = False
+        listeners, self._pending = (
+            self._pending[:NOTIFY_SLICE],
+            self._pending[NOTIFY_SLICE:],
+        )
+        active = self._active()
+        for update in listeners:
+            if update in active:
+                update()
+        if self._pending:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._notify_next_slice)
+
+    def _active(self) -> set[Callable[[], None]]:
+        # A listener removed while its slice waited (an entity gone) is not called.
+        return {listener.update for listener in self._listeners}
 
     async def async_write(
         self,
@@ -309,4 +420,6 @@ def build_coordinators(
         hub.coordinators[group] = coordinator
         # The hub is each coordinator's listener (which keeps it polling) and passes
         # every update on to the entities.
-        entry.async_on_unload(coordinator.async_add_listener(hub.async_notify))
+        entry.async_on_unload(
+            coordinator.async_add_listener(partial(hub.async_notify, group))
+        )

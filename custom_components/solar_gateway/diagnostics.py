@@ -321,11 +321,12 @@ async def async_get_config_entry_diagnostics(
     # Device names and entity ids carry the end of the gateway's serial.
     redactor.serial(gateway_serial_suffix(snapshot))
     wants_capture = bool(entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False))
-    responses = (
-        await hub.client.capture_responses()
-        if wants_capture
-        else hub.client.responses()
-    )
+    responses = hub.client.responses()
+    if wants_capture:
+        # A capture may send requests (a legacy PVS's support commands): not beside a
+        # write.
+        async with hub.gate.poll():
+            responses = await hub.client.capture_responses()
     diagnostics: dict[str, object] = {
         "entry": {
             "title": entry.title,

@@ -1,6 +1,7 @@
 """The base entity shared by every platform."""
 
 from collections.abc import Hashable
+import time
 from typing import override
 
 from homeassistant.core import callback
@@ -23,6 +24,10 @@ class SolarGatewayEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # Seconds between two looks at the data at least (so between two state writes),
+    # for a quantity that needs no more (a lifetime counter, a voltage): 0 writes
+    # every change at once. Becoming available or unavailable is written at once.
+    _min_write_interval = 0.0
     # The site figure (a ``SiteFigures`` field) the entity shows, if it shows one.
     figure: str | None = None
 
@@ -35,7 +40,9 @@ class SolarGatewayEntity(Entity):
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, self.serial or hub.snapshot.identity.serial)}
         )
-        self._last_written: Hashable = None
+        self._last_written: tuple[bool, Hashable] = (False, None)
+        self._last_source: object = None
+        self._checked_at = 0.0
 
     @property
     def device(self) -> Device | None:
@@ -59,6 +66,8 @@ class SolarGatewayEntity(Entity):
         """Available while its data is read successfully and the device is reported."""
         if self.serial is not None and self.device is None:
             return False
+        if self.figure is not None:
+            return self.hub.figure_available(self.figure, self.data_group)
         return self.hub.group_available(self.data_group)
 
     def shown(self) -> Hashable:
@@ -68,11 +77,26 @@ class SolarGatewayEntity(Entity):
         """
         return None
 
+    # Whether the state is made of the entity's own device alone (and its group's
+    # availability): the hub then tells it only of updates that bring a new object
+    # for that device, which a gateway client hands over unchanged while the device
+    # was not read again.
+    device_only = False
+
+    def source(self) -> object | None:
+        """What the state is made of: the very same object means nothing new to show.
+
+        None (the default): anything may have changed, look at every update. An
+        entity that shows only its device's measurements (``device_only``) returns
+        the device.
+        """
+        return self.device if self.device_only else None
+
     def take_update(self) -> None:
         """Take in the hub's latest data, where the entity keeps state of its own.
 
-        Called once per hub update, before ``shown``: a counter guard or an energy
-        integral moves here, not in a query.
+        Called once per hub update whose ``source`` is new, before ``shown``: a
+        counter guard or an energy integral moves here, not in a query.
         """
 
     @override
@@ -80,15 +104,34 @@ class SolarGatewayEntity(Entity):
         """Follow the hub once added."""
         await super().async_added_to_hass()
         self._last_written = (self.available, self.shown())
-        self.async_on_remove(self.hub.async_add_listener(self._handle_hub_update))
+        self._last_source = self.source()
+        self._checked_at = time.monotonic()
+        self.async_on_remove(
+            self.hub.async_add_listener(
+                self._handle_hub_update,
+                serial=self.serial if self.device_only else None,
+            )
+        )
 
     @callback
     def _handle_hub_update(self) -> None:
+        available = self.available
+        source = self.source()
+        if available is self._last_written[0]:
+            if source is not None and source is self._last_source:
+                return
+            now = time.monotonic()
+            if now - self._checked_at < self._min_write_interval:
+                # A slow quantity looked at moments ago: a later update shows it.
+                return
+            self._checked_at = now
         self.take_update()
-        current = (self.available, self.shown())
-        if current != self._last_written:
-            self._last_written = current
-            self.async_write_ha_state()
+        current = (available, self.shown())
+        self._last_source = source
+        if current == self._last_written:
+            return
+        self._last_written = current
+        self.async_write_ha_state()
 
     async def async_update(self) -> None:
         """Poll the gateway now (``homeassistant.update_entity``)."""
@@ -97,6 +140,8 @@ class SolarGatewayEntity(Entity):
 
 class MeasurementEntity(SolarGatewayEntity):
     """An entity showing one measurement of one device (per phase where it has one)."""
+
+    device_only = True
 
     def __init__(
         self,

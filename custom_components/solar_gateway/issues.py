@@ -1,4 +1,5 @@
-"""Repair issues: problems the owner has to act on, checked at setup and every poll.
+"""Repair issues: problems the owner has to act on, checked at setup and after
+every device or settings poll.
 
 - An Envoy token that has run out, or runs out within 30 days, and cannot be renewed
   (a pasted token, no Enphase account stored): fixable, the fix starts reauth.
@@ -95,10 +96,11 @@ def async_check_issues(
 def async_watch_issues(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
 ) -> CALLBACK_TYPE:
-    """Check now and after every poll; the returned callback stops and clears."""
+    """Check now and after every device or settings poll; the returned callback
+    stops and clears."""
     async_check_issues(hass, entry, hub)
     remove_listener = hub.async_add_listener(
-        lambda: async_check_issues(hass, entry, hub)
+        lambda: async_check_issues(hass, entry, hub), structure=True
     )
 
     @callback

@@ -103,10 +103,21 @@ class StreamFeed:
             self._written_at = now
             self.writes += 1
             self._hub.snapshot = snapshot
-            self._hub.async_notify()
+            self._hub.async_notify(DataGroup.LIVE)
+
+    @property
+    def streaming(self) -> bool:
+        """Whether messages arrive, so the power figures are fresh without a poll."""
+        return self.stream.state is StreamState.STREAMING
+
+    def carries(self, figure: str) -> bool:
+        """Whether the running stream keeps ``figure`` fresh itself."""
+        return self.streaming and figure in POWER_FIGURES
 
     @callback
     def _on_state(self, state: StreamState) -> None:
+        # Whether the power entities are available may have changed with it.
+        self._hub.async_notify(DataGroup.LIVE)
         coordinator = self._hub.coordinators.get(DataGroup.LIVE)
         if coordinator is None:
             return

@@ -1,8 +1,9 @@
 """Sensors: the site figures and every numeric or text measurement of every device."""
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 import logging
 from typing import Any, Self, override
 
@@ -34,7 +35,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .counter_guard import CounterGuard
 from .entity import MeasurementEntity, SolarGatewayEntity
-from .gateway.site import Device, DeviceKind, Measurement, Quantity, SiteFigures
+from .gateway.site import Device, DeviceKind, Measurement, Phase, Quantity, SiteFigures
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -455,6 +456,52 @@ PHASED = frozenset(
 )
 
 
+# The finest step worth a state write, by unit (a power factor has none): a change
+# below it is noise and writes nothing.
+RESOLUTION: Mapping[str | None, float] = {
+    UnitOfPower.WATT: 1.0,
+    UnitOfApparentPower.VOLT_AMPERE: 1.0,
+    UnitOfReactivePower.VOLT_AMPERE_REACTIVE: 1.0,
+    UnitOfEnergy.WATT_HOUR: 1.0,
+    UnitOfElectricPotential.VOLT: 0.1,
+    UnitOfElectricCurrent.AMPERE: 0.01,
+    UnitOfFrequency.HERTZ: 0.01,
+    UnitOfTemperature.CELSIUS: 0.1,
+    PERCENTAGE: 0.1,
+    None: 0.01,
+}
+# Quantities that move slowly or matter only in sums are written at most this often.
+SLOW_WRITE_SECONDS = 60.0
+# A CT meter's own measurements: the site's power sensors carry its power fresh.
+METER_WRITE_SECONDS = 300.0
+SLOW_CLASSES = frozenset(
+    {
+        SensorDeviceClass.ENERGY,
+        SensorDeviceClass.VOLTAGE,
+        SensorDeviceClass.CURRENT,
+        SensorDeviceClass.FREQUENCY,
+        SensorDeviceClass.POWER_FACTOR,
+    }
+)
+
+
+def rounded(value: object, description: SensorEntityDescription) -> Hashable:
+    """``value`` at its unit's resolution (what decides whether a state is written)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    step = RESOLUTION.get(description.native_unit_of_measurement, 0.01)
+    return round(value / step)
+
+
+def write_interval(description: SensorEntityDescription, device: Device) -> float:
+    """The seconds a measurement sensor waits at least between two state writes."""
+    if device.kind is DeviceKind.METER:
+        return METER_WRITE_SECONDS
+    if description.device_class in SLOW_CLASSES:
+        return SLOW_WRITE_SECONDS
+    return 0.0
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnumSensorDescription(SensorEntityDescription):
     """A device's status or mode word, shown as one of translated options."""
@@ -549,6 +596,12 @@ def enum_option(description: EnumSensorDescription, code: str) -> str | None:
     return option
 
 
+# A site may have hundreds of inverters: each shows its power; its detail (energy,
+# voltages, temperature, last report) is there for whoever enables it, instead of
+# thousands of states written every 5 minutes.
+INVERTER_SHOWN = frozenset({Quantity.POWER})
+
+
 def measurement_description(
     device: Device, measurement: Measurement
 ) -> SensorEntityDescription | None:
@@ -557,15 +610,30 @@ def measurement_description(
         if measurement.phase is not None:
             return None
         return ENUM_SENSORS.get((device.kind, measurement.quantity))
-    base = MEASUREMENT_SENSORS.get(measurement.quantity)
-    if base is None or measurement.phase is None:
+    return _description(
+        measurement.quantity,
+        measurement.phase,
+        detail=device.kind is DeviceKind.INVERTER
+        and measurement.quantity not in INVERTER_SHOWN,
+    )
+
+
+@cache
+def _description(
+    quantity: Quantity, phase: Phase | None, *, detail: bool
+) -> MeasurementSensorDescription | None:
+    # Cached: the new-entity scan asks for every measurement of every device.
+    base = MEASUREMENT_SENSORS.get(quantity)
+    if base is not None and detail:
+        base = replace(base, entity_registry_enabled_default=False)
+    if base is None or phase is None:
         return base
-    if measurement.quantity not in PHASED:
+    if quantity not in PHASED:
         return None
     # Per-phase detail is there for those who want it, off by default.
     return replace(
         base,
-        key=f"{base.key}_{measurement.phase.value}",
+        key=f"{base.key}_{phase.value}",
         translation_key=f"{base.key}_phase",
         entity_registry_enabled_default=False,
     )
@@ -610,7 +678,7 @@ async def async_setup_entry(
             async_add_entities(entities)
 
     add_new()
-    entry.async_on_unload(hub.async_add_listener(add_new))
+    entry.async_on_unload(hub.async_add_listener(add_new, structure=True))
 
 
 def _site_sensor(hub: SiteHub, description: SiteSensorDescription) -> SensorEntity:
@@ -651,14 +719,29 @@ class SiteSensor(SolarGatewayEntity, SensorEntity):
         return self.entity_description.value_fn(self.hub.snapshot.figures)
 
     @override
+    def source(self) -> object:
+        return self.hub.snapshot.figures
+
+    @override
     def shown(self) -> Hashable:
-        return self.native_value
+        return rounded(self.native_value, self.entity_description)
 
 
 class MeasurementSensor(MeasurementEntity, SensorEntity):
     """One measurement of one device."""
 
     entity_description: MeasurementSensorDescription
+
+    def __init__(
+        self,
+        hub: SiteHub,
+        device: Device,
+        description: MeasurementSensorDescription,
+        measurement: Measurement,
+    ) -> None:
+        """Show ``measurement`` of ``device``, written as often as its quantity needs."""
+        super().__init__(hub, device, description, measurement)
+        self._min_write_interval = write_interval(description, device)
 
     @property
     @override
@@ -672,11 +755,13 @@ class MeasurementSensor(MeasurementEntity, SensorEntity):
 
     @override
     def shown(self) -> Hashable:
-        return self.native_value
+        return rounded(self.native_value, self.entity_description)
 
 
 class EnumSensor(SolarGatewayEntity, SensorEntity):
     """A device's status or mode word as a translated option."""
+
+    device_only = True
 
     entity_description: EnumSensorDescription
 
@@ -726,10 +811,14 @@ class GuardStoredData(ExtraStoredData):
 
 
 class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
-    """An energy counter whose glitches never reach the state."""
+    """A lifetime counter whose glitches never reach the state.
+
+    Written at most once a minute: its sums, not each step, are what counts.
+    """
 
     _guard: CounterGuard
     _value: float | None = None
+    _min_write_interval = SLOW_WRITE_SECONDS
 
     def _raw(self) -> float | None:
         raise NotImplementedError
@@ -778,6 +867,10 @@ class SiteCounterSensor(_GuardedCounter):
         self._guard = CounterGuard(max_rate=SITE_MAX_RATE)
 
     @override
+    def source(self) -> object:
+        return self.hub.snapshot.figures
+
+    @override
     def _raw(self) -> float | None:
         return self.entity_description.value_fn(self.hub.snapshot.figures)
 
@@ -799,6 +892,9 @@ class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
         self._guard = CounterGuard(
             max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE),
             daily=description.daily,
+        )
+        self._min_write_interval = max(
+            SLOW_WRITE_SECONDS, write_interval(description, device)
         )
 
     @override

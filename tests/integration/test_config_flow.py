@@ -644,7 +644,8 @@ async def test_reconfigure_wrong_device(
             {CONF_BRAND: "enphase"},
             {CONF_LIVE_INTERVAL, CONF_DEVICES_INTERVAL, CONF_SETTINGS_INTERVAL},
         ),
-        ({CONF_BRAND: "sunpower"}, {CONF_DEVICES_INTERVAL, CONF_SETTINGS_INTERVAL}),
+        # A legacy PVS has no settings to poll: its settings commands feed nothing.
+        ({CONF_BRAND: "sunpower"}, {CONF_DEVICES_INTERVAL}),
         (
             {
                 CONF_BRAND: "sunpower",

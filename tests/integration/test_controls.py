@@ -519,6 +519,8 @@ async def test_controls_unavailable_when_their_data_goes(hass: HomeAssistant) ->
         documents["admin_lib_tariff"] = {"tariff": {"currency": {"code": "USD"}}}
         documents["ivp_ss_dry_contact_settings"] = {"dry_contacts": []}
         documents["ivp_ensemble_dry_contacts"] = {"dry_contacts": []}
+        # Relay status is read every 5 minutes: as if they had passed.
+        hub.client._read_at.clear()
         for group in (DataGroup.SETTINGS, DataGroup.LIVE):
             await hub.coordinators[group].async_refresh()
         await hass.async_block_till_done()

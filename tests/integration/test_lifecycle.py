@@ -149,12 +149,13 @@ async def test_new_firmware_reloads_the_entry(
     fake_client: FakeGatewayClient,
     fake_entry: MockConfigEntry,
 ) -> None:
-    """A firmware update is noticed; the entry reloads and the device shows it."""
+    """A firmware update is noticed at the device poll; the entry reloads and the
+    device shows it."""
     await setup(hass, fake_entry)
     fake_client.snapshot = replace(
         SNAPSHOT, identity=replace(SNAPSHOT.identity, firmware="8.3.5167")
     )
-    await poll(hass, freezer)
+    await poll(hass, freezer, 300)
     await hass.async_block_till_done()
     assert fake_entry.state is ConfigEntryState.LOADED
     device = dr.async_get(hass).async_get_device_by_identifier(

@@ -39,6 +39,7 @@ from custom_components.solar_gateway.live_stream import (
     large_change,
 )
 from simulator.clock import ManualClock
+from simulator.faults import Fault, FaultName
 from simulator.server import SimulatedGateway, SimulatorOptions
 
 from .simulated import FIXTURES, NOON, simulated_entry
@@ -133,6 +134,46 @@ async def test_a_dropped_stream_falls_back_to_polling_and_returns(
         await until(lambda: feed.stream.state is StreamState.STREAMING, within=10)
         assert live.update_interval == COUNTER_INTERVAL
         assert feed.stream.stats.reconnects >= 1
+
+
+async def test_power_stays_available_when_the_counter_poll_fails_while_streaming(
+    hass: HomeAssistant,
+) -> None:
+    """The 5-minute poll for the counters fails: the streamed power sensors stay
+    available and keep moving, the counters they do not carry become unavailable."""
+    clock = ManualClock(NOON)
+    async with simulated_entry(
+        hass, "envoy/metered_battery", clock, options=STREAMING, simulator=FAST
+    ) as (entry, gw):
+        hub: SiteHub = entry.runtime_data
+        feed = feed_of(hub)
+        await until(lambda: feed.stream.state is StreamState.STREAMING)
+        serial = gw.identity.serial
+        power = solar_entity(hass, serial)
+        registry = er.async_get(hass)
+        energy = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{serial}_solar_energy"
+        )
+        assert energy is not None
+        gw.add_fault(Fault(FaultName.MALFORMED_JSON, count=20))
+        await hub.coordinators[DataGroup.LIVE].async_refresh()
+        assert not hub.group_available(DataGroup.LIVE)
+        await until(lambda: hass.states.get(energy).state == "unavailable")
+        clock.advance(6 * 3600)  # evening: solar falls, the stream shows it
+        expected = round(gw.state.figures().solar_w)
+
+        def streamed() -> bool:
+            state = hass.states.get(power)
+            return (
+                state is not None
+                and state.state != "unavailable"
+                and abs(float(state.state) - expected) <= 1
+            )
+
+        await until(streamed, within=3)
+        # The stream drops while the poll still fails: nothing is fresh any more.
+        gw.streams.drop(down_for=30)
+        await until(lambda: hass.states.get(power).state == "unavailable")
 
 
 async def test_a_refused_stream_polls_and_says_so_once(hass: HomeAssistant) -> None:

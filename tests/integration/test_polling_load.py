@@ -1,9 +1,13 @@
 """Polling load on real clients and simulated gateways: the product's request figures."""
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -45,19 +49,144 @@ async def test_legacy_pvs_device_list_once_per_data_interval(
     assert 10 <= device_lists <= 11, device_lists
 
 
-async def test_metered_envoy_power_every_15_seconds(
+async def test_legacy_pvs_asks_only_for_its_device_list(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """A metered Envoy with batteries: CT readings every 15 s, within a request budget."""
+    """Over an hour and more, a legacy PVS is asked for nothing but DeviceList.
+
+    Get_Comm, GridProfileGet and CheckFW feed no entity: a diagnostics capture reads
+    them, a poll never does.
+    """
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    async with simulated_entry(hass, "pvs/legacy_basic", clock) as (entry, _):
+        transport = entry.runtime_data.client.transport
+        sent: list[str] = []
+        original = transport.request
+
+        async def spy(method: str, path: str, **kwargs: Any) -> Any:
+            sent.append(path)
+            return await original(method, path, **kwargs)
+
+        before = transport.stats.requests
+        with patch.object(transport, "request", spy):
+            await run_for(hass, freezer, clock, timedelta(minutes=65))
+        sent_to_gateway = transport.stats.requests - before
+    # Both groups ask, one DeviceList answers both (cached for the cycle).
+    assert set(sent) == {"/cgi-bin/dl_cgi?Command=DeviceList"}
+    assert 12 <= sent_to_gateway <= 14, sent_to_gateway
+
+
+async def test_metered_envoy_request_schedule(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A metered Envoy with batteries: each endpoint at the rate its data changes.
+
+    Setup asks each endpoint once and that is the first refresh; an owner's token is
+    never sent to the installer-only production record. Then the CT readings (all of
+    the site's power) every 15 s, battery SOC every minute; production.json (energy
+    today and last seven days), inverters, device data, the ensemble, relays and
+    generator every 5 minutes; settings hourly.
+    """
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
     async with simulated_entry(hass, "envoy/metered_battery", clock) as (entry, _):
         stats = entry.runtime_data.client.transport.stats
-        before_readings = stats.by_path["/ivp/meters/readings"]
-        before_all = stats.requests
-        await run_for(hass, freezer, clock, timedelta(minutes=10))
-        readings = stats.by_path["/ivp/meters/readings"] - before_readings
-        per_hour = (stats.requests - before_all) * 6
-    assert 39 <= readings <= 41, readings  # 600 s / 15 s
-    # Every request earns its place: a few endpoints per live poll, not dozens.
-    assert per_hour <= 1500, per_hour
+        assert stats.by_path == {
+            "/auth/check_jwt": 1,
+            "/ivp/meters": 1,
+            "/ivp/meters/readings": 1,
+            "/inventory.json": 1,
+            "/ivp/pdm/device_data": 1,
+            "/api/v1/production/inverters": 1,
+            "/ivp/ensemble/inventory": 1,
+            "/ivp/ensemble/power": 1,
+            "/ivp/ensemble/secctrl": 1,
+            "/ivp/ensemble/generator": 1,
+            "/ivp/ensemble/dry_contacts": 1,
+            "/ivp/ss/dry_contact_settings": 1,
+            "/admin/lib/tariff": 1,
+            "/production.json": 1,
+            "/ivp/ss/gen_config": 1,  # {}: no generator, not asked again
+            "/ivp/ss/pel_settings": 1,
+            "/ivp/sc/pvlimit": 1,
+        }
+        before = stats.by_path.copy()
+        await run_for(hass, freezer, clock, timedelta(minutes=15))
+        polled = stats.by_path - before
+    assert polled == {
+        "/ivp/meters/readings": 60,
+        "/ivp/ensemble/secctrl": 15,
+        "/production.json": 3,
+        "/ivp/pdm/device_data": 3,
+        "/api/v1/production/inverters": 3,
+        "/ivp/ensemble/inventory": 3,
+        "/ivp/ensemble/power": 3,
+        "/ivp/ensemble/generator": 3,
+        "/ivp/ensemble/dry_contacts": 3,
+    }
+
+
+async def _state_changes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    scenario: str,
+    duration: timedelta,
+) -> dict[str, list[str]]:
+    """Each entity's states written in ``duration`` after setup, in order."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    seen: dict[str, list[str]] = defaultdict(list)
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None:
+            seen[event.data["entity_id"]].append(new.state)
+
+    async with simulated_entry(hass, scenario, clock):
+        unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+        await run_for(hass, freezer, clock, duration)
+        unsubscribe()
+    return seen
+
+
+async def test_device_poll_and_live_poll_due_together_keep_both_reads(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Every 5 minutes the inverter, battery and live polls fall due together: an
+    inverter's power and a battery's charge move to their new report once, never
+    back to the value read before (which one poll writing back its stale start did,
+    a state change and a recorder row each way)."""
+    seen = await _state_changes(
+        hass, freezer, "envoy/metered_battery", timedelta(minutes=20)
+    )
+    for entity_id in (
+        "sensor.inverter_202330057501_power",
+        "sensor.battery_492320000140_state_of_charge",
+    ):
+        # Four reports in 20 minutes: one change each at most.
+        assert 1 <= len(seen[entity_id]) <= 4, (entity_id, seen[entity_id])
+
+
+async def test_states_written_at_the_rate_each_quantity_needs(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Over 15 minutes of a metered Envoy: the site's power at every CT poll that
+    changes it, its lifetime counters at most once a minute, a CT meter's own
+    measurements (its power is the site's) at most every 5 minutes."""
+    seen = await _state_changes(
+        hass, freezer, "envoy/metered_battery", timedelta(minutes=15)
+    )
+    site = "sensor.envoy_000789_"
+    # 60 CT polls; the simulated power moves at most of them.
+    assert len(seen[f"{site}solar_power"]) >= 45
+    assert len(seen[f"{site}consumption_power"]) >= 45
+    for counter in ("solar_energy", "grid_import_energy", "consumption_energy"):
+        assert len(seen[site + counter]) <= 15, counter
+    meter_states = {
+        entity_id: states
+        for entity_id, states in seen.items()
+        if entity_id.startswith((f"{site}production_ct_", f"{site}storage_ct_"))
+    }
+    assert meter_states
+    assert all(len(states) <= 3 for states in meter_states.values()), meter_states

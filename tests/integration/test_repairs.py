@@ -166,7 +166,7 @@ def with_flash_wear(snapshot: Any, percent: float) -> Any:
     return replace(snapshot, devices=(pvs, *snapshot.devices))
 
 
-async def test_flash_wear_issue_follows_each_poll(
+async def test_flash_wear_issue_follows_each_device_poll(
     hass: HomeAssistant,
     fake_client: FakeGatewayClient,
     fake_entry: MockConfigEntry,
@@ -186,7 +186,8 @@ async def test_flash_wear_issue_follows_each_poll(
     assert not found.is_fixable
 
     async def poll() -> None:
-        freezer.tick(timedelta(seconds=30))
+        # Repairs are checked after device polls (every 5 minutes here).
+        freezer.tick(timedelta(minutes=5))
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
 

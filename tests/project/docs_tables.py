@@ -203,6 +203,7 @@ class PollingFigures:
     rules: Mapping[DataGroup, PollingRule]
     paths: Mapping[DataGroup, tuple[str, ...]]
     requests_per_hour: int
+    per_path: Mapping[str, int]  # requests in the hour, by path
 
 
 async def measure_polling(
@@ -230,6 +231,7 @@ async def measure_polling(
                 )
             )
         start = stats.requests
+        start_paths = stats.by_path.copy()
         step = timedelta(seconds=5)
         for _ in range(int(timedelta(hours=1) / step)):
             clock.advance(step.total_seconds())
@@ -241,6 +243,10 @@ async def measure_polling(
             rules={g: client.polling[g] for g in hub.coordinators},
             paths=paths,
             requests_per_hour=stats.requests - start,
+            per_path={
+                p.replace(client.identity.serial, "<serial>"): n
+                for p, n in (stats.by_path - start_paths).items()
+            },
         )
 
 
@@ -265,13 +271,17 @@ def render_polling_table(figures: Iterable[PollingFigures]) -> str:
                 f"| {figure.title} | {GROUP_TITLES[group]} "
                 f"| {_duration(rule.default)} | {allowed} | {reads} |"
             )
-        totals.append(f"| {figure.title} | {figure.requests_per_hour} |")
+        by_path = ", ".join(
+            f"`{p}` {n}"
+            for p, n in sorted(figure.per_path.items(), key=lambda i: (-i[1], i[0]))
+        )
+        totals.append(f"| {figure.title} | {figure.requests_per_hour} | {by_path} |")
     lines += [
         "",
         "Requests in one hour at the default intervals, counted on the simulator:",
         "",
-        "| Gateway | Requests per hour |",
-        "|---|---|",
+        "| Gateway | Requests per hour | By endpoint |",
+        "|---|---|---|",
         *totals,
     ]
     return "\n".join(lines) + "\n"

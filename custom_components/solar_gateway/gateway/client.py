@@ -114,6 +114,14 @@ class GatewayClient(ABC):
         busy or payload error that may pass.
         """
 
+    async def first_refresh(self) -> SiteSnapshot:
+        """The whole site right after ``setup``.
+
+        A client whose setup already read every group returns that instead of asking
+        the gateway again.
+        """
+        return await self.refresh(frozenset(self.default_intervals))
+
     @abstractmethod
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         """Read the endpoints of ``groups`` and return the whole site.

@@ -5,7 +5,6 @@ energy in Wh, voltage in V, current in A, frequency in Hz, temperature in °C,
 state of charge and reserve in %.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -252,8 +251,7 @@ class ControlChange:
     value: ControlValue
 
 
-# Not slotted: the device index below is cached on the instance.
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # not slots: the serial index is cached on it
 class SiteSnapshot:
     """One consistent update of a whole site."""
 
@@ -263,24 +261,21 @@ class SiteSnapshot:
     data_time: datetime | None = None  # when the gateway measured the site figures
     controls: tuple[Control, ...] = ()
 
-    @cached_property
-    def _by_serial(self) -> Mapping[str, Device]:
-        """The devices by serial (the first of a serial wins, as a scan would).
-
-        Every entity looks its device up at every update: 300 inverters and 2000
-        entities made a scan a million comparisons an update.
-        """
-        by_serial: dict[str, Device] = {}
-        for device in self.devices:
-            by_serial.setdefault(device.serial, device)
-        return by_serial
-
     def control(self, key: str, device: str | None = None) -> Control | None:
         """Return control ``key`` of ``device`` (None: the gateway), or None."""
         for control in self.controls:
             if control.key == key and control.device == device:
                 return control
         return None
+
+    @cached_property
+    def _by_serial(self) -> dict[str, Device]:
+        # Every entity looks its device up after every poll: by serial, not by a scan
+        # (the first device of a serial wins, as a scan would find it).
+        index: dict[str, Device] = {}
+        for device in self.devices:
+            index.setdefault(device.serial, device)
+        return index
 
     def device(self, serial: str) -> Device | None:
         """Return the device with this serial, or None."""

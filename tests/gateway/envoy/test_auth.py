@@ -7,6 +7,7 @@ import re
 
 import aiohttp
 from aiohttp import web
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -316,7 +317,7 @@ async def test_401_mid_session_without_account(
 
 
 async def test_401_for_an_endpoint_of_another_account(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
     """A 401 while the token is still accepted means the endpoint is absent."""
     token = make_token()
@@ -324,6 +325,7 @@ async def test_401_for_an_endpoint_of_another_account(
     client = cloud.client(session, token=token)
     await client.setup()
     fake.reply("GET", "/ivp/ensemble/secctrl", 401, "")
+    freezer.tick(60)
     await client.refresh(frozenset({DataGroup.LIVE}))
     assert Endpoint.SECCTRL not in client.features
 

@@ -5,6 +5,7 @@ import json
 
 import aiohttp
 from aiohttp import web
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -61,6 +62,8 @@ async def test_metered_battery_site(
     assert figures.battery_power == 400.0  # storage CT, positive = discharging
     assert figures.battery_discharged_energy == 1800000.0
     assert figures.battery_charged_energy == 2000000.0
+    # Load power from this poll's CTs (solar + grid + battery), its lifetime counter
+    # from production.json, which the gateway keeps.
     assert figures.consumption_power == 2300.0
     assert figures.consumption_energy == 7200000.0
     assert figures.battery_state_of_charge == 60.0
@@ -146,6 +149,35 @@ async def test_metered_3phase(fake: FakeEnvoy, session: aiohttp.ClientSession) -
     assert [production.get(Quantity.POWER, p) for p in Phase] == [1010.0, 1000.0, 990.0]
 
 
+@pytest.mark.parametrize(
+    ("ct_active", "power", "energy"),
+    [(True, 1500.0, 5000000.0), (False, 1490.0, 4990000.0)],
+)
+async def test_production_document_at_the_old_page(
+    fake: FakeEnvoy,
+    session: aiohttp.ClientSession,
+    ct_active: bool,
+    power: float,
+    energy: float,
+) -> None:
+    """Without production.json, firmware 7+ serves the same document at /production:
+    its production CT where active, else its inverter totals, are the solar figures."""
+    fake.folder = ENVOY_FIXTURES / "legacy_production"
+    document = json.loads(
+        (ENVOY_FIXTURES / "metered_battery" / "production.json").read_text()
+    )
+    for entry in document["production"]:
+        if entry["type"] == "eim" and not ct_active:
+            entry["activeCount"] = 0
+    fake.reply("GET", "/production", 200, document)
+    client = EnvoyClient(session, fake.host)
+    await client.setup()
+    assert Endpoint.PRODUCTION_PAGE in client.features
+    snapshot = await client.first_refresh()
+    assert snapshot.figures.solar_power == power
+    assert snapshot.figures.solar_energy == energy
+
+
 async def test_legacy_production(
     fake: FakeEnvoy, session: aiohttp.ClientSession
 ) -> None:
@@ -213,14 +245,25 @@ async def test_collar_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> N
 
 
 async def test_groups_read_only_their_endpoints(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
-    """A LIVE refresh reads live endpoints only, each once."""
+    """A LIVE refresh reads live endpoints only, each once and each at its own rate.
+
+    The CT readings carry the site's power; production.json (energy today and last
+    seven days) every 5 minutes; battery SOC every minute; ensemble power (a storage
+    CT carries the battery's), the generator and the relays every 5 minutes.
+    """
     client = await _client(fake, session, "metered_battery")
-    fake.requests.clear()
-    await client.refresh(frozenset({DataGroup.LIVE}))
-    paths = [r.path for r in fake.requests]
-    assert paths == [
+
+    async def live_after(seconds: float) -> list[str]:
+        freezer.tick(seconds)
+        fake.requests.clear()
+        await client.refresh(frozenset({DataGroup.LIVE}))
+        return [r.path for r in fake.requests]
+
+    assert await live_after(15) == ["/ivp/meters/readings"]
+    assert await live_after(45) == ["/ivp/meters/readings", "/ivp/ensemble/secctrl"]
+    assert await live_after(240) == [
         "/production.json?details=1",
         "/ivp/meters/readings",
         "/ivp/ensemble/power",
@@ -228,6 +271,7 @@ async def test_groups_read_only_their_endpoints(
         "/ivp/ensemble/generator",
         "/ivp/ensemble/dry_contacts",
     ]
+    assert await live_after(15) == ["/ivp/meters/readings"]
     fake.requests.clear()
     await client.refresh(frozenset({DataGroup.SETTINGS}))
     assert [r.path for r in fake.requests] == [
@@ -238,14 +282,16 @@ async def test_groups_read_only_their_endpoints(
 
 
 async def test_endpoint_gone_is_dropped(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
     """An endpoint answering 404 later is no longer read; a 500 is an error."""
     client = await _client(fake, session, "metered_battery")
     fake.reply("GET", "/ivp/ensemble/generator", 404, {})
+    freezer.tick(300)
     await client.refresh(frozenset({DataGroup.LIVE}))
     assert Endpoint.GENERATOR not in client.features
     fake.reply("GET", "/ivp/ensemble/secctrl", 500, "oops")
+    freezer.tick(300)
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.LIVE}))
 
@@ -316,10 +362,10 @@ async def test_info_read_again_after_an_outage(
         return web.Response()
 
     async def cut_off() -> None:
-        fake.route("GET", "/production.json?details=1", dropped)
+        fake.route("GET", "/ivp/meters/readings", dropped)
         with pytest.raises(GatewayConnectionError):
             await client.refresh(frozenset({DataGroup.LIVE}))
-        del fake.routes[("GET", "/production.json?details=1")]
+        del fake.routes[("GET", "/ivp/meters/readings")]
 
     fake.requests.clear()
     await client.refresh(frozenset({DataGroup.LIVE}))

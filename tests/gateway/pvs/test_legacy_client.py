@@ -114,10 +114,18 @@ async def test_next_data_due_follows_datatime(
 async def test_settings_commands(
     session: aiohttp.ClientSession, make_fake: FakeFactory
 ) -> None:
-    """Get_Comm (with the serial), GridProfileGet and CheckFW land in client.data."""
+    """Get_Comm (with the serial), GridProfileGet and CheckFW land in client.data.
+
+    Only on demand (for a diagnostics capture): no poll reads them.
+    """
     fake = await make_fake("legacy_basic")
     client = await _client(session, fake.host)
-    await client.refresh(frozenset({DataGroup.SETTINGS}))
+    await client.refresh(frozenset(DataGroup))
+    assert not fake.of("GET", "/cgi-bin/dl_cgi?Command=Get_Comm")
+    assert not fake.of("GET", "/cgi-bin/dl_cgi?Command=GridProfileGet")
+    assert not fake.of("GET", "/cgi-bin/dl_cgi?Command=CheckFW")
+    fake.requests.clear()
+    await client.read_support_commands()
     assert fake.of("GET", "/cgi-bin/dl_cgi?Command=Get_Comm")[0].path == (
         "/cgi-bin/dl_cgi?Command=Get_Comm&SerialNumber=ZT222185000549A7712"
     )
@@ -152,10 +160,30 @@ async def test_missing_settings_endpoints_are_tolerated(
         200,
         "{",
     )
-    await client.refresh(frozenset({DataGroup.SETTINGS}))
+    await client.read_support_commands()
     assert client.data.grid_profile is None
     assert client.data.firmware is None
     assert client.data.network is None
+
+
+async def test_support_commands_leave_a_busy_pvs_alone(
+    session: aiohttp.ClientSession, make_fake: FakeFactory
+) -> None:
+    """A PVS that answers 503 to the first support command is asked nothing more."""
+    fake = await make_fake("legacy_basic")
+    client = await _client(session, fake.host)
+    fake.reply(
+        "GET",
+        "/cgi-bin/dl_cgi?Command=Get_Comm&SerialNumber=ZT222185000549A7712",
+        503,
+        "busy",
+    )
+    fake.requests.clear()
+    await client.read_support_commands()
+    assert client.data.network is None
+    assert [r.path for r in fake.requests] == [
+        "/cgi-bin/dl_cgi?Command=Get_Comm&SerialNumber=ZT222185000549A7712"
+    ]
 
 
 async def test_busy_page_backs_off(

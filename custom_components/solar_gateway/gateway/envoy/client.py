@@ -1,9 +1,10 @@
 """``EnvoyClient``: the Enphase IQ Gateway behind the ``GatewayClient`` interface."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 import logging
 import time
 from typing import override
@@ -53,6 +54,7 @@ from .auth import (
     EnvoyAuth,
     EnvoyCredentials,
     TokenAuth,
+    TokenInfo,
     decode_token,
     installer_password,
 )
@@ -65,13 +67,13 @@ from .controls import (
     request_for,
     tariff_request,
 )
-from .endpoints import GROUPS, INFO_PATH, READERS, Endpoint
+from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .generator_writes import check_charge_from_generator
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
 from .parsers.info import parse_info
 from .probe import identity_of, probe
 from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
-from .site_mapping import build_snapshot
+from .site_mapping import DeviceCache, build_snapshot, with_live_figures
 from .stream import STREAM_TYPES, EnvoyMeterStream, MeterStreamEvent, apply_meter_event
 
 _LOGGER = logging.getLogger(__name__)
@@ -81,6 +83,9 @@ ABSENT_STATUSES = frozenset({401, 403, 404})
 # Endpoints whose failure must not fail a whole update (pdm device data stops
 # answering around 23:00 on some sites).
 _OPTIONAL = frozenset({Endpoint.PDM_DEVICE_DATA})
+# Polls run on a timer that drifts by a fraction of a second: an answer this much
+# younger than its reread age is old enough.
+_REREAD_SLACK = 2.0
 # Figures read in another group than LIVE: the reserve is a tariff setting, the grid
 # state comes with the ensemble inventory.
 _FIGURE_GROUPS: Mapping[str, DataGroup] = {
@@ -154,6 +159,13 @@ class EnvoyClient(GatewayClient):
         self._refused: AuthenticationError | None = None
         # Set when the gateway went away: it may come back on new firmware.
         self._info_stale = False
+        # Polls of two groups due together run one after the other: each starts from
+        # what the other read, instead of writing back the data it started from.
+        self._refreshing = asyncio.Lock()
+        # Monotonic time of each endpoint's last answer, for those read more rarely
+        # than their group (REREAD_AFTER).
+        self._read_at: dict[Endpoint, float] = {}
+        self._devices = DeviceCache()
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
         self._stream_event: MeterStreamEvent | None = None
@@ -205,7 +217,7 @@ class EnvoyClient(GatewayClient):
         if self._info is None or not self._info.uses_tokens or not credentials.token:
             return None
         try:
-            expires = decode_token(credentials.token).expires
+            expires = _decoded(credentials.token).expires
         except GatewayError:  # not a JWT: setup rejects it before this is asked
             return None
         if expires is None:
@@ -256,7 +268,9 @@ class EnvoyClient(GatewayClient):
 
     @override
     async def setup(self) -> None:
-        """Authenticate and read every endpoint once to detect features.
+        """Authenticate and read each endpoint worth asking to detect features.
+
+        What it reads is the data the first ``refresh`` returns.
 
         Starts from what an earlier setup learned, when given; probes the host when
         there is nothing known or the gateway no longer answers there.
@@ -307,7 +321,9 @@ class EnvoyClient(GatewayClient):
         data = EnvoyData(info=info)
         present: set[Endpoint] = set()
         self.transport.new_cycle()
-        for endpoint in Endpoint:
+        for endpoint in PROBE_ORDER:
+            if not self._needed(endpoint, data, present):
+                continue
             response = await self._get(endpoint)
             if response.status in ABSENT_STATUSES or not response.ok:
                 _LOGGER.debug("%s absent (%s)", endpoint, response.status)
@@ -318,6 +334,7 @@ class EnvoyClient(GatewayClient):
                 _LOGGER.debug("%s absent: %s", endpoint, err)
                 continue
             present.add(endpoint)
+            self._read_at[endpoint] = _monotonic()
         self.features = frozenset(present)
         self._data = data
         self._settings_stale = False
@@ -325,6 +342,11 @@ class EnvoyClient(GatewayClient):
         # Never back off longer than the live interval: a gateway that answers again
         # is read within one.
         self.transport.cap_backoff(self.polling[DataGroup.LIVE].default)
+
+    @override
+    async def first_refresh(self) -> SiteSnapshot:
+        """The site as setup read it: setup reads every endpoint that answers."""
+        return self._build()
 
     @override
     async def refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
@@ -337,7 +359,8 @@ class EnvoyClient(GatewayClient):
         if self._refused is not None:
             raise type(self._refused)(str(self._refused))
         try:
-            return await self._refresh(groups)
+            async with self._refreshing:
+                return await self._refresh(groups)
         except AuthenticationError as err:
             self._refused = err
             raise
@@ -351,6 +374,7 @@ class EnvoyClient(GatewayClient):
         self.transport.new_cycle()
         if self._info_stale:
             await self._reread_info()
+        data = self.data
         await auth.ensure_fresh(self.transport)
         if self._settings_stale:
             groups = groups | {DataGroup.SETTINGS}
@@ -359,10 +383,15 @@ class EnvoyClient(GatewayClient):
             if group not in groups:
                 continue
             for endpoint in Endpoint:
-                if GROUPS[endpoint] is group and self._wanted(endpoint, self.data):
-                    self._data = await self._read(endpoint)
+                if (
+                    GROUPS[endpoint] is group
+                    and self._wanted(endpoint, data)
+                    and self._due(endpoint, data)
+                ):
+                    data = await self._read(endpoint, data)
             if group is DataGroup.SETTINGS:
                 self._settings_stale = False
+        self._data = data
         if DataGroup.LIVE in groups:
             # Polled CT readings are newer than the last streamed event.
             self._stream_event = None
@@ -415,13 +444,18 @@ class EnvoyClient(GatewayClient):
     def fold_stream_event(self, event: MeterStreamEvent) -> SiteSnapshot:
         """Take one streamed CT event as the live figures and return the site."""
         self._stream_event = event
-        return self._build()
+        if self._snapshot is None:
+            return self._build()
+        self._snapshot = with_live_figures(
+            self._snapshot, apply_meter_event(self.data, event)
+        )
+        return self._snapshot
 
     def _build(self) -> SiteSnapshot:
         data = self.data
         if self._stream_event is not None:
             data = apply_meter_event(data, self._stream_event)
-        snapshot = build_snapshot(self.identity, data)
+        snapshot = build_snapshot(self.identity, data, self._devices)
         self._snapshot = replace(
             snapshot, controls=describe(data, snapshot, self._production)
         )
@@ -479,7 +513,7 @@ class EnvoyClient(GatewayClient):
         for delay in self.settle_delays:
             await self.sleep(delay)
             self.transport.new_cycle()
-            data = await self._read(Endpoint.GENERATOR_MODE)
+            data = await self._read(Endpoint.GENERATOR_MODE, self.data)
             self._data = data
             mode = data.generator_mode
             if mode is not None and mode.command == wanted:
@@ -555,18 +589,32 @@ class EnvoyClient(GatewayClient):
 
     def _wanted(self, endpoint: Endpoint, data: EnvoyData) -> bool:
         """Whether ``endpoint`` earns its request in this cycle."""
-        if endpoint not in self.features:
-            return False
-        features = self.features
+        return endpoint in self.features and self._needed(endpoint, data, self.features)
+
+    def _due(self, endpoint: Endpoint, data: EnvoyData) -> bool:
+        """Whether ``endpoint``'s last answer is old enough to ask again."""
+        age = REREAD_AFTER.get(endpoint)
+        if age is None or _carries_live_power(endpoint, data):
+            return True
+        last = self._read_at.get(endpoint)
+        return last is None or (
+            _monotonic() - last >= age.total_seconds() - _REREAD_SLACK
+        )
+
+    def _needed(
+        self, endpoint: Endpoint, data: EnvoyData, features: Collection[Endpoint]
+    ) -> bool:
+        """Whether ``endpoint`` feeds anything, given what ``data`` already shows."""
         ensemble = data.ensemble
         match endpoint:
             case Endpoint.API_PRODUCTION:
                 return data.ct(CtType.PRODUCTION) is None
             case Endpoint.PRODUCTION_PAGE:
-                return not features & {
-                    Endpoint.PRODUCTION_JSON,
-                    Endpoint.API_PRODUCTION,
-                }
+                # Old firmware's page, where neither production document answers.
+                return not (
+                    Endpoint.PRODUCTION_JSON in features
+                    or Endpoint.API_PRODUCTION in features
+                )
             case Endpoint.METER_READINGS:
                 return bool(data.ct_meters)
             case Endpoint.ENSEMBLE_POWER:
@@ -582,14 +630,27 @@ class EnvoyClient(GatewayClient):
                 | Endpoint.GENERATOR
             ):
                 return ensemble is not None and bool(ensemble.enpowers)
-            case (
-                Endpoint.GENERATOR_MODE
-                | Endpoint.GENERATOR_SCHEDULE
-                | Endpoint.GENERATOR_CONFIG
-            ):
-                # A system controller without a generator answers these with {}.
+            case Endpoint.GENERATOR_CONFIG:
+                # A system controller without a generator answers {}: asked once.
+                return (
+                    ensemble is not None
+                    and bool(ensemble.enpowers)
+                    and (endpoint not in features or data.generator_config is not None)
+                )
+            case Endpoint.GENERATOR_MODE | Endpoint.GENERATOR_SCHEDULE:
                 return data.generator_config is not None
+            case Endpoint.PRODUCTION_POWER:
+                # Installer tokens only: an owner's token is refused it.
+                return not self._owner_token()
         return True
+
+    def _owner_token(self) -> bool:
+        auth = self._auth
+        return (
+            isinstance(auth, TokenAuth)
+            and auth.token is not None
+            and auth.token.user_type == "owner"
+        )
 
     async def _get(self, endpoint: Endpoint) -> Response:
         auth = self._require_auth()
@@ -597,18 +658,11 @@ class EnvoyClient(GatewayClient):
             endpoint, headers=auth.headers, middlewares=auth.middlewares
         )
 
-    async def _read(self, endpoint: Endpoint) -> EnvoyData:
-        """The latest data with ``endpoint``'s answer in it.
-
-        Taken once the answer is in, not when the request is sent: a poll of
-        another group may have ended meanwhile (a 300-inverter device data takes
-        a while), and its answers would be lost.
-        """
+    async def _read(self, endpoint: Endpoint, data: EnvoyData) -> EnvoyData:
         auth = self._require_auth()
         response = await self._get(endpoint)
         if response.status == 401 and await auth.handle_unauthorized(self.transport):
             response = await self._get(endpoint)
-        data = self.data
         if response.status in ABSENT_STATUSES:
             # The feature went away (firmware update, account change): stop asking.
             _LOGGER.info("%s now answers %s; no longer read", endpoint, response.status)
@@ -616,12 +670,14 @@ class EnvoyClient(GatewayClient):
             return data
         try:
             _require_ok(response)
-            return READERS[endpoint](data, response)
+            data = READERS[endpoint](data, response)
         except UnexpectedPayloadError:
             if endpoint in _OPTIONAL:
                 _LOGGER.debug("%s failed; keeping its last data", endpoint)
                 return data
             raise
+        self._read_at[endpoint] = _monotonic()
+        return data
 
     async def _write(self, request: ControlRequest) -> JsonObject:
         auth = self._require_auth()
@@ -633,8 +689,10 @@ class EnvoyClient(GatewayClient):
             json_body=request.body,
             middlewares=auth.middlewares,
         )
-        # Whatever happened, what we know of the settings may no longer be true.
+        # Whatever happened, what we know of the settings may no longer be true, and
+        # the read-back must show the write's effect at once.
         self._settings_stale = True
+        self._read_at.clear()
         if response.status in (401, 403):
             installer = request.path == PRODUCTION_POWER_PATH
             raise ControlRefusedError(
@@ -660,6 +718,37 @@ class EnvoyClient(GatewayClient):
         if isinstance(answer, Mapping):
             return answer
         return {"answer": answer}
+
+
+@lru_cache(maxsize=4)
+def _decoded(token: str) -> TokenInfo:
+    # Asked after every device poll (repairs): decode a token once, not each time.
+    return decode_token(token)
+
+
+def _monotonic() -> float:
+    # Looked up at each call, so that a test's frozen clock applies.
+    return time.monotonic()
+
+
+def _carries_live_power(endpoint: Endpoint, data: EnvoyData) -> bool:
+    """Whether ``endpoint`` has power no CT reading carries, so is read every poll."""
+    match endpoint:
+        case Endpoint.PRODUCTION_JSON:
+            cts = _ct_answers(data, CtType.PRODUCTION) and (
+                _ct_answers(data, CtType.NET_CONSUMPTION)
+                or _ct_answers(data, CtType.TOTAL_CONSUMPTION)
+            )
+            return not cts or any(d.group == "ACB" for d in data.inventory)
+        case Endpoint.ENSEMBLE_POWER:
+            return not _ct_answers(data, CtType.STORAGE)
+    return False
+
+
+def _ct_answers(data: EnvoyData, kind: CtType) -> bool:
+    """Whether an enabled CT of ``kind`` has a reading."""
+    meter = data.ct(kind)
+    return meter is not None and meter.reading is not None
 
 
 def _error_text(response: Response) -> str:

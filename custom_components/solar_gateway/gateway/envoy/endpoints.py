@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from enum import StrEnum
 
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -90,6 +91,48 @@ GROUPS: Mapping[Endpoint, DataGroup] = {
     Endpoint.EXPORT_LIMIT: DataGroup.SETTINGS,
     Endpoint.PV_LIMIT: DataGroup.SETTINGS,
 }
+
+# Inside its group, an endpoint whose data changes slower than the group is polled is
+# read again only once its last answer is this old (and at once after any write). The
+# CT readings carry the site's power on every live poll; production.json then adds only
+# the gateway's energy today and last seven days (production.json and ensemble power
+# are read every live poll where they carry power the CTs do not); battery state of
+# charge moves a percent in minutes; relays and the generator change when someone
+# acts, which a write reads back.
+REREAD_AFTER: Mapping[Endpoint, timedelta] = {
+    Endpoint.PRODUCTION_JSON: timedelta(minutes=5),
+    Endpoint.SECCTRL: timedelta(minutes=1),
+    Endpoint.ENSEMBLE_POWER: timedelta(minutes=5),
+    Endpoint.DRY_CONTACTS: timedelta(minutes=5),
+    Endpoint.GENERATOR: timedelta(minutes=5),
+}
+
+# Setup detects endpoints in this order, so that what one answer shows decides whether
+# the next is worth asking: which CTs answer decides the production documents, a
+# system controller the relays, a generator's configuration its mode and schedule.
+PROBE_ORDER: tuple[Endpoint, ...] = (
+    Endpoint.METERS,
+    Endpoint.METER_READINGS,
+    Endpoint.INVENTORY,
+    Endpoint.PDM_DEVICE_DATA,
+    Endpoint.INVERTERS,
+    Endpoint.PRODUCTION_JSON,
+    Endpoint.API_PRODUCTION,
+    Endpoint.PRODUCTION_PAGE,
+    Endpoint.ENSEMBLE_INVENTORY,
+    Endpoint.ENSEMBLE_POWER,
+    Endpoint.SECCTRL,
+    Endpoint.GENERATOR,
+    Endpoint.DRY_CONTACTS,
+    Endpoint.DRY_CONTACT_SETTINGS,
+    Endpoint.TARIFF,
+    Endpoint.GENERATOR_CONFIG,
+    Endpoint.GENERATOR_MODE,
+    Endpoint.GENERATOR_SCHEDULE,
+    Endpoint.PRODUCTION_POWER,
+    Endpoint.EXPORT_LIMIT,
+    Endpoint.PV_LIMIT,
+)
 
 
 def _production_page(data: EnvoyData, response: Response) -> EnvoyData:

@@ -30,8 +30,8 @@ Known firmware quirks handled here:
   outage; its ``admin_state_str`` is what says the site is islanded.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from custom_components.solar_gateway.gateway.site import (
@@ -243,6 +243,15 @@ def _solar(data: EnvoyData) -> _Flow:
     )
 
 
+def _load(
+    solar: float | None, grid: float | None, battery: float | None
+) -> float | None:
+    """The house's load: what solar, the grid and the battery supply together."""
+    if solar is None or grid is None:
+        return None
+    return solar + grid + (battery or 0.0)
+
+
 def _add(first: float | None, second: float | None) -> float | None:
     if first is None or second is None:
         return first if second is None else second
@@ -320,9 +329,13 @@ def build_figures(data: EnvoyData) -> SiteFigures:
     elif total_eim is not None and not total_is_net:
         consumption_power = total_eim.power
         consumption_energy = total_eim.lifetime_energy
+        if net is not None and _ct_reading(data.ct(CtType.PRODUCTION)) is not None:
+            # production.json is read every few minutes where the CTs answer: the
+            # load from this poll's CT readings is fresher than its figure.
+            consumption_power = _load(solar.power, grid_power, battery_power)
     elif grid_power is not None and solar.power is not None:
         # Load = solar + grid + battery, from lifetime counters where all exist.
-        consumption_power = solar.power + grid_power + (battery_power or 0.0)
+        consumption_power = _load(solar.power, grid_power, battery_power)
         if (
             solar.energy is not None
             and grid_import is not None
@@ -679,6 +692,36 @@ def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
         )
 
 
+@dataclass(slots=True)
+class DeviceCache:
+    """The devices last built from each part of the data, kept while it is unchanged.
+
+    The client replaces only the parts of ``EnvoyData`` it read, so a part that is the
+    same object as last time built the same devices: a live poll of the CTs does not
+    rebuild 300 inverters, and entities see the very same device objects.
+    """
+
+    _parts: dict[str, tuple[tuple[object, ...], tuple[Device, ...]]] = field(
+        default_factory=dict
+    )
+
+    def devices(
+        self,
+        name: str,
+        inputs: tuple[object, ...],
+        build: Callable[[], Iterable[Device]],
+    ) -> tuple[Device, ...]:
+        """The devices ``build`` makes from ``inputs``, rebuilt only when one changed."""
+        cached = self._parts.get(name)
+        if cached is not None and all(
+            old is new for old, new in zip(cached[0], inputs, strict=True)
+        ):
+            return cached[1]
+        built = tuple(build())
+        self._parts[name] = (inputs, built)
+        return built
+
+
 def gateway_model(firmware: str | None) -> str:
     """The gateway's product name: firmware 3.x runs on the original Envoy."""
     digits = (firmware or "").lstrip("DRQ")
@@ -688,30 +731,72 @@ def gateway_model(firmware: str | None) -> str:
     return GATEWAY_MODEL
 
 
-def build_snapshot(identity: GatewayIdentity, data: EnvoyData) -> SiteSnapshot:
+def build_snapshot(
+    identity: GatewayIdentity, data: EnvoyData, cache: DeviceCache | None = None
+) -> SiteSnapshot:
     """The whole site: figures plus every device, the gateway first."""
+    cache = cache or DeviceCache()
     gateway = identity.serial
-    devices: list[Device] = [
-        Device(
-            kind=DeviceKind.GATEWAY,
-            serial=gateway,
-            manufacturer=MANUFACTURER,
-            model=gateway_model(identity.firmware),
-            model_id=identity.model,
-            firmware=identity.firmware,
-            measurements=tuple(_limits(data)),
+    devices: list[Device] = list(
+        cache.devices(
+            "gateway",
+            (identity, data.export_limit, data.pv_limit),
+            lambda: [
+                Device(
+                    kind=DeviceKind.GATEWAY,
+                    serial=gateway,
+                    manufacturer=MANUFACTURER,
+                    model=gateway_model(identity.firmware),
+                    model_id=identity.model,
+                    firmware=identity.firmware,
+                    measurements=tuple(_limits(data)),
+                )
+            ],
         )
-    ]
-    devices += _meters(data, gateway)
-    devices += _inverters(data, gateway)
-    devices += _ensemble(data, gateway)
-    devices += _acbs(data, gateway)
+    )
+    devices += cache.devices(
+        "meters",
+        (data.meter_configs, data.meter_readings),
+        lambda: _meters(data, gateway),
+    )
+    devices += cache.devices(
+        "inverters",
+        (data.inverters, data.pdm_devices, data.inventory),
+        lambda: _inverters(data, gateway),
+    )
+    devices += cache.devices(
+        "ensemble",
+        (
+            data.ensemble,
+            data.ensemble_power,
+            data.generator,
+            data.dry_contacts,
+            data.dry_contact_settings,
+            data.inventory,
+        ),
+        lambda: _ensemble(data, gateway),
+    )
+    devices += cache.devices(
+        "acbs",
+        (data.inventory, data.inverters, data.pdm_devices),
+        lambda: _acbs(data, gateway),
+    )
     return SiteSnapshot(
         identity=identity,
         figures=build_figures(data),
         devices=tuple(devices),
         data_time=_data_time(data),
     )
+
+
+def with_live_figures(snapshot: SiteSnapshot, data: EnvoyData) -> SiteSnapshot:
+    """``snapshot`` with the site figures of ``data``, its devices kept as they are.
+
+    For streamed readings, a message a second: the site's power is what changes;
+    the CT meters' own entities are written every few minutes and follow the next
+    poll, so rebuilding every device for each message would be work for nothing.
+    """
+    return replace(snapshot, figures=build_figures(data), data_time=_data_time(data))
 
 
 def _limits(data: EnvoyData) -> list[Measurement]:

@@ -6,8 +6,9 @@ Polling defaults, and why:
   changes every 5 minutes (``DATATIME`` on 5-minute boundaries). Polling faster gets
   the same data and has crashed PVSs (users report reboots at 30 s), so both groups
   default to, and may not go below, 5 minutes; ``next_data_due`` tells the caller when
-  the next data set is out. SETTINGS (``Get_Comm``, ``GridProfileGet``, ``CheckFW``)
-  change rarely: hourly.
+  the next data set is out. There are no settings to poll: ``Get_Comm``,
+  ``GridProfileGet`` and ``CheckFW`` feed no entity, so they are read only for a
+  diagnostics capture (``read_support_commands``), never on a timer.
 - Varserver: ``/sys/livedata`` is a dozen in-memory variables, cheap for the PVS;
   SunStrong asks for no more than one query every few seconds, SunVault PVSs being
   the busiest. 60 s (60 requests/hour) gives the Energy dashboard's 5-minute
@@ -17,6 +18,7 @@ Polling defaults, and why:
 """
 
 from collections.abc import Awaitable, Mapping
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.cookies import Morsel
@@ -50,6 +52,7 @@ from custom_components.solar_gateway.gateway.site import (
     SiteSnapshot,
 )
 from custom_components.solar_gateway.gateway.transport import (
+    Response,
     RetryPolicy,
     Timeouts,
     Transport,
@@ -95,11 +98,11 @@ _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 _FIVE_MINUTES = timedelta(minutes=5)
 
-# LIVE is fixed on the legacy API: it comes from the same DeviceList as DEVICES.
+# LIVE is fixed on the legacy API: it comes from the same DeviceList as DEVICES. No
+# SETTINGS: the legacy settings commands feed no entity (see above).
 LEGACY_POLLING: Mapping[DataGroup, PollingRule] = {
     DataGroup.LIVE: PollingRule(_FIVE_MINUTES, _FIVE_MINUTES, _FIVE_MINUTES),
     DataGroup.DEVICES: PollingRule(_FIVE_MINUTES, _FIVE_MINUTES, _HOUR),
-    DataGroup.SETTINGS: PollingRule(_HOUR, timedelta(minutes=15), _DAY),
 }
 VARSERVER_POLLING: Mapping[DataGroup, PollingRule] = {
     DataGroup.LIVE: PollingRule(
@@ -356,24 +359,33 @@ class PvsClient(GatewayClient):
                 except FeatureUnavailableError, UnexpectedPayloadError:
                     self.data.ess_status = None
                     _LOGGER.debug("no usable SunVault status", exc_info=True)
-        if DataGroup.SETTINGS in groups:
-            await self._refresh_legacy_settings()
 
-    async def _refresh_legacy_settings(self) -> None:
-        # Each of these is optional: an old firmware may lack any of them.
+    @override
+    async def capture_responses(self) -> Mapping[str, Response]:
+        """The last answers, with a legacy PVS's support commands read for them."""
+        await self.read_support_commands()
+        return self.responses()
+
+    async def read_support_commands(self) -> None:
+        """Read a legacy PVS's network, grid profile and firmware check, for support.
+
+        Nothing shows them, so polling never asks for them; a diagnostics capture does.
+        Each is optional (an old firmware may lack any of them); a PVS that is busy or
+        does not answer is left alone.
+        """
+        if self._api is not PvsApi.LEGACY:
+            return
+        legacy = self._legacy
         serial = self.identity.serial
         try:
-            self.data.network = await self._legacy.network_status(serial)
-        except FeatureUnavailableError, UnexpectedPayloadError:
-            _LOGGER.debug("Get_Comm unavailable", exc_info=True)
-        try:
-            self.data.grid_profile = await self._legacy.grid_profile()
-        except FeatureUnavailableError, UnexpectedPayloadError:
-            _LOGGER.debug("GridProfileGet unavailable", exc_info=True)
-        try:
-            self.data.firmware = await self._legacy.check_firmware()
-        except FeatureUnavailableError, UnexpectedPayloadError:
-            _LOGGER.debug("CheckFW unavailable", exc_info=True)
+            with suppress(FeatureUnavailableError, UnexpectedPayloadError):
+                self.data.network = await legacy.network_status(serial)
+            with suppress(FeatureUnavailableError, UnexpectedPayloadError):
+                self.data.grid_profile = await legacy.grid_profile()
+            with suppress(FeatureUnavailableError, UnexpectedPayloadError):
+                self.data.firmware = await legacy.check_firmware()
+        except GatewayError as err:
+            _LOGGER.debug("PVS support commands not read: %s", err)
 
     async def _refresh_varserver(self, groups: frozenset[DataGroup]) -> None:
         session = self._session_or_fail()

@@ -1,0 +1,49 @@
+"""How the hub tells entities and scans about each poll."""
+
+import asyncio
+
+from custom_components.solar_gateway.coordinator import NOTIFY_SLICE, SiteHub
+from custom_components.solar_gateway.gateway.client import DataGroup
+
+from .fake_gateway import SNAPSHOT, FakeGatewayClient
+
+
+def hub() -> SiteHub:
+    """A hub on a fake gateway."""
+    return SiteHub(client=FakeGatewayClient(), snapshot=SNAPSHOT)
+
+
+async def test_scans_hear_of_device_and_settings_polls_only() -> None:
+    """Registry, new-entity scans and repairs: not after a live poll."""
+    site = hub()
+    heard: list[str] = []
+    site.async_add_listener(lambda: heard.append("entity"))
+    site.async_add_listener(lambda: heard.append("scan"), structure=True)
+    site.async_notify(DataGroup.LIVE)
+    assert heard == ["entity"]
+    heard.clear()
+    for group in (DataGroup.DEVICES, DataGroup.SETTINGS, None):
+        site.async_notify(group)
+    assert heard == ["entity", "scan"] * 3
+
+
+async def test_a_large_site_is_told_in_slices() -> None:
+    """Thousands of entities: a slice per event-loop turn, each told once, the
+    latest poll superseding a slice still waiting, a removed entity not told."""
+    site = hub()
+    count = NOTIFY_SLICE * 3 + 1
+    told = [0] * count
+    removers = [
+        site.async_add_listener(lambda i=i: told.__setitem__(i, told[i] + 1))
+        for i in range(count)
+    ]
+    site.async_notify(DataGroup.LIVE)
+    assert sum(told) == NOTIFY_SLICE  # the rest waits for the next turns
+    removers[-1]()
+    site.async_notify(DataGroup.LIVE)  # a new poll before the others were told
+    assert sum(told) == 2 * NOTIFY_SLICE
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert told[:NOTIFY_SLICE] == [2] * NOTIFY_SLICE
+    assert told[NOTIFY_SLICE:-1] == [1] * (count - NOTIFY_SLICE - 1)
+    assert told[-1] == 0
