@@ -168,85 +168,114 @@ class MeasurementSensorDescription(SensorEntityDescription):
     daily: bool = False  # the counter restarts at local midnight
 
 
-def _m(
-    quantity: Quantity, **kwargs: Any
-) -> tuple[Quantity, MeasurementSensorDescription]:
-    return quantity, MeasurementSensorDescription(
-        key=quantity.value, translation_key=quantity.value, **kwargs
-    )
-
-
 _DIAGNOSTIC = EntityCategory.DIAGNOSTIC
 _MEASUREMENT = SensorStateClass.MEASUREMENT
 
+type _Entry = tuple[Quantity, MeasurementSensorDescription]
+
+
+def _kind(**shared: Any) -> Callable[..., list[_Entry]]:
+    """A maker of descriptions that share a class, unit, state class and precision.
+
+    Each call describes ``quantities`` alike; keywords given there add to or
+    override the shared ones (``state_class=None`` for a value with no statistics).
+    """
+
+    def make(*quantities: Quantity, **own: Any) -> list[_Entry]:
+        fields = {**shared, **own}
+        return [
+            (
+                quantity,
+                MeasurementSensorDescription(
+                    key=quantity.value, translation_key=quantity.value, **fields
+                ),
+            )
+            for quantity in quantities
+        ]
+
+    return make
+
+
+_watts = _kind(
+    device_class=SensorDeviceClass.POWER,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    state_class=_MEASUREMENT,
+    suggested_display_precision=0,
+)
+_energy_counter = _kind(
+    device_class=SensorDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+    suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    suggested_display_precision=2,
+    counter=True,
+)
+_stored_energy = _kind(
+    device_class=SensorDeviceClass.ENERGY_STORAGE,
+    native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+    suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    state_class=_MEASUREMENT,
+    suggested_display_precision=2,
+)
+_volts = _kind(
+    device_class=SensorDeviceClass.VOLTAGE,
+    native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+    state_class=_MEASUREMENT,
+    suggested_display_precision=1,
+    entity_category=_DIAGNOSTIC,
+)
+_amps = _kind(
+    device_class=SensorDeviceClass.CURRENT,
+    native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+    state_class=_MEASUREMENT,
+    suggested_display_precision=2,
+    entity_category=_DIAGNOSTIC,
+)
+_degrees = _kind(
+    device_class=SensorDeviceClass.TEMPERATURE,
+    native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+    state_class=_MEASUREMENT,
+    suggested_display_precision=0,
+    entity_category=_DIAGNOSTIC,
+)
+_seconds = _kind(
+    device_class=SensorDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.SECONDS,
+    suggested_display_precision=1,
+)
+_percent = _kind(
+    native_unit_of_measurement=PERCENTAGE,
+    state_class=_MEASUREMENT,
+    suggested_display_precision=0,
+)
+_other = _kind()
+# Off by default: detail for those who look for it.
+_HIDDEN = {"entity_registry_enabled_default": False}
+
 MEASUREMENT_SENSORS: dict[Quantity, MeasurementSensorDescription] = dict(
     (
-        _m(
-            Quantity.POWER,
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.WATT,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=0,
-        ),
-        _m(
+        *_watts(Quantity.POWER),
+        *_watts(
             Quantity.APPARENT_POWER,
             device_class=SensorDeviceClass.APPARENT_POWER,
             native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=0,
-            entity_registry_enabled_default=False,
+            **_HIDDEN,
         ),
-        _m(
+        *_watts(
             Quantity.REACTIVE_POWER,
             device_class=SensorDeviceClass.REACTIVE_POWER,
             native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=0,
-            entity_registry_enabled_default=False,
+            **_HIDDEN,
         ),
-        *(
-            _m(
-                quantity,
-                device_class=SensorDeviceClass.ENERGY,
-                native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-                suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-                state_class=SensorStateClass.TOTAL_INCREASING,
-                suggested_display_precision=2,
-                counter=True,
-            )
-            for quantity in (
-                Quantity.LIFETIME_ENERGY,
-                Quantity.ENERGY_DELIVERED,
-                Quantity.ENERGY_RECEIVED,
-            )
+        *_energy_counter(
+            Quantity.LIFETIME_ENERGY,
+            Quantity.ENERGY_DELIVERED,
+            Quantity.ENERGY_RECEIVED,
         ),
-        _m(
-            Quantity.ENERGY_TODAY,
-            device_class=SensorDeviceClass.ENERGY,
-            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-            suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            suggested_display_precision=2,
-            counter=True,
-            daily=True,
-        ),
-        _m(
-            Quantity.VOLTAGE,
-            device_class=SensorDeviceClass.VOLTAGE,
-            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=1,
-            entity_category=_DIAGNOSTIC,
-        ),
-        _m(
-            Quantity.CURRENT,
-            device_class=SensorDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=2,
-            entity_category=_DIAGNOSTIC,
-        ),
-        _m(
+        *_energy_counter(Quantity.ENERGY_TODAY, daily=True),
+        *_volts(Quantity.VOLTAGE),
+        *_amps(Quantity.CURRENT),
+        *_other(
             Quantity.FREQUENCY,
             device_class=SensorDeviceClass.FREQUENCY,
             native_unit_of_measurement=UnitOfFrequency.HERTZ,
@@ -254,186 +283,79 @@ MEASUREMENT_SENSORS: dict[Quantity, MeasurementSensorDescription] = dict(
             suggested_display_precision=2,
             entity_category=_DIAGNOSTIC,
         ),
-        _m(
+        *_other(
             Quantity.POWER_FACTOR,
             device_class=SensorDeviceClass.POWER_FACTOR,
             state_class=_MEASUREMENT,
             suggested_display_precision=2,
             entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
+            **_HIDDEN,
         ),
-        _m(
-            Quantity.DC_VOLTAGE,
-            device_class=SensorDeviceClass.VOLTAGE,
-            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=1,
-            entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
+        *_volts(Quantity.DC_VOLTAGE, **_HIDDEN),
+        *_amps(Quantity.DC_CURRENT, **_HIDDEN),
+        *_watts(Quantity.DC_POWER, entity_category=_DIAGNOSTIC, **_HIDDEN),
+        *_watts(
+            Quantity.MAX_POWER, state_class=None, entity_category=_DIAGNOSTIC, **_HIDDEN
         ),
-        _m(
-            Quantity.DC_CURRENT,
-            device_class=SensorDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=2,
-            entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
+        *_percent(Quantity.STATE_OF_CHARGE, device_class=SensorDeviceClass.BATTERY),
+        *_stored_energy(Quantity.AVAILABLE_ENERGY),
+        *_stored_energy(
+            Quantity.CAPACITY, state_class=None, entity_category=_DIAGNOSTIC
         ),
-        _m(
-            Quantity.DC_POWER,
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.WATT,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=0,
-            entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
-        ),
-        _m(
-            Quantity.MAX_POWER,
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.WATT,
-            suggested_display_precision=0,
-            entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
-        ),
-        _m(
-            Quantity.STATE_OF_CHARGE,
-            device_class=SensorDeviceClass.BATTERY,
-            native_unit_of_measurement=PERCENTAGE,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=0,
-        ),
-        _m(
-            Quantity.AVAILABLE_ENERGY,
-            device_class=SensorDeviceClass.ENERGY_STORAGE,
-            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-            suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=2,
-        ),
-        _m(
-            Quantity.CAPACITY,
-            device_class=SensorDeviceClass.ENERGY_STORAGE,
-            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-            suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            suggested_display_precision=2,
-            entity_category=_DIAGNOSTIC,
-        ),
-        _m(
-            Quantity.TEMPERATURE,
-            device_class=SensorDeviceClass.TEMPERATURE,
-            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=0,
-            entity_category=_DIAGNOSTIC,
-        ),
-        _m(
+        *_degrees(Quantity.TEMPERATURE),
+        *_seconds(
             Quantity.UPTIME,
-            device_class=SensorDeviceClass.DURATION,
-            native_unit_of_measurement=UnitOfTime.SECONDS,
             suggested_unit_of_measurement=UnitOfTime.DAYS,
-            suggested_display_precision=1,
             entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
+            **_HIDDEN,
         ),
-        *(
-            _m(
-                quantity,
-                native_unit_of_measurement=PERCENTAGE,
-                state_class=_MEASUREMENT,
-                suggested_display_precision=0,
-                entity_category=_DIAGNOSTIC,
-                entity_registry_enabled_default=False,
-            )
-            for quantity in (
-                Quantity.MEMORY_USED,
-                Quantity.FLASH_FREE,
-                Quantity.FLASH_WEAR,
-            )
+        *_percent(
+            Quantity.MEMORY_USED,
+            Quantity.FLASH_FREE,
+            Quantity.FLASH_WEAR,
+            entity_category=_DIAGNOSTIC,
+            **_HIDDEN,
         ),
-        _m(
+        *_other(
             Quantity.CPU_LOAD,
             state_class=_MEASUREMENT,
             suggested_display_precision=2,
             entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
+            **_HIDDEN,
         ),
-        _m(
-            Quantity.STATE_OF_HEALTH,
-            native_unit_of_measurement=PERCENTAGE,
-            state_class=_MEASUREMENT,
-            suggested_display_precision=0,
-            entity_category=_DIAGNOSTIC,
-        ),
-        _m(
+        *_percent(Quantity.STATE_OF_HEALTH, entity_category=_DIAGNOSTIC),
+        *_seconds(
             Quantity.BACKUP_TIME,
-            device_class=SensorDeviceClass.DURATION,
-            native_unit_of_measurement=UnitOfTime.SECONDS,
             suggested_unit_of_measurement=UnitOfTime.HOURS,
             state_class=_MEASUREMENT,
-            suggested_display_precision=1,
         ),
-        *(
-            _m(
-                quantity,
-                device_class=SensorDeviceClass.POWER,
-                native_unit_of_measurement=UnitOfPower.WATT,
-                state_class=_MEASUREMENT,
-                suggested_display_precision=0,
-                entity_category=_DIAGNOSTIC,
-            )
-            for quantity in (Quantity.MAX_CHARGE_POWER, Quantity.MAX_DISCHARGE_POWER)
-        ),
-        *(
-            _m(
-                quantity,
-                device_class=SensorDeviceClass.TEMPERATURE,
-                native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-                state_class=_MEASUREMENT,
-                suggested_display_precision=0,
-                entity_category=_DIAGNOSTIC,
-            )
-            for quantity in (
-                Quantity.MIN_CELL_TEMPERATURE,
-                Quantity.MAX_CELL_TEMPERATURE,
-            )
-        ),
-        *(
-            _m(
-                quantity,
-                state_class=SensorStateClass.TOTAL,
-                entity_category=_DIAGNOSTIC,
-                entity_registry_enabled_default=False,
-            )
-            for quantity in (
-                Quantity.ERROR_COUNT,
-                Quantity.COMM_ERRORS,
-                Quantity.UNTRANSMITTED,
-            )
-        ),
-        # The installer's limits on export and production, read with the settings.
-        _m(
-            Quantity.EXPORT_LIMIT,
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.WATT,
-            suggested_display_precision=0,
+        *_watts(
+            Quantity.MAX_CHARGE_POWER,
+            Quantity.MAX_DISCHARGE_POWER,
             entity_category=_DIAGNOSTIC,
         ),
-        *(
-            _m(
-                quantity,
-                native_unit_of_measurement=PERCENTAGE,
-                suggested_display_precision=0,
-                entity_category=_DIAGNOSTIC,
-            )
-            for quantity in (Quantity.EXPORT_LIMIT_SHARE, Quantity.PRODUCTION_LIMIT)
+        *_degrees(Quantity.MIN_CELL_TEMPERATURE, Quantity.MAX_CELL_TEMPERATURE),
+        *_other(
+            Quantity.ERROR_COUNT,
+            Quantity.COMM_ERRORS,
+            Quantity.UNTRANSMITTED,
+            state_class=SensorStateClass.TOTAL,
+            entity_category=_DIAGNOSTIC,
+            **_HIDDEN,
         ),
-        _m(
+        # The installer's limits on export and production, read with the settings.
+        *_watts(Quantity.EXPORT_LIMIT, state_class=None, entity_category=_DIAGNOSTIC),
+        *_percent(
+            Quantity.EXPORT_LIMIT_SHARE,
+            Quantity.PRODUCTION_LIMIT,
+            state_class=None,
+            entity_category=_DIAGNOSTIC,
+        ),
+        *_other(
             Quantity.LAST_REPORT,
             device_class=SensorDeviceClass.TIMESTAMP,
             entity_category=_DIAGNOSTIC,
-            entity_registry_enabled_default=False,
+            **_HIDDEN,
         ),
     )
 )

@@ -33,6 +33,7 @@ Known firmware quirks handled here:
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
 from custom_components.solar_gateway.gateway.site import (
     Brand,
@@ -510,107 +511,99 @@ def relay_serial(controller: str, relay_id: str) -> str:
     return f"{controller}_relay_{relay_id}"
 
 
+class _EnsemblePart(Protocol):
+    """What every part of the ensemble inventory reports about itself."""
+
+    @property
+    def serial(self) -> str: ...
+    @property
+    def part_number(self) -> str | None: ...
+    @property
+    def firmware(self) -> str | None: ...
+    @property
+    def last_report(self) -> datetime | None: ...
+
+
+def _ensemble_device(
+    kind: DeviceKind,
+    part: _EnsemblePart,
+    model: str,
+    parent: str,
+    *pairs: tuple[Quantity, MeasurementValue | None],
+) -> Device:
+    """One part of the ensemble: its figures, then when it last reported."""
+    return Device(
+        kind=kind,
+        serial=part.serial,
+        manufacturer=MANUFACTURER,
+        model=model,
+        model_id=part.part_number,
+        firmware=part.firmware,
+        parent=parent,
+        measurements=tuple(
+            _measurements(*pairs, (Quantity.LAST_REPORT, part.last_report))
+        ),
+        data_time=part.last_report,
+    )
+
+
 def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
     if data.ensemble is None:
         return
     power = {p.serial: p for p in data.ensemble_power}
     controller = data.ensemble.enpowers[0].serial if data.ensemble.enpowers else None
     for enpower in data.ensemble.enpowers:
-        yield Device(
-            kind=DeviceKind.SYSTEM_CONTROLLER,
-            serial=enpower.serial,
-            manufacturer=MANUFACTURER,
-            model=SYSTEM_CONTROLLER_MODEL,
-            model_id=enpower.part_number,
-            firmware=enpower.firmware,
-            parent=gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.TEMPERATURE, enpower.temperature),
-                    (Quantity.COMMUNICATING, enpower.communicating),
-                    # Its relay's state is the site's grid connection, and the
-                    # state it is asked for the grid connection switch.
-                    (Quantity.MODE, enpower.grid_mode),
-                    (Quantity.LAST_REPORT, enpower.last_report),
-                )
-            ),
-            data_time=enpower.last_report,
+        yield _ensemble_device(
+            DeviceKind.SYSTEM_CONTROLLER,
+            enpower,
+            SYSTEM_CONTROLLER_MODEL,
+            gateway,
+            (Quantity.TEMPERATURE, enpower.temperature),
+            (Quantity.COMMUNICATING, enpower.communicating),
+            # Its relay's state is the site's grid connection, and the state it is
+            # asked for the grid connection switch.
+            (Quantity.MODE, enpower.grid_mode),
         )
     for battery in data.ensemble.encharges:
         live = power.get(battery.serial)
-        yield Device(
-            kind=DeviceKind.BATTERY,
-            serial=battery.serial,
-            manufacturer=MANUFACTURER,
-            model=_BATTERY_MODELS_BY_CAPACITY.get(
-                battery.capacity or 0.0, BATTERY_MODEL
-            ),
-            model_id=battery.part_number,
-            firmware=battery.firmware,
-            parent=controller or gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.STATE_OF_CHARGE, battery.state_of_charge),
-                    (Quantity.POWER, live.real_power if live else None),
-                    (Quantity.APPARENT_POWER, live.apparent_power if live else None),
-                    (Quantity.TEMPERATURE, battery.temperature),
-                    (Quantity.CAPACITY, battery.capacity),
-                    (Quantity.COMMUNICATING, battery.communicating),
-                    (
-                        Quantity.DC_SWITCH_ON,
-                        None
-                        if battery.dc_switch_off is None
-                        else not battery.dc_switch_off,
-                    ),
-                    (Quantity.STATE, battery.admin_state),
-                    (Quantity.LAST_REPORT, battery.last_report),
-                )
-            ),
-            data_time=battery.last_report,
+        dc_switch_on = (
+            None if battery.dc_switch_off is None else not battery.dc_switch_off
+        )
+        yield _ensemble_device(
+            DeviceKind.BATTERY,
+            battery,
+            _BATTERY_MODELS_BY_CAPACITY.get(battery.capacity or 0.0, BATTERY_MODEL),
+            controller or gateway,
+            (Quantity.STATE_OF_CHARGE, battery.state_of_charge),
+            (Quantity.POWER, live.real_power if live else None),
+            (Quantity.APPARENT_POWER, live.apparent_power if live else None),
+            (Quantity.TEMPERATURE, battery.temperature),
+            (Quantity.CAPACITY, battery.capacity),
+            (Quantity.COMMUNICATING, battery.communicating),
+            (Quantity.DC_SWITCH_ON, dc_switch_on),
+            (Quantity.STATE, battery.admin_state),
         )
     for collar in data.ensemble.collars:
-        yield Device(
-            kind=DeviceKind.COLLAR,
-            serial=collar.serial,
-            manufacturer=MANUFACTURER,
-            model=COLLAR_MODEL,
-            model_id=collar.part_number,
-            firmware=collar.firmware,
-            parent=gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.TEMPERATURE, collar.temperature),
-                    (Quantity.COMMUNICATING, collar.communicating),
-                    # Its grid state is the site's grid connection.
-                    (
-                        Quantity.RELAY_CLOSED,
-                        None
-                        if collar.mid_state is None
-                        else collar.mid_state == "close",
-                    ),
-                    (Quantity.STATE, collar.collar_state),
-                    (Quantity.LAST_REPORT, collar.last_report),
-                )
-            ),
-            data_time=collar.last_report,
+        # Its grid state is the site's grid connection.
+        closed = None if collar.mid_state is None else collar.mid_state == "close"
+        yield _ensemble_device(
+            DeviceKind.COLLAR,
+            collar,
+            COLLAR_MODEL,
+            gateway,
+            (Quantity.TEMPERATURE, collar.temperature),
+            (Quantity.COMMUNICATING, collar.communicating),
+            (Quantity.RELAY_CLOSED, closed),
+            (Quantity.STATE, collar.collar_state),
         )
     for combiner in data.ensemble.combiners:
-        yield Device(
-            kind=DeviceKind.COMBINER,
-            serial=combiner.serial,
-            manufacturer=MANUFACTURER,
-            model=COMBINER_MODEL,
-            model_id=combiner.part_number,
-            firmware=combiner.firmware,
-            parent=gateway,
-            measurements=tuple(
-                _measurements(
-                    (Quantity.COMMUNICATING, combiner.communicating),
-                    (Quantity.STATE, combiner.admin_state),
-                    (Quantity.LAST_REPORT, combiner.last_report),
-                )
-            ),
-            data_time=combiner.last_report,
+        yield _ensemble_device(
+            DeviceKind.COMBINER,
+            combiner,
+            COMBINER_MODEL,
+            gateway,
+            (Quantity.COMMUNICATING, combiner.communicating),
+            (Quantity.STATE, combiner.admin_state),
         )
     if controller is None:
         return
