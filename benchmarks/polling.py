@@ -137,6 +137,18 @@ def gateway_thread(folder: Path, clock: ManualClock) -> Iterator[CountingGateway
 # --- Event-loop callbacks, timed ------------------------------------------------------
 
 
+def _described(handle: asyncio.Handle) -> str:
+    # A task step names the coroutine it runs; a plain callback its function.
+    callback = getattr(handle, "_callback", None)
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        coro = task.get_coro()
+        owner = getattr(getattr(coro, "cr_frame", None), "f_locals", {}).get("self")
+        name = getattr(owner, "name", None)
+        return f"{getattr(coro, '__qualname__', coro)} ({name})"[:160]
+    return repr(callback)[:160]
+
+
 @dataclass
 class CallbackTimer:
     """Times every callback the main thread's event loop runs (CPU, nested excluded).
@@ -149,6 +161,7 @@ class CallbackTimer:
     enabled: bool = False
     longest: float = 0.0
     longest_gc: float = 0.0
+    longest_what: str = ""  # the longest callback, as the loop would name it
     _gc_total: float = 0.0
     _gc_start: float = 0.0
     _main: int = 0
@@ -187,7 +200,9 @@ class CallbackTimer:
                 spent = time.thread_time() - start
                 nested = timer._stack.pop()
                 own = spent - nested - (timer._gc_total - collected)
-                timer.longest = max(timer.longest, own)
+                if own > timer.longest:
+                    timer.longest = own
+                    timer.longest_what = _described(handle)
                 if timer._stack:
                     timer._stack[-1] += spent - (timer._gc_total - collected)
 
@@ -319,6 +334,7 @@ class RunFigures:
     cpu: float
     updates: int
     longest_callback: float
+    longest_what: str
     longest_gc: float
     state_changes: int
     changes_by_entity: Counter[str]
@@ -438,6 +454,7 @@ async def measure(
             start_time = clock.now()
             first_request = len(gateway.log)
             timer.longest = timer.longest_gc = 0.0
+            timer.longest_what = ""
             timer.enabled = True
             profiler = cProfile.Profile() if profile else None
             cpu_start = time.thread_time()
@@ -462,6 +479,7 @@ async def measure(
                 cpu=cpu,
                 updates=updates,
                 longest_callback=timer.longest,
+                longest_what=timer.longest_what,
                 longest_gc=timer.longest_gc,
                 state_changes=changes.total(),
                 changes_by_entity=changes,
@@ -585,6 +603,9 @@ async def main() -> None:
     parser.add_argument("--hours", type=float, default=2.0)
     parser.add_argument("--quick", action="store_true", help="Envoy metered site only")
     parser.add_argument(
+        "--large-only", action="store_true", help="the 300-inverter site only"
+    )
+    parser.add_argument(
         "--top", type=int, default=0, help="list the N entities that change most"
     )
     parser.add_argument(
@@ -612,7 +633,9 @@ async def main() -> None:
         ),
     ):
         base = Path(tmp)
-        sites = {"metered battery Envoy": envoy_site(base / "metered")}
+        sites = {}
+        if not args.large_only:
+            sites["metered battery Envoy"] = envoy_site(base / "metered")
         if not args.quick:
             sites["300 inverters, 12 batteries"] = grown_site(base / "grown")
         run = 0
@@ -636,6 +659,9 @@ async def main() -> None:
                     runs[name].append(await once(folder, name))
             summaries = {name: Summary(r, idle) for name, r in runs.items()}
             print_site(title, summaries)
+            for name, summary in summaries.items():
+                worst = max(summary.runs, key=lambda r: r.longest_callback)
+                print(f"- {name} longest callback: {worst.longest_what}")
             for name, summary in summaries.items() if args.top else ():
                 top = summary.runs[-1].changes_by_entity.most_common(args.top)
                 print(
@@ -644,7 +670,7 @@ async def main() -> None:
             targets += check_targets(
                 title, summaries[OURS], summaries[CORE], grown=folder.name == "grown"
             )
-        if not args.quick:
+        if not (args.quick or args.large_only):
             pvs = {
                 "legacy PVS": FIXTURES / "pvs" / "legacy_basic",
                 "varserver PVS": FIXTURES / "pvs" / "varserver",
@@ -652,7 +678,7 @@ async def main() -> None:
             for title, folder in pvs.items():
                 summary = Summary([await once(folder, OURS)], 0.0)
                 print_site(f"{title} (solar_gateway)", {OURS: summary})
-        if not args.quick and args.stream_seconds > 0:
+        if not (args.quick or args.large_only) and args.stream_seconds > 0:
             await print_streams(args.stream_seconds)
     print("\n## Targets\n")
     print("\n".join(targets))

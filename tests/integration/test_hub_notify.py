@@ -1,6 +1,7 @@
 """How the hub tells entities and scans about each poll."""
 
 import asyncio
+from dataclasses import replace
 
 from custom_components.solar_gateway.coordinator import NOTIFY_SLICE, SiteHub
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -28,8 +29,9 @@ async def test_scans_hear_of_device_and_settings_polls_only() -> None:
 
 
 async def test_a_large_site_is_told_in_slices() -> None:
-    """Thousands of entities: a slice per event-loop turn, each told once, the
-    latest poll superseding a slice still waiting, a removed entity not told."""
+    """Thousands of entities: a slice per event-loop turn from the next one on (not
+    in the poll's own step), each told once, the latest poll superseding a slice
+    still waiting, a removed entity not told."""
     site = hub()
     count = NOTIFY_SLICE * 3 + 1
     told = [0] * count
@@ -38,12 +40,44 @@ async def test_a_large_site_is_told_in_slices() -> None:
         for i in range(count)
     ]
     site.async_notify(DataGroup.LIVE)
-    assert sum(told) == NOTIFY_SLICE  # the rest waits for the next turns
+    assert sum(told) == 0  # told from the next turns
+    await asyncio.sleep(0)
+    assert sum(told) == NOTIFY_SLICE
     removers[-1]()
     site.async_notify(DataGroup.LIVE)  # a new poll before the others were told
-    assert sum(told) == 2 * NOTIFY_SLICE
-    for _ in range(5):
+    for _ in range(6):
         await asyncio.sleep(0)
     assert told[:NOTIFY_SLICE] == [2] * NOTIFY_SLICE
     assert told[NOTIFY_SLICE:-1] == [1] * (count - NOTIFY_SLICE - 1)
     assert told[-1] == 0
+
+
+async def test_a_device_entity_is_told_when_its_device_changed() -> None:
+    """An entity of one device hears of a poll only when the poll brought a new
+    object for that device, a group's availability changed, or the device went;
+    an entity of the site figures hears of every poll."""
+    site = hub()
+    meter, first, second = SNAPSHOT.devices
+    heard: list[str] = []
+    site.async_add_listener(lambda: heard.append("site"))
+    site.async_add_listener(lambda: heard.append("first"), serial=first.serial)
+    site.async_add_listener(lambda: heard.append("second"), serial=second.serial)
+    site.async_notify(DataGroup.LIVE)  # nothing told before: everyone
+    assert heard == ["site", "first", "second"]
+
+    heard.clear()
+    site.snapshot = replace(SNAPSHOT, figures=replace(SNAPSHOT.figures, solar_power=1))
+    site.async_notify(DataGroup.LIVE)  # the same device objects
+    assert heard == ["site"]
+
+    heard.clear()
+    site.snapshot = replace(
+        site.snapshot, devices=(meter, replace(first, firmware="2"), second)
+    )
+    site.async_notify(DataGroup.DEVICES)
+    assert heard == ["site", "first"]
+
+    heard.clear()
+    site.snapshot = replace(site.snapshot, devices=(meter, first))
+    site.async_notify(DataGroup.DEVICES)
+    assert heard == ["site", "first", "second"]  # first changed again; second went

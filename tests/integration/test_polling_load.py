@@ -85,8 +85,9 @@ async def test_metered_envoy_request_schedule(
     Setup asks each endpoint once and that is the first refresh; an owner's token is
     never sent to the installer-only production record. Then the CT readings (all of
     the site's power) every 15 s, battery SOC every minute; production.json (energy
-    today and last seven days), inverters, device data, the ensemble, relays and
-    generator every 5 minutes; settings hourly.
+    today and last seven days), inverters, device data, the ensemble and relays
+    every 5 minutes; settings hourly. The generator endpoint says there is none: its
+    configuration is never asked, and it is not asked again.
     """
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
@@ -107,7 +108,6 @@ async def test_metered_envoy_request_schedule(
             "/ivp/ss/dry_contact_settings": 1,
             "/admin/lib/tariff": 1,
             "/production.json": 1,
-            "/ivp/ss/gen_config": 1,  # {}: no generator, not asked again
             "/ivp/ss/pel_settings": 1,
             "/ivp/sc/pvlimit": 1,
         }
@@ -122,9 +122,26 @@ async def test_metered_envoy_request_schedule(
         "/api/v1/production/inverters": 3,
         "/ivp/ensemble/inventory": 3,
         "/ivp/ensemble/power": 3,
-        "/ivp/ensemble/generator": 3,
         "/ivp/ensemble/dry_contacts": 3,
     }
+
+
+async def test_a_wired_generator_is_read_at_the_relays_rate(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Where a generator is wired, its state every 5 minutes and its configuration,
+    mode and schedule with the settings (hourly, and at once after a write)."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    async with simulated_entry(hass, "envoy/generator_running", clock) as (entry, _):
+        stats = entry.runtime_data.client.transport.stats
+        for path in ("/ivp/ss/gen_config", "/ivp/ss/gen_mode", "/ivp/ss/gen_schedule"):
+            assert stats.by_path[path] == 1, path
+        before = stats.by_path.copy()
+        await run_for(hass, freezer, clock, timedelta(minutes=15))
+        polled = stats.by_path - before
+    assert polled["/ivp/ensemble/generator"] == 3
+    assert "/ivp/ss/gen_config" not in polled
 
 
 async def _state_changes(

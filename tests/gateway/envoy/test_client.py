@@ -251,7 +251,8 @@ async def test_groups_read_only_their_endpoints(
 
     The CT readings carry the site's power; production.json (energy today and last
     seven days) every 5 minutes; battery SOC every minute; ensemble power (a storage
-    CT carries the battery's), the generator and the relays every 5 minutes.
+    CT carries the battery's) and the relays every 5 minutes; the generator endpoint,
+    which says there is none, not again.
     """
     client = await _client(fake, session, "metered_battery")
 
@@ -268,7 +269,6 @@ async def test_groups_read_only_their_endpoints(
         "/ivp/meters/readings",
         "/ivp/ensemble/power",
         "/ivp/ensemble/secctrl",
-        "/ivp/ensemble/generator",
         "/ivp/ensemble/dry_contacts",
     ]
     assert await live_after(15) == ["/ivp/meters/readings"]
@@ -286,10 +286,10 @@ async def test_endpoint_gone_is_dropped(
 ) -> None:
     """An endpoint answering 404 later is no longer read; a 500 is an error."""
     client = await _client(fake, session, "metered_battery")
-    fake.reply("GET", "/ivp/ensemble/generator", 404, {})
+    fake.reply("GET", "/ivp/ensemble/dry_contacts", 404, {})
     freezer.tick(300)
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert Endpoint.GENERATOR not in client.features
+    assert Endpoint.DRY_CONTACTS not in client.features
     fake.reply("GET", "/ivp/ensemble/secctrl", 500, "oops")
     freezer.tick(300)
     with pytest.raises(UnexpectedPayloadError):

@@ -395,6 +395,10 @@ class EnvoyClient(GatewayClient):
         if DataGroup.LIVE in groups:
             # Polled CT readings are newer than the last streamed event.
             self._stream_event = None
+        if DataGroup.DEVICES in groups:
+            # Let the loop breathe between parsing hundreds of devices and building
+            # them: two short steps instead of one long one on a large site.
+            await asyncio.sleep(0)
         return self._build()
 
     async def _reread_info(self) -> None:
@@ -624,17 +628,23 @@ class EnvoyClient(GatewayClient):
                     ensemble is not None
                     and bool(ensemble.encharges or ensemble.enpowers)
                 ) or any(d.group == "ACB" for d in data.inventory)
-            case (
-                Endpoint.DRY_CONTACTS
-                | Endpoint.DRY_CONTACT_SETTINGS
-                | Endpoint.GENERATOR
-            ):
+            case Endpoint.DRY_CONTACTS | Endpoint.DRY_CONTACT_SETTINGS:
                 return ensemble is not None and bool(ensemble.enpowers)
-            case Endpoint.GENERATOR_CONFIG:
-                # A system controller without a generator answers {}: asked once.
+            case Endpoint.GENERATOR:
+                # A system controller without a generator still answers (type 0,
+                # state "unknown"): asked once.
                 return (
                     ensemble is not None
                     and bool(ensemble.enpowers)
+                    and (endpoint not in features or _generator_wired(data))
+                )
+            case Endpoint.GENERATOR_CONFIG:
+                # Without a generator it answers {}: not asked where the generator
+                # endpoint already says there is none, else asked once.
+                return (
+                    ensemble is not None
+                    and bool(ensemble.enpowers)
+                    and _generator_wired(data)
                     and (endpoint not in features or data.generator_config is not None)
                 )
             case Endpoint.GENERATOR_MODE | Endpoint.GENERATOR_SCHEDULE:
@@ -729,6 +739,11 @@ def _decoded(token: str) -> TokenInfo:
 def _monotonic() -> float:
     # Looked up at each call, so that a test's frozen clock applies.
     return time.monotonic()
+
+
+def _generator_wired(data: EnvoyData) -> bool:
+    """Whether a generator is wired, or the generator endpoint did not say."""
+    return data.generator is None or data.generator.exists
 
 
 def _carries_live_power(endpoint: Endpoint, data: EnvoyData) -> bool:
