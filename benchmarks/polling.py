@@ -40,6 +40,7 @@ from pathlib import Path
 import pstats
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -48,7 +49,6 @@ from typing import Any
 from unittest.mock import patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiohttp import web
 from aiohttp.resolver import ThreadedResolver
@@ -69,7 +69,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     async_test_home_assistant,
 )
-import streaming
 
 from custom_components.solar_gateway.const import DOMAIN
 from simulator.clock import ManualClock
@@ -679,19 +678,21 @@ async def main() -> None:
                 summary = Summary([await once(folder, OURS)], 0.0)
                 print_site(f"{title} (solar_gateway)", {OURS: summary})
         if not (args.quick or args.large_only) and args.stream_seconds > 0:
-            await print_streams(args.stream_seconds)
+            print_streams(args.stream_seconds)
     print("\n## Targets\n")
     print("\n".join(targets))
 
 
-async def print_streams(seconds: float) -> None:
-    """The live streams beside polling (a stream is real time: measured, scaled)."""
-    for title, folder in streaming.SITES.items():
-        figures = await streaming.measure(
-            streaming.FIXTURES / folder, seconds, streaming.DEFAULT_WRITE_INTERVAL
-        )
-        print(f"\n## {title}: live stream on (solar_gateway)\n")
-        streaming.report(title, figures, streaming.DEFAULT_WRITE_INTERVAL)
+def print_streams(seconds: float) -> None:
+    """The live streams beside polling (a stream is real time: measured, scaled).
+
+    In a process of its own: the compressed-time runs above patch the clock.
+    """
+    script = Path(__file__).resolve().parent / "streaming.py"
+    print("\n## Live streams (solar_gateway)", flush=True)
+    subprocess.run(  # noqa: S603 - this interpreter, the project's own script
+        [sys.executable, str(script), "--seconds", str(seconds)], check=True
+    )
 
 
 if __name__ == "__main__":
