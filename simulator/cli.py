@@ -80,8 +80,10 @@ to each request is the captured one; its figures then evolve from the captured s
 CONTROL_HELP = """\
 While running, each gateway also answers (on its HTTP address):
   GET    /_simulator/state            identity, live figures, faults, controls, token
-  POST   /_simulator/fault            {"name", "duration"?, "count"?, "amount"?}
-  DELETE /_simulator/fault[?name=N]   end one fault or all
+  POST   /_simulator/fault            {"name", "duration"?, "count"?, "amount"?,
+                                       "path"?, "method"?, "status"?, "body"?}
+  DELETE /_simulator/fault[?name=N][&path=P]   end faults, or all
+  GET    /_simulator/requests         every request received (DELETE: forget them)
   POST   /_simulator/clock            {"advance": seconds} (manual clocks only)"""
 
 

@@ -333,6 +333,11 @@ class EnvoyPersonality(Personality):
             self.token_auth.expire_all()
 
     @override
+    def restart(self) -> None:
+        if self.token_auth is not None:
+            self.token_auth.forget_sessions()
+
+    @override
     def describe(self) -> dict[str, object]:
         return {
             "relay": self.relay,

@@ -26,7 +26,7 @@ class TokenClaims:
 
     serial: str
     user: str
-    expires: float
+    expires: float | None  # None: the token carries no expiry
     token_id: str
 
 
@@ -42,9 +42,18 @@ class TokenAuthority:
         self._users: dict[str, str] = {}  # token id -> enphaseUser of its session
 
     def issue(
-        self, *, user: str = "owner", lifetime: float | None = None, now: float
+        self,
+        *,
+        user: str = "owner",
+        lifetime: float | None = None,
+        now: float,
+        expiring: bool = True,
     ) -> str:
-        """Return a new token for ``user`` (``owner`` or ``installer``)."""
+        """Return a new token for ``user`` (``owner`` or ``installer``).
+
+        ``lifetime`` defaults to the user's; ``expiring=False`` leaves ``exp`` out,
+        as some hand-made tokens do.
+        """
         if lifetime is None:
             lifetime = (
                 INSTALLER_TOKEN_SECONDS if user == "installer" else OWNER_TOKEN_SECONDS
@@ -61,6 +70,8 @@ class TokenAuthority:
             "exp": int(now + lifetime),
             "jti": token_id,
         }
+        if not expiring:
+            del claims["exp"]
         return jwt.encode(claims, self._key, algorithm=TOKEN_ALGORITHM)
 
     def check(self, token: str, now: float) -> TokenClaims | None:
@@ -78,14 +89,16 @@ class TokenAuthority:
             return None
         expires = claims.get("exp")
         token_id = claims.get("jti")
-        if not isinstance(expires, int | float) or expires <= now:
+        if expires is not None and (
+            not isinstance(expires, int | float) or expires <= now
+        ):
             return None
         if not isinstance(token_id, str) or token_id not in self._valid_ids:
             return None
         return TokenClaims(
             serial=self.serial,
             user=str(claims.get("enphaseUser", "")),
-            expires=float(expires),
+            expires=None if expires is None else float(expires),
             token_id=token_id,
         )
 
@@ -109,6 +122,10 @@ class TokenAuthority:
         """Whether a ``sessionId`` cookie still stands for a valid token."""
         token_id = self._sessions.get(session)
         return token_id is not None and token_id in self._valid_ids
+
+    def forget_sessions(self) -> None:
+        """Forget the ``sessionId`` cookies (a reboot does); tokens stay valid."""
+        self._sessions.clear()
 
     def expire_all(self) -> None:
         """Make every token and session issued so far invalid."""

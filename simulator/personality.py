@@ -115,6 +115,10 @@ class Personality(ABC):
     def expire_credentials(self) -> None:
         """Make every token or session issued so far invalid."""
 
+    @abstractmethod
+    def restart(self) -> None:
+        """Forget what a reboot loses (login sessions)."""
+
     def token(self, now: float) -> str | None:
         """Return a credential a client can use, when the gateway needs one."""
         return None

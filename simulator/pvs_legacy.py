@@ -205,6 +205,10 @@ class PvsLegacyPersonality(Personality):
         """The legacy API has no credentials."""
 
     @override
+    def restart(self) -> None:
+        """The legacy API has no sessions."""
+
+    @override
     async def answer(
         self, request: web.Request, now: float, figures: FigureSource
     ) -> Answer:

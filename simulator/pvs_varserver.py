@@ -57,15 +57,19 @@ class PvsVarserverPersonality(Personality):
         *,
         session_seconds: float = DEFAULT_SESSION_SECONDS,
         frozen: bool = False,
+        password: str | None = None,
     ) -> None:
         """Prepare the PVS the capture was taken from.
 
         ``frozen``: every variable keeps its captured value; only writes change one.
+        ``password``: the owner's, when changed from the last 5 of the serial.
         """
         self.capture = capture
         self.identity = identity
         self.commands = PvsCommands(capture, identity)
         self.session_seconds = session_seconds
+        serial = identity.serial
+        self.password = password or (serial[-5:] if len(serial) >= 5 else None)
         self.frozen = frozen
         self.variables = varserver_variables(capture) or {}
         # Each variable's first answer is its captured value; then it lives on.
@@ -146,6 +150,10 @@ class PvsVarserverPersonality(Personality):
         self._sessions.clear()
 
     @override
+    def restart(self) -> None:
+        self._sessions.clear()  # sessions live in memory only
+
+    @override
     def describe(self) -> dict[str, object]:
         return {
             name: self.variables[name]
@@ -204,8 +212,7 @@ class PvsVarserverPersonality(Personality):
             return Answer.of_json({"error": "bad request"}, status=400)
         if not self._credentials_ok(request.headers.get("Authorization", "")):
             return Answer.of_json({"error": "invalid credentials"}, status=401)
-        session = secrets.token_urlsafe(48)
-        self._sessions[session] = now + self.session_seconds
+        session = self.open_session(now)
         return Answer.of_json(
             {"session": session},
             headers={"Set-Cookie": f"session={session}; Path=/; HttpOnly; Secure"},
@@ -220,11 +227,19 @@ class PvsVarserverPersonality(Personality):
         except binascii.Error, UnicodeDecodeError:
             return False
         user, _, password = decoded.partition(":")
-        serial = self.identity.serial
-        return user in USERS and len(serial) >= 5 and password == serial[-5:]
+        return user in USERS and self.password is not None and password == self.password
+
+    def open_session(self, now: float) -> str:
+        """Open a login session, valid for ``session_seconds`` from ``now``."""
+        session = secrets.token_urlsafe(48)
+        self._sessions[session] = now + self.session_seconds
+        return session
 
     def _session_valid(self, request: web.Request, now: float) -> bool:
-        session = request.cookies.get("session", "")
+        return self.session_valid(request.cookies.get("session", ""), now)
+
+    def session_valid(self, session: str, now: float) -> bool:
+        """Whether ``session`` is open at ``now`` (an expired one is forgotten)."""
         expires = self._sessions.get(session)
         if expires is None:
             return False

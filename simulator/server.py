@@ -3,8 +3,10 @@
 Besides the gateway's own endpoints, every simulated gateway has a control API:
 
 - ``GET /_simulator/state``: identity, live figures, faults in force, controls, token;
-- ``POST /_simulator/fault`` ``{"name", "duration"?, "count"?, "amount"?}``: show a fault;
-- ``DELETE /_simulator/fault[?name=NAME]``: end one fault or all;
+- ``POST /_simulator/fault`` ``{"name", "duration"?, "count"?, "amount"?, "path"?,
+  "method"?, "status"?, "body"?, "content_type"?}``: show a fault (see ``Fault``);
+- ``DELETE /_simulator/fault[?name=NAME][&path=PATH]``: end faults, or all;
+- ``GET /_simulator/requests``: every request received (``DELETE``: forget them);
 - ``POST /_simulator/clock`` ``{"advance": seconds}``: move a manual clock;
 - ``POST /_simulator/stream`` ``{"refuse_owner"?, "silent_for"?, "drop"?,
   "down_for"?, "interval"?}``: steer the live streams (see ``streams.StreamBoard``).
@@ -14,13 +16,14 @@ own (``stream_port``; 9002 on a real one).
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 import json
 from pathlib import Path
 import socket
 import time
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -37,6 +40,7 @@ from .faults import (
     FaultBoard,
     FaultName,
     FaultSpecError,
+    concerns,
     next_firmware,
 )
 from .kinds import CaptureIdentity, GatewayKind, identify
@@ -52,11 +56,33 @@ CONTROL_PREFIX = "/_simulator/"
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One request the gateway received: when (gateway clock), method, path."""
+    """One request the gateway received, as it came."""
 
-    time: float
+    time: float  # on the gateway's clock
     method: str
-    path: str
+    path: str  # with the query, as sent
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query parameters (a name without ``=`` reads as empty)."""
+        _, _, query = self.path.partition("?")
+        return dict(parse_qsl(query, keep_blank_values=True))
+
+    def json(self) -> object:
+        """The body parsed as JSON (raises ``ValueError`` when it is not)."""
+        return json.loads(self.body)
+
+    def describe(self) -> dict[str, object]:
+        """The request for ``GET /_simulator/requests``."""
+        return {
+            "time": self.time,
+            "method": self.method,
+            "path": self.path.split("?", 1)[0],
+            "query": self.query,
+            "body": self.body.decode("utf-8", errors="replace"),
+        }
 
 
 HTML_ERROR_PAGE = (
@@ -77,6 +103,7 @@ class SimulatorOptions:
     frozen: bool = False  # serve the capture unchanged, as it was recorded
     stream_interval: float = DEFAULT_STREAM_INTERVAL  # real seconds between messages
     refuse_owner_stream: bool = False  # the Envoy refuses /stream/meter to owners
+    owner_password: str | None = None  # PVS varserver; None: last 5 of the serial
 
 
 def local_utc_offset() -> float:
@@ -104,6 +131,7 @@ def make_personality(
                 identity,
                 session_seconds=options.session_seconds,
                 frozen=options.frozen,
+                password=options.owner_password,
             )
 
 
@@ -158,7 +186,7 @@ class SimulatedGateway:
         self._runner: web.AppRunner | None = None
         self._telemetry_runner: web.AppRunner | None = None
         self._sites: list[web.SockSite] = []
-        # Every request to the gateway's own endpoints, for load measurements.
+        # Every request to the gateway's own endpoints: load figures, tests.
         self.requests: list[Received] = []
         for fault in self.options.faults:
             self.add_fault(fault)
@@ -211,13 +239,54 @@ class SimulatedGateway:
         """A token the gateway accepts now (Envoy firmware 7+), else None."""
         return self._token
 
-    def issue_token(self, *, user: str = "owner", lifetime: float | None = None) -> str:
-        """Return a new token for ``user``, valid for ``lifetime`` seconds."""
+    def issue_token(
+        self,
+        *,
+        user: str = "owner",
+        lifetime: float | None = None,
+        expiring: bool = True,
+    ) -> str:
+        """Return a new token for ``user``, valid for ``lifetime`` seconds (or, not
+        ``expiring``, with no expiry at all)."""
         authority = getattr(self.personality, "token_auth", None)
         if authority is None:
             raise FaultSpecError("this gateway does not use tokens")
-        token: str = authority.issue(user=user, lifetime=lifetime, now=self.clock.now())
+        token: str = authority.issue(
+            user=user, lifetime=lifetime, now=self.clock.now(), expiring=expiring
+        )
         return token
+
+    def received(
+        self, method: str | None = None, path: str | None = None
+    ) -> list[Received]:
+        """The requests received, of one method and to one path (``Fault.matches``)."""
+        return [r for r in self.requests if concerns(method, path, r.method, r.path)]
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        status: int = 200,
+        body: object = "",
+        *,
+        content_type: str | None = None,
+        count: int | None = None,
+    ) -> None:
+        """Answer ``method path`` with a fixed status and body (JSON unless text),
+        ``count`` times or until cleared."""
+        self.add_fault(
+            Fault.from_json(
+                {
+                    "name": FaultName.ANSWER.value,
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "body": body,
+                    "content_type": content_type,
+                    "count": count,
+                }
+            )
+        )
 
     def add_fault(self, fault: Fault) -> None:
         """Show ``fault``: instant ones happen now, others last (see ``Fault``)."""
@@ -226,10 +295,12 @@ class SimulatedGateway:
             match fault.name:
                 case FaultName.REBOOT:
                     self.state.reboot()
+                    self.personality.restart()
                 case FaultName.COUNTER_JUMP:
                     self.state.jump(fault.amount or DEFAULT_JUMP_WH)
                 case FaultName.FIRMWARE_UPDATE:
                     self.state.reboot()
+                    self.personality.restart()
                     self.personality.update_firmware(
                         next_firmware(self.identity.firmware)
                     )
@@ -271,6 +342,8 @@ class SimulatedGateway:
         app.router.add_post(f"{CONTROL_PREFIX}fault", self._control_add_fault)
         app.router.add_delete(f"{CONTROL_PREFIX}fault", self._control_clear_fault)
         app.router.add_post(f"{CONTROL_PREFIX}clock", self._control_clock)
+        app.router.add_get(f"{CONTROL_PREFIX}requests", self._control_requests)
+        app.router.add_delete(f"{CONTROL_PREFIX}requests", self._control_forget)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -362,12 +435,21 @@ class SimulatedGateway:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         now = self.clock.now()
-        self.requests.append(Received(now, request.method, request.path_qs))
-        if self.faults.take(FaultName.UNAVAILABLE, now):
+        method, path = request.method, request.path_qs
+        self.requests.append(
+            Received(now, method, path, dict(request.headers), await request.read())
+        )
+        if canned := self.faults.take(FaultName.ANSWER, now, method, path):
+            return web.Response(
+                status=canned.status,
+                body=canned.body.encode(),
+                content_type=canned.answer_type,
+            )
+        if self.faults.take(FaultName.UNAVAILABLE, now, method, path):
             return web.Response(
                 status=503, text="503 Service Unavailable", content_type="text/html"
             )
-        if self.faults.take(FaultName.HANG, now):
+        if self.faults.take(FaultName.HANG, now, method, path):
             with suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._stopping.wait(), timeout=self.options.hang_seconds
@@ -383,14 +465,14 @@ class SimulatedGateway:
             self.faults.take(FaultName.COUNTER_DIP, now)
             self.faults.take(FaultName.COUNTER_SPIKE, now)
         if answer.is_json and answer.status == 200:
-            answer = self._spoil(answer, now)
+            answer = self._spoil(answer, now, method, path)
         return web.Response(
             status=answer.status, body=answer.body, headers=dict(answer.headers)
         )
 
-    def _spoil(self, answer: Answer, now: float) -> Answer:
+    def _spoil(self, answer: Answer, now: float, method: str, path: str) -> Answer:
         for name in BODY_FAULTS:
-            if not self.faults.take(name, now):
+            if not self.faults.take(name, now, method, path):
                 continue
             match name:
                 case FaultName.MALFORMED_JSON:
@@ -434,10 +516,19 @@ class SimulatedGateway:
     async def _control_clear_fault(self, request: web.Request) -> web.Response:
         name = request.query.get("name")
         try:
-            self.faults.clear(FaultName(name) if name else None)
+            self.faults.clear(
+                FaultName(name) if name else None, request.query.get("path")
+            )
         except ValueError:
             return web.json_response({"error": f"unknown fault {name!r}"}, status=400)
         return web.json_response({"faults": self.faults.describe(self.clock.now())})
+
+    async def _control_requests(self, request: web.Request) -> web.Response:
+        return web.json_response([r.describe() for r in self.requests])
+
+    async def _control_forget(self, request: web.Request) -> web.Response:
+        self.requests.clear()
+        return web.json_response([])
 
     async def _control_stream(self, request: web.Request) -> web.Response:
         try:

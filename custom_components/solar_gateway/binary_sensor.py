@@ -29,58 +29,55 @@ class StateBinarySensorDescription(BinarySensorEntityDescription):
     invert: bool = False  # the measurement is "good" while the sensor reports a problem
 
 
+def _state(
+    quantity: Quantity,
+    key: str,
+    device_class: BinarySensorDeviceClass,
+    *,
+    diagnostic: bool = True,
+    invert: bool = False,
+) -> StateBinarySensorDescription:
+    """Describe one on/off measurement: its key is also its translation key."""
+    return StateBinarySensorDescription(
+        quantity=quantity,
+        key=key,
+        translation_key=key,
+        device_class=device_class,
+        entity_category=EntityCategory.DIAGNOSTIC if diagnostic else None,
+        invert=invert,
+    )
+
+
 BINARY_SENSORS: dict[Quantity, StateBinarySensorDescription] = {
     description.quantity: description
     for description in (
-        StateBinarySensorDescription(
-            quantity=Quantity.COMMUNICATING,
-            key="communicating",
-            translation_key="communicating",
-            device_class=BinarySensorDeviceClass.CONNECTIVITY,
-            entity_category=EntityCategory.DIAGNOSTIC,
+        _state(
+            Quantity.COMMUNICATING,
+            "communicating",
+            BinarySensorDeviceClass.CONNECTIVITY,
         ),
-        StateBinarySensorDescription(
-            quantity=Quantity.PRODUCING,
-            key="producing",
-            translation_key="producing",
-            device_class=BinarySensorDeviceClass.RUNNING,
-            entity_category=EntityCategory.DIAGNOSTIC,
+        _state(Quantity.PRODUCING, "producing", BinarySensorDeviceClass.RUNNING),
+        _state(
+            Quantity.WORKING, "problem", BinarySensorDeviceClass.PROBLEM, invert=True
         ),
-        StateBinarySensorDescription(
-            quantity=Quantity.WORKING,
-            key="problem",
-            translation_key="problem",
-            device_class=BinarySensorDeviceClass.PROBLEM,
-            entity_category=EntityCategory.DIAGNOSTIC,
-            invert=True,
+        _state(Quantity.DC_SWITCH_ON, "dc_switch", BinarySensorDeviceClass.POWER),
+        _state(
+            Quantity.GRID_CONNECTED,
+            "grid_connected",
+            BinarySensorDeviceClass.POWER,
+            diagnostic=False,
         ),
-        StateBinarySensorDescription(
-            quantity=Quantity.DC_SWITCH_ON,
-            key="dc_switch",
-            translation_key="dc_switch",
-            device_class=BinarySensorDeviceClass.POWER,
-            entity_category=EntityCategory.DIAGNOSTIC,
-        ),
-        StateBinarySensorDescription(
-            quantity=Quantity.GRID_CONNECTED,
-            key="grid_connected",
-            translation_key="grid_connected",
-            device_class=BinarySensorDeviceClass.POWER,
-        ),
-        StateBinarySensorDescription(
-            quantity=Quantity.RELAY_CLOSED,
-            key="relay_closed",
-            translation_key="relay_closed",
-            device_class=BinarySensorDeviceClass.POWER,
+        _state(
+            Quantity.RELAY_CLOSED,
+            "relay_closed",
+            BinarySensorDeviceClass.POWER,
+            diagnostic=False,
         ),
     )
 }
 
-SITE_GRID_CONNECTED = BinarySensorEntityDescription(
-    key="grid_connected",
-    translation_key="grid_connected",
-    device_class=BinarySensorDeviceClass.POWER,
-)
+# The site's grid connection is shown as a device's would be.
+SITE_GRID_CONNECTED = BINARY_SENSORS[Quantity.GRID_CONNECTED]
 
 
 async def async_setup_entry(

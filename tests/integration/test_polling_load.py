@@ -8,9 +8,11 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.solar_gateway.gateway.site import DeviceKind
 from simulator.clock import ManualClock
 
 from .simulated import NOON, simulated_entry
@@ -112,17 +114,22 @@ async def test_metered_envoy_request_schedule(
             "/ivp/sc/pvlimit": 1,
         }
         before = stats.by_path.copy()
-        await run_for(hass, freezer, clock, timedelta(minutes=15))
+        await run_for(hass, freezer, clock, timedelta(hours=1))
         polled = stats.by_path - before
     assert polled == {
-        "/ivp/meters/readings": 60,
-        "/ivp/ensemble/secctrl": 15,
-        "/production.json": 3,
-        "/ivp/pdm/device_data": 3,
-        "/api/v1/production/inverters": 3,
-        "/ivp/ensemble/inventory": 3,
-        "/ivp/ensemble/power": 3,
-        "/ivp/ensemble/dry_contacts": 3,
+        "/ivp/meters/readings": 240,
+        "/ivp/ensemble/secctrl": 60,
+        "/production.json": 12,
+        # Timed from the inverters' reports, 20 s after each: at 5:00, 10:20, ...,
+        # 55:20 in the first hour, then every 5 minutes.
+        "/ivp/pdm/device_data": 11,
+        "/api/v1/production/inverters": 11,
+        "/ivp/ensemble/inventory": 11,
+        "/ivp/ensemble/power": 12,
+        "/ivp/ensemble/dry_contacts": 12,
+        "/ivp/meters": 1,
+        "/ivp/ss/dry_contact_settings": 1,
+        "/admin/lib/tariff": 1,
     }
 
 
@@ -142,6 +149,38 @@ async def test_a_wired_generator_is_read_at_the_relays_rate(
         polled = stats.by_path - before
     assert polled["/ivp/ensemble/generator"] == 3
     assert "/ivp/ss/gen_config" not in polled
+
+
+async def test_inverters_read_just_after_they_report(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The device poll is timed from the inverters' last report: each read finds a
+    report under a minute old (what polling every minute would give), with one
+    request every 5 minutes."""
+    # Set up half-way between two reports: a plain 5-minute timer would read each
+    # report 2.5 minutes late.
+    start = NOON + 150
+    freezer.move_to(datetime.fromtimestamp(start, UTC))
+    clock = ManualClock(start)
+    async with simulated_entry(hass, "envoy/metered_battery", clock) as (entry, _):
+        hub = entry.runtime_data
+        stats = hub.client.transport.stats
+        ages: list[float] = []
+        reads = stats.by_path["/api/v1/production/inverters"]
+        for _ in range(int(timedelta(minutes=30) / timedelta(seconds=5))):
+            await run_for(hass, freezer, clock, timedelta(seconds=5))
+            if stats.by_path["/api/v1/production/inverters"] > reads:
+                reads = stats.by_path["/api/v1/production/inverters"]
+                newest = max(
+                    d.data_time
+                    for d in hub.snapshot.of_kind(DeviceKind.INVERTER)
+                    if d.data_time is not None
+                )
+                ages.append((dt_util.utcnow() - newest).total_seconds())
+    assert 5 <= len(ages) <= 7, ages  # one read per 5-minute report
+    # The first read follows setup's, whose data (the simulator's capture) has
+    # reports from long ago; from then on each read comes just after a report.
+    assert max(ages[1:]) < 60, ages
 
 
 async def _state_changes(

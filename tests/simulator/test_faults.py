@@ -9,7 +9,7 @@ import pytest
 from simulator import Fault, FaultName, SimulatedGateway
 from simulator.clock import ManualClock
 from simulator.faults import FaultBoard, FaultSpecError
-from simulator.server import SimulatorOptions
+from simulator.server import Received, SimulatorOptions
 
 from .conftest import OPTIONS
 from .test_envoy import bearer, envoy_capture
@@ -137,6 +137,39 @@ async def test_session_expired_on_the_pvs(
         gw.add_fault(Fault(FaultName.TOKEN_EXPIRED))
         async with session.get(f"{base}/vars?match=livedata") as response:
             assert response.status == 401
+
+
+async def test_reboot_forgets_sessions(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """A rebooted PVS forgets its login sessions; a rebooted Envoy its session
+    cookies, while the tokens it checks stay valid."""
+    async with SimulatedGateway.start(
+        varserver_capture(), clock=clock, options=OPTIONS
+    ) as pvs:
+        async with session.get(
+            f"{pvs.url}/auth?login", headers=basic("ssm_owner", "AB345")
+        ) as response:
+            cookie = {"Cookie": f"session={(await response.json())['session']}"}
+        async with session.get(f"{pvs.url}/vars?match=livedata", headers=cookie) as r:
+            assert r.status == 200
+        pvs.add_fault(Fault(FaultName.REBOOT))
+        async with session.get(f"{pvs.url}/vars?match=livedata", headers=cookie) as r:
+            assert r.status == 401
+    async with SimulatedGateway.start(
+        envoy_capture(), clock=clock, options=OPTIONS
+    ) as envoy:
+        async with session.get(
+            f"{envoy.url}/auth/check_jwt", headers=bearer(envoy)
+        ) as response:
+            cookie = {"Cookie": f"sessionId={response.cookies['sessionId'].value}"}
+        async with session.get(f"{envoy.url}/ivp/meters", headers=cookie) as r:
+            assert r.status == 200
+        envoy.add_fault(Fault(FaultName.REBOOT))
+        async with session.get(f"{envoy.url}/ivp/meters", headers=cookie) as r:
+            assert r.status == 401
+        async with session.get(f"{envoy.url}/ivp/meters", headers=bearer(envoy)) as r:
+            assert r.status == 200
 
 
 async def test_reboot_resets_uptime_and_counters(
@@ -311,3 +344,156 @@ async def test_issue_token_needs_a_token_gateway(clock: ManualClock) -> None:
         with pytest.raises(FaultSpecError):
             gw.issue_token()
     await asyncio.sleep(0)
+
+
+async def test_answers_and_faults_on_one_path(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """A fixed answer or a fault limited to one request leaves the others alone."""
+    async with SimulatedGateway.start(
+        envoy_capture(), clock=clock, options=OPTIONS
+    ) as gw:
+        await post_fault(
+            session,
+            gw,
+            {
+                "name": "answer",
+                "path": "/ivp/meters",
+                "method": "get",
+                "status": 502,
+                "body": {"error": "busy"},
+            },
+        )
+        gw.answer("GET", "/info", 200, "<html>router</html>", count=1)
+        gw.add_fault(Fault(FaultName.UNAVAILABLE, path="/production.json?details=1"))
+        headers = bearer(gw)
+        async with session.get(f"{gw.url}/ivp/meters", headers=headers) as response:
+            assert response.status == 502
+            assert response.content_type == "application/json"
+            assert await response.json() == {"error": "busy"}
+        async with session.post(f"{gw.url}/ivp/meters", headers=headers) as response:
+            assert response.status == 405  # another method: the gateway's answer
+        async with session.get(f"{gw.url}/info") as response:
+            assert response.content_type == "text/html"
+            assert await response.text() == "<html>router</html>"
+        async with session.get(f"{gw.url}/info") as response:
+            assert "envoy_info" in await response.text()  # once only
+        async with session.get(
+            f"{gw.url}/production.json?details=1", headers=headers
+        ) as response:
+            assert response.status == 503
+        async with session.get(f"{gw.url}/production.json", headers=headers) as r:
+            assert r.status == 200  # another query: not that request
+        async with session.get(f"{gw.url}/_simulator/state") as response:
+            faults = (await response.json())["faults"]
+        assert {"name": "answer", "path": "/ivp/meters", "method": "GET"}.items() <= (
+            faults[0].items()
+        )
+        assert faults[0]["status"] == 502
+        assert faults[0]["count_left"] is None  # until cleared
+        async with session.delete(
+            f"{gw.url}/_simulator/fault?name=answer&path=/ivp/meters"
+        ) as response:
+            assert [f["name"] for f in (await response.json())["faults"]] == [
+                "unavailable"
+            ]
+        async with session.get(f"{gw.url}/ivp/meters", headers=headers) as response:
+            assert response.status == 200
+
+
+def test_path_fault_specs() -> None:
+    """Only faults about one answer take a path; paths, methods and statuses are checked."""
+    for bad in (
+        {"name": "reboot", "path": "/info"},
+        {"name": "stale", "method": "GET"},
+        {"name": "answer", "path": "info"},
+        {"name": "answer", "method": "FETCH"},
+        {"name": "answer", "status": 42},
+        {"name": "answer", "path": ""},
+        {"name": "answer", "path": 7},
+    ):
+        with pytest.raises(FaultSpecError):
+            Fault.from_json(bad)
+    assert Fault(FaultName.ANSWER, body="plain").answer_type == "text/plain"
+    assert Fault(FaultName.ANSWER, body="[1]").answer_type == "application/json"
+    typed = Fault(FaultName.ANSWER, body="x", content_type="text/xml")
+    assert typed.answer_type == "text/xml"
+    board = FaultBoard()
+    board.add(Fault(FaultName.HANG), now=0)
+    board.add(Fault(FaultName.HANG, path="/vars", count=2), now=0)
+    # The fault on this request wins over the one on every request.
+    taken = board.take(FaultName.HANG, 0, "GET", "/vars?match=/sys/")
+    assert taken is not None
+    assert taken.path == "/vars"
+    assert board.find(FaultName.HANG, 0) == Fault(FaultName.HANG)
+    assert board.amount(FaultName.COUNTER_SPIKE) is None
+    board.clear(path="/vars")
+    assert board.take(FaultName.HANG, 0, "GET", "/vars") == Fault(FaultName.HANG)
+
+
+async def test_request_log(session: aiohttp.ClientSession, clock: ManualClock) -> None:
+    """Every request, with its method, path, query, headers and body, in process and
+    through the control endpoint; the control endpoint itself is not logged."""
+    async with SimulatedGateway.start(
+        varserver_capture(), clock=clock, options=OPTIONS
+    ) as gw:
+        async with session.post(
+            f"{gw.url}/vars?fmt=obj", data=b"set=/x=1", headers={"X-Test": "yes"}
+        ):
+            pass
+        async with session.get(f"{gw.url}/auth?login") as response:
+            assert response.status == 401
+        [write] = gw.received("POST", "/vars")
+        assert write.query == {"fmt": "obj"}
+        assert write.body == b"set=/x=1"
+        assert write.headers["X-Test"] == "yes"
+        assert gw.received("GET", "/auth?login")[0].query == {"login": ""}
+        assert gw.received(path="/auth?logout") == []
+        async with session.get(f"{gw.url}/_simulator/requests") as response:
+            logged = await response.json()
+        assert [(r["method"], r["path"], r["query"], r["body"]) for r in logged] == [
+            ("POST", "/vars", {"fmt": "obj"}, "set=/x=1"),
+            ("GET", "/auth", {"login": ""}, ""),
+        ]
+        assert logged[0]["time"] == clock.now()
+        async with session.delete(f"{gw.url}/_simulator/requests") as response:
+            assert await response.json() == []
+        assert gw.requests == []
+        with pytest.raises(ValueError):
+            Received(0.0, "GET", "/", body=b"not json").json()
+
+
+async def test_changed_owner_password(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """A PVS whose owner password was changed refuses the serial's last 5."""
+    options = SimulatorOptions(utc_offset_hours=0.0, owner_password="s3cret")
+    async with SimulatedGateway.start(
+        varserver_capture(), clock=clock, options=options
+    ) as gw:
+        serial = gw.identity.serial
+        async with session.get(
+            f"{gw.url}/auth?login", headers=basic("ssm_owner", serial[-5:])
+        ) as response:
+            assert response.status == 401
+        async with session.get(
+            f"{gw.url}/auth?login", headers=basic("ssm_owner", "s3cret")
+        ) as response:
+            assert response.status == 200
+
+
+async def test_token_without_expiry(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """A token issued without ``exp`` is accepted until the gateway drops it."""
+    async with SimulatedGateway.start(
+        envoy_capture(), clock=clock, options=OPTIONS
+    ) as gw:
+        token = gw.issue_token(expiring=False)
+        headers = {"Authorization": f"Bearer {token}"}
+        clock.advance(10 * 365 * 86400)
+        async with session.get(f"{gw.url}/ivp/meters", headers=headers) as response:
+            assert response.status == 200
+        gw.add_fault(Fault(FaultName.TOKEN_EXPIRED))
+        async with session.get(f"{gw.url}/ivp/meters", headers=headers) as response:
+            assert response.status == 401

@@ -1,12 +1,14 @@
 """Authentication paths: cloud token, pasted token, expiry, 401 mid-session, MFA,
-bad password, digest for firmware < 7."""
+bad password, digest for firmware < 7.
 
-import hashlib
+The simulated Envoy checks tokens as a real one does (it accepts those it issued,
+until they expire or it drops them) and digest credentials before firmware 7; it
+also answers Enlighten's and Entrez's paths, standing in for the cloud.
+"""
+
 import json
-import re
 
 import aiohttp
-from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
@@ -25,106 +27,114 @@ from custom_components.solar_gateway.gateway.errors import (
     TokenExpiredError,
     UnexpectedPayloadError,
 )
+from simulator.clock import ManualClock
+from simulator.faults import Fault, FaultName
+from simulator.server import Received, SimulatedGateway
 from tests.conftest import make_token
+from tests.gateway.conftest import NOW, Simulate
 
-from .helpers import ENVOY_FIXTURES
-from .server import FakeEnvoy, Recorded
+from .helpers import ENVOY_FIXTURES, address
 
-NOW = 1_800_000_000.0
 SERIAL = "202400000789"
-
-
-def _clock() -> float:
-    return NOW
+YEAR = 365 * 86400
 
 
 class Cloud:
-    """Enlighten and Entrez on the fake server; the gateway accepts ``valid`` tokens."""
+    """Enlighten and Entrez, answered at their paths by the simulated gateway."""
 
-    def __init__(self, fake: FakeEnvoy, token: str) -> None:
-        self.fake = fake
+    def __init__(self, gw: SimulatedGateway, token: str) -> None:
+        self.gw = gw
         self.token = token
-        self.valid: set[str] = {token}
-        fake.folder = ENVOY_FIXTURES / "metered_battery"
-        fake.reply(
+        gw.answer(
             "POST",
             "/login/login.json",
             200,
             {"message": "success", "session_id": "s3ss", "is_consumer": True},
         )
-        fake.reply("POST", "/tokens", 200, token)
-        fake.route("GET", "/auth/check_jwt", self._check)
-
-    async def _check(self, request: web.Request, _body: bytes) -> web.StreamResponse:
-        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if bearer in self.valid:
-            return web.Response(text="<h2>Valid token.</h2>")
-        return web.Response(status=401, text="Unauthorized")
+        gw.answer("POST", "/tokens", 200, token)
 
     def client(self, session: aiohttp.ClientSession, **kwargs: object) -> EnvoyClient:
-        url = f"http://{self.fake.host}"
         return EnvoyClient(
             session,
-            self.fake.host,
-            enlighten_url=url,
-            entrez_url=url,
-            clock=_clock,
+            address(self.gw),
+            enlighten_url=self.gw.url,
+            entrez_url=self.gw.url,
+            clock=self.gw.clock.now,
             **kwargs,  # type: ignore[arg-type]
         )
 
 
-def _bearer(request: Recorded) -> str:
+@pytest.fixture
+async def gw(simulate: Simulate) -> SimulatedGateway:
+    """A firmware 8 Envoy with CTs and batteries."""
+    return await simulate("envoy/metered_battery")
+
+
+def _drop_tokens(gw: SimulatedGateway) -> None:
+    """The gateway stops accepting every token it issued so far."""
+    gw.add_fault(Fault(FaultName.TOKEN_EXPIRED))
+
+
+def _bearer(request: Received) -> str:
     return request.headers.get("Authorization", "").removeprefix("Bearer ")
 
 
 async def test_token_from_account(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """Email and password: Enlighten login, Entrez token, checked, then used."""
-    token = make_token(exp=int(NOW) + 365 * 86400)
-    cloud = Cloud(fake, token)
+    token = gw.issue_token(lifetime=YEAR)
+    cloud = Cloud(gw, token)
     client = cloud.client(session, username="me@example.com", password="pw")
     await client.setup()
-    login = fake.sent("POST", "/login/login.json")[0]
+    login = gw.received("POST", "/login/login.json")[0]
     assert (
         login.body.decode() == "user%5Bemail%5D=me%40example.com&user%5Bpassword%5D=pw"
     )
-    entrez = fake.sent("POST", "/tokens")[0]
+    entrez = gw.received("POST", "/tokens")[0]
     assert entrez.json() == {
         "session_id": "s3ss",
         "serial_num": SERIAL,
         "username": "me@example.com",
     }
-    assert _bearer(fake.sent("GET", "/auth/check_jwt")[0]) == token
-    assert all(_bearer(r) == token for r in fake.sent("GET", "/ivp/meters/readings"))
+    assert _bearer(gw.received("GET", "/auth/check_jwt")[0]) == token
+    readings = gw.received("GET", "/ivp/meters/readings")
+    assert readings
+    assert all(_bearer(r) == token for r in readings)
     assert Endpoint.METER_READINGS in client.features
 
 
-async def test_bad_password(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_bad_password(
+    gw: SimulatedGateway, session: aiohttp.ClientSession
+) -> None:
     """A rejected password is InvalidCredentialsError."""
-    cloud = Cloud(fake, make_token())
-    fake.reply(
+    cloud = Cloud(gw, make_token())
+    gw.answer(
         "POST", "/login/login.json", 401, {"message": "Invalid email or password"}
     )
     with pytest.raises(InvalidCredentialsError):
         await cloud.client(session, username="me@example.com", password="bad").setup()
 
 
-async def test_blocked_account(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_blocked_account(
+    gw: SimulatedGateway, session: aiohttp.ClientSession
+) -> None:
     """A blocked account is InvalidCredentialsError."""
-    cloud = Cloud(fake, make_token())
-    fake.reply("POST", "/login/login.json", 200, {"success": False, "isBlocked": True})
+    cloud = Cloud(gw, make_token())
+    gw.answer("POST", "/login/login.json", 200, {"success": False, "isBlocked": True})
     with pytest.raises(InvalidCredentialsError):
         await cloud.client(session, username="me@example.com", password="pw").setup()
 
 
-async def test_mfa_account(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_mfa_account(
+    gw: SimulatedGateway, session: aiohttp.ClientSession
+) -> None:
     """An MFA account (login succeeds without a session) is MfaRequiredError."""
-    cloud = Cloud(fake, make_token())
-    fake.reply("POST", "/login/login.json", 200, {"success": True, "isBlocked": False})
+    cloud = Cloud(gw, make_token())
+    gw.answer("POST", "/login/login.json", 200, {"success": True, "isBlocked": False})
     with pytest.raises(MfaRequiredError):
         await cloud.client(session, username="me@example.com", password="pw").setup()
-    assert not fake.sent("POST", "/tokens")
+    assert not gw.received("POST", "/tokens")
 
 
 @pytest.mark.parametrize(
@@ -137,15 +147,15 @@ async def test_mfa_account(fake: FakeEnvoy, session: aiohttp.ClientSession) -> N
     ],
 )
 async def test_login_odd_answers(
-    fake: FakeEnvoy,
+    gw: SimulatedGateway,
     session: aiohttp.ClientSession,
     status: int,
     body: str,
     error: type[Exception],
 ) -> None:
     """Unexpected login answers are typed errors."""
-    cloud = Cloud(fake, make_token())
-    fake.reply("POST", "/login/login.json", status, body)
+    cloud = Cloud(gw, make_token())
+    gw.answer("POST", "/login/login.json", status, body)
     with pytest.raises(error):
         await cloud.client(session, username="me@example.com", password="pw").setup()
 
@@ -154,22 +164,27 @@ async def test_login_odd_answers(
     ("status", "error"), [(403, InvalidCredentialsError), (502, GatewayConnectionError)]
 )
 async def test_entrez_refuses(
-    fake: FakeEnvoy, session: aiohttp.ClientSession, status: int, error: type[Exception]
+    gw: SimulatedGateway,
+    session: aiohttp.ClientSession,
+    status: int,
+    error: type[Exception],
 ) -> None:
     """Entrez refusing this gateway, or failing, is a typed error."""
-    cloud = Cloud(fake, make_token())
-    fake.reply("POST", "/tokens", status, "no")
+    cloud = Cloud(gw, make_token())
+    gw.answer("POST", "/tokens", status, "no")
     with pytest.raises(error):
         await cloud.client(session, username="me@example.com", password="pw").setup()
 
 
-async def test_pasted_token(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_pasted_token(
+    gw: SimulatedGateway, session: aiohttp.ClientSession
+) -> None:
     """A pasted token is used as is; no cloud request."""
-    token = make_token(exp=int(NOW) + 86400, user="installer")
-    cloud = Cloud(fake, token)
+    token = gw.issue_token(user="installer", lifetime=86400)
+    cloud = Cloud(gw, token)
     client = cloud.client(session, token=token)
     await client.setup()
-    assert not fake.sent("POST", "/login/login.json")
+    assert not gw.received("POST", "/login/login.json")
     info = decode_token(token)
     assert info.user_type == "installer"
     assert info.expires is not None
@@ -177,165 +192,159 @@ async def test_pasted_token(fake: FakeEnvoy, session: aiohttp.ClientSession) -> 
 
 
 async def test_pasted_token_rejected(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A pasted token the gateway refuses, without an account, is invalid."""
-    cloud = Cloud(fake, make_token())
+    cloud = Cloud(gw, gw.issue_token())
     with pytest.raises(InvalidCredentialsError):
         await cloud.client(session, token=make_token(marker="other")).setup()
+    assert [_bearer(r) for r in gw.received("GET", "/auth/check_jwt")] == [
+        make_token(marker="other")
+    ]
 
 
-async def test_garbage_token(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+def test_garbage_token() -> None:
     """Something that is not a JWT is invalid credentials."""
-    Cloud(fake, make_token())
     with pytest.raises(InvalidCredentialsError):
         decode_token("not-a-jwt")
 
 
 async def test_no_credentials_on_fw7(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """Firmware 7+ without account or token cannot authenticate."""
-    cloud = Cloud(fake, make_token())
+    cloud = Cloud(gw, gw.issue_token())
     with pytest.raises(InvalidCredentialsError):
         await cloud.client(session).setup()
 
 
 async def test_expired_token_without_account(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """An expired pasted token and no account: TokenExpiredError."""
-    token = make_token(exp=int(NOW) - 1)
-    cloud = Cloud(fake, token)
+    token = gw.issue_token(lifetime=-1)
+    cloud = Cloud(gw, token)
     with pytest.raises(TokenExpiredError):
         await cloud.client(session, token=token).setup()
 
 
 async def test_expired_token_with_account(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """An expired token is replaced from the account at setup."""
-    old = make_token(exp=int(NOW) - 1, marker="old")
-    new = make_token(exp=int(NOW) + 365 * 86400, marker="new")
-    cloud = Cloud(fake, new)
+    old = gw.issue_token(lifetime=-1)
+    new = gw.issue_token(lifetime=YEAR)
+    cloud = Cloud(gw, new)
     client = cloud.client(session, token=old, username="me@example.com", password="pw")
     await client.setup()
-    assert [_bearer(r) for r in fake.sent("GET", "/auth/check_jwt")] == [new]
+    assert [_bearer(r) for r in gw.received("GET", "/auth/check_jwt")] == [new]
 
 
 async def test_rejected_token_replaced_from_account(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A valid-looking token the gateway refuses is replaced when the account is known."""
-    old = make_token(marker="old")
-    new = make_token(marker="new")
-    cloud = Cloud(fake, new)
+    old = make_token(marker="old")  # not one the gateway issued
+    new = gw.issue_token()
+    cloud = Cloud(gw, new)
     client = cloud.client(session, token=old, username="me@example.com", password="pw")
     await client.setup()
-    assert [_bearer(r) for r in fake.sent("GET", "/auth/check_jwt")] == [old, new]
+    assert [_bearer(r) for r in gw.received("GET", "/auth/check_jwt")] == [old, new]
 
 
 async def test_refresh_ahead_of_expiry(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A token within a week of expiry is renewed before the next update."""
-    old = make_token(exp=int(NOW) + 3 * 86400, marker="old")
-    new = make_token(exp=int(NOW) + 365 * 86400, marker="new")
-    cloud = Cloud(fake, old)
-    cloud.valid.add(new)
+    old = gw.issue_token(lifetime=3 * 86400)
+    new = gw.issue_token(lifetime=YEAR)
+    cloud = Cloud(gw, old)
     client = cloud.client(session, token=old, username="me@example.com", password="pw")
     await client.setup()
-    assert not fake.sent("POST", "/tokens")
-    fake.reply("POST", "/tokens", 200, new)
-    fake.requests.clear()
+    assert not gw.received("POST", "/tokens")
+    gw.answer("POST", "/tokens", 200, new)
+    gw.requests.clear()
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert len(fake.sent("POST", "/tokens")) == 1
-    assert {_bearer(r) for r in fake.requests if r.method == "GET"} == {new}
+    assert len(gw.received("POST", "/tokens")) == 1
+    assert {_bearer(r) for r in gw.requests if r.method == "GET"} == {new}
 
 
 async def test_near_expiry_without_account_keeps_going(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """Without an account a near-expiry token is used until it runs out."""
-    token = make_token(exp=int(NOW) + 3600)
-    cloud = Cloud(fake, token)
+    token = gw.issue_token(lifetime=3600)
+    cloud = Cloud(gw, token)
     client = cloud.client(session, token=token)
     await client.setup()
-    fake.requests.clear()
+    gw.requests.clear()
     snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
     assert snapshot.figures.solar_power is not None
-    assert not fake.sent("POST", "/tokens")  # nothing to renew it with
-    reads = [r for r in fake.requests if r.method == "GET"]
+    assert not gw.received("POST", "/tokens")  # nothing to renew it with
+    reads = [r for r in gw.requests if r.method == "GET"]
     assert reads
     assert {_bearer(r) for r in reads} == {token}
 
 
 async def test_401_mid_session_reauthenticates(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """The gateway drops the token mid-session: a new one is fetched and the read retried."""
-    old = make_token(marker="old")
-    new = make_token(marker="new")
-    cloud = Cloud(fake, old)
+    old = gw.issue_token()
+    cloud = Cloud(gw, old)
     client = cloud.client(session, token=old, username="me@example.com", password="pw")
     await client.setup()
-    cloud.valid = {new}
-    fake.reply("POST", "/tokens", 200, new)
-    readings = (ENVOY_FIXTURES / "metered_battery" / "ivp_meters_readings").read_bytes()
-
-    async def readings_handler(
-        request: web.Request, _body: bytes
-    ) -> web.StreamResponse:
-        if request.headers.get("Authorization") == f"Bearer {new}":
-            return web.Response(body=readings)
-        return web.Response(status=401)
-
-    fake.route("GET", "/ivp/meters/readings", readings_handler)
+    _drop_tokens(gw)
+    new = gw.issue_token()
+    gw.answer("POST", "/tokens", 200, new)
+    gw.requests.clear()
     snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
     assert snapshot.figures.grid_power == 400.0
     assert Endpoint.METER_READINGS in client.features
+    assert len(gw.received("POST", "/tokens")) == 1
+    # The readings shown were read with the new token.
+    assert _bearer(gw.received("GET", "/ivp/meters/readings")[-1]) == new
 
 
 async def test_401_mid_session_without_account(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A revoked pasted token mid-session is TokenExpiredError (reauth needed)."""
-    token = make_token()
-    cloud = Cloud(fake, token)
+    token = gw.issue_token()
+    cloud = Cloud(gw, token)
     client = cloud.client(session, token=token)
     await client.setup()
-    cloud.valid = set()
-    fake.reply("GET", "/ivp/meters/readings", 401, "")
+    _drop_tokens(gw)
     with pytest.raises(TokenExpiredError):
         await client.refresh(frozenset({DataGroup.LIVE}))
     # Polling stops there: later polls of any group send nothing.
-    sent = len(fake.requests)
+    sent = len(gw.requests)
     for group in DataGroup:
         with pytest.raises(TokenExpiredError):
             await client.refresh(frozenset({group}))
-    assert len(fake.requests) == sent
+    assert len(gw.requests) == sent
 
 
 async def test_401_for_an_endpoint_of_another_account(
-    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
+    gw: SimulatedGateway, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
     """A 401 while the token is still accepted means the endpoint is absent."""
-    token = make_token()
-    cloud = Cloud(fake, token)
+    token = gw.issue_token()
+    cloud = Cloud(gw, token)
     client = cloud.client(session, token=token)
     await client.setup()
-    fake.reply("GET", "/ivp/ensemble/secctrl", 401, "")
+    gw.answer("GET", "/ivp/ensemble/secctrl", 401, "")
     freezer.tick(60)
     await client.refresh(frozenset({DataGroup.LIVE}))
     assert Endpoint.SECCTRL not in client.features
 
 
 async def test_check_jwt_odd_status(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A check_jwt answer that is neither OK nor a refusal is a typed error."""
-    cloud = Cloud(fake, make_token())
-    fake.reply("GET", "/auth/check_jwt", 500, "")
+    cloud = Cloud(gw, gw.issue_token())
+    gw.answer("GET", "/auth/check_jwt", 500, "")
     with pytest.raises(UnexpectedPayloadError):
         await cloud.client(session, token=cloud.token).setup()
 
@@ -350,88 +359,66 @@ def test_derived_passwords() -> None:
 
 
 async def test_digest_for_old_firmware(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """Firmware < 7: endpoints behind digest auth are read as user envoy."""
-    fake.folder = ENVOY_FIXTURES / "legacy_production"
-    realm, nonce = "enphaseenergy.com", "abc123"
+    gw = await simulate("envoy/legacy_production")
     body = (
         ENVOY_FIXTURES / "legacy_production" / "api_v1_production_inverters"
     ).read_bytes()
-
-    async def protected(request: web.Request, _body: bytes) -> web.StreamResponse:
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Digest "):
-            return web.Response(
-                status=401,
-                headers={
-                    "WWW-Authenticate": f'Digest realm="{realm}", nonce="{nonce}", qop="auth"'
-                },
-            )
-        fields = dict(re.findall(r'(\w+)="?([^",]+)"?', auth))
-        ha1 = hashlib.md5(
-            f"envoy:{realm}:000123".encode(), usedforsecurity=False
-        ).hexdigest()
-        ha2 = hashlib.md5(
-            f"GET:{fields['uri']}".encode(), usedforsecurity=False
-        ).hexdigest()
-        expected = hashlib.md5(
-            f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}".encode(),
-            usedforsecurity=False,
-        ).hexdigest()
-        if fields.get("username") != "envoy" or fields.get("response") != expected:
-            return web.Response(status=401)
-        return web.Response(body=body)
-
-    fake.route("GET", "/api/v1/production/inverters", protected)
-    client = EnvoyClient(session, fake.host)
+    client = EnvoyClient(session, address(gw))
     await client.setup()
     assert Endpoint.INVERTERS in client.features
     assert len(client.data.inverters) == 4
-    assert not fake.sent("GET", "/auth/check_jwt")
+    assert not gw.received("GET", "/auth/check_jwt")
     assert json.loads(body)[0]["serialNumber"] == client.data.inverters[0].serial
+    # Challenged first, then answered with the envoy user's digest.
+    sent = [
+        r.headers.get("Authorization", "")
+        for r in gw.received("GET", "/api/v1/production/inverters")
+    ]
+    assert sent[0] == ""
+    assert all(a.startswith("Digest ") and 'username="envoy"' in a for a in sent[1:])
+    assert len(sent) > 1
 
 
 async def test_token_without_expiry_is_kept(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A token without ``exp`` is never renewed by the client."""
-    import jwt
-
-    token = jwt.encode({"enphaseUser": "owner"}, "k" * 32, algorithm="HS256")
-    cloud = Cloud(fake, token)
+    token = gw.issue_token(expiring=False)
+    cloud = Cloud(gw, token)
     client = cloud.client(
         session, token=token, username="me@example.com", password="pw"
     )
     await client.setup()
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert not fake.sent("POST", "/tokens")
+    assert not gw.received("POST", "/tokens")
+    assert gw.received("GET", "/ivp/meters/readings")
 
 
 async def test_installer_token_renewed_an_hour_early(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A 12-hour installer token is renewed within its last hour only."""
-    token = make_token(exp=int(NOW) + 2 * 3600, user="installer")
-    cloud = Cloud(fake, token)
+    token = gw.issue_token(user="installer", lifetime=2 * 3600)
+    cloud = Cloud(gw, token)
     client = cloud.client(
         session, token=token, username="me@example.com", password="pw"
     )
     await client.setup()
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert not fake.sent("POST", "/tokens")
+    assert not gw.received("POST", "/tokens")
 
 
 async def test_new_token_rejected_everywhere(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """A freshly fetched token the gateway refuses is InvalidCredentialsError."""
-    cloud = Cloud(fake, make_token(marker="cloud"))
-    cloud.valid = set()
+    # The cloud hands out a token this gateway did not issue.
+    cloud = Cloud(gw, make_token(marker="cloud"))
     with pytest.raises(InvalidCredentialsError):
         await cloud.client(session, username="me@example.com", password="pw").setup()
-    old = make_token(marker="old")
-    cloud.valid = {old}
     with pytest.raises(InvalidCredentialsError):
         await cloud.client(
             session,
@@ -442,78 +429,66 @@ async def test_new_token_rejected_everywhere(
 
 
 async def test_renewal_rejected(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
     """Renewal ahead of expiry, or after a 401, with a token the gateway refuses."""
-    old = make_token(exp=int(NOW) + 86400, marker="old")
-    cloud = Cloud(fake, old)
+    old = gw.issue_token(lifetime=86400)
+    cloud = Cloud(gw, old)
     client = cloud.client(session, token=old, username="me@example.com", password="pw")
     await client.setup()
-    fake.reply("POST", "/tokens", 200, make_token(marker="refused"))
+    gw.answer("POST", "/tokens", 200, make_token(marker="refused"))
     with pytest.raises(InvalidCredentialsError):
         await client.refresh(frozenset({DataGroup.LIVE}))
 
-    far = make_token(marker="far")
-    cloud.valid = {far}
+    far = gw.issue_token(lifetime=YEAR)
     client = cloud.client(session, token=far, username="me@example.com", password="pw")
     await client.setup()
-    cloud.valid = set()
-    fake.reply("GET", "/ivp/meters/readings", 401, "")
+    _drop_tokens(gw)
     with pytest.raises(InvalidCredentialsError):
         await client.refresh(frozenset({DataGroup.LIVE}))
 
 
 async def test_token_expires_during_use(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession, clock: ManualClock
 ) -> None:
     """Without an account, a token that has run out stops updates with TokenExpiredError."""
-    now = [NOW]
-    token = make_token(exp=int(NOW) + 60)
-    Cloud(fake, token)
-    url = f"http://{fake.host}"
-    client = EnvoyClient(
-        session,
-        fake.host,
-        token=token,
-        enlighten_url=url,
-        entrez_url=url,
-        clock=lambda: now[0],
-    )
+    token = gw.issue_token(lifetime=60)
+    client = Cloud(gw, token).client(session, token=token)
     await client.setup()
-    now[0] += 120
+    clock.advance(120)
     with pytest.raises(TokenExpiredError):
         await client.refresh(frozenset({DataGroup.LIVE}))
 
 
 async def test_cloud_unreachable(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    gw: SimulatedGateway, session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Enlighten unreachable is a connection error, not a credentials problem."""
-    Cloud(fake, make_token())
-    gone = FakeEnvoy()
-    await gone.start()
-    closed = f"http://{gone.host}"
-    await gone.close()
+    gone = await simulate("envoy/metered_battery")
+    await gone.go_offline()
     client = EnvoyClient(
         session,
-        fake.host,
+        address(gw),
         username="me@example.com",
         password="pw",
-        enlighten_url=closed,
-        clock=_clock,
+        enlighten_url=gone.url,
+        clock=gw.clock.now,
     )
     with pytest.raises(GatewayConnectionError):
         await client.setup()
 
 
-async def test_digest_users(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_digest_users(simulate: Simulate, session: aiohttp.ClientSession) -> None:
     """The installer user with its derived password, or a given password; a 401 with
     digest means absent."""
-    fake.folder = ENVOY_FIXTURES / "legacy_production"
-    client = EnvoyClient(session, fake.host, username="installer")
+    gw = await simulate("envoy/legacy_production")
+    client = EnvoyClient(session, address(gw), username="installer")
     await client.setup()
-    client = EnvoyClient(session, fake.host, username="envoy", password="given")
+    assert Endpoint.INVERTERS in client.features
+    given = envoy_password(gw.identity.serial)
+    client = EnvoyClient(session, address(gw), username="envoy", password=given)
     await client.setup()
-    fake.reply("GET", "/api/v1/production/inverters", 401, "")
+    assert Endpoint.INVERTERS in client.features
+    gw.answer("GET", "/api/v1/production/inverters", 401, "")
     await client.refresh(frozenset({DataGroup.DEVICES}))
     assert Endpoint.INVERTERS not in client.features

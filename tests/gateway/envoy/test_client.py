@@ -1,10 +1,8 @@
 """EnvoyClient on the project's fixture scenarios: figures, devices, features, polling."""
 
-import asyncio
 import json
 
 import aiohttp
-from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
@@ -25,29 +23,29 @@ from custom_components.solar_gateway.gateway.site import (
     Quantity,
 )
 from custom_components.solar_gateway.gateway.transport import RetryPolicy, Timeouts
-from tests.conftest import make_token
+from simulator.faults import Fault, FaultName
+from simulator.server import SimulatedGateway
+from tests.gateway.conftest import Simulate
 
-from .helpers import ENVOY_FIXTURES
-from .server import FakeEnvoy
+from .helpers import ENVOY_FIXTURES, envoy_client
 
 ALL = frozenset(DataGroup)
 
 
 async def _client(
-    fake: FakeEnvoy, session: aiohttp.ClientSession, scenario: str, **kwargs: object
-) -> EnvoyClient:
-    fake.folder = ENVOY_FIXTURES / scenario
-    fake.reply("GET", "/auth/check_jwt", 200, "<h2>Valid token.</h2>")
-    client = EnvoyClient(session, fake.host, token=make_token(), **kwargs)  # type: ignore[arg-type]
+    simulate: Simulate, session: aiohttp.ClientSession, scenario: str
+) -> tuple[EnvoyClient, SimulatedGateway]:
+    gw = await simulate(f"envoy/{scenario}")
+    client = envoy_client(session, gw)
     await client.setup()
-    return client
+    return client, gw
 
 
 async def test_metered_battery_site(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """CTs, IQ Batteries, system controller and relays map to the site model."""
-    client = await _client(fake, session, "metered_battery")
+    client, _ = await _client(simulate, session, "metered_battery")
     snapshot = await client.refresh(ALL)
     figures = snapshot.figures
     assert client.identity.brand is Brand.ENPHASE
@@ -132,9 +130,11 @@ async def test_metered_battery_site(
     assert "/ivp/meters/readings" in client.responses()
 
 
-async def test_metered_3phase(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_metered_3phase(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
     """Three phases per CT; a disabled storage CT is no meter and no battery."""
-    client = await _client(fake, session, "metered_3phase")
+    client, _ = await _client(simulate, session, "metered_3phase")
     snapshot = await client.refresh(ALL)
     assert snapshot.figures.grid_power == -1770.0
     assert snapshot.figures.grid_export_energy == 3603000.0
@@ -154,7 +154,7 @@ async def test_metered_3phase(fake: FakeEnvoy, session: aiohttp.ClientSession) -
     [(True, 1500.0, 5000000.0), (False, 1490.0, 4990000.0)],
 )
 async def test_production_document_at_the_old_page(
-    fake: FakeEnvoy,
+    simulate: Simulate,
     session: aiohttp.ClientSession,
     ct_active: bool,
     power: float,
@@ -162,15 +162,15 @@ async def test_production_document_at_the_old_page(
 ) -> None:
     """Without production.json, firmware 7+ serves the same document at /production:
     its production CT where active, else its inverter totals, are the solar figures."""
-    fake.folder = ENVOY_FIXTURES / "legacy_production"
+    gw = await simulate("envoy/legacy_production")
     document = json.loads(
         (ENVOY_FIXTURES / "metered_battery" / "production.json").read_text()
     )
     for entry in document["production"]:
         if entry["type"] == "eim" and not ct_active:
             entry["activeCount"] = 0
-    fake.reply("GET", "/production", 200, document)
-    client = EnvoyClient(session, fake.host)
+    gw.answer("GET", "/production", 200, document)
+    client = envoy_client(session, gw)
     await client.setup()
     assert Endpoint.PRODUCTION_PAGE in client.features
     snapshot = await client.first_refresh()
@@ -179,14 +179,14 @@ async def test_production_document_at_the_old_page(
 
 
 async def test_legacy_production(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """Firmware 3.x: production from the HTML page, digest auth, nothing else."""
-    fake.folder = ENVOY_FIXTURES / "legacy_production"
-    client = EnvoyClient(session, fake.host)
+    gw = await simulate("envoy/legacy_production")
+    client = envoy_client(session, gw)
     await client.setup()
     assert client.features == {Endpoint.PRODUCTION_PAGE, Endpoint.INVERTERS}
-    fake.requests.clear()
+    gw.requests.clear()
     snapshot = await client.refresh(ALL)
     assert snapshot.figures.solar_power == 1020.0
     assert snapshot.figures.solar_energy == 14600000.0
@@ -195,13 +195,13 @@ async def test_legacy_production(
     assert len(snapshot.of_kind(DeviceKind.INVERTER)) == 4
     assert client.default_intervals[DataGroup.LIVE].total_seconds() == 60
     # Only endpoints detected at setup are read again.
-    assert not fake.sent("GET", "/ivp/meters/readings")
+    assert not gw.received("GET", "/ivp/meters/readings")
 
 
-async def test_acb_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_acb_site(simulate: Simulate, session: aiohttp.ClientSession) -> None:
     """AC Batteries from the inventory and production.json; disabled CTs ignored."""
-    client = await _client(fake, session, "acb")
-    fake.requests.clear()
+    client, gw = await _client(simulate, session, "acb")
+    gw.requests.clear()
     snapshot = await client.refresh(ALL)
     figures = snapshot.figures
     # CTs disabled on 8.2.4264+: /api/v1/production is stale, the inverters are right.
@@ -221,13 +221,13 @@ async def test_acb_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None
     assert inverter.model_id == "800-00631-r02"
     assert inverter.get(Quantity.PRODUCING) is True
     assert snapshot.of_kind(DeviceKind.METER) == []
-    assert not fake.sent("GET", "/ivp/meters/readings")
+    assert not gw.received("GET", "/ivp/meters/readings")
 
 
-async def test_collar_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_collar_site(simulate: Simulate, session: aiohttp.ClientSession) -> None:
     """Collar and C6 combiner devices; the collar gives the grid state."""
-    client = await _client(fake, session, "collar")
-    fake.requests.clear()
+    client, gw = await _client(simulate, session, "collar")
+    gw.requests.clear()
     snapshot = await client.refresh(ALL)
     assert snapshot.figures.grid_connected is True
     assert snapshot.figures.backup_reserve == 100.0
@@ -241,11 +241,11 @@ async def test_collar_site(fake: FakeEnvoy, session: aiohttp.ClientSession) -> N
     assert net is not None
     assert net.get(Quantity.WORKING) is False  # status flags raised
     # 8.2.4264+ metered: /api/v1/production returns zeros; it is not even read.
-    assert not fake.sent("GET", "/api/v1/production")
+    assert not gw.received("GET", "/api/v1/production")
 
 
 async def test_groups_read_only_their_endpoints(
-    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
+    simulate: Simulate, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
     """A LIVE refresh reads live endpoints only, each once and each at its own rate.
 
@@ -254,13 +254,13 @@ async def test_groups_read_only_their_endpoints(
     CT carries the battery's) and the relays every 5 minutes; the generator endpoint,
     which says there is none, not again.
     """
-    client = await _client(fake, session, "metered_battery")
+    client, gw = await _client(simulate, session, "metered_battery")
 
     async def live_after(seconds: float) -> list[str]:
         freezer.tick(seconds)
-        fake.requests.clear()
+        gw.requests.clear()
         await client.refresh(frozenset({DataGroup.LIVE}))
-        return [r.path for r in fake.requests]
+        return [r.path for r in gw.requests]
 
     assert await live_after(15) == ["/ivp/meters/readings"]
     assert await live_after(45) == ["/ivp/meters/readings", "/ivp/ensemble/secctrl"]
@@ -272,9 +272,9 @@ async def test_groups_read_only_their_endpoints(
         "/ivp/ensemble/dry_contacts",
     ]
     assert await live_after(15) == ["/ivp/meters/readings"]
-    fake.requests.clear()
+    gw.requests.clear()
     await client.refresh(frozenset({DataGroup.SETTINGS}))
-    assert [r.path for r in fake.requests] == [
+    assert [r.path for r in gw.requests] == [
         "/ivp/meters",
         "/ivp/ss/dry_contact_settings",
         "/admin/lib/tariff",
@@ -282,113 +282,74 @@ async def test_groups_read_only_their_endpoints(
 
 
 async def test_endpoint_gone_is_dropped(
-    fake: FakeEnvoy, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
+    simulate: Simulate, session: aiohttp.ClientSession, freezer: FrozenDateTimeFactory
 ) -> None:
     """An endpoint answering 404 later is no longer read; a 500 is an error."""
-    client = await _client(fake, session, "metered_battery")
-    fake.reply("GET", "/ivp/ensemble/dry_contacts", 404, {})
+    client, gw = await _client(simulate, session, "metered_battery")
+    gw.answer("GET", "/ivp/ensemble/dry_contacts", 404, {})
     freezer.tick(300)
     await client.refresh(frozenset({DataGroup.LIVE}))
     assert Endpoint.DRY_CONTACTS not in client.features
-    fake.reply("GET", "/ivp/ensemble/secctrl", 500, "oops")
+    gw.answer("GET", "/ivp/ensemble/secctrl", 500, "oops")
     freezer.tick(300)
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.LIVE}))
 
 
 async def test_pdm_failure_keeps_last_data(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """/ivp/pdm/device_data failing (late evening) does not fail the update."""
-    client = await _client(fake, session, "metered_battery")
-    fake.reply("GET", "/ivp/pdm/device_data", 200, "<html>busy</html>")
+    client, gw = await _client(simulate, session, "metered_battery")
+    gw.answer("GET", "/ivp/pdm/device_data", 200, "<html>busy</html>")
     snapshot = await client.refresh(frozenset({DataGroup.DEVICES}))
     inverter = snapshot.device("202330057501")
     assert inverter is not None
     assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(1000000.0)
 
 
-async def test_polls_of_two_groups_at_once_keep_both(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
-) -> None:
-    """A live poll that starts while a slow devices poll runs, and ends after it,
-    keeps what the devices poll read (a 300-inverter device data takes a while)."""
-    client = await _client(fake, session, "metered_battery")
-    data = json.loads(
-        (ENVOY_FIXTURES / "metered_battery/ivp_pdm_device_data").read_bytes()
-    )
-    for record in data.values():
-        if isinstance(record, dict) and record.get("sn") == "202330057501":
-            record["channels"][0]["lifetime"]["joulesProduced"] = 7_200_000_000
-    release = asyncio.Event()
-    asked = asyncio.Event()
-
-    async def device_data(_request: web.Request, _body: bytes) -> web.StreamResponse:
-        asked.set()
-        await release.wait()
-        return web.json_response(data)
-
-    fake.route("GET", "/ivp/pdm/device_data", device_data)
-    devices = asyncio.create_task(client.refresh(frozenset({DataGroup.DEVICES})))
-    await asked.wait()
-    # The live poll begins, and waits its turn: one request at a time.
-    live = asyncio.create_task(client.refresh(frozenset({DataGroup.LIVE})))
-    for _ in range(20):
-        await asyncio.sleep(0)
-    release.set()
-    await devices
-    snapshot = await live
-    inverter = snapshot.device("202330057501")
-    assert inverter is not None
-    assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(2_000_000.0)
-
-
 async def test_info_read_again_after_an_outage(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
-    """Out of reach, then back: /info is read once more (a firmware update reboots
-    the gateway) and a new version is taken; an unreadable /info changes nothing."""
-    client = await _client(
-        fake,
-        session,
-        "metered_battery",
-        retry=RetryPolicy(retries=0, failure_backoff=0),
-    )
-    info = (ENVOY_FIXTURES / "metered_battery/info").read_text()
+    """Out of reach, then back on new firmware: /info is read once more (an update
+    reboots the gateway) and the new version taken; an unreadable /info after the
+    next outage changes nothing."""
+    gw = await simulate("envoy/metered_battery")
+    client = envoy_client(session, gw, retry=RetryPolicy(retries=0, failure_backoff=0))
+    await client.setup()
+    await client.refresh(frozenset({DataGroup.LIVE}))
 
-    async def dropped(request: web.Request, _body: bytes) -> web.StreamResponse:
-        assert request.transport is not None
-        request.transport.close()
-        return web.Response()
-
-    async def cut_off() -> None:
-        fake.route("GET", "/ivp/meters/readings", dropped)
+    async def outage() -> None:
+        await gw.go_offline()
         with pytest.raises(GatewayConnectionError):
             await client.refresh(frozenset({DataGroup.LIVE}))
-        del fake.routes[("GET", "/ivp/meters/readings")]
+        await gw.go_online()
 
-    fake.requests.clear()
-    await client.refresh(frozenset({DataGroup.LIVE}))
-    assert not fake.sent("GET", "/info")
-    await cut_off()
-    fake.reply("GET", "/info", 200, info.replace("D8.2.4286", "D8.3.5167"))
+    def info_reads() -> int:
+        return sum(1 for r in gw.requests if r.path == "/info")
+
+    before = info_reads()
+    await outage()
+    gw.add_fault(Fault(FaultName.FIRMWARE_UPDATE))
     snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
-    assert snapshot.identity.firmware == "D8.3.5167"
+    assert snapshot.identity.firmware == "D8.2.4287"
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert len(fake.sent("GET", "/info")) == 1
-    await cut_off()
-    fake.reply("GET", "/info", 200, "<html>busy</html>")
+    assert info_reads() == before + 1
+    await outage()
+    gw.add_fault(
+        Fault(FaultName.ANSWER, path="/info", status=200, body="<html>busy</html>")
+    )
     snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
-    assert snapshot.identity.firmware == "D8.3.5167"
-    assert len(fake.sent("GET", "/info")) == 2
+    assert snapshot.identity.firmware == "D8.2.4287"
+    assert info_reads() == before + 2
 
 
 async def test_truncated_payload_is_typed_error(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """Truncated JSON from a live endpoint raises UnexpectedPayloadError."""
-    client = await _client(fake, session, "metered_battery")
-    fake.reply("GET", "/ivp/meters/readings", 200, '[{"eid": 7046')
+    client, gw = await _client(simulate, session, "metered_battery")
+    gw.add_fault(Fault(FaultName.TRUNCATED_JSON, path="/ivp/meters/readings"))
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.LIVE}))
 
@@ -407,50 +368,45 @@ async def test_not_set_up(session: aiohttp.ClientSession) -> None:
 
 
 async def test_probe_not_an_envoy(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """A host answering /info with something else is not supported."""
-    fake.reply("GET", "/info", 200, "<html><body>router</body></html>")
+    gw = await simulate("envoy/metered_battery")
+    gw.answer("GET", "/info", 200, "<html><body>router</body></html>")
     with pytest.raises(NotSupportedGatewayError):
-        await EnvoyClient(session, fake.host).setup()
-    fake.reply("GET", "/info", 404, "")
+        await envoy_client(session, gw).setup()
+    gw.answer("GET", "/info", 404, "")
     with pytest.raises(NotSupportedGatewayError):
-        await EnvoyClient(session, fake.host).setup()
-    fake.reply("GET", "/info", 200, "<envoy_info><device></device></envoy_info>")
+        await envoy_client(session, gw).setup()
+    gw.answer("GET", "/info", 200, "<envoy_info><device></device></envoy_info>")
     with pytest.raises(NotSupportedGatewayError):
-        await EnvoyClient(session, fake.host).setup()
+        await envoy_client(session, gw).setup()
 
 
 async def test_probe_nothing_there(
-    session: aiohttp.ClientSession, socket_enabled: None
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A closed port is a connection error."""
-    server = FakeEnvoy()
-    await server.start()
-    host = server.host
-    await server.close()
+    gw = await simulate("envoy/metered_battery")
+    await gw.go_offline()
     with pytest.raises(GatewayConnectionError):
-        await EnvoyClient(session, host).setup()
+        await envoy_client(session, gw).setup()
 
 
-async def test_probe_timeout(fake: FakeEnvoy, session: aiohttp.ClientSession) -> None:
+async def test_probe_timeout(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
     """A host that never answers is a timeout error."""
-    release = asyncio.Event()
-
-    async def hang(_request: web.Request, _body: bytes) -> web.StreamResponse:
-        await release.wait()
-        return web.Response()
-
-    fake.route("GET", "/info", hang)
-    client = EnvoyClient(
+    gw = await simulate("envoy/metered_battery")
+    gw.add_fault(Fault(FaultName.HANG, path="/info"))
+    client = envoy_client(
         session,
-        fake.host,
+        gw,
         timeouts=Timeouts(connect=1, read=0.05),
         retry=RetryPolicy(retries=0),
     )
     with pytest.raises(GatewayTimeoutError):
         await client.setup()
-    release.set()
 
 
 def test_fixture_files_are_json() -> None:

@@ -1,4 +1,7 @@
-"""Every control sends exactly the documented request and returns the answer."""
+"""Every control sends exactly the documented request and returns the answer.
+
+The simulated Envoy applies each write as the real one does (and refuses a body it
+would refuse), so the answers are the gateway's own."""
 
 import copy
 import json
@@ -13,10 +16,10 @@ from custom_components.solar_gateway.gateway.errors import (
     FeatureUnavailableError,
     UnexpectedPayloadError,
 )
-from tests.conftest import make_token
+from simulator.server import SimulatedGateway
+from tests.gateway.conftest import Simulate
 
-from .helpers import ENVOY_FIXTURES
-from .server import FakeEnvoy
+from .helpers import ENVOY_FIXTURES, envoy_client
 
 TARIFF = json.loads(
     (ENVOY_FIXTURES / "metered_battery" / "admin_lib_tariff").read_text()
@@ -24,17 +27,30 @@ TARIFF = json.loads(
 RELAYS = json.loads(
     (ENVOY_FIXTURES / "metered_battery" / "ivp_ss_dry_contact_settings").read_text()
 )
+CONTACTS = json.loads(
+    (ENVOY_FIXTURES / "metered_battery" / "ivp_ensemble_dry_contacts").read_text()
+)
+
+
+def _contacts_with(contact: str, status: str) -> dict[str, object]:
+    """The dry contacts document with one contact's status changed."""
+    document = copy.deepcopy(CONTACTS)
+    for entry in document["dry_contacts"]:
+        if entry["id"] == contact:
+            entry["status"] = status
+    return document
 
 
 async def _client(
-    fake: FakeEnvoy, session: aiohttp.ClientSession, scenario: str = "metered_battery"
-) -> EnvoyClient:
-    fake.folder = ENVOY_FIXTURES / scenario
-    fake.reply("GET", "/auth/check_jwt", 200, "ok")
-    client = EnvoyClient(session, fake.host, token=make_token())
+    simulate: Simulate,
+    session: aiohttp.ClientSession,
+    scenario: str = "metered_battery",
+) -> tuple[EnvoyClient, SimulatedGateway]:
+    gw = await simulate(f"envoy/{scenario}")
+    client = envoy_client(session, gw)
     await client.setup()
-    fake.requests.clear()
-    return client
+    gw.requests.clear()
+    return client, gw
 
 
 @pytest.mark.parametrize(
@@ -59,19 +75,19 @@ async def _client(
             ("NC1",),
             "/ivp/ensemble/dry_contacts",
             {"dry_contacts": {"id": "NC1", "status": "open"}},
-            {"dry_contacts": [{"id": "NC1", "status": "open"}]},
+            _contacts_with("NC1", "open"),
         ),
         (
             "close_dry_contact",
             ("NO1",),
             "/ivp/ensemble/dry_contacts",
             {"dry_contacts": {"id": "NO1", "status": "closed"}},
-            {"dry_contacts": [{"id": "NO1", "status": "closed"}]},
+            _contacts_with("NO1", "closed"),
         ),
     ],
 )
 async def test_simple_controls(
-    fake: FakeEnvoy,
+    simulate: Simulate,
     session: aiohttp.ClientSession,
     method_name: str,
     args: tuple[str, ...],
@@ -80,27 +96,28 @@ async def test_simple_controls(
     answer: dict[str, object],
 ) -> None:
     """Grid relay and dry contacts: one POST with the documented body."""
-    client = await _client(fake, session)
-    fake.reply("POST", path, 200, answer)
+    client, gw = await _client(simulate, session)
     result = await getattr(client, method_name)(*args)
     assert result == answer
-    [sent] = fake.requests
+    [sent] = gw.requests
     assert (sent.method, sent.path, sent.json()) == ("POST", path, body)
     assert sent.headers["Authorization"].startswith("Bearer ")
 
 
 async def test_update_dry_contact_sends_complete_settings(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """The relay's complete settings go out, with only the change applied."""
-    client = await _client(fake, session)
-    fake.reply("POST", "/ivp/ss/dry_contact_settings", 200, {"status": "ok"})
-    assert await client.update_dry_contact(
+    client, gw = await _client(simulate, session)
+    answer = await client.update_dry_contact(
         "NO1", {"load_name": "Heater", "soc_low": 20.0}
-    ) == {"status": "ok"}
-    [sent] = fake.requests
+    )
+    [sent] = gw.requests
     expected = copy.deepcopy(RELAYS["dry_contacts"][1])
     expected.update(load_name="Heater", soc_low=20.0)
+    saved = copy.deepcopy(RELAYS)
+    saved["dry_contacts"][1] = expected
+    assert answer == saved  # the gateway took the complete settings
     assert (sent.method, sent.path) == ("POST", "/ivp/ss/dry_contact_settings")
     assert sent.json() == {"dry_contacts": expected}
     with pytest.raises(FeatureUnavailableError):
@@ -119,81 +136,82 @@ async def test_update_dry_contact_sends_complete_settings(
     ],
 )
 async def test_tariff_controls(
-    fake: FakeEnvoy,
+    simulate: Simulate,
     session: aiohttp.ClientSession,
     method_name: str,
     value: object,
     changed: dict[str, object],
 ) -> None:
     """A PUT of the whole tariff with only storage_settings changed."""
-    client = await _client(fake, session)
-    fake.reply("PUT", "/admin/lib/tariff", 200, {"tariff": "saved"})
-    assert await getattr(client, method_name)(value) == {"tariff": "saved"}
-    [sent] = fake.requests
+    client, gw = await _client(simulate, session)
+    answer = await getattr(client, method_name)(value)
+    [sent] = gw.requests
     expected = copy.deepcopy(TARIFF["tariff"])
     expected["storage_settings"].update(changed)
     assert (sent.method, sent.path) == ("PUT", "/admin/lib/tariff")
     assert sent.json() == {"tariff": expected}
+    assert answer == {**TARIFF, "tariff": expected}  # saved as sent
     # What was read is untouched until the gateway is read again.
     assert client.data.tariff is not None
     assert client.data.tariff.document == TARIFF
 
 
 async def test_settings_stale_after_write(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """After a write the next refresh re-reads the settings, whatever groups it asks."""
-    client = await _client(fake, session)
-    fake.reply("POST", "/ivp/ensemble/relay", 200, {"mains_admin_state": "open"})
+    client, gw = await _client(simulate, session)
     await client.go_off_grid()
-    fake.requests.clear()
+    gw.requests.clear()
     await client.refresh(frozenset({DataGroup.LIVE}))
-    paths = {r.path for r in fake.requests}
+    paths = {r.path for r in gw.requests}
     assert {"/admin/lib/tariff", "/ivp/ss/dry_contact_settings"} <= paths
-    fake.requests.clear()
+    gw.requests.clear()
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert "/admin/lib/tariff" not in {r.path for r in fake.requests}
+    assert "/admin/lib/tariff" not in {r.path for r in gw.requests}
 
 
 @pytest.mark.parametrize("status", [401, 403])
 async def test_refused_control(
-    fake: FakeEnvoy, session: aiohttp.ClientSession, status: int
+    simulate: Simulate, session: aiohttp.ClientSession, status: int
 ) -> None:
     """401/403 on a write is ControlRefusedError with the status."""
-    client = await _client(fake, session)
-    fake.reply("POST", "/ivp/ensemble/relay", status, {})
+    client, gw = await _client(simulate, session)
+    gw.answer("POST", "/ivp/ensemble/relay", status, {})
     with pytest.raises(ControlRefusedError) as err:
         await client.go_on_grid()
     assert err.value.status == status
 
 
 async def test_control_odd_answers(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """Empty answers are {}; non-object JSON is wrapped; errors and junk are typed."""
-    client = await _client(fake, session)
-    fake.reply("POST", "/ivp/ensemble/relay", 200, "")
+    client, gw = await _client(simulate, session)
+    gw.answer("POST", "/ivp/ensemble/relay", 200, "")
     assert await client.go_on_grid() == {}
-    fake.reply("POST", "/ivp/ensemble/relay", 200, "[1, 2]")
+    gw.answer("POST", "/ivp/ensemble/relay", 200, "[1, 2]")
     assert await client.go_on_grid() == {"answer": [1, 2]}
-    fake.reply("POST", "/ivp/ensemble/relay", 500, "boom")
+    gw.answer("POST", "/ivp/ensemble/relay", 500, "boom")
     with pytest.raises(UnexpectedPayloadError):
         await client.go_on_grid()
-    fake.reply("POST", "/ivp/ensemble/relay", 200, "<html>")
+    gw.answer("POST", "/ivp/ensemble/relay", 200, "<html>")
     with pytest.raises(UnexpectedPayloadError):
         await client.go_on_grid()
 
 
 async def test_tariff_controls_need_storage(
-    fake: FakeEnvoy, session: aiohttp.ClientSession
+    simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:
     """No storage settings: FeatureUnavailableError; bad reserve: ValueError; nothing sent."""
-    fake.reply("GET", "/admin/lib/tariff", 404, '{"error": "404 - Not Found"}')
-    client = await _client(fake, session, "metered_3phase")
-    fake.routes.pop(("GET", "/admin/lib/tariff"))
+    three_phase = await simulate("envoy/metered_3phase")
+    three_phase.answer("GET", "/admin/lib/tariff", 404, {"error": "404 - Not Found"})
+    client = envoy_client(session, three_phase)
+    await client.setup()
     with pytest.raises(FeatureUnavailableError):
         await client.set_reserve_soc(30)
-    client = await _client(fake, session)
+    client, gw = await _client(simulate, session)
     with pytest.raises(ValueError):
         await client.set_reserve_soc(120)
-    assert not fake.sent("PUT")
+    assert not three_phase.received("PUT")
+    assert not gw.received("PUT")

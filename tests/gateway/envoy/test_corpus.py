@@ -1,26 +1,25 @@
 """Conformance of the Envoy client with every capture set in ``corpus_root()/envoy``.
 
-Each set is served from a local fake gateway. The expectations are computed here from
+Each set is served unchanged by the simulator. The expectations are computed here from
 the files themselves, the same way for every set, so the test holds for captures it
 has never seen.
 """
 
-from collections.abc import AsyncIterator
 import json
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import jwt
 import pytest
 
+from custom_components.solar_gateway.gateway.capture import name_for_path
 from custom_components.solar_gateway.gateway.client import DataGroup
-from custom_components.solar_gateway.gateway.envoy import EnvoyClient
 from custom_components.solar_gateway.gateway.envoy.endpoints import Endpoint
 from custom_components.solar_gateway.gateway.site import DeviceKind, Quantity
 from tests.conftest import corpus_root
+from tests.gateway.conftest import Simulate
 
-from .server import FakeEnvoy, file_name
+from .helpers import envoy_client
 
 ENVOY_CORPUS = corpus_root() / "envoy"
 SETS = (
@@ -28,18 +27,15 @@ SETS = (
     if ENVOY_CORPUS.is_dir()
     else []
 )
-TOKEN = jwt.encode(
-    {"exp": 4102444800, "enphaseUser": "owner"}, "x" * 32, algorithm="HS256"
-)
 
 pytestmark = pytest.mark.skipif(not SETS, reason="no Envoy captures in the corpus")
 
 
 def _file(folder: Path, path_qs: str) -> Path | None:
-    """The file the fake gateway serves for ``path_qs``, if any."""
-    names = [file_name(path_qs)]
+    """The file holding the answer to ``path_qs``, if any."""
+    names = [name_for_path(path_qs)]
     if "?" in path_qs:
-        names.append(file_name(path_qs.split("?", 1)[0]))
+        names.append(name_for_path(path_qs.split("?", 1)[0]))
     for name in names:
         if (folder / name).is_file():
             return folder / name
@@ -81,26 +77,14 @@ def _not_asked(folder: Path) -> set[Endpoint]:
     return set()
 
 
-@pytest.fixture(params=SETS, ids=[p.name for p in SETS])
-async def served(
-    request: pytest.FixtureRequest, socket_enabled: None
-) -> AsyncIterator[tuple[Path, FakeEnvoy]]:
-    """One capture set served by a fake gateway that accepts the test token."""
-    folder: Path = request.param
-    fake = FakeEnvoy(folder=folder)
-    fake.reply("GET", "/auth/check_jwt", 200, "<!DOCTYPE html><h2>Valid token.</h2>")
-    await fake.start()
-    yield folder, fake
-    await fake.close()
-
-
-async def test_capture_set(served: tuple[Path, FakeEnvoy]) -> None:
+@pytest.mark.parametrize("folder", SETS, ids=[p.name for p in SETS])
+async def test_capture_set(
+    folder: Path, simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
     """Probe, setup and a full refresh succeed and match the files' figures."""
-    folder, fake = served
-    async with aiohttp.ClientSession() as session:
-        client = EnvoyClient(session, fake.host, token=TOKEN)
-        await client.setup()
-        snapshot = await client.refresh(frozenset(DataGroup))
+    client = envoy_client(session, await simulate(folder))
+    await client.setup()
+    snapshot = await client.refresh(frozenset(DataGroup))
 
     info = (folder / "info").read_text()
     assert f"<sn>{client.identity.serial}</sn>" in info

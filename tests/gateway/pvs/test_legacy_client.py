@@ -1,4 +1,4 @@
-"""PvsClient on the legacy dl_cgi API, against the fake PVS and the fixtures."""
+"""PvsClient on the legacy dl_cgi API, against the simulated PVS and the fixtures."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -13,29 +13,40 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.pvs import EssControlMode, PvsClient
 from custom_components.solar_gateway.gateway.site import DeviceKind, Phase, Quantity
-
-from .conftest import FakeFactory
+from simulator.faults import Fault, FaultName
+from simulator.server import Received, SimulatedGateway
+from tests.conftest import FIXTURES
+from tests.gateway.conftest import Simulate
 
 LIVE_AND_DEVICES = frozenset({DataGroup.LIVE, DataGroup.DEVICES})
 DEVICE_LIST = "/cgi-bin/dl_cgi?Command=DeviceList"
 
 
-async def _client(session: aiohttp.ClientSession, host: str) -> PvsClient:
-    client = PvsClient(session, host)
+async def _client(session: aiohttp.ClientSession, gw: SimulatedGateway) -> PvsClient:
+    client = PvsClient(session, gw.url)
     await client.setup()
     return client
 
 
+def _commands(gw: SimulatedGateway, command: str) -> list[Received]:
+    """The ``dl_cgi`` requests of one ``Command``, whatever their other parameters."""
+    return [
+        r
+        for r in gw.received("GET", "/cgi-bin/dl_cgi")
+        if r.query.get("Command") == command
+    ]
+
+
 async def test_setup_picks_legacy_by_build(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Build 61415 is below 61840: the legacy API, told to the user."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
     assert client.identity.api == "pvs_legacy"
     assert client.identity.serial == "ZT222185000549A7712"
     assert client.identity.model == "PVS6"
-    assert [r.path for r in fake.requests] == ["/cgi-bin/dl_cgi/supervisor/info"]
+    assert [r.path for r in gw.requests] == ["/cgi-bin/dl_cgi/supervisor/info"]
     assert client.default_intervals[DataGroup.LIVE] == timedelta(minutes=5)
     assert all(
         client.minimum_intervals[group] >= timedelta(minutes=5)
@@ -56,13 +67,13 @@ async def test_transport_never_retries_and_waits_for_a_slow_device_list(
 
 
 async def test_one_device_list_gives_live_and_devices(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Site figures with net-meter semantics, every device, one request."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
     snapshot = await client.refresh(LIVE_AND_DEVICES)
-    assert len(fake.of("GET", DEVICE_LIST)) == 1
+    assert len(_commands(gw, "DeviceList")) == 1
     figures = snapshot.figures
     assert figures.solar_power == pytest.approx(2440.6)
     assert figures.solar_energy == pytest.approx(8123451.2)
@@ -94,11 +105,11 @@ async def test_one_device_list_gives_live_and_devices(
 
 
 async def test_next_data_due_follows_datatime(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """New DeviceList data is due 5 minutes after DATATIME, plus a margin."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
     snapshot = await client.refresh(LIVE_AND_DEVICES)
     client.now = lambda: datetime(2024, 7, 2, 18, 37, 45, tzinfo=UTC)  # type: ignore[method-assign]
     due = client.next_data_due(DataGroup.DEVICES, snapshot)
@@ -112,21 +123,21 @@ async def test_next_data_due_follows_datatime(
 
 
 async def test_settings_commands(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Get_Comm (with the serial), GridProfileGet and CheckFW land in client.data.
 
     Only on demand (for a diagnostics capture): no poll reads them.
     """
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
     await client.refresh(frozenset(DataGroup))
-    assert not fake.of("GET", "/cgi-bin/dl_cgi?Command=Get_Comm")
-    assert not fake.of("GET", "/cgi-bin/dl_cgi?Command=GridProfileGet")
-    assert not fake.of("GET", "/cgi-bin/dl_cgi?Command=CheckFW")
-    fake.requests.clear()
+    assert not _commands(gw, "Get_Comm")
+    assert not _commands(gw, "GridProfileGet")
+    assert not _commands(gw, "CheckFW")
+    gw.requests.clear()
     await client.read_support_commands()
-    assert fake.of("GET", "/cgi-bin/dl_cgi?Command=Get_Comm")[0].path == (
+    assert _commands(gw, "Get_Comm")[0].path == (
         "/cgi-bin/dl_cgi?Command=Get_Comm&SerialNumber=ZT222185000549A7712"
     )
     assert client.data.network is not None
@@ -138,23 +149,23 @@ async def test_settings_commands(
     assert client.data.grid_profile.active_name == "IEEE-1547-2018 Cat B"
     assert client.data.firmware is not None
     assert client.data.firmware.update_url is None
-    assert not fake.of("GET", DEVICE_LIST)
+    assert not _commands(gw, "DeviceList")
 
 
 async def test_missing_settings_endpoints_are_tolerated(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """An old firmware without these commands still refreshes."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
-    fake.reply(
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
+    gw.answer(
         "GET",
         "/cgi-bin/dl_cgi?Command=GridProfileGet",
         200,
         {"result": "unknown command"},
     )
-    fake.reply("GET", "/cgi-bin/dl_cgi?Command=CheckFW", 404, "nope")
-    fake.reply(
+    gw.answer("GET", "/cgi-bin/dl_cgi?Command=CheckFW", 404, "nope")
+    gw.answer(
         "GET",
         "/cgi-bin/dl_cgi?Command=Get_Comm&SerialNumber=ZT222185000549A7712",
         200,
@@ -167,57 +178,51 @@ async def test_missing_settings_endpoints_are_tolerated(
 
 
 async def test_support_commands_leave_a_busy_pvs_alone(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A PVS that answers 503 to the first support command is asked nothing more."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
-    fake.reply(
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
+    gw.answer(
         "GET",
         "/cgi-bin/dl_cgi?Command=Get_Comm&SerialNumber=ZT222185000549A7712",
         503,
         "busy",
     )
-    fake.requests.clear()
+    gw.requests.clear()
     await client.read_support_commands()
     assert client.data.network is None
-    assert [r.path for r in fake.requests] == [
+    assert [r.path for r in gw.requests] == [
         "/cgi-bin/dl_cgi?Command=Get_Comm&SerialNumber=ZT222185000549A7712"
     ]
 
 
 async def test_busy_page_backs_off(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A 503 HTML page: 'gateway busy or restarting', and no request until later."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
-    fake.reply(
-        "GET",
-        DEVICE_LIST,
-        503,
-        "<html><body><h1>503 Service Unavailable</h1></body></html>",
-        headers={"Content-Type": "text/html"},
-    )
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
+    gw.add_fault(Fault(FaultName.UNAVAILABLE, path=DEVICE_LIST))
     with pytest.raises(GatewayBusyError, match="gateway busy or restarting") as err:
         await client.refresh(LIVE_AND_DEVICES)
     assert err.value.retry_after >= 60
     with pytest.raises(GatewayBusyError):
         await client.refresh(LIVE_AND_DEVICES)
-    assert len(fake.of("GET", DEVICE_LIST)) == 1
+    assert len(_commands(gw, "DeviceList")) == 1
 
 
 async def test_uptime_reset_means_restarting(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """dl_uptime lower than last time: the PVS rebooted; its answer is shown (the
     counter guard handles restarted counters) and nothing is held back."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
     await client.refresh(LIVE_AND_DEVICES)
-    assert fake.folder is not None
-    body = (fake.folder / "DeviceList.json").read_text().replace('"412230"', '"95"')
-    fake.reply("GET", DEVICE_LIST, 200, body)
+    device_list = FIXTURES / "pvs/legacy_basic/DeviceList.json"
+    body = device_list.read_text().replace('"412230"', '"95"')
+    gw.answer("GET", DEVICE_LIST, 200, body)
     snapshot = await client.refresh(LIVE_AND_DEVICES)
     supervisor = client.data.device_list.supervisor if client.data.device_list else None
     assert supervisor is not None
@@ -238,24 +243,24 @@ async def test_uptime_reset_means_restarting(
     ],
 )
 async def test_bad_device_lists_are_typed_errors(
-    session: aiohttp.ClientSession, make_fake: FakeFactory, body: str, status: int
+    session: aiohttp.ClientSession, simulate: Simulate, body: str, status: int
 ) -> None:
     """Garbage from the PVS ends as UnexpectedPayloadError."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
-    fake.reply("GET", DEVICE_LIST, status, body)
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
+    gw.answer("GET", DEVICE_LIST, status, body)
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(LIVE_AND_DEVICES)
 
 
 async def test_sunvault_devices_and_status(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Every SunVault part with its kind and parent, and the ESS status merged in."""
-    fake = await make_fake("legacy_sunvault")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_sunvault")
+    client = await _client(session, gw)
     snapshot = await client.refresh(LIVE_AND_DEVICES)
-    assert len(fake.of("GET", "/cgi-bin/dl_cgi/energy-storage-system/status")) == 1
+    assert len(gw.received("GET", "/cgi-bin/dl_cgi/energy-storage-system/status")) == 1
     ess = "00002XYZ9911_ZT231885000549W3304"
     kinds = {device.serial: device.kind for device in snapshot.devices}
     assert kinds["SY23188001234HUB"] is DeviceKind.TRANSFER_SWITCH
@@ -294,12 +299,12 @@ async def test_sunvault_devices_and_status(
 
 
 async def test_sunvault_status_unavailable_keeps_devices(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Without the battery status endpoint the DeviceList still maps."""
-    fake = await make_fake("legacy_sunvault")
-    client = await _client(session, fake.host)
-    fake.reply("GET", "/cgi-bin/dl_cgi/energy-storage-system/status", 404, "")
+    gw = await simulate("pvs/legacy_sunvault")
+    client = await _client(session, gw)
+    gw.answer("GET", "/cgi-bin/dl_cgi/energy-storage-system/status", 404, "")
     snapshot = await client.refresh(LIVE_AND_DEVICES)
     assert client.data.ess_status is None
     assert snapshot.figures.battery_power is None
@@ -307,22 +312,22 @@ async def test_sunvault_status_unavailable_keeps_devices(
 
 
 async def test_controls_need_the_varserver(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """The legacy API has no SunVault controls."""
-    fake = await make_fake("legacy_sunvault")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_sunvault")
+    client = await _client(session, gw)
     with pytest.raises(FeatureUnavailableError):
         await client.set_control_mode(EssControlMode.BACKUP_ONLY)
 
 
 async def test_probe_falls_back_to_device_list(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Firmware without supervisor/info is probed through the DeviceList."""
-    fake = await make_fake("legacy_basic")
-    fake.reply("GET", "/cgi-bin/dl_cgi/supervisor/info", 404, "")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_basic")
+    gw.answer("GET", "/cgi-bin/dl_cgi/supervisor/info", 404, "")
+    client = await _client(session, gw)
     assert client.identity.api == "pvs_legacy"
     assert client.identity.firmware == "2024.1, Build 61415"
     # The probe's DeviceList is kept: a snapshot is ready without a request.
@@ -330,11 +335,11 @@ async def test_probe_falls_back_to_device_list(
 
 
 async def test_snapshot_before_any_read_is_empty(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """Nothing read yet: no figures, no devices (never zeros)."""
-    fake = await make_fake("legacy_basic")
-    client = await _client(session, fake.host)
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
     snapshot = client.snapshot()
     assert snapshot.devices == ()
     assert snapshot.figures.solar_power is None

@@ -11,6 +11,7 @@ from custom_components.solar_gateway.gateway.pvs.models import (
     EssConfig,
     EssStatus,
     HubPlusStatus,
+    Legs,
 )
 from custom_components.solar_gateway.gateway.pvs.parsers.varserver import parse_vars
 from custom_components.solar_gateway.gateway.pvs.site_mapping import (
@@ -46,10 +47,8 @@ def test_hub_contactor_is_the_grid_connection(
         serial="SY1",
         contactor_position=position,
         grid_voltage_state=None,
-        grid_v1_v=None,
-        grid_v2_v=None,
-        load_v1_v=None,
-        load_v2_v=None,
+        grid_voltage_legs=Legs(),
+        load_voltage_legs=Legs(),
         temperature_c=None,
         humidity_pct=None,
     )

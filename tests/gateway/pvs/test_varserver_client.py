@@ -1,10 +1,13 @@
-"""PvsClient on the new-firmware varserver API, against the fake PVS."""
+"""PvsClient on the new-firmware varserver API, against the simulated PVS."""
 
 import base64
+from dataclasses import replace
+import json
 
 import aiohttp
 import pytest
 
+from custom_components.solar_gateway.gateway.capture import read_capture
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.errors import (
     AuthenticationError,
@@ -15,19 +18,43 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.pvs import EssControlMode, PvsClient
 from custom_components.solar_gateway.gateway.site import DeviceKind, Phase, Quantity
-
-from .conftest import FakeFactory
+from simulator.clock import ManualClock
+from simulator.faults import Fault, FaultName
+from simulator.pvs_varserver import DEFAULT_SESSION_SECONDS, PvsVarserverPersonality
+from simulator.server import Received, SimulatedGateway
+from tests.conftest import FIXTURES
+from tests.gateway.conftest import Simulate
 
 ALL = frozenset(DataGroup)
 SERIAL = "ZT244285000549W8841"
+SCENARIO = "pvs/varserver"
+VARS: dict[str, str] = json.loads(
+    (FIXTURES / SCENARIO / "vars_fmt_obj.json").read_text()
+)
+LIVEDATA = "/vars?match=/sys/livedata/&fmt=obj"
+LOGIN = "/auth?login"
 
 
 async def _client(
-    session: aiohttp.ClientSession, host: str, password: str | None = None
+    session: aiohttp.ClientSession, gw: SimulatedGateway, password: str | None = None
 ) -> PvsClient:
-    client = PvsClient(session, host, password)
+    client = PvsClient(session, gw.url, password)
     await client.setup()
     return client
+
+
+def _pvs(gw: SimulatedGateway) -> PvsVarserverPersonality:
+    assert isinstance(gw.personality, PvsVarserverPersonality)
+    return gw.personality
+
+
+def _queries(gw: SimulatedGateway, match: str) -> list[Received]:
+    """The ``/vars`` reads whose ``match`` starts with ``match``."""
+    return [
+        r
+        for r in gw.received("GET", "/vars")
+        if r.query.get("match", "").startswith(match)
+    ]
 
 
 def _basic(password: str) -> str:
@@ -35,33 +62,36 @@ def _basic(password: str) -> str:
 
 
 async def test_setup_logs_in_with_serial_suffix(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate, clock: ManualClock
 ) -> None:
     """Build 61846: varserver, password = last 5 of the serial, cookie as a header."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
     assert client.identity.api == "pvs_varserver"
     assert client.identity.serial == SERIAL
-    login = fake.of("GET", "/auth?login")
+    login = gw.received("GET", LOGIN)
     assert len(login) == 1
     assert login[0].headers["Authorization"] == _basic("W8841")
     await client.refresh(frozenset({DataGroup.LIVE}))
-    query = fake.of("GET", "/vars")[0]
+    query = gw.received("GET", "/vars")[0]
     assert query.path == "/vars?match=/sys/livedata/&fmt=obj"
     assert query.headers["Cookie"].startswith("session=")
-    assert query.headers["Cookie"].removeprefix("session=") in fake.sessions
+    cookie = query.headers["Cookie"].removeprefix("session=")
+    assert _pvs(gw).session_valid(cookie, clock.now())
     # The shared session keeps no gateway cookie.
     assert len(session.cookie_jar) == 0
 
 
 async def test_one_request_reads_everything(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """DEVICES reads /sys/ once: info, flash wear, livedata and all devices."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
     snapshot = await client.refresh(frozenset({DataGroup.LIVE, DataGroup.DEVICES}))
-    assert [r.path for r in fake.of("GET", "/vars")] == ["/vars?match=/sys/&fmt=obj"]
+    assert [r.path for r in gw.received("GET", "/vars")] == [
+        "/vars?match=/sys/&fmt=obj"
+    ]
     figures = snapshot.figures
     assert figures.solar_power == pytest.approx(4210.551)
     assert figures.grid_power == pytest.approx(-1902.233)
@@ -117,101 +147,105 @@ async def test_one_request_reads_everything(
 
 
 async def test_live_refresh_keeps_devices(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A LIVE-only refresh updates livedata and keeps the last devices."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
     live_only = await client.refresh(frozenset({DataGroup.LIVE}))
     assert live_only.figures.solar_power == pytest.approx(4210.551)
     assert live_only.devices == ()
     await client.refresh(frozenset({DataGroup.DEVICES}))
-    fake.vars["/sys/livedata/pv_p"] = "nan"
+    livedata = {name: value for name, value in VARS.items() if "/sys/livedata/" in name}
+    gw.answer("GET", LIVEDATA, body=livedata | {"/sys/livedata/pv_p": "nan"})
     snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
     assert snapshot.figures.solar_power == pytest.approx(4188.12)  # production meter
     assert len(snapshot.of_kind(DeviceKind.INVERTER)) == 4
 
 
 async def test_settings_read_the_sunvault_config(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """SETTINGS reads the ESS control settings (storage sites only)."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
     snapshot = await client.refresh(ALL)
-    assert fake.of("GET", "/vars?match=/ess/config/dcm/")
+    assert _queries(gw, "/ess/config/dcm/")
     assert snapshot.figures.backup_reserve == pytest.approx(20.0)
     assert client.data.ess_config is not None
     assert client.data.ess_config.control_mode == "SELF_CONSUMPTION"
 
 
 async def test_pv_only_site_skips_ess_settings(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """No ESS, PV-only: no request for SunVault settings."""
-    fake = await make_fake("varserver")
-    for name in [n for n in fake.vars if "/ess/" in n]:
-        del fake.vars[name]
-    fake.vars["/sys/info/sys_type"] = "PV-only"
-    client = await _client(session, fake.host)
+    capture = read_capture(FIXTURES / SCENARIO)
+    dump = capture.responses["vars_fmt_obj.json"]
+    pv_only = {name: value for name, value in VARS.items() if "/ess/" not in name}
+    pv_only["/sys/info/sys_type"] = "PV-only"
+    body = json.dumps(pv_only).encode()
+    responses = {**capture.responses, "vars_fmt_obj.json": replace(dump, body=body)}
+    gw = await simulate(replace(capture, responses=responses))
+    client = await _client(session, gw)
     snapshot = await client.refresh(ALL)
-    assert not fake.of("GET", "/vars?match=/ess/")
+    assert gw.received("GET", "/vars")
+    assert not _queries(gw, "/ess/")
     assert snapshot.figures.battery_power is None
     assert snapshot.figures.battery_state_of_charge is None
 
 
 async def test_expired_session_logs_in_once_more(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate, clock: ManualClock
 ) -> None:
     """401 mid-session: one new login, then the query is repeated."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
     await client.refresh(frozenset({DataGroup.LIVE}))
-    fake.expire_sessions()
+    clock.advance(DEFAULT_SESSION_SECONDS)  # the PVS forgets the session
     snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
     assert snapshot.figures.solar_power is not None
-    assert len(fake.of("GET", "/auth?login")) == 2
-    assert [r.path for r in fake.of("GET", "/vars")] == [
+    assert len(gw.received("GET", LOGIN)) == 2
+    assert [r.path for r in gw.received("GET", "/vars")] == [
         "/vars?match=/sys/livedata/&fmt=obj"
     ] * 3
 
 
 async def test_refused_twice_is_an_auth_error(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A query refused right after a fresh login does not loop."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
-    fake.reply("GET", "/vars?match=/sys/livedata/&fmt=obj", 403, "Forbidden")
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
+    gw.answer("GET", LIVEDATA, 403, "Forbidden")
     with pytest.raises(InvalidCredentialsError):
         await client.refresh(frozenset({DataGroup.LIVE}))
-    assert len(fake.of("GET", "/auth?login")) == 2
+    assert len(gw.received("GET", LOGIN)) == 2
 
 
 async def test_wrong_password(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A changed owner password: the user must enter it."""
-    fake = await make_fake("varserver", password="s3cret")
+    gw = await simulate(SCENARIO, owner_password="s3cret")
     with pytest.raises(InvalidCredentialsError):
-        await _client(session, fake.host)
-    client = await _client(session, fake.host, password="s3cret")
-    assert fake.of("GET", "/auth?login")[-1].headers["Authorization"] == _basic(
-        "s3cret"
-    )
+        await _client(session, gw)
+    client = await _client(session, gw, password="s3cret")
+    assert gw.received("GET", LOGIN)[-1].headers["Authorization"] == _basic("s3cret")
     assert client.identity.api == "pvs_varserver"
 
 
 async def test_login_without_cookie_uses_body_token(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate, clock: ManualClock
 ) -> None:
     """A login answer without Set-Cookie still carries the token in its body."""
-    fake = await make_fake("varserver")
-    fake.sessions.add("bodytoken")
-    fake.reply("GET", "/auth?login", 200, {"session": "bodytoken"}, times=1)
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    token = _pvs(gw).open_session(clock.now())
+    gw.answer("GET", LOGIN, body={"session": token}, count=1)
+    client = await _client(session, gw)
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert fake.of("GET", "/vars")[0].headers["Cookie"] == "session=bodytoken"
+    assert gw.received("GET", "/vars")[0].headers["Cookie"] == f"session={token}"
+    assert len(gw.received("GET", LOGIN)) == 1  # the token was good
 
 
 @pytest.mark.parametrize(
@@ -224,57 +258,57 @@ async def test_login_without_cookie_uses_body_token(
 )
 async def test_bad_login_answers(
     session: aiohttp.ClientSession,
-    make_fake: FakeFactory,
+    simulate: Simulate,
     status: int,
     body: object,
     error: type[Exception],
 ) -> None:
     """Login answers without a session end as typed errors."""
-    fake = await make_fake("varserver")
-    fake.reply("GET", "/auth?login", status, body)
+    gw = await simulate(SCENARIO)
+    gw.answer("GET", LOGIN, status, body)
     with pytest.raises(error):
-        await _client(session, fake.host)
+        await _client(session, gw)
 
 
 async def test_device_list_403_means_varserver(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """No supervisor/info and a forbidden DeviceList: varserver, serial from /sys/info."""
-    fake = await make_fake("varserver")
-    fake.reply("GET", "/cgi-bin/dl_cgi/supervisor/info", 404, "")
-    fake.reply("GET", "/cgi-bin/dl_cgi?Command=DeviceList", 403, "Forbidden")
+    gw = await simulate(SCENARIO)
+    gw.answer("GET", "/cgi-bin/dl_cgi/supervisor/info", 404, "")
+    # The simulated varserver PVS forbids the DeviceList, as a real one does.
     with pytest.raises(AuthenticationError):
-        await _client(session, fake.host)  # no serial, no password
-    client = await _client(session, fake.host, password="W8841")
+        await _client(session, gw)  # no serial, no password
+    client = await _client(session, gw, password="W8841")
     assert client.identity.serial == SERIAL
     assert client.identity.api == "pvs_varserver"
 
 
 async def test_control_mode_write(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """The exact request: POST /vars, body set=<name>=<value>, with the cookie."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
     config = await client.set_control_mode(EssControlMode.BACKUP_ONLY)
-    post = fake.of("POST", "/vars")
+    post = gw.received("POST", "/vars")
     assert len(post) == 1
     assert post[0].path == "/vars"
     assert post[0].body == b"set=/ess/config/dcm/mode_param/control_mode=BACKUP_ONLY"
     assert post[0].headers["Cookie"].startswith("session=")
     assert config is not None
     assert config.control_mode == "BACKUP_ONLY"
-    assert fake.requests[-1].path == "/vars?match=/ess/config/dcm/&fmt=obj"
+    assert gw.requests[-1].path == "/vars?match=/ess/config/dcm/&fmt=obj"
 
 
 async def test_min_soc_write(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """The reserve is written as a 0..1 fraction."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
     config = await client.set_min_customer_soc(35)
-    assert fake.of("POST", "/vars")[0].body == (
+    assert gw.received("POST", "/vars")[0].body == (
         b"set=/ess/config/dcm/control_param/min_customer_soc=0.35"
     )
     assert config is not None
@@ -284,55 +318,63 @@ async def test_min_soc_write(
 
 
 async def test_refused_write(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A write the PVS refuses is a ControlRefusedError."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
-    fake.reply("POST", "/vars", 400, "Bad Request")
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
+    gw.answer("POST", "/vars", 400, "Bad Request")
     with pytest.raises(ControlRefusedError):
         await client.set_control_mode(EssControlMode.SELF_CONSUMPTION)
 
 
 async def test_uptime_reset_on_varserver(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """/sys/info/uptime going backwards is a restart: the data is kept and the
     next query logs in first (a restarted PVS has forgotten the session)."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
+    gw = await simulate(SCENARIO, frozen=False)
+    client = await _client(session, gw)
     await client.refresh(frozenset({DataGroup.DEVICES}))
-    fake.vars["/sys/info/uptime"] = "12.00"
+    before = client.data.varserver
+    gw.add_fault(Fault(FaultName.REBOOT))
     await client.refresh(frozenset({DataGroup.DEVICES}))
-    logins = len(fake.of("GET", "/auth?login"))
+    after = client.data.varserver
+    assert before is not None
+    assert before.supervisor is not None
+    assert after is not None
+    assert after.supervisor is not None
+    assert (after.supervisor.uptime_s or 0) < (before.supervisor.uptime_s or 0)
+    sent = len(gw.requests)
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert len(fake.of("GET", "/auth?login")) == logins + 1
+    assert [r.path for r in gw.requests[sent:]] == [LOGIN, LIVEDATA]
 
 
 async def test_session_dropped_after_a_broken_answer(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """After a malformed answer the session is not trusted: the next query logs in."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
-    fake.reply("GET", "/vars?match=/sys/livedata/&fmt=obj", 200, "{,]", times=1)
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
+    gw.add_fault(Fault(FaultName.MALFORMED_JSON, path=LIVEDATA, count=1))
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.LIVE}))
-    logins = len(fake.of("GET", "/auth?login"))
+    logins = len(gw.received("GET", LOGIN))
     await client.refresh(frozenset({DataGroup.LIVE}))
-    assert len(fake.of("GET", "/auth?login")) == logins + 1
+    assert len(gw.received("GET", LOGIN)) == logins + 1
 
 
 async def test_truncated_vars_answer(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
+    session: aiohttp.ClientSession, simulate: Simulate
 ) -> None:
     """A truncated /vars answer is an UnexpectedPayloadError."""
-    fake = await make_fake("varserver")
-    client = await _client(session, fake.host)
-    fake.reply("GET", "/vars?match=/sys/&fmt=obj", 200, '{"/sys/info/serialnum": "ZT')
+    gw = await simulate(SCENARIO)
+    client = await _client(session, gw)
+    everything = "/vars?match=/sys/&fmt=obj"
+    gw.add_fault(Fault(FaultName.TRUNCATED_JSON, path=everything, count=1))
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.DEVICES}))
-    fake.reply("GET", "/vars?match=/sys/&fmt=obj", 500, "error")
+    gw.answer("GET", everything, 500, "error")
     with pytest.raises(UnexpectedPayloadError):
         await client.refresh(frozenset({DataGroup.DEVICES}))
 
@@ -357,15 +399,15 @@ def test_session_token_sources() -> None:
     assert session_from_response(answer([], b'{"session": ""}')) is None
 
 
-async def test_probe_errors(
-    session: aiohttp.ClientSession, make_fake: FakeFactory
-) -> None:
+async def test_probe_errors(session: aiohttp.ClientSession, simulate: Simulate) -> None:
     """A DeviceList neither answering nor forbidding, or lacking the PVS, fails typed."""
     from custom_components.solar_gateway.gateway.errors import FeatureUnavailableError
 
-    fake = await make_fake(None)
+    gw = await simulate("pvs/legacy_basic")
+    gw.answer("GET", "/cgi-bin/dl_cgi/supervisor/info", 404, "")
+    gw.answer("GET", "/cgi-bin/dl_cgi?Command=DeviceList", 404, "")
     with pytest.raises(FeatureUnavailableError):
-        await _client(session, fake.host)
-    fake.reply("GET", "/cgi-bin/dl_cgi?Command=DeviceList", 200, {"devices": []})
+        await _client(session, gw)
+    gw.answer("GET", "/cgi-bin/dl_cgi?Command=DeviceList", 200, {"devices": []})
     with pytest.raises(UnexpectedPayloadError, match="no PVS supervisor"):
-        await _client(session, fake.host)
+        await _client(session, gw)

@@ -11,6 +11,7 @@ from typing import override
 
 import aiohttp
 
+from custom_components.solar_gateway.gateway.cadence import next_due
 from custom_components.solar_gateway.gateway.client import (
     Access,
     AccessExpiry,
@@ -92,6 +93,9 @@ _FIGURE_GROUPS: Mapping[str, DataGroup] = {
     "backup_reserve": DataGroup.SETTINGS,
     "grid_connected": DataGroup.DEVICES,
 }
+# Microinverters report every 5 minutes; none for 15 minutes means they sleep.
+_INVERTER_REPORTS = timedelta(minutes=5)
+_INVERTERS_ASLEEP = timedelta(minutes=15)
 # Devices whose measurements come with the live readings (CT meters, relay status).
 _LIVE_DEVICES = frozenset({DeviceKind.METER, DeviceKind.RELAY})
 
@@ -133,7 +137,7 @@ class EnvoyClient(GatewayClient):
         retry: RetryPolicy | None = None,
         enlighten_url: str = ENLIGHTEN_URL,
         entrez_url: str = ENTREZ_URL,
-        clock: Clock = time.time,
+        clock: Clock | None = None,
         known: Identified | None = None,
     ) -> None:
         """Prepare a client for ``host`` (anything ``parse_host`` reads); nothing is sent.
@@ -151,7 +155,7 @@ class EnvoyClient(GatewayClient):
         self._retry = retry
         self._enlighten_url = enlighten_url
         self._entrez_url = entrez_url
-        self._clock = clock
+        self._clock = clock or _wall_time
         self._info: EnvoyInfo | None = None
         self._auth: EnvoyAuth | None = None
         self._data: EnvoyData | None = None
@@ -415,6 +419,32 @@ class EnvoyClient(GatewayClient):
         if info.serial == self.info.serial and info != self.info:
             self._info = info
             self._snapshot = None
+
+    @override
+    def next_data_due(
+        self, group: DataGroup, snapshot: SiteSnapshot
+    ) -> datetime | None:
+        """Just after the microinverters' next report, while they report.
+
+        They report every 5 minutes: reading the inverters then, rather than on a
+        timer that may fall just before a report, keeps their figures as fresh as
+        a poll every minute would, with one request in five. At night (no report
+        for 15 minutes) the configured interval applies.
+        """
+        if group is not DataGroup.DEVICES:
+            return None
+        reports = [
+            device.data_time
+            for device in snapshot.devices
+            if device.kind is DeviceKind.INVERTER and device.data_time is not None
+        ]
+        if not reports:
+            return None
+        newest = max(reports)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        if now - newest > _INVERTERS_ASLEEP:
+            return None
+        return next_due(newest, now, interval=_INVERTER_REPORTS)
 
     # --- Live stream ---------------------------------------------------------------
 
@@ -739,6 +769,11 @@ def _decoded(token: str) -> TokenInfo:
 def _monotonic() -> float:
     # Looked up at each call, so that a test's frozen clock applies.
     return time.monotonic()
+
+
+def _wall_time() -> float:
+    # The same: the wall clock as it is when asked.
+    return time.time()
 
 
 def _generator_wired(data: EnvoyData) -> bool:

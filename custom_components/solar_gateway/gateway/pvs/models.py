@@ -41,6 +41,14 @@ class EssControlMode(StrEnum):
     STANDBY = "STANDBY"
 
 
+@dataclass(frozen=True, slots=True)
+class Legs:
+    """One figure on each leg of a split-phase service (L1, L2), as the PVS reads it."""
+
+    l1: float | None = None
+    l2: float | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PvsDevice:
     """What every device of a PVS reports about itself, whichever API read it."""
@@ -111,12 +119,9 @@ class Meter(PvsDevice):
     pos_kwh: float | None
     neg_kwh: float | None
     voltage_v: float | None  # v12: line to line
-    v1_v: float | None
-    v2_v: float | None
-    i1_a: float | None
-    i2_a: float | None
-    p1_kw: float | None
-    p2_kw: float | None
+    voltage_legs: Legs  # line to neutral
+    current_legs: Legs
+    power_legs_kw: Legs
     ct_scale: float | None
     software: str | None = None
 
@@ -152,10 +157,8 @@ class EssPart(PvsDevice):
     parent: str | None  # PARENT: serial of the Energy Storage System
     temperature_c: float | None = None
     humidity_pct: float | None = None
-    grid_v1_v: float | None = None  # PV Disconnect
-    grid_v2_v: float | None = None
-    pv_v1_v: float | None = None
-    pv_v2_v: float | None = None
+    grid_voltage_legs: Legs = Legs()  # PV Disconnect
+    pv_voltage_legs: Legs = Legs()
     relay_closed: bool | None = None  # PV Disconnect: both relays closed
     supply_v: float | None = None  # ESS Hub
 
@@ -218,10 +221,8 @@ class HubPlusStatus:
     serial: str
     contactor_position: str | None
     grid_voltage_state: str | None
-    grid_v1_v: float | None
-    grid_v2_v: float | None
-    load_v1_v: float | None
-    load_v2_v: float | None
+    grid_voltage_legs: Legs
+    load_voltage_legs: Legs
     temperature_c: float | None
     humidity_pct: float | None
 
@@ -307,8 +308,7 @@ class EssDevice(PvsDevice):
     op_mode: str | None
     battery_v: float | None
     inverter_temperature_c: float | None
-    v1_v: float | None
-    v2_v: float | None
+    voltage_legs: Legs
     max_charge_kw: float | None
     max_discharge_kw: float | None
     min_cell_temperature_c: float | None = None
@@ -322,10 +322,8 @@ class TransferSwitch(PvsDevice):
     mid_state: str | None
     pv_disconnect_state: str | None
     temperature_c: float | None
-    v1_v: float | None
-    v2_v: float | None
-    grid_v1_v: float | None
-    grid_v2_v: float | None
+    voltage_legs: Legs
+    grid_voltage_legs: Legs
     supply_v: float | None
 
 

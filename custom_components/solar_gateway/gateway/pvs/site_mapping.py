@@ -8,7 +8,7 @@ meter the meter measures the house itself: grid power is consumption - productio
 grid import/export are not measured (left None; the layer above derives them).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 import logging
 import re
@@ -34,6 +34,7 @@ from .models import (
     EssPart,
     EssStatus,
     Inverter,
+    Legs,
     LiveData,
     Meter,
     MeterRole,
@@ -143,6 +144,16 @@ class _Builder:
         if value is not None:
             self.items.append(Measurement(quantity, value, phase))
 
+    def add_legs(
+        self,
+        quantity: Quantity,
+        legs: Legs,
+        convert: Callable[[float | None], float | None] = lambda value: value,
+    ) -> None:
+        """Add a figure measured on each leg, as phases L1 and L2."""
+        self.add(quantity, convert(legs.l1), Phase.L1)
+        self.add(quantity, convert(legs.l2), Phase.L2)
+
     def result(self) -> tuple[Measurement, ...]:
         return tuple(self.items)
 
@@ -183,12 +194,9 @@ def meter_device(meter: Meter) -> Device:
     builder.add(Quantity.POWER_FACTOR, meter.power_factor)
     builder.add(Quantity.FREQUENCY, meter.frequency_hz)
     builder.add(Quantity.VOLTAGE, meter.voltage_v)
-    builder.add(Quantity.VOLTAGE, meter.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, meter.v2_v, Phase.L2)
-    builder.add(Quantity.CURRENT, meter.i1_a, Phase.L1)
-    builder.add(Quantity.CURRENT, meter.i2_a, Phase.L2)
-    builder.add(Quantity.POWER, _w(meter.p1_kw), Phase.L1)
-    builder.add(Quantity.POWER, _w(meter.p2_kw), Phase.L2)
+    builder.add_legs(Quantity.VOLTAGE, meter.voltage_legs)
+    builder.add_legs(Quantity.CURRENT, meter.current_legs)
+    builder.add_legs(Quantity.POWER, meter.power_legs_kw, _w)
     if meter.role is MeterRole.PRODUCTION:
         builder.add(Quantity.LIFETIME_ENERGY, _w(meter.net_kwh))
     else:
@@ -251,23 +259,45 @@ def ess_part_device(part: EssPart, known_serials: set[str]) -> Device:
     builder = _Builder()
     builder.add(Quantity.WORKING, _working(part.state))
     builder.add(Quantity.TEMPERATURE, part.temperature_c)
-    builder.add(Quantity.VOLTAGE, part.grid_v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, part.grid_v2_v, Phase.L2)
+    builder.add_legs(Quantity.VOLTAGE, part.grid_voltage_legs)
     builder.add(Quantity.RELAY_CLOSED, part.relay_closed)
     builder.add(Quantity.DC_VOLTAGE, part.supply_v)
-    kind = ESS_PART_KINDS[part.device_type]
-    return Device(
-        kind=kind,
-        serial=part.serial,
-        manufacturer=MANUFACTURER,
-        model=PRODUCTS[kind],
+    return sunvault_part(
+        ESS_PART_KINDS[part.device_type],
+        part.serial,
+        builder,
         model_id=part.model,
         firmware=part.software,
         hardware=part.hardware,
-        name=PART_NAMES[kind],
         parent=part.parent if part.parent in known_serials else None,
-        measurements=builder.result(),
         data_time=part.data_time,
+    )
+
+
+def sunvault_part(
+    kind: DeviceKind,
+    serial: str,
+    builder: _Builder,
+    *,
+    model_id: str | None = None,
+    firmware: str | None = None,
+    hardware: str | None = None,
+    parent: str | None = None,
+    data_time: datetime | None = None,
+) -> Device:
+    """One part of a SunVault, whichever source saw it: named after its kind."""
+    return Device(
+        kind=kind,
+        serial=serial,
+        manufacturer=MANUFACTURER,
+        model=PRODUCTS[kind],
+        model_id=model_id,
+        firmware=firmware,
+        hardware=hardware,
+        name=PART_NAMES[kind],
+        parent=parent,
+        measurements=builder.result(),
+        data_time=data_time,
     )
 
 
@@ -305,17 +335,8 @@ def _ess_status_devices(
             return
         # The status endpoint may use serials the DeviceList does not list.
         index[serial] = len(devices)
-        devices.append(
-            Device(
-                kind=kind,
-                serial=serial,
-                manufacturer=MANUFACTURER,
-                model=PRODUCTS[kind],
-                name=PART_NAMES[kind],
-                parent=ess_serial if kind is not DeviceKind.TRANSFER_SWITCH else None,
-                measurements=builder.result(),
-            )
-        )
+        parent = ess_serial if kind is not DeviceKind.TRANSFER_SWITCH else None
+        devices.append(sunvault_part(kind, serial, builder, parent=parent))
 
     for battery in status.batteries:
         builder = _Builder()
@@ -333,8 +354,7 @@ def _ess_status_devices(
     if (hub := status.hub_plus) is not None:
         builder = _Builder()
         # The contactor's position is the site's grid connection.
-        builder.add(Quantity.VOLTAGE, hub.grid_v1_v, Phase.L1)
-        builder.add(Quantity.VOLTAGE, hub.grid_v2_v, Phase.L2)
+        builder.add_legs(Quantity.VOLTAGE, hub.grid_voltage_legs)
         builder.add(Quantity.TEMPERATURE, hub.temperature_c)
         put(hub.serial, DeviceKind.TRANSFER_SWITCH, builder)
 
@@ -433,6 +453,31 @@ def _import_export(meter: Meter) -> tuple[float | None, float | None]:
     return _w(pos), _w(neg)
 
 
+def pv_devices(
+    supervisor: Supervisor | None,
+    meters: Iterable[Meter],
+    inverters: Iterable[Inverter],
+    figures: SiteFigures,
+) -> list[Device]:
+    """The devices every PVS has, whichever API read them: itself, meters, inverters.
+
+    Each inverter's ``error`` state is weighed against the whole site's production.
+    """
+    devices: list[Device] = []
+    if supervisor is not None:
+        devices.append(supervisor_device(supervisor))
+    devices.extend(meter_device(meter) for meter in meters)
+    producing = (
+        None
+        if figures.solar_power is None
+        else figures.solar_power > PRODUCING_THRESHOLD_W
+    )
+    devices.extend(
+        inverter_device(inverter, site_producing=producing) for inverter in inverters
+    )
+    return devices
+
+
 def legacy_devices(
     device_list: DeviceList,
     ess_status: EssStatus | None,
@@ -440,18 +485,8 @@ def legacy_devices(
     warnings: list[str],
 ) -> tuple[Device, ...]:
     """Every device of a DeviceList, with the SunVault status merged in."""
-    devices: list[Device] = []
-    if device_list.supervisor is not None:
-        devices.append(supervisor_device(device_list.supervisor))
-    devices.extend(meter_device(meter) for meter in device_list.meters)
-    producing = (
-        None
-        if figures.solar_power is None
-        else figures.solar_power > PRODUCING_THRESHOLD_W
-    )
-    devices.extend(
-        inverter_device(inverter, site_producing=producing)
-        for inverter in device_list.inverters
+    devices = pv_devices(
+        device_list.supervisor, device_list.meters, device_list.inverters, figures
     )
     known = {part.serial for part in device_list.ess_parts}
     devices.extend(ess_part_device(part, known) for part in device_list.ess_parts)
@@ -573,16 +608,12 @@ def ess_device(ess: EssDevice, live: LiveData | None, *, only: bool) -> Device:
     builder.add(Quantity.MAX_CELL_TEMPERATURE, ess.max_cell_temperature_c)
     builder.add(Quantity.DC_VOLTAGE, ess.battery_v)
     builder.add(Quantity.TEMPERATURE, ess.inverter_temperature_c)
-    builder.add(Quantity.VOLTAGE, ess.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, ess.v2_v, Phase.L2)
-    return Device(
-        kind=DeviceKind.ESS,
-        serial=ess.serial,
-        manufacturer=MANUFACTURER,
-        model=PRODUCTS[DeviceKind.ESS],
+    builder.add_legs(Quantity.VOLTAGE, ess.voltage_legs)
+    return sunvault_part(
+        DeviceKind.ESS,
+        ess.serial,
+        builder,
         model_id=ess.model,
-        name=PART_NAMES[DeviceKind.ESS],
-        measurements=builder.result(),
         data_time=ess.data_time,
     )
 
@@ -592,16 +623,12 @@ def transfer_switch_device(switch: TransferSwitch) -> Device:
     builder = _Builder()
     # The MID's state is the site's grid connection.
     builder.add(Quantity.TEMPERATURE, switch.temperature_c)
-    builder.add(Quantity.VOLTAGE, switch.v1_v, Phase.L1)
-    builder.add(Quantity.VOLTAGE, switch.v2_v, Phase.L2)
-    return Device(
-        kind=DeviceKind.TRANSFER_SWITCH,
-        serial=switch.serial,
-        manufacturer=MANUFACTURER,
-        model=PRODUCTS[DeviceKind.TRANSFER_SWITCH],
+    builder.add_legs(Quantity.VOLTAGE, switch.voltage_legs)
+    return sunvault_part(
+        DeviceKind.TRANSFER_SWITCH,
+        switch.serial,
+        builder,
         model_id=switch.model,
-        name=PART_NAMES[DeviceKind.TRANSFER_SWITCH],
-        measurements=builder.result(),
         data_time=switch.data_time,
     )
 
@@ -614,19 +641,7 @@ def varserver_snapshot(
 ) -> SiteSnapshot:
     """The whole site from the varserver API."""
     figures = varserver_figures(data, config)
-    devices: list[Device] = []
-    if data.supervisor is not None:
-        devices.append(supervisor_device(data.supervisor))
-    devices.extend(meter_device(meter) for meter in data.meters)
-    producing = (
-        None
-        if figures.solar_power is None
-        else figures.solar_power > PRODUCING_THRESHOLD_W
-    )
-    devices.extend(
-        inverter_device(inverter, site_producing=producing)
-        for inverter in data.inverters
-    )
+    devices = pv_devices(data.supervisor, data.meters, data.inverters, figures)
     devices.extend(
         ess_device(ess, data.livedata, only=len(data.ess) == 1) for ess in data.ess
     )

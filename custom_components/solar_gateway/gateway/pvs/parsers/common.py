@@ -12,6 +12,7 @@ from functools import lru_cache
 import json
 import re
 
+from custom_components.solar_gateway.gateway.cadence import next_due
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
 from custom_components.solar_gateway.gateway.values import as_float, as_str
 
@@ -166,15 +167,6 @@ def next_data_due(
 ) -> datetime:
     """Return when the PVS will next have new data, given the last ``data_time``.
 
-    The PVS publishes a new data set every ``interval`` (DATATIME + 5 min); asking a
-    little after that (``margin``) gets fresh data with a single request. With no data
-    time yet, the answer is ``now``.
+    The PVS publishes a new data set every ``interval`` (DATATIME + 5 min).
     """
-    if data_time is None:
-        return now
-    due = data_time + interval + margin
-    if due >= now:
-        return due
-    # We missed one or more intervals: aim at the next boundary after now.
-    missed = (now - due) // interval + 1
-    return due + missed * interval
+    return next_due(data_time, now, interval=interval, margin=margin)

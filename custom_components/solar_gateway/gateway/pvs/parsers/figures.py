@@ -2,17 +2,43 @@
 
 Both PVS APIs carry the same device figures: the legacy DeviceList spells a key
 ``p_3phsum_kw``, varserver spells it ``p3phsumKw``. One table per model, in the
-legacy spelling, serves both parsers, so a figure is mapped in one place.
+legacy spelling, serves both parsers, so a figure is mapped in one place. A figure
+read on each leg of the split-phase service has its pair of keys, shared by every
+device that reports it.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from custom_components.solar_gateway.gateway.pvs.models import Legs
+
 from .common import num
 
-# Model field -> DeviceList key; a tuple lists older firmware's keys after it.
-type FigureTable = Mapping[str, str | tuple[str, ...]]
+# A DeviceList key; a tuple lists older firmware's keys after it.
+type Keys = str | tuple[str, ...]
+# Model field -> its keys.
+type FigureTable = Mapping[str, Keys]
+
+
+@dataclass(frozen=True, slots=True)
+class LegKeys:
+    """The keys of one figure on L1 and on L2."""
+
+    l1: Keys
+    l2: Keys
+
+    def varserver(self) -> LegKeys:
+        """The same keys as varserver spells them."""
+        return LegKeys(_varserver_keys(self.l1), _varserver_keys(self.l2))
+
+
+VOLTAGE_LEGS: Final = LegKeys("v1n_v", "v2n_v")
+GRID_VOLTAGE_LEGS: Final = LegKeys("v1n_grid_v", "v2n_grid_v")
+PV_VOLTAGE_LEGS: Final = LegKeys("v1n_pv_v", "v2n_pv_v")
+CURRENT_LEGS: Final = LegKeys(("i1_a", "i_a"), "i2_a")
+POWER_LEGS: Final = LegKeys("p1_kw", "p2_kw")
 
 METER_FIGURES: Final[FigureTable] = MappingProxyType(
     {
@@ -25,12 +51,6 @@ METER_FIGURES: Final[FigureTable] = MappingProxyType(
         "pos_kwh": "pos_ltea_3phsum_kwh",
         "neg_kwh": "neg_ltea_3phsum_kwh",
         "voltage_v": "v12_v",
-        "v1_v": "v1n_v",
-        "v2_v": "v2n_v",
-        "i1_a": ("i1_a", "i_a"),
-        "i2_a": "i2_a",
-        "p1_kw": "p1_kw",
-        "p2_kw": "p2_kw",
         "ct_scale": "ct_scl_fctr",
     }
 )
@@ -53,10 +73,6 @@ INVERTER_FIGURES: Final[FigureTable] = MappingProxyType(
 TRANSFER_SWITCH_FIGURES: Final[FigureTable] = MappingProxyType(
     {
         "temperature_c": "t_degc",
-        "v1_v": "v1n_v",
-        "v2_v": "v2n_v",
-        "grid_v1_v": "v1n_grid_v",
-        "grid_v2_v": "v2n_grid_v",
         "supply_v": "v_spply_v",
     }
 )
@@ -72,8 +88,6 @@ ESS_FIGURES: Final[FigureTable] = MappingProxyType(
         "soh_pct": "soh_val",
         "battery_v": "v_batt_v",
         "inverter_temperature_c": "t_invtr_degc",
-        "v1_v": "v1n_v",
-        "v2_v": "v2n_v",
         "max_charge_kw": "chrg_limit_pmax_kw",
         "max_discharge_kw": "dischrg_lim_pmax_kw",
         "min_cell_temperature_c": "min_t_batt_cell_degc",
@@ -90,18 +104,22 @@ def read_figures(
     Of several keys the first one present with a value counts; "nan", blanks and
     junk read as None.
     """
-    get = record.get
-    figures: dict[str, float | None] = {}
-    for field, keys in table.items():
-        if isinstance(keys, str):
-            figures[field] = num(get(keys))
-            continue
-        value = None
-        for key in keys:
-            if (value := get(key)) is not None:
-                break
-        figures[field] = num(value)
-    return figures
+    return {field: _read(record, keys) for field, keys in table.items()}
+
+
+def read_legs(record: Mapping[str, object], keys: LegKeys) -> Legs:
+    """Read one figure on both legs from a record (as ``read_figures`` does)."""
+    return Legs(_read(record, keys.l1), _read(record, keys.l2))
+
+
+def _read(record: Mapping[str, object], keys: Keys) -> float | None:
+    if isinstance(keys, str):
+        return num(record.get(keys))
+    value = None
+    for key in keys:
+        if (value := record.get(key)) is not None:
+            break
+    return num(value)
 
 
 def varserver_table(table: FigureTable) -> FigureTable:
@@ -110,11 +128,12 @@ def varserver_table(table: FigureTable) -> FigureTable:
     Varserver has no older spellings, so only the first key of a tuple carries over.
     """
     return MappingProxyType(
-        {
-            field: _camel(keys if isinstance(keys, str) else keys[0])
-            for field, keys in table.items()
-        }
+        {field: _varserver_keys(keys) for field, keys in table.items()}
     )
+
+
+def _varserver_keys(keys: Keys) -> str:
+    return _camel(keys if isinstance(keys, str) else keys[0])
 
 
 def _camel(key: str) -> str:

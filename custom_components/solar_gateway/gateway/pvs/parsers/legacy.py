@@ -19,6 +19,7 @@ from custom_components.solar_gateway.gateway.pvs.models import (
     GridProfile,
     HubPlusStatus,
     Inverter,
+    Legs,
     Meter,
     MeterRole,
     NetworkInterface,
@@ -35,7 +36,17 @@ from custom_components.solar_gateway.gateway.values import (
 )
 
 from .common import check_result, flag, legacy_time, num, parse_build, text
-from .figures import INVERTER_FIGURES, METER_FIGURES, read_figures
+from .figures import (
+    CURRENT_LEGS,
+    GRID_VOLTAGE_LEGS,
+    INVERTER_FIGURES,
+    METER_FIGURES,
+    POWER_LEGS,
+    PV_VOLTAGE_LEGS,
+    VOLTAGE_LEGS,
+    read_figures,
+    read_legs,
+)
 
 # DEVICE_TYPE values of the SunVault parts (seed document and captures).
 ESS_DEVICE_TYPES = frozenset(
@@ -159,6 +170,9 @@ def _meter(raw: JsonObject, serial: str) -> Meter:
         state=_state(raw),
         data_time=legacy_time(raw.get("DATATIME")),
         **read_figures(raw, METER_FIGURES),
+        voltage_legs=read_legs(raw, VOLTAGE_LEGS),
+        current_legs=read_legs(raw, CURRENT_LEGS),
+        power_legs_kw=read_legs(raw, POWER_LEGS),
         software=text(raw.get("SWVER")),
     )
 
@@ -193,10 +207,8 @@ def _ess_part(raw: JsonObject, serial: str, device_type: str) -> EssPart:
         data_time=legacy_time(raw.get("DATATIME")),
         temperature_c=num(raw.get("t_degc")),
         humidity_pct=num(raw.get("humidity")),
-        grid_v1_v=num(raw.get("v1n_grid_v")),
-        grid_v2_v=num(raw.get("v2n_grid_v")),
-        pv_v1_v=num(raw.get("v1n_pv_v")),
-        pv_v2_v=num(raw.get("v2n_pv_v")),
+        grid_voltage_legs=read_legs(raw, GRID_VOLTAGE_LEGS),
+        pv_voltage_legs=read_legs(raw, PV_VOLTAGE_LEGS),
         relay_closed=relay_closed,
         supply_v=num(raw.get("v_spply_v")),
     )
@@ -292,10 +304,14 @@ def parse_ess_status(payload: Mapping[str, object]) -> EssStatus:
             serial=hub_serial,
             contactor_position=text(hub.get("contactor_position")),
             grid_voltage_state=text(hub.get("grid_voltage_state")),
-            grid_v1_v=_value(hub, "grid_phase1_voltage", _AS_IS),
-            grid_v2_v=_value(hub, "grid_phase2_voltage", _AS_IS),
-            load_v1_v=_value(hub, "load_phase1_voltage", _AS_IS),
-            load_v2_v=_value(hub, "load_phase2_voltage", _AS_IS),
+            grid_voltage_legs=Legs(
+                _value(hub, "grid_phase1_voltage", _AS_IS),
+                _value(hub, "grid_phase2_voltage", _AS_IS),
+            ),
+            load_voltage_legs=Legs(
+                _value(hub, "load_phase1_voltage", _AS_IS),
+                _value(hub, "load_phase2_voltage", _AS_IS),
+            ),
             temperature_c=_value(hub, "hub_temperature", _AS_IS),
             humidity_pct=_value(hub, "hub_humidity", _AS_IS),
         )

@@ -22,11 +22,16 @@ from custom_components.solar_gateway.gateway.values import JsonObject, as_object
 
 from .common import epoch_time, iso_time, num, parse_build, text
 from .figures import (
+    CURRENT_LEGS,
     ESS_FIGURES,
+    GRID_VOLTAGE_LEGS,
     INVERTER_FIGURES,
     METER_FIGURES,
+    POWER_LEGS,
     TRANSFER_SWITCH_FIGURES,
+    VOLTAGE_LEGS,
     read_figures,
+    read_legs,
     varserver_table,
 )
 from .legacy import meter_role
@@ -35,6 +40,10 @@ _METER_VARS = varserver_table(METER_FIGURES)
 _INVERTER_VARS = varserver_table(INVERTER_FIGURES)
 _ESS_VARS = varserver_table(ESS_FIGURES)
 _TRANSFER_SWITCH_VARS = varserver_table(TRANSFER_SWITCH_FIGURES)
+_VOLTAGE_LEGS = VOLTAGE_LEGS.varserver()
+_GRID_VOLTAGE_LEGS = GRID_VOLTAGE_LEGS.varserver()
+_CURRENT_LEGS = CURRENT_LEGS.varserver()
+_POWER_LEGS = POWER_LEGS.varserver()
 
 DEVICE_PREFIX = "/sys/devices/"
 LIVEDATA_PREFIX = "/sys/livedata/"
@@ -185,6 +194,9 @@ def _meter(record: JsonObject) -> Meter | None:
         data_time=iso_time(record.get("msmtEps")),
         software=None,
         **read_figures(record, _METER_VARS),
+        voltage_legs=read_legs(record, _VOLTAGE_LEGS),
+        current_legs=read_legs(record, _CURRENT_LEGS),
+        power_legs_kw=read_legs(record, _POWER_LEGS),
     )
 
 
@@ -214,6 +226,7 @@ def _ess(record: JsonObject) -> EssDevice | None:
         data_time=iso_time(record.get("msmtEps")),
         op_mode=text(record.get("opMode")),
         **read_figures(record, _ESS_VARS),
+        voltage_legs=read_legs(record, _VOLTAGE_LEGS),
     )
 
 
@@ -228,4 +241,6 @@ def _transfer_switch(record: JsonObject) -> TransferSwitch | None:
         mid_state=text(record.get("midStEnum")),
         pv_disconnect_state=text(record.get("pvd1StEnum")),
         **read_figures(record, _TRANSFER_SWITCH_VARS),
+        voltage_legs=read_legs(record, _VOLTAGE_LEGS),
+        grid_voltage_legs=read_legs(record, _GRID_VOLTAGE_LEGS),
     )
