@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 import copy
+from dataclasses import replace
 import json
 from typing import override
 
@@ -308,6 +309,23 @@ class EnvoyPersonality(Personality):
     @override
     def token(self, now: float) -> str | None:
         return None if self.token_auth is None else self.token_auth.issue(now=now)
+
+    @override
+    def update_firmware(self, version: str) -> None:
+        super().update_firmware(version)
+        info = self.capture.get("info")
+        if info is None:
+            return
+        text = info.text()
+        start = text.find("<software>")
+        end = text.find("</software>", start)
+        if start < 0 or end < 0:
+            return
+        body = f"{text[: start + len('<software>')]}{version}{text[end:]}"
+        self.capture = Capture(
+            {**self.capture.responses, "info": replace(info, body=body.encode())},
+            self.capture.notes,
+        )
 
     @override
     def expire_credentials(self) -> None:

@@ -4,6 +4,10 @@ Each microinverter reports every 5 minutes, on its own step (the seconds into th
 period its captured report shows): its watts change at that report and stay put
 until the next one, whenever they are read. ``/api/v1/production/inverters`` and
 ``/ivp/pdm/device_data`` show the same report of the same inverter.
+
+Microinverters run on their panels' power: at night they are off and report nothing
+(their last report stays as it was), and at dawn they wake one after another, each
+once its panels give a small share of its rating.
 """
 
 from dataclasses import dataclass
@@ -13,6 +17,8 @@ from .live_state import Figures
 from .personality import FigureSource
 
 REPORT_PERIOD = 300  # seconds between two reports of one microinverter
+# The share of its rating at which an inverter wakes, from the first to the last.
+WAKE_FIRST, WAKE_LAST = 0.005, 0.03
 ACB_DEV_TYPE = 11  # AC Batteries in the inverter list: batteries, not solar
 _JOULES_PER_WH = 3600.0
 
@@ -33,6 +39,8 @@ class _Inverter:
     step: int  # seconds into the 5-minute period at which it reports
     share: float  # its share of the site's solar power
     rating: float  # W, 0 when unknown
+    reported: int  # when the capture shows its last report
+    wake_w: float  # the power at which it wakes up
 
 
 def _solar_records(device_data: object) -> dict[str, JsonDict]:
@@ -79,13 +87,16 @@ class InverterReports:
                 rating = number(_part(channel, "watts").get("max")) or 0.0
                 captured[serial] = (reported, rating)
         total = sum(rating for _, rating in captured.values())
+        last = max(len(captured) - 1, 1)
         self._inverters = {
             serial: _Inverter(
                 step=int(reported or 0) % REPORT_PERIOD,
                 share=rating / total if total > 0 else 1 / len(captured),
                 rating=rating,
+                reported=int(reported or 0),
+                wake_w=rating * (WAKE_FIRST + (WAKE_LAST - WAKE_FIRST) * rank / last),
             )
-            for serial, (reported, rating) in captured.items()
+            for rank, (serial, (reported, rating)) in enumerate(captured.items())
         }
         self._reports: dict[str, Report] = {}
 
@@ -103,6 +114,15 @@ class InverterReports:
             return last
         at = figures(reported)
         watts = at.solar_w * inverter.share
+        if watts <= inverter.wake_w or watts <= 0:
+            # Asleep: no report; the last one stands, or the captured one.
+            return last or Report(
+                time=inverter.reported,
+                watts=0.0,
+                energy_wh=0.0,
+                today_wh=0.0,
+                new_day=at.solar_today_wh < at.solar_wh,
+            )
         if inverter.rating > 0:
             watts = min(watts, inverter.rating)
         report = Report(

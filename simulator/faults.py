@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 import json
+import re
 
 
 class FaultName(StrEnum):
@@ -26,11 +27,17 @@ class FaultName(StrEnum):
     COUNTER_SPIKE = "counter_spike"  # lifetime counters leap up in one answer only
     STALE = "stale"  # data stops changing (same DATATIME)
     ANSWER = "answer"  # a fixed answer (status, body) in place of the gateway's
+    FIRMWARE_UPDATE = "firmware_update"  # reboot into the next firmware version
 
 
 # Faults that happen once, when they are raised, rather than lasting.
 INSTANT_FAULTS = frozenset(
-    {FaultName.TOKEN_EXPIRED, FaultName.REBOOT, FaultName.COUNTER_JUMP}
+    {
+        FaultName.TOKEN_EXPIRED,
+        FaultName.REBOOT,
+        FaultName.COUNTER_JUMP,
+        FaultName.FIRMWARE_UPDATE,
+    }
 )
 # Faults that spoil a JSON answer's body.
 BODY_FAULTS = (FaultName.MALFORMED_JSON, FaultName.TRUNCATED_JSON, FaultName.HTML_ERROR)
@@ -61,6 +68,15 @@ def concerns(
     if "?" in path:
         return path_qs == path
     return path_qs.split("?", 1)[0] == path
+
+
+def next_firmware(version: str) -> str:
+    """The version after ``version``: its last number one higher (``D8.2.4287``)."""
+    numbers = list(re.finditer(r"\d+", version))
+    if not numbers:
+        return f"{version}.1" if version else "1"
+    last = numbers[-1]
+    return f"{version[: last.start()]}{int(last.group()) + 1}{version[last.end() :]}"
 
 
 class FaultSpecError(ValueError):

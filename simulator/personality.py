@@ -2,7 +2,7 @@
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import json
 
 from aiohttp import web
@@ -106,6 +106,10 @@ class Personality(ABC):
         """The next telemetry socket message, or None while telemetry is off."""
         del figures
         return None
+
+    def update_firmware(self, version: str) -> None:
+        """Run firmware ``version`` from now on (installed by a reboot)."""
+        self.identity = replace(self.identity, firmware=version)
 
     @abstractmethod
     def expire_credentials(self) -> None:

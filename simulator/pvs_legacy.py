@@ -15,7 +15,12 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from custom_components.solar_gateway.gateway.capture import Capture, candidate_names
-from custom_components.solar_gateway.gateway.values import as_float, as_str, objects
+from custom_components.solar_gateway.gateway.values import (
+    as_float,
+    as_list,
+    as_str,
+    objects,
+)
 
 from .envoy import replay_headers
 from .kinds import DEVICE_LIST_NAMES, CaptureIdentity
@@ -222,6 +227,14 @@ class PvsLegacyPersonality(Personality):
         if (answer := self.commands.replay(request.path_qs)) is not None:
             return answer
         return Answer.of_json({"result": "error", "error": "not found"}, status=404)
+
+    @override
+    def update_firmware(self, version: str) -> None:
+        super().update_firmware(version)
+        self.commands.identity = self.identity
+        for device in as_list(self._device_list.get("devices")):
+            if isinstance(device, dict) and device.get("DEVICE_TYPE") == "PVS":
+                device["SWVER"] = version
 
     def device_list(self, now: float, figures: Figures) -> Answer:
         """Return the live DeviceList: data as of ``figures``, ``CURTIME`` now."""

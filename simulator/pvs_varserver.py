@@ -39,6 +39,7 @@ DEFAULT_SESSION_SECONDS = 600.0
 CONTROL_MODE = "/ess/config/dcm/mode_param/control_mode"
 MIN_SOC = "/ess/config/dcm/control_param/min_customer_soc"
 TELEMETRY = "/sys/telemetryws/enable"
+SW_REV = "/sys/info/sw_rev"
 LIVEDATA = "/sys/livedata/"
 CONTROL_MODES = frozenset({"SELF_CONSUMPTION", "ENERGY_ARBITRAGE", "BACKUP_ONLY"})
 SUNVAULT_CAPACITY_WH = 13_000.0  # the smallest SunVault, when the capture says nothing
@@ -135,6 +136,14 @@ class PvsVarserverPersonality(Personality):
     def attach(self, state: LiveState) -> None:
         super().attach(state)
         self._apply_controls()
+
+    @override
+    def update_firmware(self, version: str) -> None:
+        super().update_firmware(version)
+        self.commands.identity = self.identity
+        for variables in (self.variables, self._captured):
+            if SW_REV in variables:
+                variables[SW_REV] = version
 
     @override
     def expire_credentials(self) -> None:

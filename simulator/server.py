@@ -41,6 +41,7 @@ from .faults import (
     FaultName,
     FaultSpecError,
     concerns,
+    next_firmware,
 )
 from .kinds import CaptureIdentity, GatewayKind, identify
 from .live_state import Figures, LiveState
@@ -297,6 +298,13 @@ class SimulatedGateway:
                     self.personality.restart()
                 case FaultName.COUNTER_JUMP:
                     self.state.jump(fault.amount or DEFAULT_JUMP_WH)
+                case FaultName.FIRMWARE_UPDATE:
+                    self.state.reboot()
+                    self.personality.restart()
+                    self.personality.update_firmware(
+                        next_firmware(self.identity.firmware)
+                    )
+                    self.identity = self.personality.identity
                 case FaultName.TOKEN_EXPIRED:
                     self.personality.expire_credentials()
                     self._token = self.personality.token(now)

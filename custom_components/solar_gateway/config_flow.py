@@ -474,7 +474,7 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             await client.setup()
         except GatewayError as err:
-            LOGGER.debug("Connecting to %s failed: %s", self._host, err)
+            LOGGER.debug("Connecting to the gateway failed: %s", err)
             return _error_key(err)
         # Kept in the entry: the first start begins from it instead of probing.
         self._learned = client.identification

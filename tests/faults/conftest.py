@@ -21,18 +21,24 @@ def sockets(socket_enabled: None) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print, per scenario: requests during the fault, the most in any minute,
-    glitches that reached a state, and how long recovery took."""
+    glitches that reached a state, how long recovery took, and (where measured)
+    the longest the event loop spent in one callback."""
     if not OUTCOMES:
         return
     write = terminalreporter.write_line
     terminalreporter.section("fault suite")
     write(
         f"{'scenario':44} {'requests':>8} {'max/min':>7} {'glitches':>8} "
-        f"{'recovery s':>10}"
+        f"{'recovery s':>10} {'loop ms':>7}"
     )
     for o in OUTCOMES:
         recovery = "never" if o.recovery_s is None else f"{o.recovery_s:.0f}"
+        loop = (
+            "-" if o.longest_callback_s is None else f"{o.longest_callback_s * 1e3:.0f}"
+        )
         write(
             f"{o.scenario:44} {o.requests_during_fault:>8} {o.max_per_minute:>7} "
-            f"{o.glitches:>8} {recovery:>10}"
+            f"{o.glitches:>8} {recovery:>10} {loop:>7}"
         )
+        if o.longest_callback:
+            write(f"  longest callback: {o.longest_callback}")

@@ -8,17 +8,19 @@ What is recorded:
 
 - every request the gateway received, with the gateway's clock;
 - every state of every ``total_increasing`` sensor, in Wh;
-- which entities are unavailable at each step.
+- which entities are unavailable at each step;
+- where asked (``LoopWatch``), the longest the event loop spent in one callback.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import itertools
 import logging
 import time
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import SensorStateClass
@@ -32,6 +34,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.solar_gateway.const import DOMAIN
+from custom_components.solar_gateway.gateway.capture import Capture
 from simulator.clock import ManualClock
 from simulator.server import SimulatedGateway, SimulatorOptions
 from tests.integration.simulated import FIXTURES, NOON, entry_data
@@ -56,6 +59,8 @@ class Outcome:
     glitches: int
     recovery_s: float | None
     notes: list[str] = field(default_factory=list)
+    longest_callback_s: float | None = None  # measured by a LoopWatch, if any
+    longest_callback: str = ""  # what that callback was
 
 
 OUTCOMES: list[Outcome] = []
@@ -86,6 +91,46 @@ class Series:
                 count += 1
                 found.append(f"leapt {v0:.0f} -> {v1:.0f} Wh")
         return count, found
+
+
+@dataclass
+class LoopWatch:
+    """The longest the event loop spent in one callback while watching, and in what.
+
+    A callback that runs long blocks everything else in Home Assistant for as long.
+    The test's own task (which moves the clocks and fires the timers, each of them
+    timed on its own) is not counted.
+    """
+
+    longest_s: float = 0.0
+    longest: str = ""
+
+    @classmethod
+    @contextmanager
+    def watching(cls) -> Iterator[LoopWatch]:
+        """Time every callback the event loop runs until the ``with`` ends."""
+        watch = cls()
+        test_task = asyncio.current_task()
+        run = asyncio.Handle._run
+
+        def timed(handle: asyncio.Handle) -> None:
+            owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+            if owner is test_task:
+                run(handle)
+                return
+            # The real clock: freezegun stands time.perf_counter and time.monotonic
+            # still (even references kept to the real ones), not clock_gettime.
+            start = time.clock_gettime(time.CLOCK_MONOTONIC)
+            try:
+                run(handle)
+            finally:
+                took = time.clock_gettime(time.CLOCK_MONOTONIC) - start
+                if took > watch.longest_s:
+                    watch.longest_s = took
+                    watch.longest = repr(handle)[:300]
+
+        with patch.object(asyncio.Handle, "_run", timed):
+            yield watch
 
 
 class FaultRun:
@@ -197,6 +242,10 @@ class FaultRun:
         sleeper = asyncio.get_running_loop().run_in_executor(
             None, time.sleep, SETTLE_SECONDS
         )
+        # Still sleeping when Home Assistant stops, the thread is interrupted (with
+        # SystemExit): its outcome means nothing, and unretrieved it would be logged
+        # as an error in a later test.
+        sleeper.add_done_callback(_ignore_outcome)
         await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
         if not waiter.done():
             waiter.cancel()
@@ -217,6 +266,20 @@ class FaultRun:
         ended there); one at ``end`` found it over.
         """
         return [r.time for r in self.gateway.requests if start < r.time < end]
+
+    def shortest_gap(self, start: float, end: float) -> float | None:
+        """The shortest time between two requests for the same path (None: no path
+        was asked twice) between ``start`` and ``end``."""
+        times: dict[str, list[float]] = {}
+        for r in self.gateway.requests:
+            if start < r.time < end:
+                times.setdefault(r.path, []).append(r.time)
+        gaps = [
+            later - earlier
+            for seen in times.values()
+            for earlier, later in itertools.pairwise(seen)
+        ]
+        return min(gaps, default=None)
 
     def max_per_minute(self, start: float, end: float) -> int:
         """The most requests in any minute between ``start`` and ``end``."""
@@ -249,6 +312,7 @@ class FaultRun:
         recovery_s: float | None,
         *,
         resets_allowed: int = 0,
+        loop: LoopWatch | None = None,
     ) -> Outcome:
         """Measure the scenario, keep it for the suite's summary, and return it."""
         glitches, found = self.glitches(resets_allowed=resets_allowed)
@@ -259,9 +323,16 @@ class FaultRun:
             glitches=glitches,
             recovery_s=recovery_s,
             notes=found[:5],
+            longest_callback_s=None if loop is None else loop.longest_s,
+            longest_callback="" if loop is None else loop.longest,
         )
         OUTCOMES.append(outcome)
         return outcome
+
+
+def _ignore_outcome(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 @asynccontextmanager
@@ -273,12 +344,14 @@ async def fault_run(
     *,
     options: SimulatorOptions | None = None,
     start: float = NOON,
+    source: Capture | None = None,
 ) -> AsyncIterator[FaultRun]:
-    """Serve ``scenario`` (a fixture folder), set up its entry, and record."""
+    """Serve ``scenario`` (a fixture folder, or ``source`` under that name), set up
+    its entry, and record."""
     freezer.move_to(datetime.fromtimestamp(start, UTC))
     clock = ManualClock(start)
     async with SimulatedGateway.start(
-        FIXTURES / scenario,
+        source or FIXTURES / scenario,
         clock=clock,
         options=options or SimulatorOptions(utc_offset_hours=0.0),
     ) as gateway:

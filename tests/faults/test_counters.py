@@ -39,19 +39,33 @@ async def test_reboot_resets_counters(
     assert never_unavailable
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize(
+    ("scenario", "leap_wh"),
+    [
+        *((scenario, LEAP_WH) for scenario in SCENARIOS),
+        # The step seen on a legacy PVS in the field.
+        ("pvs/legacy_basic", 2 * LEAP_WH),
+    ],
+)
 async def test_lasting_counter_jump(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
     scenario: str,
+    leap_wh: float,
 ) -> None:
-    """Counters leap +1000 kWh for good: the states go on from where they were."""
+    """Counters leap (+1000 kWh, +2000 kWh) for good: the states go on from where
+    they were."""
     async with fault_run(hass, freezer, caplog, scenario) as run:
         start = run.now
-        run.gateway.add_fault(Fault(FaultName.COUNTER_JUMP, amount=LEAP_WH))
+        run.gateway.add_fault(Fault(FaultName.COUNTER_JUMP, amount=leap_wh))
         await run.run(WATCH_SECONDS)
-        outcome = run.outcome(f"counter jump ({scenario})", start, run.now, 0.0)
+        outcome = run.outcome(
+            f"counter jump +{leap_wh / 1000:.0f} kWh ({scenario})",
+            start,
+            run.now,
+            0.0,
+        )
         assert not run.tracebacks()
         grown = {
             entity_id: series.points[-1][1] - series.points[0][1]
@@ -59,7 +73,7 @@ async def test_lasting_counter_jump(
         }
     assert outcome.glitches == 0, outcome.notes
     # The guard re-based: no counter shows the leap.
-    assert all(delta < LEAP_WH / 2 for delta in grown.values()), grown
+    assert all(delta < leap_wh / 2 for delta in grown.values()), grown
 
 
 @pytest.mark.parametrize(

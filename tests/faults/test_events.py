@@ -2,16 +2,17 @@
 that refuses connections, a slow DeviceList, stale data, a new address."""
 
 from ipaddress import ip_address
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_ZEROCONF
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
 
 from custom_components.solar_gateway.const import CONF_TOKEN, DOMAIN
-from simulator.faults import Fault, FaultName
+from simulator.faults import Fault, FaultName, next_firmware
 from simulator.pvs_legacy import PvsLegacyPersonality
 from simulator.server import SimulatedGateway, SimulatorOptions
 from tests.integration.simulated import FIXTURES
@@ -22,6 +23,7 @@ ENVOY = "envoy/metered_battery"
 LEGACY = "pvs/legacy_basic"
 VARSERVER = "pvs/varserver"
 LIVE = {ENVOY: 15.0, VARSERVER: 60.0, LEGACY: 300.0}
+DEVICES_SECONDS = 300.0  # devices, and their firmware, are read every 5 minutes
 
 
 async def test_token_expired_mid_run(
@@ -180,3 +182,54 @@ async def test_ip_move(
     assert outcome.glitches == 0, outcome.notes
     assert recovery is not None
     assert recovery <= LIVE[LEGACY] + STEP.total_seconds()
+
+
+@pytest.mark.parametrize("scenario", [ENVOY, VARSERVER, LEGACY])
+async def test_firmware_update(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    scenario: str,
+) -> None:
+    """The gateway is down for two minutes and comes back on new firmware, its
+    counters restarted: everything is back within one live interval, the device
+    shows the new version after the next poll that may bring firmware (devices,
+    every 5 minutes), the entry reloads once at most, nothing glitches."""
+    async with fault_run(hass, freezer, caplog, scenario) as run:
+        serial = run.gateway.identity.serial
+        devices = dr.async_get(hass)
+
+        def firmware() -> str | None:
+            device = devices.async_get_device_by_identifier(
+                (DOMAIN, serial), run.entry.entry_id
+            )
+            assert device is not None
+            return device.sw_version
+
+        old = firmware()
+        assert old
+        reload = hass.config_entries.async_reload
+        with patch.object(hass.config_entries, "async_reload", wraps=reload) as reloads:
+            start = run.now
+            await run.gateway.go_offline()
+            run.gateway.add_fault(Fault(FaultName.FIRMWARE_UPDATE))
+            await run.run(120)
+            await run.gateway.go_online()
+            end = run.now
+            recovery = await run.until_recovered(limit=4 * LIVE[scenario])
+            while firmware() == old and run.now - end <= DEVICES_SECONDS:
+                await run.step()
+            shown_after = run.now - end
+            # A little longer: a second reload would show now.
+            await run.run(2 * LIVE[scenario])
+        outcome = run.outcome(
+            f"firmware update ({scenario})", start, end, recovery, resets_allowed=1
+        )
+        new = firmware()
+        assert not run.tracebacks()
+    assert new == next_firmware(old)
+    assert shown_after <= DEVICES_SECONDS + STEP.total_seconds(), shown_after
+    assert reloads.call_count <= 1
+    assert outcome.glitches == 0, outcome.notes
+    assert recovery is not None
+    assert recovery <= LIVE[scenario] + STEP.total_seconds(), recovery

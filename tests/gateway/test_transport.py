@@ -3,11 +3,16 @@
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+import errno
+import json
 import socket
+import threading
 
+import aiohttp
 from aiohttp import ClientSession, web
 from multidict import CIMultiDict, CIMultiDictProxy
 import pytest
+from yarl import URL
 
 from custom_components.solar_gateway.gateway.errors import (
     GatewayBusyError,
@@ -16,10 +21,12 @@ from custom_components.solar_gateway.gateway.errors import (
     UnexpectedPayloadError,
 )
 from custom_components.solar_gateway.gateway.transport import (
+    OFF_LOOP_JSON_BYTES,
     Response,
     RetryPolicy,
     Timeouts,
     Transport,
+    failure_reason,
 )
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -135,6 +142,48 @@ async def test_get_returns_the_whole_answer(
     assert transport.stats.requests == 1
     assert transport.stats.by_path["/production.json"] == 1
     assert transport.last_responses["/production.json?details=1"] is response
+
+
+async def test_large_json_is_parsed_off_the_event_loop(
+    gateway: Gateway,
+    session: ClientSession,
+    fake_time: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A document above the threshold (a 300-inverter device data) is parsed in a
+    worker thread; a small one, and a large one that is not JSON, on the loop;
+    a large broken one still ends as a typed error."""
+    large = json.dumps({str(i): {"sn": f"4822{i:08d}"} for i in range(3000)})
+    assert len(large) > OFF_LOOP_JSON_BYTES
+    gateway.on("/small", json_answer('{"a": 1}'))
+    gateway.on("/large", json_answer(large))
+    gateway.on("/broken", json_answer(large[:-1]))
+    threads: list[int] = []
+    loads = json.loads
+
+    def recording(body: str | bytes) -> object:
+        threads.append(threading.get_ident())
+        return loads(body)
+
+    monkeypatch.setattr(json, "loads", recording)
+    loop_thread = threading.get_ident()
+    transport = make_transport(session, gateway.base_url, fake_time)
+    small = await transport.get("/small")
+    assert threads == []  # nothing parsed before it is asked for
+    assert small.json() == {"a": 1}
+    assert threads == [loop_thread]
+    threads.clear()
+    parsed = (await transport.get("/large")).json()
+    assert isinstance(parsed, dict)
+    assert len(parsed) == 3000
+    assert len(threads) == 1
+    assert threads[0] != loop_thread
+    threads.clear()
+    broken = await transport.get("/broken")
+    assert len(threads) == 1
+    assert threads[0] != loop_thread
+    with pytest.raises(UnexpectedPayloadError, match="GET /broken returned invalid"):
+        broken.json()
 
 
 async def test_get_is_cached_for_the_cycle(
@@ -393,11 +442,12 @@ async def test_invalid_url_is_a_connection_error(
 
 
 async def test_os_error_is_a_connection_error(fake_time: FakeTime) -> None:
-    """An OSError escaping the session is wrapped, not leaked."""
+    """An OSError escaping the session is wrapped, not leaked, and its message
+    (which names the address) stays out of ours."""
 
     class BrokenSession:
         def request(self, *args: object, **kwargs: object) -> object:
-            raise OSError("network is unreachable")
+            raise OSError(errno.ENETUNREACH, "Connect call failed ('192.0.2.1', 80)")
 
     transport = Transport(
         BrokenSession(),  # type: ignore[arg-type]
@@ -406,8 +456,49 @@ async def test_os_error_is_a_connection_error(fake_time: FakeTime) -> None:
         clock=fake_time.clock,
         sleep=fake_time.sleep,
     )
-    with pytest.raises(GatewayConnectionError, match="network is unreachable"):
+    with pytest.raises(GatewayConnectionError) as caught:
         await transport.get("/info")
+    assert str(caught.value) == "GET /info failed: network is unreachable"
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+_REQUEST = aiohttp.RequestInfo(
+    URL("http://192.0.2.1/"), "GET", CIMultiDictProxy(CIMultiDict())
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            aiohttp.ServerDisconnectedError("Server disconnected from 192.0.2.1"),
+            "the gateway closed the connection",
+        ),
+        (aiohttp.ClientPayloadError("cut at 192.0.2.1"), "the answer was cut off"),
+        (
+            aiohttp.TooManyRedirects(
+                _REQUEST,
+                (),
+            ),
+            "too many redirects",
+        ),
+        (
+            aiohttp.ClientResponseError(
+                _REQUEST,
+                (),
+                status=502,
+            ),
+            "HTTP 502",
+        ),
+        (socket.gaierror(-2, "Name or service not known"), "the name does not resolve"),
+        (OSError("no errno, 192.0.2.1"), "OSError"),
+        (aiohttp.ClientConnectionError("to 192.0.2.1"), "ClientConnectionError"),
+    ],
+)
+def test_failure_reason_names_no_host(error: BaseException, reason: str) -> None:
+    """What failed, in words: never the address the original message carries."""
+    assert failure_reason(error) == reason
 
 
 @pytest.mark.parametrize(

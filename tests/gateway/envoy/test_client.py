@@ -308,6 +308,42 @@ async def test_pdm_failure_keeps_last_data(
     assert inverter.get(Quantity.LIFETIME_ENERGY) == pytest.approx(1000000.0)
 
 
+async def test_info_read_again_after_an_outage(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """Out of reach, then back on new firmware: /info is read once more (an update
+    reboots the gateway) and the new version taken; an unreadable /info after the
+    next outage changes nothing."""
+    gw = await simulate("envoy/metered_battery")
+    client = envoy_client(session, gw, retry=RetryPolicy(retries=0, failure_backoff=0))
+    await client.setup()
+    await client.refresh(frozenset({DataGroup.LIVE}))
+
+    async def outage() -> None:
+        await gw.go_offline()
+        with pytest.raises(GatewayConnectionError):
+            await client.refresh(frozenset({DataGroup.LIVE}))
+        await gw.go_online()
+
+    def info_reads() -> int:
+        return sum(1 for r in gw.requests if r.path == "/info")
+
+    before = info_reads()
+    await outage()
+    gw.add_fault(Fault(FaultName.FIRMWARE_UPDATE))
+    snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
+    assert snapshot.identity.firmware == "D8.2.4287"
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert info_reads() == before + 1
+    await outage()
+    gw.add_fault(
+        Fault(FaultName.ANSWER, path="/info", status=200, body="<html>busy</html>")
+    )
+    snapshot = await client.refresh(frozenset({DataGroup.LIVE}))
+    assert snapshot.identity.firmware == "D8.2.4287"
+    assert info_reads() == before + 2
+
+
 async def test_truncated_payload_is_typed_error(
     simulate: Simulate, session: aiohttp.ClientSession
 ) -> None:

@@ -26,7 +26,11 @@ from custom_components.solar_gateway.gateway.errors import (
     TokenExpiredError,
     UnexpectedPayloadError,
 )
-from custom_components.solar_gateway.gateway.transport import Timeouts, Transport
+from custom_components.solar_gateway.gateway.transport import (
+    Timeouts,
+    Transport,
+    failure_reason,
+)
 
 from .endpoints import CHECK_JWT_PATH
 
@@ -338,4 +342,6 @@ class TokenAuth(EnvoyAuth):
         except TimeoutError as err:
             raise GatewayTimeoutError(f"POST {url} timed out") from err
         except (aiohttp.ClientError, OSError) as err:
-            raise GatewayConnectionError(f"POST {url} failed: {err}") from err
+            raise GatewayConnectionError(
+                f"POST {url} failed: {failure_reason(err)}"
+            ) from err

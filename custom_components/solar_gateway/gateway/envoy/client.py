@@ -71,6 +71,7 @@ from .controls import (
 from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .generator_writes import check_charge_from_generator
 from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
+from .parsers.info import parse_info
 from .probe import identity_of, probe
 from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
 from .site_mapping import DeviceCache, build_snapshot, with_live_figures
@@ -160,6 +161,8 @@ class EnvoyClient(GatewayClient):
         self._data: EnvoyData | None = None
         self._settings_stale = False
         self._refused: AuthenticationError | None = None
+        # Set when the gateway went away: it may come back on new firmware.
+        self._info_stale = False
         # Polls of two groups due together run one after the other: each starts from
         # what the other read, instead of writing back the data it started from.
         self._refreshing = asyncio.Lock()
@@ -292,7 +295,7 @@ class EnvoyClient(GatewayClient):
                 NotSupportedGatewayError,
                 UnexpectedPayloadError,
             ) as err:
-                _LOGGER.info("%s not found where it was (%s); probing", self.host, err)
+                _LOGGER.info("The Envoy is not where it was (%s); probing", err)
             else:
                 return
         info, base_url = await probe(
@@ -365,11 +368,17 @@ class EnvoyClient(GatewayClient):
         except AuthenticationError as err:
             self._refused = err
             raise
+        except GatewayConnectionError:
+            # A firmware update reboots the gateway: out of reach for minutes.
+            self._info_stale = True
+            raise
 
     async def _refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
-        data = self.data
         auth = self._require_auth()
         self.transport.new_cycle()
+        if self._info_stale:
+            await self._reread_info()
+        data = self.data
         await auth.ensure_fresh(self.transport)
         if self._settings_stale:
             groups = groups | {DataGroup.SETTINGS}
@@ -395,6 +404,21 @@ class EnvoyClient(GatewayClient):
             # them: two short steps instead of one long one on a large site.
             await asyncio.sleep(0)
         return self._build()
+
+    async def _reread_info(self) -> None:
+        """Read ``/info`` again (no auth, a few hundred bytes) for the firmware the
+        gateway came back with; the entry reloads when it changed."""
+        response = await self.transport.get(INFO_PATH, cache=False)
+        self._info_stale = False
+        try:
+            _require_ok(response)
+            info = parse_info(response.text())
+        except (UnexpectedPayloadError, NotSupportedGatewayError) as err:
+            _LOGGER.debug("%s unreadable after an outage: %s", INFO_PATH, err)
+            return
+        if info.serial == self.info.serial and info != self.info:
+            self._info = info
+            self._snapshot = None
 
     @override
     def next_data_due(

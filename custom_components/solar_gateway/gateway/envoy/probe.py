@@ -67,11 +67,11 @@ async def probe(
             continue
         except UnexpectedPayloadError as err:
             # An answer no Envoy sends (too large, badly encoded).
-            not_envoy = NotSupportedGatewayError(f"{base_url}{INFO_PATH}: {err}")
+            not_envoy = NotSupportedGatewayError(f"{scheme} {INFO_PATH}: {err}")
             continue
         if not response.ok:
             not_envoy = NotSupportedGatewayError(
-                f"{base_url}{INFO_PATH} answered {response.status}: not an Envoy"
+                f"{scheme} {INFO_PATH} answered {response.status}: not an Envoy"
             )
             continue
         try:

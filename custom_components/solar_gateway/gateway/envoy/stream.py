@@ -27,13 +27,16 @@ import aiohttp
 from custom_components.solar_gateway.gateway.errors import (
     GatewayBusyError,
     GatewayConnectionError,
-    GatewayTimeoutError,
     StreamRefusedError,
     UnexpectedPayloadError,
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import StreamSource
-from custom_components.solar_gateway.gateway.transport import BUSY_STATUSES, Timeouts
+from custom_components.solar_gateway.gateway.transport import (
+    BUSY_STATUSES,
+    Timeouts,
+    failures_named,
+)
 from custom_components.solar_gateway.gateway.values import (
     JsonObject,
     as_float,
@@ -238,7 +241,7 @@ class EnvoyMeterStream(StreamSource):
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self._timeouts.connect, sock_read=None
         )
-        try:
+        with failures_named(f"GET {STREAM_PATH}"):
             async with self._session.get(
                 self.url,
                 headers={**self._headers(), "Accept": "text/event-stream"},
@@ -249,10 +252,6 @@ class EnvoyMeterStream(StreamSource):
             ) as response:
                 _check_status(response)
                 yield _EventLines(response)
-        except TimeoutError as err:
-            raise GatewayTimeoutError(f"GET {self.url} timed out") from err
-        except (aiohttp.ClientError, OSError) as err:
-            raise GatewayConnectionError(f"GET {self.url} failed: {err}") from err
 
     @override
     def apply(self, message: str) -> SiteSnapshot | None:

@@ -22,13 +22,12 @@ import aiohttp
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
     GatewayConnectionError,
-    GatewayTimeoutError,
     StreamRefusedError,
     UnexpectedPayloadError,
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import StreamSource
-from custom_components.solar_gateway.gateway.transport import Timeouts
+from custom_components.solar_gateway.gateway.transport import Timeouts, failures_named
 from custom_components.solar_gateway.gateway.values import as_object, as_str
 
 from .models import LiveData
@@ -110,7 +109,7 @@ class PvsTelemetryStream(StreamSource):
         """Prepare the stream at ``url``; ``enable`` switches the socket on."""
         self._session = session
         self.url = url
-        self.name = f"WebSocket {url}"
+        self.name = "telemetry socket"  # the URL would put the address in the logs
         self._enable = enable
         self._fold = fold
         self._timeouts = timeouts or Timeouts()
@@ -124,27 +123,28 @@ class PvsTelemetryStream(StreamSource):
         except ControlRefusedError as err:
             # No such variable, or not for this user: this PVS does not stream.
             raise StreamRefusedError(str(err), err.status) from err
-        try:
-            async with asyncio.timeout(self._timeouts.connect):
-                socket = await self._session.ws_connect(
-                    self.url,
-                    timeout=aiohttp.ClientWSTimeout(ws_close=self._timeouts.connect),
-                    autoping=True,
-                )
-            async with socket:
-                yield _SocketMessages(socket)
-        except aiohttp.WSServerHandshakeError as err:
-            if err.status in _REFUSED:
-                raise StreamRefusedError(
-                    f"the PVS refuses its telemetry socket ({err.status})", err.status
-                ) from err
-            raise GatewayConnectionError(
-                f"{self.url}: handshake failed ({err.status})"
-            ) from err
-        except TimeoutError as err:
-            raise GatewayTimeoutError(f"{self.url} timed out") from err
-        except (aiohttp.ClientError, OSError) as err:
-            raise GatewayConnectionError(f"{self.url} failed: {err}") from err
+        with failures_named(self.name):
+            try:
+                async with asyncio.timeout(self._timeouts.connect):
+                    socket = await self._session.ws_connect(
+                        self.url,
+                        timeout=aiohttp.ClientWSTimeout(
+                            ws_close=self._timeouts.connect
+                        ),
+                        autoping=True,
+                    )
+                async with socket:
+                    yield _SocketMessages(socket)
+            except aiohttp.WSServerHandshakeError as err:
+                # Not chained: aiohttp's message names the URL.
+                if err.status in _REFUSED:
+                    raise StreamRefusedError(
+                        f"the PVS refuses its telemetry socket ({err.status})",
+                        err.status,
+                    ) from None
+                raise GatewayConnectionError(
+                    f"{self.name}: handshake failed ({err.status})"
+                ) from None
 
     @override
     def apply(self, message: str) -> SiteSnapshot | None:

@@ -1,0 +1,25 @@
+"""When a gateway that measures on a fixed cadence has new data."""
+
+from datetime import UTC, datetime, timedelta
+
+from custom_components.solar_gateway.gateway.cadence import next_due
+
+NOW = datetime(2025, 6, 21, 12, 0, tzinfo=UTC)
+FIVE_MINUTES = timedelta(minutes=5)
+
+
+def test_no_data_time_yet_is_due_now() -> None:
+    """Nothing measured yet: ask now."""
+    assert next_due(None, NOW, interval=FIVE_MINUTES) == NOW
+
+
+def test_next_report_and_a_margin() -> None:
+    """Just after the next measurement, or the next boundary once some went unread."""
+    last = NOW - timedelta(minutes=2)
+    assert next_due(last, NOW, interval=FIVE_MINUTES) == last + timedelta(
+        minutes=5, seconds=20
+    )
+    old = NOW - timedelta(minutes=12)
+    assert next_due(old, NOW, interval=FIVE_MINUTES) == old + timedelta(
+        minutes=15, seconds=20
+    )
