@@ -22,7 +22,6 @@ from homeassistant.exceptions import (
     ConfigEntryNotReady,
 )
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .gateway.client import DataGroup, GatewayClient
@@ -398,7 +397,8 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         next_due = self.hub.client.next_data_due(self.group, snapshot)
         if next_due is None:
             return
-        wait = next_due - dt_util.utcnow()
+        # Reckoned on the client's clock, which the gateway's data times match.
+        wait = next_due - self.hub.client.now()
         floor = self.hub.client.minimum_intervals.get(self.group, timedelta(0))
         self.update_interval = max(min(wait, self.configured_interval * 2), floor)
 

@@ -10,7 +10,7 @@ change in that snapshot (``SiteSnapshot.controls``) and applies a vendor-neutral
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from .site import ControlChange, DataGroup, Device, GatewayIdentity, SiteSnapshot
@@ -158,6 +158,10 @@ class GatewayClient(ABC):
         """
         del group, snapshot
         return None
+
+    def now(self) -> datetime:
+        """The time ``next_data_due`` is reckoned against (the wall clock)."""
+        return datetime.now(UTC)
 
     def stream_source(self) -> StreamSource | None:
         """The live stream this gateway offers for the LIVE group, or None (default).

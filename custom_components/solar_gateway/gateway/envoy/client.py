@@ -421,6 +421,11 @@ class EnvoyClient(GatewayClient):
             self._snapshot = None
 
     @override
+    def now(self) -> datetime:
+        """The client's clock, which the gateway's report times are compared with."""
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    @override
     def next_data_due(
         self, group: DataGroup, snapshot: SiteSnapshot
     ) -> datetime | None:
@@ -439,7 +444,7 @@ class EnvoyClient(GatewayClient):
                 for device in snapshot.devices
                 if device.kind is DeviceKind.INVERTER and device.data_time is not None
             ),
-            datetime.fromtimestamp(self._clock(), UTC),
+            self.now(),
             interval=_INVERTER_REPORTS,
             asleep_after=_INVERTERS_ASLEEP,
         )

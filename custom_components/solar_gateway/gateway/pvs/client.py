@@ -508,6 +508,7 @@ class PvsClient(GatewayClient):
             )
         return next_data_due(snapshot.data_time, self.now())
 
+    @override
     def now(self) -> datetime:
         """The current time (a method so that tests can pin it)."""
         return datetime.now(UTC)
