@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from custom_components.solar_gateway.gateway.cadence import next_due
+from custom_components.solar_gateway.gateway.cadence import next_due, next_report_due
 
 NOW = datetime(2025, 6, 21, 12, 0, tzinfo=UTC)
 FIVE_MINUTES = timedelta(minutes=5)
@@ -22,4 +22,23 @@ def test_next_report_and_a_margin() -> None:
     old = NOW - timedelta(minutes=12)
     assert next_due(old, NOW, interval=FIVE_MINUTES) == old + timedelta(
         minutes=15, seconds=20
+    )
+
+
+def test_devices_reports_decide_while_recent() -> None:
+    """From the newest report not in the future; none recent: no alignment."""
+    recent = NOW - timedelta(minutes=1)
+    future = NOW + timedelta(hours=3)  # a device stuck on a date to come
+    due = next_report_due(
+        [recent, future], NOW, interval=FIVE_MINUTES, asleep_after=3 * FIVE_MINUTES
+    )
+    assert due == recent + timedelta(minutes=5, seconds=20)
+    assert (
+        next_report_due([future], NOW, interval=FIVE_MINUTES, asleep_after=FIVE_MINUTES)
+        is None
+    )
+    asleep = NOW - timedelta(hours=1)
+    assert (
+        next_report_due([asleep], NOW, interval=FIVE_MINUTES, asleep_after=FIVE_MINUTES)
+        is None
     )
