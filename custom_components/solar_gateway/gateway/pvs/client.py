@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from custom_components.solar_gateway.gateway.cadence import next_report_due
+from custom_components.solar_gateway.gateway.cadence import next_due, next_report_due
 from custom_components.solar_gateway.gateway.client import (
     Access,
     DataGroup,
@@ -70,7 +70,7 @@ from .models import (
     SupervisorInfo,
     VarserverData,
 )
-from .parsers.common import DATA_INTERVAL, next_data_due, parse_build
+from .parsers.common import DATA_INTERVAL, parse_build
 from .parsers.varserver import (
     CONTROL_MODE_VAR,
     MIN_SOC_VAR,
@@ -506,7 +506,7 @@ class PvsClient(GatewayClient):
                 interval=DATA_INTERVAL,
                 asleep_after=3 * DATA_INTERVAL,
             )
-        return next_data_due(snapshot.data_time, self.now())
+        return next_due(snapshot.data_time, self.now(), interval=DATA_INTERVAL)
 
     @override
     def now(self) -> datetime:

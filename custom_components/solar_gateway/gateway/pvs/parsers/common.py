@@ -12,7 +12,6 @@ from functools import lru_cache
 import json
 import re
 
-from custom_components.solar_gateway.gateway.cadence import next_due
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
 from custom_components.solar_gateway.gateway.values import as_float, as_str
 
@@ -156,17 +155,3 @@ def check_result(payload: Mapping[str, object], what: str) -> None:
     if isinstance(result, str) and result.strip().lower() in {"succeed", "success"}:
         return
     raise UnexpectedPayloadError(f"{what} answered result {result!r}")
-
-
-def next_data_due(
-    data_time: datetime | None,
-    now: datetime,
-    *,
-    interval: timedelta = DATA_INTERVAL,
-    margin: timedelta = timedelta(seconds=20),
-) -> datetime:
-    """Return when the PVS will next have new data, given the last ``data_time``.
-
-    The PVS publishes a new data set every ``interval`` (DATATIME + 5 min).
-    """
-    return next_due(data_time, now, interval=interval, margin=margin)
