@@ -38,6 +38,7 @@ from custom_components.solar_gateway.gateway.site import (
     DeviceKind,
     GatewayIdentity,
     SiteSnapshot,
+    kept_if_equal,
 )
 from custom_components.solar_gateway.gateway.transport import (
     Response,
@@ -492,10 +493,10 @@ class EnvoyClient(GatewayClient):
         data = self.data
         if self._stream_event is not None:
             data = apply_meter_event(data, self._stream_event)
-        snapshot = build_snapshot(self.identity, data, self._devices)
-        self._snapshot = replace(
-            snapshot, controls=describe(data, snapshot, self._production)
-        )
+        snapshot = build_snapshot(self.identity, data, self._devices, now=_monotonic())
+        controls = describe(data, snapshot, self._production)
+        previous = self._snapshot.controls if self._snapshot is not None else None
+        self._snapshot = replace(snapshot, controls=kept_if_equal(controls, previous))
         return self._snapshot
 
     @override
