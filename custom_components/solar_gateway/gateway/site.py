@@ -300,3 +300,8 @@ def kept_if_equal[T](new: T, previous: T | None) -> T:
     object it was.
     """
     return previous if previous is not None and previous == new else new
+
+
+def same_objects(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
+    """Whether two tuples hold the very same objects, in order."""
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))

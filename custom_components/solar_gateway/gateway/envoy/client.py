@@ -38,7 +38,6 @@ from custom_components.solar_gateway.gateway.site import (
     DeviceKind,
     GatewayIdentity,
     SiteSnapshot,
-    kept_if_equal,
 )
 from custom_components.solar_gateway.gateway.transport import (
     Response,
@@ -62,7 +61,7 @@ from .auth import (
 )
 from .controls import (
     ControlRequest,
-    describe,
+    ControlsCache,
     dry_contact_request,
     dry_contact_settings_request,
     grid_request,
@@ -171,6 +170,7 @@ class EnvoyClient(GatewayClient):
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
         self._devices = DeviceCache()
+        self._controls = ControlsCache()
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
         self._stream_event: MeterStreamEvent | None = None
@@ -494,9 +494,8 @@ class EnvoyClient(GatewayClient):
         if self._stream_event is not None:
             data = apply_meter_event(data, self._stream_event)
         snapshot = build_snapshot(self.identity, data, self._devices, now=_monotonic())
-        controls = describe(data, snapshot, self._production)
-        previous = self._snapshot.controls if self._snapshot is not None else None
-        self._snapshot = replace(snapshot, controls=kept_if_equal(controls, previous))
+        controls = self._controls.describe(data, snapshot, self._production)
+        self._snapshot = replace(snapshot, controls=controls)
         return self._snapshot
 
     @override

@@ -46,6 +46,7 @@ from custom_components.solar_gateway.gateway.site import (
     Quantity,
     SiteFigures,
     SiteSnapshot,
+    same_objects,
 )
 
 from .models import (
@@ -697,10 +698,6 @@ class _CachedPart:
     built_at: float | None
 
 
-def _same(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
-    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
-
-
 @dataclass(slots=True)
 class DeviceCache:
     """The devices last built from each part of the data, kept while it is unchanged.
@@ -729,8 +726,8 @@ class DeviceCache:
         ``now`` is read from (None: at once).
         """
         cached = self._parts.get(name)
-        if cached is not None and _same(cached.inputs, inputs):
-            if _same(cached.held, held):
+        if cached is not None and same_objects(cached.inputs, inputs):
+            if same_objects(cached.held, held):
                 return cached.devices
             if (
                 now is not None
