@@ -13,9 +13,11 @@ import pytest
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient, StorageMode
 from custom_components.solar_gateway.gateway.envoy.controls import (
+    CONTROL_INPUTS,
     ControlsCache,
     describe,
 )
+from custom_components.solar_gateway.gateway.envoy.models import EnvoyData
 from custom_components.solar_gateway.gateway.envoy.production_switch import (
     ProductionTracker,
 )
@@ -256,3 +258,33 @@ async def test_controls_follow_every_part_of_the_data_but_the_live_ones(
         == 0
         < sum(c.key == "relay" for c in first)
     )
+
+
+class _Recording:
+    """Stands in for an ``EnvoyData`` and notes each part read from it."""
+
+    def __init__(self, data: EnvoyData) -> None:
+        self.data = data
+        self.read: set[str] = set()
+
+    def __getattr__(self, name: str) -> object:
+        self.read.add(name)
+        return getattr(self.data, name)
+
+
+@pytest.mark.parametrize(
+    "scenario", sorted(p.name for p in ENVOY_FIXTURES.iterdir() if p.is_dir())
+)
+async def test_controls_read_only_their_inputs(
+    simulate: Simulate, session: aiohttp.ClientSession, scenario: str
+) -> None:
+    """On every fixture site the controls read no part of the data but
+    ``CONTROL_INPUTS``: the cache that keeps them while those are unchanged is
+    right."""
+    client, _ = await _client(simulate, session, scenario)
+    snapshot = await client.refresh(frozenset(DataGroup))
+    recording = _Recording(client.data)
+    tracker = ProductionTracker()
+    controls = describe(recording, snapshot, tracker)  # type: ignore[arg-type]
+    assert controls == describe(client.data, snapshot, tracker)
+    assert recording.read <= set(CONTROL_INPUTS), recording.read - set(CONTROL_INPUTS)

@@ -8,7 +8,7 @@ a partial relay body has been seen to crash it.
 
 from collections.abc import Callable, Iterator, Mapping
 import copy
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from custom_components.solar_gateway.gateway.errors import FeatureUnavailableError
 from custom_components.solar_gateway.gateway.site import (
@@ -167,13 +167,21 @@ def _relay_device(data: EnvoyData, snapshot: SiteSnapshot, relay_id: str) -> str
     return serial if snapshot.device(serial) is not None else None
 
 
-# What a CT poll replaces. The controls never read it, nor the CT meters' devices;
-# the production switch aside, which the live figures settle.
-_LIVE_FIELDS = frozenset(
-    {"meter_readings", "production", "api_production", "legacy_production"}
-)
-_CONTROL_FIELDS = tuple(
-    field.name for field in fields(EnvoyData) if field.name not in _LIVE_FIELDS
+# The parts of the data the controls are made of, directly or through the devices
+# they name; the production switch reads the live figures too.
+CONTROL_INPUTS = (
+    "ensemble",
+    "tariff",
+    "dry_contacts",
+    "dry_contact_settings",
+    "generator",
+    "generator_mode",
+    "generator_schedule",
+    "generator_config",
+    "inventory",
+    "inverters",
+    "pdm_devices",
+    "production_power",
 )
 
 
@@ -181,8 +189,9 @@ _CONTROL_FIELDS = tuple(
 class ControlsCache:
     """The controls last described, kept while nothing they are made of changed.
 
-    The client replaces only the parts of ``EnvoyData`` it read: after a poll of the
-    CTs alone every other part is the same object, and so are the controls.
+    The client replaces only the parts of ``EnvoyData`` it read: after a poll that
+    read none of ``CONTROL_INPUTS`` (the CTs, the battery charge) they are the same
+    objects, and so are the controls.
     """
 
     _inputs: tuple[object, ...] = ()
@@ -192,7 +201,7 @@ class ControlsCache:
         self, data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker
     ) -> tuple[Control, ...]:
         """``describe(data, snapshot, tracker)``, the last objects when unchanged."""
-        inputs = tuple(getattr(data, name) for name in _CONTROL_FIELDS)
+        inputs = tuple(getattr(data, name) for name in CONTROL_INPUTS)
         cached = self._controls
         if (
             cached is not None
@@ -210,8 +219,8 @@ def describe(
 ) -> tuple[Control, ...]:
     """The controls this Envoy offers, with their current values.
 
-    Made of the data's parts but the live ones (``_LIVE_FIELDS``), and of which
-    devices they make; the production switch of the live figures too.
+    Made of ``CONTROL_INPUTS`` alone, and of the live figures for the production
+    switch.
     """
     return (
         *_grid_controls(data, snapshot),
