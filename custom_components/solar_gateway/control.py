@@ -112,6 +112,8 @@ def async_track_controls[D: EntityDescription](
 class ControlEntity[T: ControlValue](SolarGatewayEntity):
     """An entity that changes a gateway setting, optimistically and then confirmed."""
 
+    controls_only = True
+
     def __init__(
         self, hub: SiteHub, control: Control, description: EntityDescription
     ) -> None:

@@ -101,6 +101,16 @@ class _Listener:
     update: Callable[[], None]
     structure: bool  # only told of polls that can bring devices or settings
     serial: str | None  # only told when this device changed (None: always)
+    controls: bool  # only told when the controls changed
+
+    def told(self, changed: set[str] | None, controls_changed: bool) -> bool:
+        """Whether an update that changed ``changed`` devices (None: anything)
+        concerns this listener."""
+        if changed is None:
+            return True
+        if self.controls:
+            return controls_changed
+        return self.serial is None or self.serial in changed
 
 
 @dataclass(kw_only=True)
@@ -150,6 +160,7 @@ class SiteHub:
         *,
         structure: bool = False,
         serial: str | None = None,
+        controls: bool = False,
     ) -> CALLBACK_TYPE:
         """Call ``update`` after every poll of any group; returns the remover.
 
@@ -158,9 +169,10 @@ class SiteHub:
         new-entity scans and repair checks, which a live poll cannot change. With
         ``serial``, only after updates that bring a new object for that device (or
         none), or change whether a group is available: for an entity that shows
-        one device's measurements.
+        one device's measurements. With ``controls``, only after updates that bring
+        new controls (or change whether a group is available): for a control.
         """
-        listener = _Listener(update, structure, serial)
+        listener = _Listener(update, structure, serial, controls)
         self._listeners.append(listener)
 
         @callback
@@ -178,14 +190,14 @@ class SiteHub:
         """
         structural = group is None or group in STRUCTURE_GROUPS
         self.notified_at = time.monotonic()
+        told = self._told
+        controls_changed = told is None or told.controls is not self.snapshot.controls
         changed = self._changed_devices(everything=group is None)
         listeners = [
             listener.update
             for listener in self._listeners
             if (structural or not listener.structure)
-            and (
-                changed is None or listener.serial is None or listener.serial in changed
-            )
+            and listener.told(changed, controls_changed)
         ]
         # A slice still waiting is superseded: every listener reads the latest data.
         # A large site is told from the next loop turn on, apart from the poll that

@@ -87,6 +87,9 @@ class SolarGatewayEntity(Entity):
     # for that device, which a gateway client hands over unchanged while the device
     # was not read again.
     device_only = False
+    # Whether the state is made of the entity's control alone: the hub then tells it
+    # only of updates that bring new controls.
+    controls_only = False
 
     def source(self) -> object | None:
         """What the state is made of: the very same object means nothing new to show.
@@ -118,6 +121,7 @@ class SolarGatewayEntity(Entity):
             self.hub.async_add_listener(
                 self._handle_hub_update,
                 serial=self.serial if self.device_only else None,
+                controls=self.controls_only,
             )
         )
 

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from custom_components.solar_gateway.coordinator import NOTIFY_SLICE, SiteHub
 from custom_components.solar_gateway.gateway.client import DataGroup
+from custom_components.solar_gateway.gateway.site import Control, ControlKind
 
 from .fake_gateway import SNAPSHOT, FakeGatewayClient
 
@@ -103,3 +104,32 @@ async def test_availability_epoch_moves_only_when_availability_may_have() -> Non
     assert site.availability_epoch == epoch + 1
     site.async_notify(None)
     assert site.availability_epoch == epoch + 2
+
+
+async def test_a_control_entity_is_told_when_the_controls_changed() -> None:
+    """A control's entity hears of an update only when it brings new controls (a
+    client hands over unchanged ones as the same objects), a group's
+    availability changed, or everything is to be looked at (a write)."""
+    reserve = Control(key="backup_reserve", kind=ControlKind.NUMBER, value=20.0)
+    site = hub()
+    site.snapshot = replace(SNAPSHOT, controls=(reserve,))
+    heard: list[str] = []
+    site.async_add_listener(lambda: heard.append("site"))
+    site.async_add_listener(lambda: heard.append("control"), controls=True)
+    site.async_notify(DataGroup.LIVE)  # nothing told before: everyone
+    assert heard == ["site", "control"]
+
+    heard.clear()
+    figures = replace(SNAPSHOT.figures, solar_power=1)
+    site.snapshot = replace(site.snapshot, figures=figures)
+    site.async_notify(DataGroup.LIVE)  # the same controls
+    assert heard == ["site"]
+
+    heard.clear()
+    site.snapshot = replace(site.snapshot, controls=(replace(reserve, value=30.0),))
+    site.async_notify(DataGroup.SETTINGS)
+    assert heard == ["site", "control"]
+
+    heard.clear()
+    site.async_notify(None)
+    assert heard == ["site", "control"]
