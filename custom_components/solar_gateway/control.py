@@ -158,6 +158,13 @@ class ControlEntity[T: ControlValue](SolarGatewayEntity):
         """Whether the read-back shows the requested value."""
         return reported == requested
 
+    @override
+    def source(self) -> object | None:
+        # Controls are handed over as the same objects while they are unchanged.
+        if self.serial is not None and self.device is None:
+            return None
+        return self.control
+
     @property
     @override
     def data_group(self) -> DataGroup:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 import logging
+import time
 from typing import TYPE_CHECKING, NoReturn, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -118,6 +119,13 @@ class SiteHub:
     # What the listeners were last told of: the snapshot and each group's success.
     _told: SiteSnapshot | None = None
     _told_available: tuple[bool, ...] = ()
+    # Moves on whenever what decides availability may have changed (a group's
+    # success, the stream) or everything is to be looked at again: an entity that
+    # saw this epoch and the same data has nothing new to show.
+    availability_epoch: int = 0
+    # When the listeners were last told (time.monotonic): one clock read per update
+    # for every entity that writes at most so often.
+    notified_at: float = 0.0
 
     def group_available(self, group: DataGroup) -> bool:
         """Whether the last poll of ``group`` succeeded (a group not polled: yes)."""
@@ -169,6 +177,7 @@ class SiteHub:
         slices, one per event-loop turn, so that no callback holds the loop long.
         """
         structural = group is None or group in STRUCTURE_GROUPS
+        self.notified_at = time.monotonic()
         changed = self._changed_devices(everything=group is None)
         listeners = [
             listener.update
@@ -199,6 +208,7 @@ class SiteHub:
         self._told = snapshot
         if everything or told is None or available != self._told_available:
             self._told_available = available
+            self.availability_epoch += 1
             return None
         if told is snapshot:
             return set()

@@ -13,6 +13,10 @@ from .coordinator import SiteHub
 from .gateway.client import DataGroup
 from .gateway.site import Device, Measurement, MeasurementValue
 
+# Polls wander by milliseconds: a slow quantity due now is not put off by a whole
+# interval for that.
+_TIMING_SLACK = 1.0
+
 
 class SolarGatewayEntity(Entity):
     """An entity showing something one device of the site reports.
@@ -43,6 +47,7 @@ class SolarGatewayEntity(Entity):
         self._last_written: tuple[bool, Hashable] = (False, None)
         self._last_source: object = None
         self._checked_at = 0.0
+        self._epoch = -1  # the hub's availability epoch when last looked at
 
     @property
     def device(self) -> Device | None:
@@ -86,9 +91,11 @@ class SolarGatewayEntity(Entity):
     def source(self) -> object | None:
         """What the state is made of: the very same object means nothing new to show.
 
-        None (the default): anything may have changed, look at every update. An
-        entity that shows only its device's measurements (``device_only``) returns
-        the device.
+        Together with the hub's availability epoch it decides the entity's
+        availability too, so it is None while the entity's device is gone. None
+        (the default): anything may have changed, look at every update. An entity
+        that shows only its device's measurements (``device_only``) returns the
+        device.
         """
         return self.device if self.device_only else None
 
@@ -106,6 +113,7 @@ class SolarGatewayEntity(Entity):
         self._last_written = (self.available, self.shown())
         self._last_source = self.source()
         self._checked_at = time.monotonic()
+        self._epoch = self.hub.availability_epoch
         self.async_on_remove(
             self.hub.async_add_listener(
                 self._handle_hub_update,
@@ -115,18 +123,22 @@ class SolarGatewayEntity(Entity):
 
     @callback
     def _handle_hub_update(self) -> None:
-        available = self.available
+        # Most updates change nothing an entity shows (a fast poll of other data):
+        # they are told apart by identity, before any value is looked at.
         source = self.source()
-        if available is self._last_written[0]:
-            if source is not None and source is self._last_source:
+        epoch = self.hub.availability_epoch
+        if epoch == self._epoch and source is not None:
+            if source is self._last_source:
                 return
-            now = time.monotonic()
-            if now - self._checked_at < self._min_write_interval:
-                # A slow quantity looked at moments ago: a later update shows it.
-                return
-            self._checked_at = now
+            if self._last_written[0] and self._min_write_interval:
+                now = self.hub.notified_at
+                if now - self._checked_at < self._min_write_interval - _TIMING_SLACK:
+                    # A slow quantity looked at moments ago: a later update shows it.
+                    return
+                self._checked_at = now
+        self._epoch = epoch
         self.take_update()
-        current = (available, self.shown())
+        current = (self.available, self.shown())
         self._last_source = source
         if current == self._last_written:
             return

@@ -2,6 +2,7 @@
 
 import asyncio
 from dataclasses import replace
+from types import SimpleNamespace
 
 from custom_components.solar_gateway.coordinator import NOTIFY_SLICE, SiteHub
 from custom_components.solar_gateway.gateway.client import DataGroup
@@ -81,3 +82,24 @@ async def test_a_device_entity_is_told_when_its_device_changed() -> None:
     site.snapshot = replace(site.snapshot, devices=(meter, first))
     site.async_notify(DataGroup.DEVICES)
     assert heard == ["site", "first", "second"]  # first changed again; second went
+
+
+async def test_availability_epoch_moves_only_when_availability_may_have() -> None:
+    """Entities skip an update whose data they have seen only while the epoch
+    stands: it moves on the first notice, on a notice of everything (a write) and
+    when a group's success changes, not on an ordinary poll."""
+    site = hub()
+    live = SimpleNamespace(last_update_success=True)
+    site.coordinators[DataGroup.LIVE] = live  # type: ignore[assignment]
+    site.async_notify(DataGroup.LIVE)
+    epoch = site.availability_epoch
+    site.async_notify(DataGroup.LIVE)
+    site.async_notify(DataGroup.DEVICES)
+    assert site.availability_epoch == epoch
+    live.last_update_success = False
+    site.async_notify(DataGroup.LIVE)
+    assert site.availability_epoch == epoch + 1
+    site.async_notify(DataGroup.LIVE)
+    assert site.availability_epoch == epoch + 1
+    site.async_notify(None)
+    assert site.availability_epoch == epoch + 2

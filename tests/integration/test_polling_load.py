@@ -12,6 +12,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.solar_gateway.entity import SolarGatewayEntity
 from custom_components.solar_gateway.gateway.site import DeviceKind
 from simulator.clock import ManualClock
 
@@ -267,3 +268,34 @@ async def test_states_written_at_the_rate_each_quantity_needs(
     }
     assert meter_states
     assert all(len(states) <= 3 for states in meter_states.values()), meter_states
+    # ... and no less: the meters' own power follows within those 5 minutes.
+    for meter in ("production_ct_power", "storage_ct_power"):
+        assert len(seen[site + meter]) >= 2, seen[site + meter]
+
+
+async def test_a_ct_poll_looks_only_at_what_it_changed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Between the 5-minute reads of a metered Envoy, a CT poll changes the site's
+    figures alone: the entities of the controls and of the CT meters' own figures
+    (until their 5 minutes) do not even look at their data."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    clock = ManualClock(NOON)
+    looked: list[str] = []
+    original = SolarGatewayEntity.take_update
+
+    def take_update(entity: SolarGatewayEntity) -> None:
+        looked.append(entity.entity_id)
+        original(entity)
+
+    async with simulated_entry(hass, "envoy/metered_battery", clock):
+        await run_for(hass, freezer, clock, timedelta(seconds=20))
+        with patch.object(SolarGatewayEntity, "take_update", take_update):
+            await run_for(hass, freezer, clock, timedelta(seconds=30))
+    site = "sensor.envoy_000789_"
+    assert f"{site}solar_power" in looked
+    assert f"{site}grid_power" in looked
+    controls = [e for e in looked if e.startswith(("select.", "switch.", "number."))]
+    meters = [e for e in looked if e.startswith(f"{site}production_ct_")]
+    assert controls == []
+    assert meters == []

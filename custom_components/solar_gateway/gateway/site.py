@@ -251,7 +251,7 @@ class ControlChange:
     value: ControlValue
 
 
-@dataclass(frozen=True)  # not slots: the serial index is cached on it
+@dataclass(frozen=True)  # not slots: the serial and control indexes are cached on it
 class SiteSnapshot:
     """One consistent update of a whole site."""
 
@@ -261,12 +261,18 @@ class SiteSnapshot:
     data_time: datetime | None = None  # when the gateway measured the site figures
     controls: tuple[Control, ...] = ()
 
+    @cached_property
+    def _controls_by_key(self) -> dict[tuple[str, str | None], Control]:
+        # Each control entity looks its control up after every poll (the first
+        # control of a key and device wins, as a scan would find it).
+        index: dict[tuple[str, str | None], Control] = {}
+        for control in self.controls:
+            index.setdefault((control.key, control.device), control)
+        return index
+
     def control(self, key: str, device: str | None = None) -> Control | None:
         """Return control ``key`` of ``device`` (None: the gateway), or None."""
-        for control in self.controls:
-            if control.key == key and control.device == device:
-                return control
-        return None
+        return self._controls_by_key.get((key, device))
 
     @cached_property
     def _by_serial(self) -> dict[str, Device]:
@@ -284,3 +290,18 @@ class SiteSnapshot:
     def of_kind(self, kind: DeviceKind) -> list[Device]:
         """Return the devices of one kind, in gateway order."""
         return [device for device in self.devices if device.kind is kind]
+
+
+def kept_if_equal[T](new: T, previous: T | None) -> T:
+    """``previous`` when it equals ``new``, else ``new``.
+
+    Callers tell "nothing new" by identity (an entity skips an update whose data is
+    the very object it last showed): a value rebuilt unchanged is handed over as the
+    object it was.
+    """
+    return previous if previous is not None and previous == new else new
+
+
+def same_objects(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
+    """Whether two tuples hold the very same objects, in order."""
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))

@@ -61,7 +61,7 @@ from .auth import (
 )
 from .controls import (
     ControlRequest,
-    describe,
+    ControlsCache,
     dry_contact_request,
     dry_contact_settings_request,
     grid_request,
@@ -176,6 +176,7 @@ class EnvoyClient(GatewayClient):
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
         self._devices = DeviceCache()
+        self._controls = ControlsCache()
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
         self._stream_event: MeterStreamEvent | None = None
@@ -527,10 +528,9 @@ class EnvoyClient(GatewayClient):
         data = self.data
         if self._stream_event is not None:
             data = apply_meter_event(data, self._stream_event)
-        snapshot = build_snapshot(self.identity, data, self._devices)
-        self._snapshot = replace(
-            snapshot, controls=describe(data, snapshot, self._production)
-        )
+        snapshot = build_snapshot(self.identity, data, self._devices, now=_monotonic())
+        controls = self._controls.describe(data, snapshot, self._production)
+        self._snapshot = replace(snapshot, controls=controls)
         return self._snapshot
 
     @override

@@ -8,7 +8,7 @@ a partial relay body has been seen to crash it.
 
 from collections.abc import Callable, Iterator, Mapping
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from custom_components.solar_gateway.gateway.errors import FeatureUnavailableError
 from custom_components.solar_gateway.gateway.site import (
@@ -18,6 +18,8 @@ from custom_components.solar_gateway.gateway.site import (
     DataGroup,
     DeviceKind,
     SiteSnapshot,
+    kept_if_equal,
+    same_objects,
 )
 
 from .acb_sleep import acb_controls, acb_request
@@ -31,7 +33,7 @@ from .production_switch import (
 )
 from .site_mapping import relay_serial
 
-__all__ = ["ControlRequest", "describe", "request_for"]
+__all__ = ["ControlRequest", "ControlsCache", "describe", "request_for"]
 
 DRY_CONTACTS_PATH = "/ivp/ensemble/dry_contacts"
 DRY_CONTACT_SETTINGS_PATH = "/ivp/ss/dry_contact_settings"
@@ -165,10 +167,52 @@ def _relay_device(data: EnvoyData, snapshot: SiteSnapshot, relay_id: str) -> str
     return serial if snapshot.device(serial) is not None else None
 
 
+# What a CT poll replaces. The controls never read it, nor the CT meters' devices;
+# the production switch aside, which the live figures settle.
+_LIVE_FIELDS = frozenset(
+    {"meter_readings", "production", "api_production", "legacy_production"}
+)
+_CONTROL_FIELDS = tuple(
+    field.name for field in fields(EnvoyData) if field.name not in _LIVE_FIELDS
+)
+
+
+@dataclass(slots=True)
+class ControlsCache:
+    """The controls last described, kept while nothing they are made of changed.
+
+    The client replaces only the parts of ``EnvoyData`` it read: after a poll of the
+    CTs alone every other part is the same object, and so are the controls.
+    """
+
+    _inputs: tuple[object, ...] = ()
+    _controls: tuple[Control, ...] | None = None
+
+    def describe(
+        self, data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker
+    ) -> tuple[Control, ...]:
+        """``describe(data, snapshot, tracker)``, the last objects when unchanged."""
+        inputs = tuple(getattr(data, name) for name in _CONTROL_FIELDS)
+        cached = self._controls
+        if (
+            cached is not None
+            and data.production_power is None
+            and same_objects(inputs, self._inputs)
+        ):
+            return cached
+        controls = kept_if_equal(describe(data, snapshot, tracker), cached)
+        self._inputs, self._controls = inputs, controls
+        return controls
+
+
 def describe(
     data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker | None = None
 ) -> tuple[Control, ...]:
-    """The controls this Envoy offers, with their current values."""
+    """The controls this Envoy offers, with their current values.
+
+    Made of the data's parts but the live ones (``_LIVE_FIELDS``), and of which
+    devices they make; the production switch of the live figures too.
+    """
     return (
         *_grid_controls(data, snapshot),
         *_storage_controls(data, snapshot),

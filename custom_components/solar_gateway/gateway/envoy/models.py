@@ -9,6 +9,7 @@ settings) keep their original JSON next to the typed view.
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 from custom_components.solar_gateway.gateway.values import JsonObject
 
@@ -541,7 +542,7 @@ class PvLimit:
     percent: float | None  # %
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slots: its CT meters are cached on it
 class EnvoyData:
     """Everything last read from one gateway; absent endpoints leave their default."""
 
@@ -568,7 +569,7 @@ class EnvoyData:
     export_limit: ExportLimit | None = None
     pv_limit: PvLimit | None = None
 
-    @property
+    @cached_property
     def ct_meters(self) -> tuple[CtMeter, ...]:
         """Enabled CTs with their readings, in configuration order."""
         readings = {reading.eid: reading for reading in self.meter_readings}

@@ -32,7 +32,7 @@ Known firmware quirks handled here:
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from custom_components.solar_gateway.gateway.site import (
@@ -46,6 +46,7 @@ from custom_components.solar_gateway.gateway.site import (
     Quantity,
     SiteFigures,
     SiteSnapshot,
+    same_objects,
 )
 
 from .models import (
@@ -93,6 +94,10 @@ _STALE_API_PRODUCTION_FROM = (8, 2, 4264)
 # Collar states (admin_state_str) that say where the site is.
 _COLLAR_OFF_GRID = "ENCMN_MDE_OFF_GRID"
 _COLLAR_ON_GRID = "ENCMN_MDE_ON_GRID"
+# A CT meter's own figures (per phase power, voltage, current...) are detail that
+# changes every reading; the site figures carry its power from each one. Its device
+# follows the readings at this pace, a new configuration at once.
+METER_DEVICE_INTERVAL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -685,6 +690,14 @@ def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _CachedPart:
+    inputs: tuple[object, ...]
+    held: tuple[object, ...]
+    devices: tuple[Device, ...]
+    built_at: float | None
+
+
 @dataclass(slots=True)
 class DeviceCache:
     """The devices last built from each part of the data, kept while it is unchanged.
@@ -694,24 +707,36 @@ class DeviceCache:
     rebuild 300 inverters, and entities see the very same device objects.
     """
 
-    _parts: dict[str, tuple[tuple[object, ...], tuple[Device, ...]]] = field(
-        default_factory=dict
-    )
+    _parts: dict[str, _CachedPart] = field(default_factory=dict)
 
     def devices(
         self,
         name: str,
         inputs: tuple[object, ...],
         build: Callable[[], Iterable[Device]],
+        *,
+        held: tuple[object, ...] = (),
+        now: float | None = None,
+        hold: float = 0.0,
     ) -> tuple[Device, ...]:
-        """The devices ``build`` makes from ``inputs``, rebuilt only when one changed."""
+        """The devices ``build`` makes from ``inputs``, rebuilt only when one changed.
+
+        New ``held`` inputs alone (readings that move with every poll) rebuild them
+        only once ``hold`` seconds have passed since the last build, on the clock
+        ``now`` is read from (None: at once).
+        """
         cached = self._parts.get(name)
-        if cached is not None and all(
-            old is new for old, new in zip(cached[0], inputs, strict=True)
-        ):
-            return cached[1]
+        if cached is not None and same_objects(cached.inputs, inputs):
+            if same_objects(cached.held, held):
+                return cached.devices
+            if (
+                now is not None
+                and cached.built_at is not None
+                and 0 <= now - cached.built_at < hold
+            ):
+                return cached.devices
         built = tuple(build())
-        self._parts[name] = (inputs, built)
+        self._parts[name] = _CachedPart(inputs, held, built, now)
         return built
 
 
@@ -725,9 +750,18 @@ def gateway_model(firmware: str | None) -> str:
 
 
 def build_snapshot(
-    identity: GatewayIdentity, data: EnvoyData, cache: DeviceCache | None = None
+    identity: GatewayIdentity,
+    data: EnvoyData,
+    cache: DeviceCache | None = None,
+    *,
+    now: float | None = None,
 ) -> SiteSnapshot:
-    """The whole site: figures plus every device, the gateway first."""
+    """The whole site: figures plus every device, the gateway first.
+
+    With ``cache`` and the seconds of a monotonic clock as ``now``, the CT meters'
+    own devices follow new readings once every ``METER_DEVICE_INTERVAL``: the site
+    figures carry their power from every reading.
+    """
     cache = cache or DeviceCache()
     gateway = identity.serial
     devices: list[Device] = list(
@@ -749,8 +783,11 @@ def build_snapshot(
     )
     devices += cache.devices(
         "meters",
-        (data.meter_configs, data.meter_readings),
+        (data.meter_configs,),
         lambda: _meters(data, gateway),
+        held=(data.meter_readings,),
+        now=now,
+        hold=METER_DEVICE_INTERVAL.total_seconds(),
     )
     devices += cache.devices(
         "inverters",
