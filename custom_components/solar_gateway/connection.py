@@ -29,6 +29,7 @@ def identified_to_data(found: Identified) -> dict[str, Any]:
         "metered": identity.metered,
         "access": found.access.value,
         "url": found.url,
+        "absent": sorted(found.absent),
     }
 
 
@@ -53,6 +54,7 @@ def identified_from_data(data: Mapping[str, Any]) -> Identified | None:
             ),
             Access(stored["access"]),
             str(stored["url"]),
+            _absent(stored.get("absent")),
         )
     except KeyError, ValueError:
         return None
@@ -66,6 +68,14 @@ def identified_from_data(data: Mapping[str, Any]) -> Identified | None:
     if stored_at.scheme is None or stored_at.host != host.host:
         return None
     return replace(found, url=str(stored_at))
+
+
+def _absent(stored: object) -> frozenset[str]:
+    """The endpoints stored as absent; none from anything but a list of paths (an
+    entry stored before they were kept, or edited storage): all are asked again."""
+    if not isinstance(stored, list) or not all(isinstance(p, str) for p in stored):
+        return frozenset()
+    return frozenset(stored)
 
 
 def client_from_data(

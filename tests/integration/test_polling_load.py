@@ -85,19 +85,20 @@ async def test_metered_envoy_request_schedule(
 ) -> None:
     """A metered Envoy with batteries: each endpoint at the rate its data changes.
 
-    Setup asks each endpoint once and that is the first refresh; an owner's token is
-    never sent to the installer-only production record. Then the CT readings (all of
-    the site's power) every 15 s, battery SOC every minute; production.json (energy
+    Setup asks each endpoint once and that is the first refresh (the token is not
+    checked apart: the gateway accepts it on every read); an owner's token is never
+    sent to the installer-only production record. Then the CT readings (all of the
+    site's power) every 15 s, battery SOC every minute; production.json (energy
     today and last seven days), inverters, device data, the ensemble and relays
-    every 5 minutes; settings hourly. The generator endpoint says there is none: its
-    configuration is never asked, and it is not asked again.
+    every 5 minutes; settings and /info (a new firmware) hourly. The generator
+    endpoint says there is none: its configuration is never asked, and it is not
+    asked again.
     """
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
     async with simulated_entry(hass, "envoy/metered_battery", clock) as (entry, _):
         stats = entry.runtime_data.client.transport.stats
         assert stats.by_path == {
-            "/auth/check_jwt": 1,
             "/ivp/meters": 1,
             "/ivp/meters/readings": 1,
             "/inventory.json": 1,
@@ -131,6 +132,7 @@ async def test_metered_envoy_request_schedule(
         "/ivp/meters": 1,
         "/ivp/ss/dry_contact_settings": 1,
         "/admin/lib/tariff": 1,
+        "/info": 1,
     }
 
 

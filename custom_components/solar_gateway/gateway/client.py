@@ -48,6 +48,9 @@ class Identified:
     identity: GatewayIdentity
     access: Access
     url: str  # scheme://host[:port] that answered
+    # Endpoints that answered "not here" (404, or refused to these credentials) on
+    # this firmware: not asked again until the firmware or the credentials change.
+    absent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

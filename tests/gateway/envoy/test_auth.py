@@ -82,7 +82,8 @@ def _bearer(request: Received) -> str:
 async def test_token_from_account(
     gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
-    """Email and password: Enlighten login, Entrez token, checked, then used."""
+    """Email and password: Enlighten login, Entrez token, then used; the gateway
+    accepting it on every read, nobody asks it to check the token."""
     token = gw.issue_token(lifetime=YEAR)
     cloud = Cloud(gw, token)
     client = cloud.client(session, username="me@example.com", password="pw")
@@ -97,7 +98,7 @@ async def test_token_from_account(
         "serial_num": SERIAL,
         "username": "me@example.com",
     }
-    assert _bearer(gw.received("GET", "/auth/check_jwt")[0]) == token
+    assert not gw.received("GET", "/auth/check_jwt")
     readings = gw.received("GET", "/ivp/meters/readings")
     assert readings
     assert all(_bearer(r) == token for r in readings)
@@ -198,9 +199,11 @@ async def test_pasted_token_rejected(
     cloud = Cloud(gw, gw.issue_token())
     with pytest.raises(InvalidCredentialsError):
         await cloud.client(session, token=make_token(marker="other")).setup()
+    # Refused at the first read, then asked once: the token is at fault.
     assert [_bearer(r) for r in gw.received("GET", "/auth/check_jwt")] == [
         make_token(marker="other")
     ]
+    assert len(gw.received("GET", "/ivp/meters")) == 1
 
 
 def test_garbage_token() -> None:
@@ -231,25 +234,32 @@ async def test_expired_token_without_account(
 async def test_expired_token_with_account(
     gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
-    """An expired token is replaced from the account at setup."""
+    """An expired token is replaced from the account at setup, before any read."""
     old = gw.issue_token(lifetime=-1)
     new = gw.issue_token(lifetime=YEAR)
     cloud = Cloud(gw, new)
     client = cloud.client(session, token=old, username="me@example.com", password="pw")
     await client.setup()
-    assert [_bearer(r) for r in gw.received("GET", "/auth/check_jwt")] == [new]
+    assert len(gw.received("POST", "/tokens")) == 1
+    reads = [r for r in gw.requests if r.method == "GET" and r.path != "/info"]
+    assert reads
+    assert {_bearer(r) for r in reads} == {new}
+    assert not gw.received("GET", "/auth/check_jwt")
 
 
 async def test_rejected_token_replaced_from_account(
     gw: SimulatedGateway, session: aiohttp.ClientSession
 ) -> None:
-    """A valid-looking token the gateway refuses is replaced when the account is known."""
+    """A valid-looking token the gateway refuses is replaced when the account is
+    known, and the refused read is read again with the new one."""
     old = make_token(marker="old")  # not one the gateway issued
     new = gw.issue_token()
     cloud = Cloud(gw, new)
     client = cloud.client(session, token=old, username="me@example.com", password="pw")
     await client.setup()
     assert [_bearer(r) for r in gw.received("GET", "/auth/check_jwt")] == [old, new]
+    assert [_bearer(r) for r in gw.received("GET", "/ivp/meters")] == [old, new]
+    assert Endpoint.METERS in client.features
 
 
 async def test_refresh_ahead_of_expiry(
@@ -346,7 +356,25 @@ async def test_check_jwt_odd_status(
     cloud = Cloud(gw, gw.issue_token())
     gw.answer("GET", "/auth/check_jwt", 500, "")
     with pytest.raises(UnexpectedPayloadError):
-        await cloud.client(session, token=cloud.token).setup()
+        await cloud.client(session, token=make_token(marker="other")).setup()
+
+
+async def test_setup_asks_about_the_token_once_for_refused_endpoints(
+    gw: SimulatedGateway, session: aiohttp.ClientSession
+) -> None:
+    """Endpoints refused to an accepted token are absent: the gateway is asked about
+    the token at the first refusal only, and nothing is read twice."""
+    token = gw.issue_token()
+    gw.answer("GET", "/ivp/ensemble/secctrl", 401, "")
+    gw.answer("GET", "/admin/lib/tariff", 401, "")
+    client = Cloud(gw, token).client(session, token=token)
+    await client.setup()
+    assert [_bearer(r) for r in gw.received("GET", "/auth/check_jwt")] == [token]
+    assert Endpoint.SECCTRL not in client.features
+    assert Endpoint.TARIFF not in client.features
+    assert Endpoint.ENSEMBLE_POWER in client.features
+    assert len(gw.received("GET", "/ivp/ensemble/secctrl")) == 1
+    assert len(gw.received("GET", "/admin/lib/tariff")) == 1
 
 
 def test_derived_passwords() -> None:

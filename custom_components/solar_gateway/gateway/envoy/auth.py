@@ -1,9 +1,11 @@
 """Authentication to an Envoy: HTTP digest before firmware 7, JWT from 7 on.
 
 A JWT comes from the Enphase cloud (Enlighten login, then the Entrez token service)
-or is pasted by the user; it is checked on the gateway with ``/auth/check_jwt``. Its
-claims (``exp``, ``enphaseUser``) are read without verifying the signature: only the
-gateway can verify it, we only need to know when it runs out.
+or is pasted by the user. Its claims (``exp``, ``enphaseUser``) are read without
+verifying the signature: only the gateway can verify it, we only need to know when it
+runs out and whose it is. The gateway verifies it on every request; ``/auth/check_jwt``
+is asked only when a request is refused, to tell a refused token from an endpoint
+this account may not read.
 """
 
 from abc import ABC, abstractmethod
@@ -140,6 +142,11 @@ class EnvoyAuth(ABC):
         endpoint is simply not for this account."""
         return False
 
+    async def handle_setup_unauthorized(self, transport: Transport) -> bool:
+        """React to a 401 while setup detects features, as ``handle_unauthorized``
+        does, with setup's errors for credentials the gateway refuses."""
+        return False
+
 
 class DigestAuth(EnvoyAuth):
     """HTTP digest auth of firmware before 7 (``envoy`` or ``installer`` user)."""
@@ -189,6 +196,10 @@ class TokenAuth(EnvoyAuth):
         self.token: TokenInfo | None = (
             decode_token(credentials.token) if credentials.token else None
         )
+        # Since setup: whether the token was fetched then, and whether the gateway
+        # has been asked about it (once is enough to tell refusals apart).
+        self._fetched_at_setup = False
+        self._checked = False
 
     @property
     def can_renew(self) -> bool:
@@ -219,8 +230,14 @@ class TokenAuth(EnvoyAuth):
         return timedelta(days=7)
 
     async def setup(self, transport: Transport) -> None:
-        """Obtain a token if needed, then have the gateway accept it."""
-        fresh = False
+        """Have a token: the one given while it lasts, else one from the account.
+
+        The gateway is not asked about it here: it verifies the token on each read,
+        and the first read it refuses asks (``handle_setup_unauthorized``). A token it
+        accepts costs no request.
+        """
+        self._fetched_at_setup = False
+        self._checked = False
         if self._expired():
             if not self.can_renew:
                 if self.token is None:
@@ -229,14 +246,28 @@ class TokenAuth(EnvoyAuth):
                     )
                 raise TokenExpiredError("the token has expired")
             await self._fetch()
-            fresh = True
+            self._fetched_at_setup = True
+
+    async def handle_setup_unauthorized(self, transport: Transport) -> bool:
+        """A read refused at setup: the token's fault, or the endpoint's?
+
+        Asked once per setup: a token the gateway accepts makes this and every later
+        refusal an endpoint this account may not read (False). A refused token is
+        replaced from the account and the read retried (True), or raises the error
+        that starts reauthentication.
+        """
+        if self._checked:
+            return False
         if await self._check(transport):
-            return
-        if fresh or not self.can_renew:
+            self._checked = True
+            return False
+        if self._fetched_at_setup or not self.can_renew:
             raise InvalidCredentialsError("the gateway rejected the token")
         await self._fetch()
         if not await self._check(transport):
             raise InvalidCredentialsError("the gateway rejected a new token")
+        self._fetched_at_setup = self._checked = True
+        return True
 
     async def ensure_fresh(self, transport: Transport) -> None:
         """Fetch a new token ahead of expiry when the account is known."""

@@ -93,6 +93,9 @@ _FIGURE_GROUPS: Mapping[str, DataGroup] = {
     "backup_reserve": DataGroup.SETTINGS,
     "grid_connected": DataGroup.DEVICES,
 }
+# /info is read again this often with the settings, so that a firmware update is
+# noticed however it came (a start from what the entry stored reads none).
+_INFO_REREAD = timedelta(hours=1)
 # Microinverters report every 5 minutes; none for 15 minutes means they sleep.
 _INVERTER_REPORTS = timedelta(minutes=5)
 _INVERTERS_ASLEEP = timedelta(minutes=15)
@@ -163,6 +166,9 @@ class EnvoyClient(GatewayClient):
         self._refused: AuthenticationError | None = None
         # Set when the gateway went away: it may come back on new firmware.
         self._info_stale = False
+        self._info_read_at = 0.0  # monotonic; setup stands for a read
+        # Endpoints that answered "not here" at setup (or did at an earlier one).
+        self._absent: frozenset[Endpoint] = frozenset()
         # Polls of two groups due together run one after the other: each starts from
         # what the other read, instead of writing back the data it started from.
         self._refreshing = asyncio.Lock()
@@ -198,6 +204,7 @@ class EnvoyClient(GatewayClient):
             identity_of(info),
             Access.ENVOY_ACCOUNT if info.uses_tokens else Access.ENVOY_LOCAL,
             self._base_url,
+            frozenset(endpoint.value for endpoint in self._absent),
         )
 
     @property
@@ -290,7 +297,7 @@ class EnvoyClient(GatewayClient):
                 web_tokens=known.access is Access.ENVOY_ACCOUNT,
             )
             try:
-                await self._connect(info, known.url)
+                await self._connect(info, known.url, _endpoints(known.absent))
             except (
                 GatewayConnectionError,
                 NotSupportedGatewayError,
@@ -304,8 +311,15 @@ class EnvoyClient(GatewayClient):
         )
         await self._connect(info, base_url)
 
-    async def _connect(self, info: EnvoyInfo, base_url: str) -> None:
+    async def _connect(
+        self,
+        info: EnvoyInfo,
+        base_url: str,
+        known_absent: frozenset[Endpoint] = frozenset(),
+    ) -> None:
+        """Authenticate and detect features; ``known_absent`` are not asked."""
         self._info = info
+        self._info_read_at = _monotonic()
         self._base_url = base_url
         self.transport = Transport(
             self._session, base_url, timeouts=self._timeouts, retry=self._retry
@@ -322,14 +336,28 @@ class EnvoyClient(GatewayClient):
             )
         else:
             self._auth = DigestAuth(info.serial, self.credentials)
-        await self._auth.setup(self.transport)
+        auth = self._auth
+        await auth.setup(self.transport)
         data = EnvoyData(info=info)
         present: set[Endpoint] = set()
+        absent: set[Endpoint] = set()
         self.transport.new_cycle()
         for endpoint in PROBE_ORDER:
             if not self._needed(endpoint, data, present):
                 continue
+            if endpoint in known_absent:
+                absent.add(endpoint)
+                continue
             response = await self._get(endpoint)
+            # The first refusal asks whether the token is at fault (reauthenticate,
+            # or renew and read again) or the endpoint is not for this account.
+            if response.status == 401 and await auth.handle_setup_unauthorized(
+                self.transport
+            ):
+                response = await self._get(endpoint)
+            if response.status in ABSENT_STATUSES and endpoint not in _OPTIONAL:
+                # The firmware's or the account's answer, not the moment's.
+                absent.add(endpoint)
             if response.status in ABSENT_STATUSES or not response.ok:
                 _LOGGER.debug("%s absent (%s)", endpoint, response.status)
                 continue
@@ -341,6 +369,7 @@ class EnvoyClient(GatewayClient):
             present.add(endpoint)
             self._read_at[endpoint] = _monotonic()
         self.features = frozenset(present)
+        self._absent = frozenset(absent)
         self._data = data
         self._settings_stale = False
         self._snapshot = None
@@ -377,12 +406,12 @@ class EnvoyClient(GatewayClient):
     async def _refresh(self, groups: frozenset[DataGroup]) -> SiteSnapshot:
         auth = self._require_auth()
         self.transport.new_cycle()
-        if self._info_stale:
+        if self._settings_stale:
+            groups = groups | {DataGroup.SETTINGS}
+        if self._info_stale or (DataGroup.SETTINGS in groups and self._info_due()):
             await self._reread_info()
         data = self.data
         await auth.ensure_fresh(self.transport)
-        if self._settings_stale:
-            groups = groups | {DataGroup.SETTINGS}
         # Settings first: which CTs are enabled decides what the live group reads.
         for group in (DataGroup.SETTINGS, DataGroup.DEVICES, DataGroup.LIVE):
             if group not in groups:
@@ -406,11 +435,17 @@ class EnvoyClient(GatewayClient):
             await asyncio.sleep(0)
         return self._build()
 
+    def _info_due(self) -> bool:
+        """Whether ``/info`` was last read (or setup ran) an hour ago or more."""
+        age = _monotonic() - self._info_read_at
+        return age >= _INFO_REREAD.total_seconds() - _REREAD_SLACK
+
     async def _reread_info(self) -> None:
         """Read ``/info`` again (no auth, a few hundred bytes) for the firmware the
-        gateway came back with; the entry reloads when it changed."""
+        gateway runs now; the entry reloads when it changed."""
         response = await self.transport.get(INFO_PATH, cache=False)
         self._info_stale = False
+        self._info_read_at = _monotonic()
         try:
             _require_ok(response)
             info = parse_info(response.text())
@@ -777,6 +812,11 @@ def _monotonic() -> float:
 def _wall_time() -> float:
     # The same: the wall clock as it is when asked.
     return time.time()
+
+
+def _endpoints(paths: Collection[str]) -> frozenset[Endpoint]:
+    """The endpoints among ``paths`` (others were stored by another version)."""
+    return frozenset(Endpoint(path) for path in paths if path in Endpoint)
 
 
 def _generator_wired(data: EnvoyData) -> bool:
