@@ -51,6 +51,7 @@ from unittest.mock import patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import aiohttp
 from aiohttp import web
 from aiohttp.resolver import ThreadedResolver
 from freezegun import freeze_time
@@ -70,7 +71,11 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.solar_gateway.const import DOMAIN
+from custom_components.solar_gateway.connection import (
+    client_from_data,
+    identified_to_data,
+)
+from custom_components.solar_gateway.const import CONF_IDENTIFIED, DOMAIN
 from simulator.clock import ManualClock
 from simulator.server import SimulatedGateway, SimulatorOptions
 from tests.integration.simulated import entry_data
@@ -360,13 +365,21 @@ def core_entry(gateway: SimulatedGateway) -> MockConfigEntry:
     )
 
 
-def our_entry(gateway: SimulatedGateway) -> MockConfigEntry:
-    """The entry our config flow creates for this gateway."""
+async def our_entry(gateway: SimulatedGateway) -> MockConfigEntry:
+    """The entry our config flow creates for this gateway.
+
+    The flow sets a client up to check what the user gave and stores what that
+    setup learned (``identified``), so the entry's setup, at install and at every
+    start, begins from it. Its requests are the flow's, not the entry setup's.
+    """
+    data: dict[str, Any] = dict(entry_data(gateway))
+    async with aiohttp.ClientSession() as session:
+        client = client_from_data(session, data)
+        await client.setup()
+        data[CONF_IDENTIFIED] = identified_to_data(client.identification)
+    gateway.log.clear()
     return MockConfigEntry(
-        domain=DOMAIN,
-        title="Site",
-        unique_id=gateway.identity.serial,
-        data=entry_data(gateway),
+        domain=DOMAIN, title="Site", unique_id=gateway.identity.serial, data=data
     )
 
 
@@ -439,7 +452,11 @@ async def measure(
             setup_requests = 0
             entity_ids: set[str] = set()
             if integration is not None:
-                entry = (core_entry if integration == CORE else our_entry)(gateway)
+                entry = (
+                    core_entry(gateway)
+                    if integration == CORE
+                    else await our_entry(gateway)
+                )
                 entry.add_to_hass(hass)
                 assert await hass.config_entries.async_setup(entry.entry_id)
                 await hass.async_block_till_done(wait_background_tasks=True)
