@@ -102,15 +102,69 @@ class _Listener:
     structure: bool  # only told of polls that can bring devices or settings
     serial: str | None  # only told when this device changed (None: always)
     controls: bool  # only told when the controls changed
+    order: int  # listeners are told in the order they came
 
-    def told(self, changed: set[str] | None, controls_changed: bool) -> bool:
-        """Whether an update that changed ``changed`` devices (None: anything)
-        concerns this listener."""
+
+@dataclass(slots=True)
+class _Listeners:
+    """Every listener, and each kind apart: an update looks only at those it
+    concerns (a CT poll of a large site at a few dozen, not at thousands)."""
+
+    everyone: list[_Listener] = field(default_factory=list)
+    general: list[_Listener] = field(default_factory=list)
+    controls: list[_Listener] = field(default_factory=list)
+    by_serial: dict[str, list[_Listener]] = field(default_factory=dict)
+    _count: int = 0
+
+    def add(
+        self,
+        update: Callable[[], None],
+        *,
+        structure: bool,
+        serial: str | None,
+        controls: bool,
+    ) -> _Listener:
+        """Register ``update``; see ``SiteHub.async_add_listener``."""
+        self._count += 1
+        listener = _Listener(update, structure, serial, controls, self._count)
+        self.everyone.append(listener)
+        self._kind(listener).append(listener)
+        return listener
+
+    def remove(self, listener: _Listener) -> None:
+        """Forget ``listener``."""
+        self.everyone.remove(listener)
+        kind = self._kind(listener)
+        kind.remove(listener)
+        if not kind and listener.serial is not None and not listener.controls:
+            del self.by_serial[listener.serial]
+
+    def told(
+        self, changed: set[str] | None, *, controls_changed: bool
+    ) -> list[_Listener]:
+        """Those an update concerns that changed ``changed`` devices (None:
+        anything), in the order they came."""
         if changed is None:
-            return True
-        if self.controls:
-            return controls_changed
-        return self.serial is None or self.serial in changed
+            return self.everyone
+        chosen = list(self.general)
+        if controls_changed:
+            chosen += self.controls
+        for serial in changed:
+            chosen += self.by_serial.get(serial, ())
+        if len(chosen) > len(self.general):
+            chosen.sort(key=_order)
+        return chosen
+
+    def _kind(self, listener: _Listener) -> list[_Listener]:
+        if listener.controls:
+            return self.controls
+        if listener.serial is None:
+            return self.general
+        return self.by_serial.setdefault(listener.serial, [])
+
+
+def _order(listener: _Listener) -> int:
+    return listener.order
 
 
 @dataclass(kw_only=True)
@@ -123,7 +177,7 @@ class SiteHub:
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
     stream: StreamFeed | None = None  # the live stream, when the owner opted in
-    _listeners: list[_Listener] = field(default_factory=list)
+    _listeners: _Listeners = field(default_factory=_Listeners)
     _pending: list[Callable[[], None]] = field(default_factory=list)
     _scheduled: bool = False
     # What the listeners were last told of: the snapshot and each group's success.
@@ -172,8 +226,9 @@ class SiteHub:
         one device's measurements. With ``controls``, only after updates that bring
         new controls (or change whether a group is available): for a control.
         """
-        listener = _Listener(update, structure, serial, controls)
-        self._listeners.append(listener)
+        listener = self._listeners.add(
+            update, structure=structure, serial=serial, controls=controls
+        )
 
         @callback
         def remove() -> None:
@@ -195,9 +250,10 @@ class SiteHub:
         changed = self._changed_devices(everything=group is None)
         listeners = [
             listener.update
-            for listener in self._listeners
-            if (structural or not listener.structure)
-            and listener.told(changed, controls_changed)
+            for listener in self._listeners.told(
+                changed, controls_changed=controls_changed
+            )
+            if structural or not listener.structure
         ]
         # A slice still waiting is superseded: every listener reads the latest data.
         # A large site is told from the next loop turn on, apart from the poll that
@@ -254,7 +310,7 @@ class SiteHub:
 
     def _active(self) -> set[Callable[[], None]]:
         # A listener removed while its slice waited (an entity gone) is not called.
-        return {listener.update for listener in self._listeners}
+        return {listener.update for listener in self._listeners.everyone}
 
     async def async_write(
         self,

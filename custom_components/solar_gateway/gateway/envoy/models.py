@@ -6,10 +6,12 @@ None. Documents the gateway wants back whole on a write (the tariff, a relay's
 settings) keep their original JSON next to the typed view.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
+from typing import Self
 
 from custom_components.solar_gateway.gateway.values import JsonObject
 
@@ -210,12 +212,30 @@ class MeterChannel:
     frequency: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)  # not slots: the phases are kept once read
 class MeterReading:
-    """A CT's whole reading with its phases."""
+    """A CT's whole reading with its phases.
+
+    A CT poll every few seconds needs the totals alone (they make the site
+    figures); the phases feed the CT meter's own device, rebuilt every few minutes,
+    so they are read when first asked for. Compared as the object it is: every
+    read makes a new one.
+    """
 
     total: MeterChannel
-    channels: tuple[MeterChannel, ...] = ()
+    read_channels: Callable[[], tuple[MeterChannel, ...]] = field(
+        default=tuple, repr=False
+    )
+
+    @classmethod
+    def of(cls, total: MeterChannel, channels: tuple[MeterChannel, ...]) -> Self:
+        """A reading whose phases are already read."""
+        return cls(total, lambda: channels)
+
+    @cached_property
+    def channels(self) -> tuple[MeterChannel, ...]:
+        """The phases' readings, in phase order."""
+        return self.read_channels()
 
     @property
     def eid(self) -> int | None:

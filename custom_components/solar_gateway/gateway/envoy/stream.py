@@ -162,7 +162,7 @@ def _folded(
         ),
         frequency=_mean([phase.frequency for phase in phases]),
     )
-    return MeterReading(total=total, channels=tuple(channels))
+    return MeterReading.of(total, tuple(channels))
 
 
 def _with_phase(

@@ -1,5 +1,7 @@
 """Parsers of the CT endpoints ``/ivp/meters`` and ``/ivp/meters/readings``."""
 
+from functools import partial
+
 from custom_components.solar_gateway.gateway.envoy.models import (
     MeterChannel,
     MeterConfig,
@@ -52,11 +54,14 @@ def _channel(item: JsonObject) -> MeterChannel:
 
 
 def parse_meter_readings(payload: object) -> tuple[MeterReading, ...]:
-    """Parse ``/ivp/meters/readings``: each CT's totals and per-phase channels."""
+    """Parse ``/ivp/meters/readings``: each CT's totals, its phases when asked."""
     return tuple(
         MeterReading(
-            total=_channel(item),
-            channels=tuple(_channel(ch) for ch in objects(item.get("channels"))),
+            total=_channel(item), read_channels=partial(_channels, item.get("channels"))
         )
         for item in objects(root_list(payload, "/ivp/meters/readings"))
     )
+
+
+def _channels(items: object) -> tuple[MeterChannel, ...]:
+    return tuple(_channel(item) for item in objects(items))
