@@ -278,7 +278,7 @@ class SiteHub:
             self._told_available = available
             self.availability_epoch += 1
             return None
-        if told is snapshot:
+        if told is snapshot or told.devices is snapshot.devices:
             return set()
         changed = {
             device.serial

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cache
 import json
 import os
 import socket
@@ -33,7 +34,7 @@ from typing import Any
 import zlib
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDictProxy
 
 from .errors import (
     GatewayBusyError,
@@ -319,11 +320,7 @@ class Transport:
         method, path = outgoing.method, outgoing.path
         self.stats.requests += 1
         self.stats.by_path[path.split("?", 1)[0]] += 1
-        client_timeout = aiohttp.ClientTimeout(
-            total=None,
-            sock_connect=outgoing.timeouts.connect,
-            sock_read=outgoing.timeouts.read,
-        )
+        client_timeout = _client_timeout(outgoing.timeouts)
         with failures_named(f"{method} {path}"):
             async with self._session.request(
                 method,
@@ -348,10 +345,21 @@ class Transport:
                     method=method,
                     path=path,
                     status=resp.status,
-                    headers=CIMultiDictProxy(CIMultiDict(resp.headers)),
+                    headers=resp.headers,  # a read-only view, kept after release
                     body=body,
-                    parsed=await _parse_large_json(body),
+                    parsed=(
+                        await _parse_large_json(body)
+                        if len(body) > OFF_LOOP_JSON_BYTES
+                        else None
+                    ),
                 )
+
+
+@cache
+def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
+    )
 
 
 @contextmanager

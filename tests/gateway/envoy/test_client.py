@@ -300,6 +300,7 @@ async def test_a_ct_poll_rebuilds_only_what_it_changed(
         a is b for a, b in zip(second.of_kind(DeviceKind.METER), meters, strict=True)
     )
     assert second.controls is first.controls
+    assert second.devices is first.devices  # no device changed: said at once
     freezer.tick(300)  # relays, battery power and production are read again too
     third = await client.refresh(live)
     assert all(

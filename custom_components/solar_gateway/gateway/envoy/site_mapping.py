@@ -708,6 +708,7 @@ class DeviceCache:
     """
 
     _parts: dict[str, _CachedPart] = field(default_factory=dict)
+    _all: tuple[Device, ...] = ()
 
     def devices(
         self,
@@ -738,6 +739,14 @@ class DeviceCache:
         built = tuple(build())
         self._parts[name] = _CachedPart(inputs, held, built, now)
         return built
+
+    def all_devices(self, devices: list[Device]) -> tuple[Device, ...]:
+        """``devices`` as a tuple: the last one when they are the same objects, so
+        that whoever compares two snapshots sees at once that no device changed."""
+        candidate = tuple(devices)
+        if not same_objects(self._all, candidate):
+            self._all = candidate
+        return self._all
 
 
 def gateway_model(firmware: str | None) -> str:
@@ -814,7 +823,7 @@ def build_snapshot(
     return SiteSnapshot(
         identity=identity,
         figures=build_figures(data),
-        devices=tuple(devices),
+        devices=cache.all_devices(devices),
         data_time=_data_time(data),
     )
 
