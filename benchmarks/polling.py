@@ -16,7 +16,8 @@ the median of the runs:
 - setup requests: what the gateway served until the entry was set up;
 - CPU/h of the integration, CPU per live update;
 - longest event-loop callback (CPU time) during the hour;
-- state changes/h of the integration's entities (what the recorder would write).
+- state changes/h of the integration's entities (what the recorder would write);
+- CPU by kind of step (the endpoints read in it), an idle step's taken off.
 
 Sites: the metered-battery Envoy fixture, and the same gateway grown to 300
 inverters and 12 batteries. solar_gateway alone on the legacy and varserver PVS.
@@ -345,6 +346,7 @@ class RunFigures:
     longest_gc: float
     state_changes: int
     changes_by_entity: Counter[str]
+    step_cpu: dict[str, tuple[int, float]]
 
 
 def core_entry(gateway: SimulatedGateway) -> MockConfigEntry:
@@ -401,17 +403,47 @@ async def home_assistant(config_dir: Path) -> AsyncIterator[HomeAssistant]:
 
 
 async def advance(
-    hass: HomeAssistant, clock: ManualClock, frozen: Any, duration: timedelta
+    hass: HomeAssistant,
+    clock: ManualClock,
+    frozen: Any,
+    duration: timedelta,
+    steps: list[tuple[float, float]] | None = None,
 ) -> None:
-    """Move Home Assistant's clock and the gateway's together, step by step."""
+    """Move Home Assistant's clock and the gateway's together, step by step.
+
+    With ``steps``, note each step's gateway time and the loop thread's CPU in it.
+    """
     for _ in range(int(duration / STEP)):
         clock.advance(STEP.total_seconds())
         frozen.tick(STEP)
+        started = time.thread_time()
         # The loop moves the timers now due behind this task: let them run before
         # waiting for what they start. (The test helper that fires them instead
         # wraps each in two mock patches, which cost more than the poll it starts.)
         await asyncio.sleep(0)
         await hass.async_block_till_done(wait_background_tasks=True)
+        if steps is not None:
+            steps.append((clock.now(), time.thread_time() - started))
+
+
+def cpu_by_step(
+    log: list[tuple[float, str]], steps: list[tuple[float, float]]
+) -> dict[str, tuple[int, float]]:
+    """Each kind of step (the endpoints read in it): how many, CPU of one (s).
+
+    The CPU of a step with no request is taken off each: what is left is what
+    reading those endpoints and showing them cost.
+    """
+    read: dict[float, set[str]] = {}
+    for at, path in log:
+        read.setdefault(at, set()).add(path.rsplit("/", 1)[-1])
+    kinds: dict[str, list[float]] = {}
+    for at, cpu in steps:
+        kinds.setdefault(", ".join(sorted(read.get(at, ()))), []).append(cpu)
+    idle = statistics.mean(kinds.pop("", [0.0]))
+    return {
+        kind: (len(cpus), statistics.mean(cpus) - idle) for kind, cpus in kinds.items()
+    }
 
 
 def power_reads(log: list[tuple[float, str]]) -> list[float]:
@@ -487,7 +519,8 @@ async def measure(
             cpu_start = time.thread_time()
             if profiler is not None:
                 profiler.enable()
-            await advance(hass, clock, frozen, timedelta(hours=1))
+            steps: list[tuple[float, float]] = []
+            await advance(hass, clock, frozen, timedelta(hours=1), steps)
             cpu = time.thread_time() - cpu_start
             if profiler is not None:
                 profiler.disable()
@@ -510,6 +543,7 @@ async def measure(
                 longest_gc=timer.longest_gc,
                 state_changes=changes.total(),
                 changes_by_entity=changes,
+                step_cpu=cpu_by_step(log[first_request:], steps),
             )
 
 
@@ -689,6 +723,18 @@ async def main() -> None:
             for name, summary in summaries.items():
                 worst = max(summary.runs, key=lambda r: r.longest_callback)
                 print(f"- {name} longest callback: {worst.longest_what}")
+            for name, summary in summaries.items():
+                kinds = sorted(
+                    summary.runs[-1].step_cpu.items(),
+                    key=lambda item: -item[1][0] * item[1][1],
+                )
+                print(
+                    f"- {name} CPU by step (reads: steps x CPU each): "
+                    + "; ".join(
+                        f"{kind}: {count} x {cpu * 1000:.2f} ms"
+                        for kind, (count, cpu) in kinds[:4]
+                    )
+                )
             for name, summary in summaries.items() if args.top else ():
                 top = summary.runs[-1].changes_by_entity.most_common(args.top)
                 print(
