@@ -134,10 +134,7 @@ class _Listeners:
     def remove(self, listener: _Listener) -> None:
         """Forget ``listener``."""
         self.everyone.remove(listener)
-        kind = self._kind(listener)
-        kind.remove(listener)
-        if not kind and listener.serial is not None and not listener.controls:
-            del self.by_serial[listener.serial]
+        self._kind(listener).remove(listener)
 
     def told(
         self, changed: set[str] | None, *, controls_changed: bool

@@ -176,8 +176,6 @@ class EnvoyClient(GatewayClient):
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
         self._devices = DeviceCache()
-        self._identity: GatewayIdentity | None = None
-        self._identity_info: EnvoyInfo | None = None
         self._controls = ControlsCache()
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
@@ -193,15 +191,8 @@ class EnvoyClient(GatewayClient):
     @property
     @override
     def identity(self) -> GatewayIdentity:
-        """What the gateway is; available after ``setup``.
-
-        The same object while ``/info`` says the same: the gateway's device is
-        built from it, and rebuilt only when it is new.
-        """
-        info = self._require_info()
-        if self._identity is None or self._identity_info is not info:
-            self._identity, self._identity_info = identity_of(info), info
-        return self._identity
+        """What the gateway is; available after ``setup``."""
+        return identity_of(self._require_info())
 
     @property
     @override

@@ -1,5 +1,7 @@
 """Find out whether a host is an Envoy: ``GET /info`` over HTTPS, then HTTP."""
 
+from functools import lru_cache
+
 import aiohttp
 
 from custom_components.solar_gateway.gateway.errors import (
@@ -22,6 +24,9 @@ from .parsers.info import parse_info
 SCHEMES = ("https", "http")
 
 
+# The same object for the same /info: the gateway's device is rebuilt only when its
+# identity is a new one.
+@lru_cache(maxsize=32)
 def identity_of(info: EnvoyInfo) -> GatewayIdentity:
     """The vendor-neutral identity of an Envoy."""
     return GatewayIdentity(
