@@ -150,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
         "log in again (default %(default)s)",
     )
     parser.add_argument(
+        "--cloud-revert-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="Envoy: the Enphase cloud puts its battery settings back (mode "
+        "self-consumption, optimised schedules on) this long after each local write, "
+        "as on firmware 8.2.4225+ with internet access (default: never)",
+    )
+    parser.add_argument(
         "--utc-offset",
         type=float,
         default=None,
@@ -180,6 +189,7 @@ async def run(argv: Sequence[str], *, ready: asyncio.Event | None = None) -> int
             session_seconds=args.session_seconds,
             utc_offset_hours=args.utc_offset,
             frozen=args.frozen,
+            cloud_revert_after=args.cloud_revert_after,
             faults=tuple(Fault.parse(spec) for spec in args.fault),
         )
     except (SourceError, FaultSpecError, ValueError) as err:

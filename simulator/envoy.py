@@ -16,6 +16,7 @@ from custom_components.solar_gateway.gateway.capture import (
 from custom_components.solar_gateway.gateway.envoy.auth import installer_password
 
 from .envoy_auth import DigestAuthority, TokenAuthority
+from .envoy_cloud import EnphaseCloud, RevertDelay
 from .envoy_inverters import InverterReports
 from .envoy_live import LIVE_DOCUMENTS, EnvoySite, dicts, number
 from .envoy_settings import (
@@ -70,13 +71,19 @@ class EnvoyPersonality(Personality):
     """An Envoy served from a capture, with its auth, live data and controls."""
 
     def __init__(
-        self, capture: Capture, identity: CaptureIdentity, *, frozen: bool = False
+        self,
+        capture: Capture,
+        identity: CaptureIdentity,
+        *,
+        frozen: bool = False,
+        cloud_delay: RevertDelay | None = None,
     ) -> None:
         """Prepare the Envoy the capture was taken from.
 
         Each endpoint's first answer is its capture, then ``<name>_1``, ``<name>_2``...
         in order; after those the site lives on from the last one, or, ``frozen``,
-        the last one is served unchanged.
+        the last one is served unchanged. ``cloud_delay`` says when the Enphase cloud
+        puts its battery settings back after a local write (default: never).
         """
         self.capture = capture
         self.identity = identity
@@ -105,6 +112,7 @@ class EnvoyPersonality(Personality):
             if data is not None:
                 self._documents[name] = data
         self.relay = self._captured_relay()
+        self.cloud = EnphaseCloud(self._storage_settings(), cloud_delay or _never)
         # Served as captured for good: what the gateway itself never updates.
         self._stale = (
             frozenset({"api_v1_production"})
@@ -341,6 +349,7 @@ class EnvoyPersonality(Personality):
     def describe(self) -> dict[str, object]:
         return {
             "relay": self.relay,
+            "enphase_cloud": self.cloud.describe(),
             **copy.deepcopy(self._documents),
             **copy.deepcopy(self.settings.documents),
         }
@@ -349,6 +358,7 @@ class EnvoyPersonality(Personality):
     async def answer(
         self, request: web.Request, now: float, figures: FigureSource
     ) -> Answer:
+        self._cloud_push(now)
         path = request.path
         if path in OPEN_PATHS:
             return self._replay("/info", figures)
@@ -620,10 +630,34 @@ class EnvoyPersonality(Personality):
             return _bad_request("the tariff has no storage_settings")
         doc["tariff"] = tariff
         self._written.add("admin_lib_tariff")
+        self._storage_changed(settings)
+        self.cloud.written(settings, self.state.clock.now())
+        return Answer.of_json(doc)
+
+    def _storage_changed(self, settings: dict[str, object]) -> None:
+        """The battery controller follows the tariff's storage settings."""
         if (reserve := number(settings.get("reserved_soc"))) is not None:
             self.state.reserve_soc = reserve
-        self.state.backup_only = settings.get("mode") == "backup"
-        return Answer.of_json(doc)
+        if settings.get("opt_schedules") is not True:
+            # With Enphase's optimised schedules on, the controller ignores the mode
+            # (the write is taken and reads back all the same).
+            self.state.backup_only = settings.get("mode") == "backup"
+
+    def _cloud_push(self, now: float) -> None:
+        """The Enphase cloud's push of its tariff, when one is due."""
+        doc = self._documents.get("admin_lib_tariff")
+        if self.cloud.push(doc, now):
+            self._written.add("admin_lib_tariff")
+            settings = self._storage_settings()
+            assert settings is not None  # the push found them
+            self.state.backup_only = settings.get("mode") == "backup"
+            if (reserve := number(settings.get("reserved_soc"))) is not None:
+                self.state.reserve_soc = reserve
+
+
+def _never(now: float) -> None:
+    """The cloud leaves local settings alone."""
+    del now
 
 
 def _bearer(request: web.Request) -> str:

@@ -28,6 +28,9 @@ class FaultName(StrEnum):
     STALE = "stale"  # data stops changing (same DATATIME)
     ANSWER = "answer"  # a fixed answer (status, body) in place of the gateway's
     FIRMWARE_UPDATE = "firmware_update"  # reboot into the next firmware version
+    # Envoy: the Enphase cloud puts its battery settings back ``amount`` seconds (90
+    # by default) after each local write, until cleared.
+    CLOUD_OVERRIDE = "cloud_override"
 
 
 # Faults that happen once, when they are raised, rather than lasting.
@@ -49,7 +52,7 @@ ANSWER_FAULTS = frozenset(
     {FaultName.UNAVAILABLE, FaultName.HANG, FaultName.ANSWER, *BODY_FAULTS}
 )
 # Faults that last until cleared when neither a duration nor a count is given.
-UNTIL_CLEARED = frozenset({FaultName.ANSWER})
+UNTIL_CLEARED = frozenset({FaultName.ANSWER, FaultName.CLOUD_OVERRIDE})
 METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH"})
 
 
@@ -88,8 +91,9 @@ class Fault:
     """A fault to show: lasting ``duration`` seconds, or for ``count`` answers.
 
     Without either, a fault in ``DEFAULT_DURATION`` lasts that long, an ``ANSWER``
-    until cleared, and the others affect one answer. ``amount`` is the jump, in Wh,
-    of ``COUNTER_JUMP``. ``path`` and ``method`` limit a fault of ``ANSWER_FAULTS``
+    or ``CLOUD_OVERRIDE`` until cleared, and the others affect one answer.
+    ``amount`` is the jump, in Wh, of ``COUNTER_JUMP``, and the seconds from a local
+    write to the cloud's push of ``CLOUD_OVERRIDE``. ``path`` and ``method`` limit a fault of ``ANSWER_FAULTS``
     to the requests they name; ``status``, ``body`` and ``content_type`` are the
     ``ANSWER`` (the content type guessed from the body when not given).
     """

@@ -32,6 +32,7 @@ from custom_components.solar_gateway.gateway.capture import Capture
 from .capture import load_source
 from .clock import Clock, ManualClock, SystemClock
 from .envoy import EnvoyPersonality
+from .envoy_cloud import DEFAULT_REVERT_SECONDS, RevertDelay
 from .faults import (
     BODY_FAULTS,
     DEFAULT_JUMP_WH,
@@ -104,6 +105,9 @@ class SimulatorOptions:
     stream_interval: float = DEFAULT_STREAM_INTERVAL  # real seconds between messages
     refuse_owner_stream: bool = False  # the Envoy refuses /stream/meter to owners
     owner_password: str | None = None  # PVS varserver; None: last 5 of the serial
+    # Envoy: the Enphase cloud puts its battery settings back this many seconds after
+    # a local write (firmware 8.2.4225+); None: it leaves them (no cloud reaches it).
+    cloud_revert_after: float | None = None
 
 
 def local_utc_offset() -> float:
@@ -112,12 +116,17 @@ def local_utc_offset() -> float:
 
 
 def make_personality(
-    capture: Capture, identity: CaptureIdentity, options: SimulatorOptions
+    capture: Capture,
+    identity: CaptureIdentity,
+    options: SimulatorOptions,
+    cloud_delay: RevertDelay | None = None,
 ) -> Personality:
     """Return the behaviour for a capture of this kind."""
     match identity.kind:
         case GatewayKind.ENVOY:
-            return EnvoyPersonality(capture, identity, frozen=options.frozen)
+            return EnvoyPersonality(
+                capture, identity, frozen=options.frozen, cloud_delay=cloud_delay
+            )
         case GatewayKind.PVS_LEGACY:
             return PvsLegacyPersonality(
                 capture,
@@ -164,7 +173,10 @@ class SimulatedGateway:
         self.options = options or SimulatorOptions()
         self.clock: Clock = clock or SystemClock()
         self.identity = identify(capture)
-        self.personality = make_personality(capture, self.identity, self.options)
+        self.faults = FaultBoard()
+        self.personality = make_personality(
+            capture, self.identity, self.options, self._cloud_delay
+        )
         offset = self.options.utc_offset_hours
         profile = self.personality.site_profile(
             local_utc_offset() if offset is None else offset
@@ -173,7 +185,6 @@ class SimulatedGateway:
             profile, self.clock, uptime_at_start=self.personality.uptime_at_start()
         )
         self.personality.attach(self.state)
-        self.faults = FaultBoard()
         self.streams = StreamBoard(self.options.stream_interval)
         self.streams.refuse_owner = self.options.refuse_owner_stream
         self.host = "127.0.0.1"
@@ -416,6 +427,14 @@ class SimulatedGateway:
             if runner is not None:
                 setattr(self, name, None)
                 await runner.cleanup()
+
+    def _cloud_delay(self, now: float) -> float | None:
+        """When the Enphase cloud puts its settings back after a write at ``now``:
+        the ``cloud_override`` fault's, else the option's (None: never)."""
+        fault = self.faults.find(FaultName.CLOUD_OVERRIDE, now)
+        if fault is not None:
+            return DEFAULT_REVERT_SECONDS if fault.amount is None else fault.amount
+        return self.options.cloud_revert_after
 
     def figures(self, at: float | None = None) -> Figures:
         """Return the figures an answer shows: live, or frozen while data is stale."""
