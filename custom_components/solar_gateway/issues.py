@@ -1,5 +1,6 @@
 """Repair issues: problems the owner has to act on, checked at setup and after
-every device or settings poll.
+every device or settings poll; the token also after every failed poll, so that a
+read refused for it shows at once.
 
 - An Envoy token that has run out, or runs out within 30 days, and cannot be renewed
   (a pasted token, no Enphase account stored): fixable, the fix starts reauth.
@@ -96,16 +97,26 @@ def async_check_issues(
 def async_watch_issues(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
 ) -> CALLBACK_TYPE:
-    """Check now and after every device or settings poll; the returned callback
-    stops and clears."""
+    """Check now and after every device or settings poll, the token also after every
+    failed poll; the returned callback stops and clears."""
     async_check_issues(hass, entry, hub)
     remove_listener = hub.async_add_listener(
         lambda: async_check_issues(hass, entry, hub), structure=True
     )
 
     @callback
+    def check_token_after_failure() -> None:
+        # A live poll refused for the token fails before any device or settings
+        # poll runs (those are minutes apart): the issue says "expired" now.
+        if any(not c.last_update_success for c in hub.coordinators.values()):
+            _check_token(hass, entry, hub.client)
+
+    remove_failure_listener = hub.async_add_listener(check_token_after_failure)
+
+    @callback
     def stop() -> None:
         remove_listener()
+        remove_failure_listener()
         # Issues describe a running entry; setup checks again from scratch.
         async_delete_issues(hass, entry)
 

@@ -12,6 +12,7 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
 
 from custom_components.solar_gateway.const import CONF_TOKEN, DOMAIN
+from custom_components.solar_gateway.gateway.client import DataGroup
 from simulator.faults import Fault, FaultName, next_firmware
 from simulator.pvs_legacy import PvsLegacyPersonality
 from simulator.server import SimulatedGateway, SimulatorOptions
@@ -58,11 +59,54 @@ async def test_token_expired_mid_run(
         outcome = run.outcome("token expired (envoy)", start, end, recovery)
         assert not run.tracebacks()
     assert len(flows) == 1
-    assert len(issues) <= 1
+    # The gateway refused the token: the repair says it has expired.
+    assert [issue.translation_key for issue in issues] == ["token_expired"]
     # The request that met the refusal and the token check that confirmed it.
     assert outcome.requests_during_fault <= 3
     assert recovery is not None
     assert recovery <= STEP.total_seconds()
+
+
+async def test_token_running_out_says_expired_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A pasted token runs out: the repair that said "expiring" says "expired" from
+    the poll that stopped for it, not minutes later with the next device poll."""
+    async with fault_run(hass, freezer, caplog, ENVOY) as run:
+        lifetime = 100.0
+        hass.config_entries.async_update_entry(
+            run.entry,
+            data={
+                **run.entry.data,
+                CONF_TOKEN: run.gateway.issue_token(lifetime=lifetime),
+            },
+        )
+        await hass.config_entries.async_reload(run.entry.entry_id)
+        await run.settle()
+        issue_id = f"token_{run.entry.entry_id}"
+        registry = ir.async_get(hass)
+        found = registry.async_get_issue(DOMAIN, issue_id)
+        assert found is not None
+        assert found.translation_key == "token_expiring"
+        hub = run.entry.runtime_data
+        live = hub.coordinators[DataGroup.LIVE]
+        seen: list[tuple[float, bool, str | None]] = []
+        for _ in range(round(2 * DEVICES_SECONDS / STEP.total_seconds())):
+            await run.step()
+            found = registry.async_get_issue(DOMAIN, issue_id)
+            seen.append(
+                (
+                    run.now,
+                    live.last_update_success,
+                    None if found is None else found.translation_key,
+                )
+            )
+        assert not run.tracebacks()
+    stopped = [(t, key) for t, ok, key in seen if not ok]
+    assert stopped, "the token never stopped the polls"
+    assert {key for _, key in stopped} == {"token_expired"}, stopped[:3]
 
 
 @pytest.mark.parametrize("scenario", [ENVOY, LEGACY, VARSERVER])

@@ -73,7 +73,11 @@ class PollingRule:
 
 @dataclass(frozen=True, slots=True)
 class AccessExpiry:
-    """When the credential in use stops working, and whether the client renews it."""
+    """When the credential in use stops working, and whether the client renews it.
+
+    A credential the gateway refused (or the client found expired) before a read
+    stopped working then, whatever it claims.
+    """
 
     expires: datetime
     renewable: bool

@@ -28,6 +28,7 @@ from custom_components.solar_gateway.gateway.errors import (
     GatewayConnectionError,
     GatewayError,
     NotSupportedGatewayError,
+    TokenExpiredError,
     UnexpectedPayloadError,
 )
 from custom_components.solar_gateway.gateway.hosts import parse_host
@@ -164,6 +165,8 @@ class EnvoyClient(GatewayClient):
         self._data: EnvoyData | None = None
         self._settings_stale = False
         self._refused: AuthenticationError | None = None
+        # When the token stopped being accepted (or was found past its expiry).
+        self._token_refused_at: datetime | None = None
         # Set when the gateway went away: it may come back on new firmware.
         self._info_stale = False
         self._info_read_at = 0.0  # monotonic; setup stands for a read
@@ -232,6 +235,10 @@ class EnvoyClient(GatewayClient):
             expires = _decoded(credentials.token).expires
         except GatewayError:  # not a JWT: setup rejects it before this is asked
             return None
+        refused = self._token_refused_at
+        if refused is not None:
+            # A read refused for it: it stopped working then, whatever it claims.
+            expires = refused if expires is None else min(expires, refused)
         if expires is None:
             return None
         return AccessExpiry(
@@ -397,6 +404,8 @@ class EnvoyClient(GatewayClient):
                 return await self._refresh(groups)
         except AuthenticationError as err:
             self._refused = err
+            if isinstance(err, TokenExpiredError):
+                self._token_refused_at = self.now()
             raise
         except GatewayConnectionError:
             # A firmware update reboots the gateway: out of reach for minutes.
