@@ -40,6 +40,7 @@ from .gateway.site import SiteSnapshot
 from .issues import async_watch_issues
 from .live_stream import StreamFeed
 from .migration import async_migrate_entry as async_migrate_entry
+from .setting_watch import async_watch_settings
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -136,6 +137,7 @@ async def async_setup_entry(
     store_token()
     entry.async_on_unload(hub.async_add_listener(store_token, structure=True))
     entry.async_on_unload(async_watch_issues(hass, entry, hub))
+    entry.async_on_unload(async_watch_settings(hass, entry, hub))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for coordinator in hub.coordinators.values():

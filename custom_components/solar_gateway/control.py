@@ -10,7 +10,7 @@ so an automation knows.
 """
 
 from collections.abc import Callable, Hashable, Mapping
-from typing import override
+from typing import Any, override
 
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
@@ -27,7 +27,31 @@ from .gateway.errors import (
     GatewayError,
     GatewayTimeoutError,
 )
-from .gateway.site import Control, ControlChange, ControlKind, ControlValue
+from .gateway.site import (
+    Control,
+    ControlChange,
+    ControlKind,
+    ControlValue,
+    SettingSource,
+)
+
+# Who changed a setting last, as the ``changed_by`` attribute says it.
+CHANGED_BY: Mapping[SettingSource, str] = {
+    SettingSource.CLIENT: "home_assistant",
+    SettingSource.ENPHASE_CLOUD: "enphase_cloud",
+}
+
+
+def origin_attributes(control: Control | None) -> dict[str, Any]:
+    """``changed_by`` and ``changed_at`` of a setting, where the gateway tells."""
+    if control is None or control.changed_by is None:
+        return {}
+    return {
+        "changed_by": CHANGED_BY[control.changed_by],
+        "changed_at": None
+        if control.changed_at is None
+        else control.changed_at.isoformat(),
+    }
 
 
 def control_error(err: GatewayError, control: str) -> HomeAssistantError:
@@ -179,9 +203,21 @@ class ControlEntity[T: ControlValue](SolarGatewayEntity):
         """Available while the gateway answers and reports the setting."""
         return super().available and self.exists()
 
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Who changed the setting last and when (``home_assistant`` or
+        ``enphase_cloud``), where the gateway lets that be told."""
+        return origin_attributes(self.control) or None
+
+    def origin(self) -> Hashable:
+        """Who changed the setting last and when, as shown in the attributes."""
+        control = self.control
+        return None if control is None else (control.changed_by, control.changed_at)
+
     @override
     def shown(self) -> Hashable:
-        return self.displayed()
+        return (self.displayed(), self.origin())
 
     def _write_state(self) -> None:
         self._last_written = (self.available, self.shown())

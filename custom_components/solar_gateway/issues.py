@@ -8,6 +8,9 @@ read refused for it shows at once.
 - A polling interval option below what the gateway bears (options written before a
   firmware or API change lowered nothing, but raised the floor): fixable, the fix
   stores the minimum.
+- A battery setting written from Home Assistant that the Enphase cloud put back
+  (``SiteSnapshot.overrides``): one issue per gateway, about the latest, until the
+  setting is written again.
 
 Every check is cheap (no request to the gateway) and deletes its issue once resolved.
 """
@@ -25,6 +28,7 @@ from .const import DOMAIN, INTERVAL_OPTIONS
 from .coordinator import SiteHub, SolarGatewayConfigEntry
 from .gateway.client import AccessExpiry, DataGroup, GatewayClient
 from .gateway.site import DeviceKind, Quantity, SiteSnapshot
+from .setting_watch import override_entity_id
 
 TOKEN_WARNING: Final = timedelta(days=30)
 # eMMC life estimates come in tenths (level 0x0A: 90-100 % used, reported as 100 %;
@@ -35,6 +39,7 @@ FLASH_WORN_OUT: Final = 110
 ISSUE_TOKEN: Final = "token"  # noqa: S105 - an issue id prefix, not a secret
 ISSUE_FLASH_WEAR: Final = "flash_wear"
 ISSUE_INTERVAL: Final = "interval"
+ISSUE_CLOUD_OVERRIDE: Final = "cloud_override"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,7 @@ def async_check_issues(
     _check_token(hass, entry, hub.client)
     _check_flash_wear(hass, entry, hub.snapshot)
     _check_intervals(hass, entry, hub.client)
+    _check_overrides(hass, entry, hub.snapshot)
 
 
 @callback
@@ -128,7 +134,12 @@ def async_delete_issues(hass: HomeAssistant, entry: SolarGatewayConfigEntry) -> 
     """Delete every issue raised for ``entry``."""
     prefix = tuple(
         issue_id(kind, entry)
-        for kind in (ISSUE_TOKEN, ISSUE_FLASH_WEAR, ISSUE_INTERVAL)
+        for kind in (
+            ISSUE_TOKEN,
+            ISSUE_FLASH_WEAR,
+            ISSUE_INTERVAL,
+            ISSUE_CLOUD_OVERRIDE,
+        )
     )
     registry = ir.async_get(hass)
     for domain, found in list(registry.issues):
@@ -213,3 +224,34 @@ def _check_intervals(
                 "minimum": minimum,
             },
         )
+
+
+def _check_overrides(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, snapshot: SiteSnapshot
+) -> None:
+    identifier = issue_id(ISSUE_CLOUD_OVERRIDE, entry)
+    if not snapshot.overrides:
+        ir.async_delete_issue(hass, DOMAIN, identifier)
+        return
+    latest = snapshot.overrides[-1]
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        identifier,
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="cloud_override",
+        translation_placeholders={
+            "title": entry.title,
+            "entity": override_entity_id(hass, snapshot, latest) or latest.key,
+            "written": str(latest.written),
+            "value": str(latest.value),
+            "written_at": _local(latest.written_at),
+            "changed_at": _local(latest.changed_at),
+        },
+    )
+
+
+def _local(moment: datetime) -> str:
+    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M:%S")

@@ -34,6 +34,13 @@ SWITCHES: dict[str, SwitchEntityDescription] = {
             entity_category=EntityCategory.CONFIG,
         ),
         SwitchEntityDescription(key="production", translation_key="production"),
+        # Enphase's own optimisation of the battery mode (off: the mode chosen here
+        # is followed; a mode change turns it off).
+        SwitchEntityDescription(
+            key="optimised_schedules",
+            translation_key="optimised_schedules",
+            entity_category=EntityCategory.CONFIG,
+        ),
     )
 }
 
@@ -65,16 +72,22 @@ class ControlSwitch(ControlEntity[bool], SwitchEntity):
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """``pending`` while the site follows a change the gateway took (production)."""
+        """``pending`` while the site follows a change the gateway took (production);
+        who changed the setting last, where the gateway tells."""
+        attributes = dict(super().extra_state_attributes or {})
         control = self.control
-        if control is None or control.key != "production":
-            return None
-        return {"pending": control.pending}
+        if control is not None and control.key == "production":
+            attributes["pending"] = control.pending
+        return attributes or None
 
     @override
     def shown(self) -> Hashable:
         control = self.control
-        return (self.displayed(), control is not None and control.pending)
+        return (
+            self.displayed(),
+            control is not None and control.pending,
+            self.origin(),
+        )
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:

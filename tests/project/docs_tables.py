@@ -7,7 +7,7 @@ registered and read, and fails when the README differs; run it with
 ``SOLAR_GATEWAY_UPDATE_README=1`` to rewrite them.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -204,6 +204,15 @@ class PollingFigures:
     paths: Mapping[DataGroup, tuple[str, ...]]
     requests_per_hour: int
     per_path: Mapping[str, int]  # requests in the hour, by path
+    # A battery-mode change from Home Assistant: the settings requests in the
+    # following ``CHANGE_WINDOW`` (the write, its read-back, follow-up reads), by
+    # path; None where the gateway has no battery mode.
+    change_cost: Mapping[str, int] | None = None
+
+
+# How long after a battery-mode change its requests are counted (the Envoy follows
+# the tariff for 5 minutes after a write).
+CHANGE_WINDOW = timedelta(minutes=10)
 
 
 async def measure_polling(
@@ -212,7 +221,7 @@ async def measure_polling(
     """Set up ``scenario``, list what each group reads, count an hour of requests."""
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
-    async with simulated_entry(hass, scenario, clock) as (entry, _):
+    async with simulated_entry(hass, scenario, clock) as (entry, gateway):
         hub: SiteHub = entry.runtime_data
         client = hub.client
         stats = client.transport.stats
@@ -233,20 +242,64 @@ async def measure_polling(
         start = stats.requests
         start_paths = stats.by_path.copy()
         step = timedelta(seconds=5)
-        for _ in range(int(timedelta(hours=1) / step)):
-            clock.advance(step.total_seconds())
-            freezer.tick(step)
-            async_fire_time_changed(hass)
-            await hass.async_block_till_done(wait_background_tasks=True)
+
+        async def run(duration: timedelta) -> None:
+            for _ in range(int(duration / step)):
+                clock.advance(step.total_seconds())
+                freezer.tick(step)
+                async_fire_time_changed(hass)
+                await hass.async_block_till_done(wait_background_tasks=True)
+
+        await run(timedelta(hours=1))
+        hour = stats.by_path - start_paths
+        requests = stats.requests - start
+        change_cost = None
+        mode = hub.snapshot.control("battery_mode")
+        entity_id = er.async_get(hass).async_get_entity_id(
+            "select", DOMAIN, f"{client.identity.serial}_battery_mode"
+        )
+        settings_rule = client.polling.get(DataGroup.SETTINGS)
+        if (
+            mode is not None
+            and entity_id is not None
+            and settings_rule is not None
+            # Settings read hourly: none of their own reads falls in the window.
+            and settings_rule.default >= 2 * CHANGE_WINDOW
+        ):
+            # Past the hourly settings read, which fell due as the hour ended.
+            await run(timedelta(minutes=1))
+            option = next(o for o in mode.options if o != mode.value)
+            changed_at = clock.now()
+            await hass.services.async_call(
+                "select",
+                "select_option",
+                {"entity_id": entity_id, "option": option},
+                blocking=True,
+            )
+            await run(CHANGE_WINDOW)
+            # The settings are otherwise read hourly: the write and every read of
+            # theirs in the window are the change's.
+            settings = set(paths.get(DataGroup.SETTINGS, ()))
+            serial = client.identity.serial
+            change_cost = Counter(
+                request.path.split("?", 1)[0]
+                for request in gateway.requests
+                if request.time >= changed_at
+                and (
+                    request.method != "GET"
+                    or request.path.replace(serial, "<serial>") in settings
+                )
+            )
         return PollingFigures(
             title=POLLING_SCENARIOS[scenario],
             rules={g: client.polling[g] for g in hub.coordinators},
             paths=paths,
-            requests_per_hour=stats.requests - start,
+            requests_per_hour=requests,
             per_path={
                 p.replace(client.identity.serial, "<serial>"): n
-                for p, n in (stats.by_path - start_paths).items()
+                for p, n in hour.items()
             },
+            change_cost=change_cost,
         )
 
 
@@ -284,6 +337,28 @@ def render_polling_table(figures: Iterable[PollingFigures]) -> str:
         "|---|---|---|",
         *totals,
     ]
+    changes = [
+        f"| {figure.title} | {sum(cost.values())} | "
+        + ", ".join(
+            f"`{p}` {n}" for p, n in sorted(cost.items(), key=lambda i: (-i[1], i[0]))
+        )
+        + " |"
+        for figure in figures
+        if (cost := figure.change_cost) is not None
+    ]
+    if changes:
+        lines += [
+            "",
+            (
+                "A battery-mode change from Home Assistant adds, in the "
+                f"{_duration(CHANGE_WINDOW)} that follow (the write, the settings "
+                "read back at once, the follow-up reads of the Envoy's tariff):"
+            ),
+            "",
+            "| Gateway | Requests added | By endpoint |",
+            "|---|---|---|",
+            *changes,
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -145,6 +145,16 @@ class GatewayClient(ABC):
         ``ControlRefusedError`` when it refuses the write.
         """
 
+    def follow_up_in(self) -> float | None:
+        """Seconds until the client wants to read a written setting again (0: now),
+        because something other than the client may change it back; None (the
+        default): nothing to follow."""
+        return None
+
+    async def follow_up(self) -> SiteSnapshot:
+        """Read again what ``follow_up_in`` asked for and return the whole site."""
+        raise NotImplementedError
+
     def figure_group(self, figure: str) -> DataGroup:
         """The group whose read reports site figure ``figure`` (a field name)."""
         del figure

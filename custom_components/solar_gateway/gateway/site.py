@@ -217,6 +217,28 @@ class ControlKind(StrEnum):
 type ControlValue = bool | str | float
 
 
+class SettingSource(StrEnum):
+    """Who changed a setting last, as far as the client can tell."""
+
+    CLIENT = "client"  # a write of this client, which the gateway reads back
+    # A push of the Enphase cloud (a new tariff date no local write sent): a change
+    # in the Enphase app, or the cloud putting its own settings back.
+    ENPHASE_CLOUD = "enphase_cloud"
+
+
+@dataclass(frozen=True, slots=True)
+class SettingOverride:
+    """A setting this client wrote that its vendor's cloud put back soon after."""
+
+    key: str  # the control's key
+    device: str | None  # the control's device; None: the gateway
+    written: ControlValue  # what this client wrote
+    value: ControlValue | None  # what the gateway holds now
+    written_at: datetime
+    changed_at: datetime  # when the cloud changed it (its push time where known)
+    changed_by: SettingSource = SettingSource.ENPHASE_CLOUD
+
+
 @dataclass(frozen=True, slots=True)
 class Control:
     """A setting the gateway lets the owner change, as last read.
@@ -240,6 +262,9 @@ class Control:
     source: DataGroup = DataGroup.SETTINGS  # the group whose read reports it
     # The groups a write changes (and that the client reads back after it).
     groups: frozenset[DataGroup] = frozenset({DataGroup.SETTINGS})
+    # Who changed it last and when, where the client can tell (None: unknown).
+    changed_by: SettingSource | None = None
+    changed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +285,9 @@ class SiteSnapshot:
     devices: tuple[Device, ...] = field(default_factory=tuple)
     data_time: datetime | None = None  # when the gateway measured the site figures
     controls: tuple[Control, ...] = ()
+    # Settings this client wrote that the vendor's cloud put back, while they stand
+    # (until the next write of the same setting).
+    overrides: tuple[SettingOverride, ...] = ()
 
     @cached_property
     def _controls_by_key(self) -> dict[tuple[str, str | None], Control]:

@@ -139,8 +139,18 @@ async def test_update_dry_contact_sends_complete_settings(
 @pytest.mark.parametrize(
     ("method_name", "value", "changed"),
     [
-        ("set_storage_mode", StorageMode.BACKUP, {"mode": "backup"}),
-        ("set_storage_mode", StorageMode.SAVINGS, {"mode": "savings-mode"}),
+        # A mode change turns Enphase's optimised schedules off (the batteries
+        # ignore the mode while they are on).
+        (
+            "set_storage_mode",
+            StorageMode.BACKUP,
+            {"mode": "backup", "opt_schedules": False},
+        ),
+        (
+            "set_storage_mode",
+            StorageMode.SAVINGS,
+            {"mode": "savings-mode", "opt_schedules": False},
+        ),
         ("set_reserve_soc", 45, {"reserved_soc": 45.0}),
         ("set_charge_from_grid", True, {"charge_from_grid": True}),
     ],
@@ -251,6 +261,7 @@ async def test_controls_follow_every_part_of_the_data_but_the_live_ones(
         "battery_mode",
         "backup_reserve",
         "charge_from_grid",
+        "optimised_schedules",
     }
     no_relays = cache.describe(replace(live, dry_contacts=()), snapshot, tracker)
     assert (

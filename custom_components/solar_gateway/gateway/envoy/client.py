@@ -77,6 +77,7 @@ from .probe import identity_of, probe
 from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
 from .site_mapping import DeviceCache, build_snapshot, with_live_figures
 from .stream import STREAM_TYPES, EnvoyMeterStream, MeterStreamEvent, apply_meter_event
+from .tariff_watch import TARIFF_CONTROLS, TariffWatch
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -184,6 +185,8 @@ class EnvoyClient(GatewayClient):
         self._snapshot: SiteSnapshot | None = None
         self._stream_event: MeterStreamEvent | None = None
         self._production = ProductionTracker()
+        # Battery settings written, who changed them last, the follow-up reads due.
+        self._watch = TariffWatch()
         # How long to wait for a setting the gateway applies seconds after a write.
         self.settle_delays: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0)
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -397,11 +400,18 @@ class EnvoyClient(GatewayClient):
         same error without sending anything: only the user can fix it, and asking
         again with a token it refused is noise on the gateway.
         """
+        return await self._guarded(lambda: self._refresh(groups))
+
+    async def _guarded(
+        self, read: Callable[[], Awaitable[SiteSnapshot]]
+    ) -> SiteSnapshot:
+        """Run ``read`` alone, unless the credentials were refused (then raise that
+        again without sending anything); remember a refusal and an outage."""
         if self._refused is not None:
             raise type(self._refused)(str(self._refused))
         try:
             async with self._refreshing:
-                return await self._refresh(groups)
+                return await read()
         except AuthenticationError as err:
             self._refused = err
             if isinstance(err, TokenExpiredError):
@@ -539,7 +549,10 @@ class EnvoyClient(GatewayClient):
             data = apply_meter_event(data, self._stream_event)
         snapshot = build_snapshot(self.identity, data, self._devices, now=_monotonic())
         controls = self._controls.describe(data, snapshot, self._production)
-        self._snapshot = replace(snapshot, controls=controls)
+        controls = self._watch.follow(data.tariff, controls, self.now())
+        self._snapshot = replace(
+            snapshot, controls=controls, overrides=self._watch.overrides
+        )
         return self._snapshot
 
     @override
@@ -569,6 +582,7 @@ class EnvoyClient(GatewayClient):
         if control.kind is ControlKind.SELECT and change.value not in control.options:
             raise ValueError(f"{change.value!r} is not one of {control.options}")
         request = request_for(change, self.data)
+        tariff = self.data.tariff
         if change.key == "production":
             self._production.request(bool(change.value), self._gateway_now())
         try:
@@ -576,11 +590,36 @@ class EnvoyClient(GatewayClient):
         except GatewayError:
             self._production = ProductionTracker()  # nothing is on its way
             raise
+        if change.key in TARIFF_CONTROLS and tariff is not None:
+            # Confirmed by the read-back below, then watched: the cloud may undo it.
+            self._watch.wrote(change.key, change.value, tariff, self.now())
         if change.key == "generator_mode":
             await self._await_generator_mode(str(change.value))
         snapshot = await self.refresh(control.groups)
         self._check_applied(change)
         return snapshot
+
+    @override
+    def follow_up_in(self) -> float | None:
+        """Seconds until the tariff is to be read again after a battery-settings
+        write (the Enphase cloud may undo it), or None."""
+        if self._refused is not None:
+            return None  # nothing is read until the user gives new credentials
+        return self._watch.follow_up_in(self.now())
+
+    @override
+    async def follow_up(self) -> SiteSnapshot:
+        """Read the tariff again (one request) and return the site."""
+        return await self._guarded(self._follow_up)
+
+    async def _follow_up(self) -> SiteSnapshot:
+        # Done even when the read fails: the next one is minutes later, never a retry.
+        self._watch.followed_up(self.now())
+        self.transport.new_cycle()
+        await self._require_auth().ensure_fresh(self.transport)
+        if Endpoint.TARIFF in self.features:
+            self._data = await self._read(Endpoint.TARIFF, self.data)
+        return self._build()
 
     def _gateway_now(self) -> datetime:
         """The gateway's time as last measured (what pending changes are timed by)."""
@@ -606,6 +645,15 @@ class EnvoyClient(GatewayClient):
         match change.key:
             case "charge_from_generator":
                 check_charge_from_generator(data.generator_config, bool(change.value))
+            case "battery_mode" if (
+                data.tariff is not None
+                and data.tariff.storage is not None
+                and data.tariff.storage.opt_schedules
+            ):
+                raise ControlNotAppliedError(
+                    "Enphase's optimised schedules are still on: the batteries "
+                    "ignore the mode"
+                )
             case "production" if data.production_power is not None and (
                 self._production.not_applied(data.production_power)
             ):

@@ -74,8 +74,13 @@ def tariff_request(
     mode: StorageMode | None = None,
     reserved_soc: float | None = None,
     charge_from_grid: bool | None = None,
+    opt_schedules: bool | None = None,
 ) -> ControlRequest:
-    """The whole tariff as read, with only ``storage_settings`` changed."""
+    """The whole tariff as read, with only ``storage_settings`` changed.
+
+    A mode change turns Enphase's optimised schedules off where the gateway has them:
+    while they are on, the battery controller ignores the mode.
+    """
     if tariff is None or tariff.storage is None:
         raise FeatureUnavailableError("this gateway has no storage settings", 404)
     if reserved_soc is not None and not 0 <= reserved_soc <= 100:
@@ -89,6 +94,10 @@ def tariff_request(
         storage["reserved_soc"] = float(reserved_soc)
     if charge_from_grid is not None:
         storage["charge_from_grid"] = charge_from_grid
+    if mode is not None and "opt_schedules" in storage and opt_schedules is None:
+        opt_schedules = False
+    if opt_schedules is not None:
+        storage["opt_schedules"] = opt_schedules
     body["storage_settings"] = storage
     return ControlRequest("PUT", TARIFF_PATH, {"tariff": body})
 
@@ -279,6 +288,12 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
         yield Control(
             key="backup_reserve", kind=ControlKind.NUMBER, value=storage.reserved_soc
         )
+    if storage.opt_schedules is not None:
+        yield Control(
+            key="optimised_schedules",
+            kind=ControlKind.SWITCH,
+            value=storage.opt_schedules,
+        )
 
 
 def _relay_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
@@ -316,6 +331,8 @@ def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
             return tariff_request(data.tariff, mode=_storage_mode(str(value), data))
         case "backup_reserve":
             return tariff_request(data.tariff, reserved_soc=float(value))
+        case "optimised_schedules":
+            return tariff_request(data.tariff, opt_schedules=bool(value))
     relay_id = _relay_id(change.device, data)
     if change.key == "relay":
         return dry_contact_request(relay_id, closed=bool(value))

@@ -478,6 +478,9 @@ class StorageSettings:
     reserved_soc: float | None
     charge_from_grid: bool | None
     very_low_soc: float | None
+    # Enphase's optimised schedules (firmware 8.2.42xx+; None: absent). While on, the
+    # battery controller ignores the mode.
+    opt_schedules: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,6 +489,9 @@ class Tariff:
 
     storage: StorageSettings | None
     document: JsonObject = field(repr=False)
+    # ``tariff.date``: when the tariff was last pushed (epoch seconds, as a string);
+    # a local write sends it back unchanged, the Enphase cloud's push sets a new one.
+    date: str | None = None
 
 
 class GeneratorCommand(StrEnum):

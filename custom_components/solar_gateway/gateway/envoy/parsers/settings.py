@@ -28,8 +28,16 @@ def parse_tariff(payload: object) -> Tariff:
             reserved_soc=num(settings.get("reserved_soc")),
             charge_from_grid=as_bool(settings.get("charge_from_grid")),
             very_low_soc=num(settings.get("very_low_soc")),
+            opt_schedules=as_bool(settings.get("opt_schedules")),
         )
-    return Tariff(storage=storage, document=root)
+    return Tariff(storage=storage, document=root, date=_date(tariff.get("date")))
+
+
+def _date(value: object) -> str | None:
+    """The tariff's ``date`` as sent (epoch seconds, a string or a number)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value)
 
 
 def parse_dry_contacts(payload: object) -> tuple[DryContactStatus, ...]:

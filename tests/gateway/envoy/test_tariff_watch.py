@@ -1,0 +1,225 @@
+"""Battery settings after a write: followed for minutes, a cloud override told from
+a change made here (the simulated Enphase cloud rewrites the tariff as the real one
+does on firmware 8.2.4225+)."""
+
+import copy
+from datetime import UTC, datetime
+import json
+
+import aiohttp
+import pytest
+
+from custom_components.solar_gateway.gateway.envoy import EnvoyClient
+from custom_components.solar_gateway.gateway.envoy.tariff_watch import FOLLOW_UPS
+from custom_components.solar_gateway.gateway.errors import ControlNotAppliedError
+from custom_components.solar_gateway.gateway.site import (
+    ControlChange,
+    SettingOverride,
+    SettingSource,
+    SiteSnapshot,
+)
+from simulator.clock import ManualClock
+from simulator.server import SimulatedGateway
+from tests.gateway.conftest import Simulate
+
+from .helpers import ENVOY_FIXTURES, envoy_client
+
+TARIFF_PATH = "/admin/lib/tariff"
+TARIFF = json.loads(
+    (ENVOY_FIXTURES / "metered_battery" / "admin_lib_tariff").read_text()
+)
+
+
+async def _client(
+    simulate: Simulate, session: aiohttp.ClientSession, **options: object
+) -> tuple[EnvoyClient, SimulatedGateway]:
+    gw = await simulate("envoy/metered_battery", frozen=False, **options)
+    client = envoy_client(session, gw)
+    await client.setup()
+    await client.first_refresh()
+    gw.requests.clear()
+    return client, gw
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+async def _follow_until(
+    client: EnvoyClient, clock: ManualClock, seconds: float
+) -> SiteSnapshot | None:
+    """Let ``seconds`` pass, running each follow-up read when it falls due."""
+    end = clock.now() + seconds
+    snapshot = None
+    while (wait := client.follow_up_in()) is not None and clock.now() + wait <= end:
+        clock.advance(wait)
+        snapshot = await client.follow_up()
+    clock.advance(end - clock.now())
+    return snapshot
+
+
+async def test_mode_write_turns_optimised_schedules_off_in_the_same_put(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """Savings: one PUT of the tariff as read, mode and opt_schedules changed only."""
+    client, gw = await _client(simulate, session)
+    snapshot = await client.apply(ControlChange("battery_mode", None, "savings"))
+    [put] = gw.received("PUT", TARIFF_PATH)
+    expected = copy.deepcopy(TARIFF["tariff"])
+    expected["storage_settings"].update(mode="economy", opt_schedules=False)
+    assert put.json() == {"tariff": expected}
+    switch = snapshot.control("optimised_schedules")
+    assert switch is not None
+    assert switch.value is False
+    mode = snapshot.control("battery_mode")
+    assert mode is not None
+    assert (mode.value, mode.changed_by) == ("savings", SettingSource.CLIENT)
+
+
+async def test_cloud_override_is_followed_and_told(
+    simulate: Simulate, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Write Savings; the cloud puts self-consumption back 90 s later: the follow-up
+    at 2 minutes shows it, as the cloud's change, an override of the write; each
+    follow-up is one read of the tariff, three in all."""
+    client, gw = await _client(simulate, session, cloud_revert_after=90.0)
+    written_at = _at(clock.now())
+    await client.apply(ControlChange("battery_mode", None, "savings"))
+    assert client.follow_up_in() == FOLLOW_UPS[0].total_seconds()
+    gw.requests.clear()
+
+    first = await _follow_until(client, clock, 30)
+    assert first is not None
+    mode = first.control("battery_mode")
+    assert mode is not None
+    assert (mode.value, mode.changed_by, mode.changed_at) == (
+        "savings",
+        SettingSource.CLIENT,
+        written_at,
+    )
+    assert first.overrides == ()
+
+    later = await _follow_until(client, clock, 90)
+    assert later is not None
+    pushed_at = written_at.timestamp() + 90
+    mode = later.control("battery_mode")
+    assert mode is not None
+    assert (mode.value, mode.changed_by, mode.changed_at) == (
+        "self_consumption",
+        SettingSource.ENPHASE_CLOUD,
+        _at(pushed_at),
+    )
+    switch = later.control("optimised_schedules")
+    assert switch is not None
+    assert switch.value is True
+    assert later.overrides == (
+        SettingOverride(
+            key="battery_mode",
+            device=None,
+            written="savings",
+            value="self_consumption",
+            written_at=written_at,
+            changed_at=_at(pushed_at),
+        ),
+    )
+
+    await _follow_until(client, clock, 600)
+    assert client.follow_up_in() is None
+    assert [(r.method, r.path) for r in gw.requests] == [("GET", TARIFF_PATH)] * 3
+    # Never written again: the client does not argue with the cloud.
+    assert not gw.received("PUT")
+
+
+async def test_write_that_holds_is_no_override(
+    simulate: Simulate, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """Without a cloud (outbound internet blocked) the reserve stays: no override,
+    changed by the client; a new write clears an override standing for the setting."""
+    client, _ = await _client(simulate, session)
+    await client.apply(ControlChange("backup_reserve", None, 55.0))
+    snapshot = await _follow_until(client, clock, 600)
+    assert snapshot is not None
+    assert snapshot.overrides == ()
+    reserve = snapshot.control("backup_reserve")
+    assert reserve is not None
+    assert (reserve.value, reserve.changed_by) == (55.0, SettingSource.CLIENT)
+
+
+async def test_override_stands_until_written_again(
+    simulate: Simulate, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """The override stays after the follow-ups end; the next write of the setting
+    clears it (and is watched in turn)."""
+    client, _ = await _client(simulate, session, cloud_revert_after=60.0)
+    await client.apply(ControlChange("charge_from_grid", None, True))
+    snapshot = await _follow_until(client, clock, 600)
+    assert snapshot is not None
+    assert [o.key for o in snapshot.overrides] == ["charge_from_grid"]
+    assert (await client.refresh(frozenset())).overrides == snapshot.overrides
+    rewritten = await client.apply(ControlChange("charge_from_grid", None, True))
+    assert rewritten.overrides == ()
+
+
+async def test_change_in_the_app_is_the_clouds(
+    simulate: Simulate, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """A change pushed without a write here (the Enphase app) is shown as the
+    cloud's, with its push time, and is no override."""
+    client, gw = await _client(simulate, session)
+    pushed = copy.deepcopy(TARIFF)
+    pushed["tariff"]["date"] = str(int(clock.now()) + 10)
+    pushed["tariff"]["storage_settings"]["reserved_soc"] = 70.0
+    gw.answer("GET", TARIFF_PATH, 200, pushed)
+    snapshot = await client.refresh(frozenset({client.figure_group("backup_reserve")}))
+    reserve = snapshot.control("backup_reserve")
+    assert reserve is not None
+    assert (reserve.value, reserve.changed_by, reserve.changed_at) == (
+        70.0,
+        SettingSource.ENPHASE_CLOUD,
+        _at(int(clock.now()) + 10),
+    )
+    assert snapshot.overrides == ()
+
+
+async def test_mode_ignored_under_optimised_schedules_is_not_confirmed(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """A read-back with optimised schedules still on: the mode reads back, but the
+    batteries ignore it, so the write is not confirmed."""
+    client, gw = await _client(simulate, session)
+    ignored = copy.deepcopy(TARIFF)
+    ignored["tariff"]["storage_settings"]["mode"] = "backup"
+    gw.answer("GET", TARIFF_PATH, 200, ignored, count=1)
+    with pytest.raises(ControlNotAppliedError, match="optimised schedules"):
+        await client.apply(ControlChange("battery_mode", None, "backup"))
+
+
+async def test_optimised_schedules_switch_writes_only_that(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """The switch turns Enphase's optimisation back on: the tariff as read, only
+    opt_schedules changed."""
+    client, gw = await _client(simulate, session)
+    await client.apply(ControlChange("optimised_schedules", None, False))
+    [put] = gw.received("PUT", TARIFF_PATH)
+    expected = copy.deepcopy(TARIFF["tariff"])
+    expected["storage_settings"]["opt_schedules"] = False
+    assert put.json() == {"tariff": expected}
+
+
+async def test_no_optimised_schedules_switch_without_the_key(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """Firmware without opt_schedules: no switch, and a mode write adds no key."""
+    older = copy.deepcopy(TARIFF)
+    del older["tariff"]["storage_settings"]["opt_schedules"]
+    client, gw = await _client(simulate, session)
+    gw.answer("GET", TARIFF_PATH, 200, older)
+    snapshot = await client.refresh(frozenset({client.figure_group("backup_reserve")}))
+    assert snapshot.control("optimised_schedules") is None
+    gw.faults.clear()
+    await client.apply(ControlChange("battery_mode", None, "backup"))
+    [put] = gw.received("PUT", TARIFF_PATH)
+    body = put.json()
+    assert isinstance(body, dict)
+    assert "opt_schedules" not in body["tariff"]["storage_settings"]
