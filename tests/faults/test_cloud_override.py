@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.solar_gateway.const import DOMAIN
 from custom_components.solar_gateway.setting_watch import EVENT_SETTING_OVERRIDDEN
+from simulator.faults import Fault, FaultName
 from simulator.server import SimulatorOptions
 
 from .harness import fault_run
@@ -92,3 +93,52 @@ async def test_cloud_reverts_savings(
     assert tariff_reads[1:] == pytest.approx([30, 120, 300], abs=6)
     # Home Assistant never wrote again.
     assert len(puts) == 1
+
+
+async def test_failed_follow_up_waits_and_new_write_clears_the_repair(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A follow-up the gateway refuses (503) is not retried at once: the next one is
+    minutes later. Writing the setting again clears the repair; with the cloud's
+    connection blocked it then holds, and no repair comes back."""
+    async with fault_run(hass, freezer, caplog, ENVOY) as run:
+        run.gateway.add_fault(Fault(FaultName.CLOUD_OVERRIDE, amount=CLOUD_DELAY))
+        serial = run.gateway.identity.serial
+        reserve = _entity(hass, serial, "number", "backup_reserve")
+        start = run.now
+        await hass.services.async_call(
+            "number", "set_value", {"entity_id": reserve, "value": 60}, blocking=True
+        )
+        run.gateway.answer("GET", TARIFF, 503, "busy", count=1)
+        await run.run(10 * 60)
+        reads = [
+            r.time - start
+            for r in run.gateway.received("GET", TARIFF)
+            if r.time > start
+        ]
+        issue_id = f"cloud_override_{run.entry.entry_id}"
+        registry = ir.async_get(hass)
+        assert registry.async_get_issue(DOMAIN, issue_id) is not None
+        state = hass.states.get(reserve)
+        assert state is not None
+        assert state.state == "30.0"  # the cloud's reserve
+        # The owner blocks the gateway's internet; Home Assistant writes again.
+        run.gateway.faults.clear(FaultName.CLOUD_OVERRIDE)
+        await hass.services.async_call(
+            "number", "set_value", {"entity_id": reserve, "value": 60}, blocking=True
+        )
+        assert registry.async_get_issue(DOMAIN, issue_id) is None
+        await run.run(10 * 60)
+        assert registry.async_get_issue(DOMAIN, issue_id) is None
+        state = hass.states.get(reserve)
+        assert state is not None
+        assert (state.state, state.attributes["changed_by"]) == (
+            "60.0",
+            "home_assistant",
+        )
+        assert not run.tracebacks()
+    # After the read-back: the refused follow-up at 30 s, then 2 and 5 minutes, no
+    # retry in between.
+    assert reads == pytest.approx([30, 120, 300], abs=6)

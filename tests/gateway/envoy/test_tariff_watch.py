@@ -10,10 +10,16 @@ import aiohttp
 import pytest
 
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
-from custom_components.solar_gateway.gateway.envoy.tariff_watch import FOLLOW_UPS
+from custom_components.solar_gateway.gateway.envoy.models import StorageSettings, Tariff
+from custom_components.solar_gateway.gateway.envoy.tariff_watch import (
+    FOLLOW_UPS,
+    TariffWatch,
+)
 from custom_components.solar_gateway.gateway.errors import ControlNotAppliedError
 from custom_components.solar_gateway.gateway.site import (
+    Control,
     ControlChange,
+    ControlKind,
     SettingOverride,
     SettingSource,
     SiteSnapshot,
@@ -223,3 +229,80 @@ async def test_no_optimised_schedules_switch_without_the_key(
     body = put.json()
     assert isinstance(body, dict)
     assert "opt_schedules" not in body["tariff"]["storage_settings"]
+
+
+def _tariff(mode: str, date: str | None) -> Tariff:
+    return Tariff(
+        storage=StorageSettings(
+            mode=mode, reserved_soc=30.0, charge_from_grid=False, very_low_soc=10
+        ),
+        document={},
+        date=date,
+    )
+
+
+def _mode(value: str) -> tuple[Control, ...]:
+    return (Control(key="battery_mode", kind=ControlKind.SELECT, value=value),)
+
+
+@pytest.mark.parametrize("date", ["soon", "0", "1e30", None])
+def test_push_time_unreadable_is_when_seen(date: str | None) -> None:
+    """A tariff date that is no time: the cloud's change is dated when it was seen."""
+    watch = TariffWatch()
+    now = _at(1_750_000_000)
+    watch.follow(_tariff("economy", "1"), _mode("savings"), now)
+    [control] = watch.follow(_tariff("backup", date), _mode("backup"), now)
+    assert (control.changed_by, control.changed_at) == (
+        SettingSource.ENPHASE_CLOUD,
+        now,
+    )
+
+
+def test_write_the_gateway_did_not_take_is_no_override() -> None:
+    """A read-back under the date the write sent, with another value: the gateway
+    did not take it (the write's confirmation says so); nothing is overridden."""
+    watch = TariffWatch()
+    now = _at(1_750_000_000)
+    before = _tariff("self-consumption", "1")
+    watch.follow(before, _mode("self_consumption"), now)
+    watch.wrote("battery_mode", "backup", before, now)
+    [control] = watch.follow(
+        _tariff("self-consumption", "1"), _mode("self_consumption"), now
+    )
+    assert watch.overrides == ()
+    assert control.changed_by is None
+    assert watch.written == {}
+
+
+def test_late_cloud_change_is_no_override() -> None:
+    """The cloud's change seen long after the watch (an hourly read): the cloud's
+    change, not an override of the write."""
+    watch = TariffWatch()
+    now = _at(1_750_000_000)
+    before = _tariff("self-consumption", "1")
+    watch.follow(before, _mode("self_consumption"), now)
+    watch.wrote("battery_mode", "backup", before, now)
+    watch.follow(_tariff("backup", "1"), _mode("backup"), now)
+    later = _at(1_750_000_000 + 3600)
+    [control] = watch.follow(
+        _tariff("self-consumption", "2"), _mode("self_consumption"), later
+    )
+    assert watch.overrides == ()
+    assert control.changed_by is SettingSource.ENPHASE_CLOUD
+    assert watch.follow_up_in(later) == 0.0
+    watch.followed_up(later)
+    assert watch.follow_up_in(later) is None
+
+
+def test_controls_are_the_same_objects_while_nothing_changed() -> None:
+    """No origin known: the controls as described; then decorated once, reused."""
+    watch = TariffWatch()
+    now = _at(1_750_000_000)
+    tariff = _tariff("self-consumption", "1")
+    controls = _mode("self_consumption")
+    assert watch.follow(tariff, controls, now) is controls
+    watch.wrote("battery_mode", "self_consumption", tariff, now)
+    first = watch.follow(_tariff("self-consumption", "1"), controls, now)
+    assert first is not controls
+    assert first[0].changed_by is SettingSource.CLIENT
+    assert watch.follow(None, controls, now) is first

@@ -157,6 +157,8 @@ class TariffWatch:
                 )
 
     def _decorate(self, controls: tuple[Control, ...]) -> tuple[Control, ...]:
+        if not self.origins:
+            return controls  # nothing known: the controls as described
         origins = tuple(self.origins.items())
         if controls is self._plain and origins == self._origins_seen:
             return self._decorated
