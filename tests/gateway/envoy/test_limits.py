@@ -46,6 +46,8 @@ def test_production_record_error_is_a_typed_error() -> None:
     error = {"error": "power mode get: not valid for (eid=0x61000111) level=3"}
     with pytest.raises(UnexpectedPayloadError, match="power mode get"):
         parse_production_power(error)
+    with pytest.raises(UnexpectedPayloadError, match="no powerForcedOff"):
+        parse_production_power({"pvPowerForcedOff": False})
     with pytest.raises(UnexpectedPayloadError):
         parse_production_power([])
 
