@@ -129,6 +129,14 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda f: f.battery_capacity,
     ),
+    SiteSensorDescription(
+        key="battery_very_low_soc",
+        translation_key="battery_very_low_soc",
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
+        value_fn=lambda f: f.battery_very_low_soc,
+    ),
     # The backup reserve is the reserve number; no sensor repeats it.
     *(
         SiteSensorDescription(
@@ -459,6 +467,7 @@ ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
             "charging": "charging",
             "discharging": "discharging",
             "idle": "idle",
+            "full": "full",  # AC Batteries
         },
     ),
     (DeviceKind.SYSTEM_CONTROLLER, Quantity.MODE): _enum(
