@@ -14,7 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
 from .gateway.site import Control, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
@@ -72,10 +72,13 @@ class ControlNumber(ControlEntity[float], NumberEntity):
     """A numeric gateway setting within the range the gateway accepts."""
 
     def __init__(
-        self, hub: SiteHub, control: Control, description: NumberEntityDescription
+        self,
+        coordinator: GatewayCoordinator,
+        control: Control,
+        description: NumberEntityDescription,
     ) -> None:
         """Show ``control`` as described, within its range."""
-        super().__init__(hub, control, description)
+        super().__init__(coordinator, control, description)
         self._attr_native_min_value = control.minimum
         self._attr_native_max_value = control.maximum
         self._attr_native_step = control.step
