@@ -8,14 +8,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
 from .coordinator import SolarGatewayConfigEntry
-from .gateway.site import ControlKind, ControlValue
+from .gateway.site import ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
-BUTTONS: dict[str, ButtonEntityDescription] = {
+BUTTONS: dict[ControlKey, ButtonEntityDescription] = {
     key: ButtonEntityDescription(key=key, translation_key=key)
-    for key in ("acb_sleep", "acb_wake")
+    for key in (ControlKey.ACB_SLEEP, ControlKey.ACB_WAKE)
 }
 
 

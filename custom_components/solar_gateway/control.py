@@ -26,7 +26,7 @@ from .gateway.errors import (
     GatewayError,
     GatewayTimeoutError,
 )
-from .gateway.site import Control, ControlChange, ControlKind, ControlValue
+from .gateway.site import Control, ControlChange, ControlKey, ControlKind, ControlValue
 
 
 def control_error(err: GatewayError, control: str) -> HomeAssistantError:
@@ -82,7 +82,7 @@ def async_track_controls[D: EntityDescription](
     entry: SolarGatewayConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     kind: ControlKind,
-    descriptions: Mapping[str, D],
+    descriptions: Mapping[ControlKey, D],
     create: Callable[[GatewayCoordinator, Control, D], Entity],
 ) -> None:
     """Add an entity for every control of ``kind`` the gateway offers, now and later.
@@ -90,7 +90,7 @@ def async_track_controls[D: EntityDescription](
     A control whose key the platform has no description for is not shown.
     """
     runtime = entry.runtime_data
-    known: set[tuple[str, str | None]] = set()
+    known: set[tuple[ControlKey, str | None]] = set()
 
     @callback
     def add_new() -> None:

@@ -15,13 +15,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
 from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
-from .gateway.site import Control, ControlKind, ControlValue
+from .gateway.site import Control, ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
 # Battery states of charge in percent (reserves, thresholds, sleep bands).
-NUMBERS: dict[str, NumberEntityDescription] = {
+NUMBERS: dict[ControlKey, NumberEntityDescription] = {
     key: NumberEntityDescription(
         key=key,
         translation_key=key,
@@ -31,13 +31,13 @@ NUMBERS: dict[str, NumberEntityDescription] = {
         entity_category=EntityCategory.CONFIG,
     )
     for key in (
-        "backup_reserve",
-        "cutoff_soc",
-        "restore_soc",
-        "generator_start_soc",
-        "generator_stop_soc",
-        "sleep_min_soc",
-        "sleep_max_soc",
+        ControlKey.BACKUP_RESERVE,
+        ControlKey.CUTOFF_SOC,
+        ControlKey.RESTORE_SOC,
+        ControlKey.GENERATOR_START_SOC,
+        ControlKey.GENERATOR_STOP_SOC,
+        ControlKey.SLEEP_MIN_SOC,
+        ControlKey.SLEEP_MAX_SOC,
     )
 } | {
     # The generator's exercise run: every N weeks, from a time of day, for minutes.
@@ -50,9 +50,9 @@ NUMBERS: dict[str, NumberEntityDescription] = {
         entity_category=EntityCategory.CONFIG,
     )
     for key, unit in (
-        ("generator_exercise_weeks", None),
-        ("generator_exercise_start", UnitOfTime.MINUTES),
-        ("generator_exercise_duration", UnitOfTime.MINUTES),
+        (ControlKey.GENERATOR_EXERCISE_WEEKS, None),
+        (ControlKey.GENERATOR_EXERCISE_START, UnitOfTime.MINUTES),
+        (ControlKey.GENERATOR_EXERCISE_DURATION, UnitOfTime.MINUTES),
     )
 }
 
