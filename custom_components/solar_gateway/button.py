@@ -14,7 +14,7 @@ from .gateway.site import ControlKey, ControlKind, ControlValue
 PARALLEL_UPDATES = 1
 
 BUTTONS: dict[ControlKey, ButtonEntityDescription] = {
-    key: ButtonEntityDescription(key=key, translation_key=key)
+    key: ButtonEntityDescription(key=key, translation_key=key.value)
     for key in (ControlKey.ACB_SLEEP, ControlKey.ACB_WAKE)
 }
 

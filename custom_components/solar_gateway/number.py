@@ -24,7 +24,7 @@ PARALLEL_UPDATES = 1
 NUMBERS: dict[ControlKey, NumberEntityDescription] = {
     key: NumberEntityDescription(
         key=key,
-        translation_key=key,
+        translation_key=key.value,
         device_class=NumberDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         mode=NumberMode.BOX,
@@ -43,7 +43,7 @@ NUMBERS: dict[ControlKey, NumberEntityDescription] = {
     # The generator's exercise run: every N weeks, from a time of day, for minutes.
     key: NumberEntityDescription(
         key=key,
-        translation_key=key,
+        translation_key=key.value,
         native_unit_of_measurement=unit,
         device_class=NumberDeviceClass.DURATION if unit else None,
         mode=NumberMode.BOX,

@@ -16,7 +16,9 @@ PARALLEL_UPDATES = 1
 
 # Battery modes are the site's main settings; a relay's are configuration.
 SELECTS: dict[ControlKey, SelectEntityDescription] = {
-    key: SelectEntityDescription(key=key, translation_key=key, entity_category=category)
+    key: SelectEntityDescription(
+        key=key, translation_key=key.value, entity_category=category
+    )
     for key, category in (
         (ControlKey.BATTERY_MODE, None),
         (ControlKey.RELAY_MODE, EntityCategory.CONFIG),
