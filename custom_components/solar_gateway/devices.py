@@ -70,13 +70,15 @@ def device_name(snapshot: SiteSnapshot, device: Device) -> str:
     """A site device's name, unique among all the gateways of a home.
 
     A relay keeps the load name its owner gave it. Devices a site has many of carry
-    their own serial; the others (meters, controllers, SunVault parts) are named
-    after their gateway, with their serial added where the site has two alike.
+    their own serial; the others (meters, controllers, SunVault parts, a total
+    whose serial is made from the gateway's) are named after their gateway, with
+    their serial added where the site has two alike.
     """
     label = _label(device)
     if device.kind is DeviceKind.RELAY:
         return device.name or f"{gateway_name(snapshot)} relay {device.model_id}"
-    if device.kind in NAMED_BY_SERIAL:
+    own_serial = not device.serial.startswith(f"{snapshot.identity.serial}_")
+    if device.kind in NAMED_BY_SERIAL and own_serial:
         return f"{label} {device.serial}"
     alike = Counter(_label(d) for d in snapshot.devices if d.kind is device.kind)
     if alike[label] > 1:

@@ -129,6 +129,14 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda f: f.battery_capacity,
     ),
+    SiteSensorDescription(
+        key="battery_very_low_soc",
+        translation_key="battery_very_low_soc",
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
+        value_fn=lambda f: f.battery_very_low_soc,
+    ),
     # The backup reserve is the reserve number; no sensor repeats it.
     *(
         SiteSensorDescription(
@@ -153,10 +161,12 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
     ),
 )
 
-# Grid import and export derived from grid power where no meter counts them.
-DERIVED_GRID_ENERGY: tuple[tuple[str, int], ...] = (
-    ("grid_import_energy", 1),
-    ("grid_export_energy", -1),
+# Energy derived from power where the gateway counts none: grid import and export
+# from grid power, the house's consumption from its load. (key, power figure, sign)
+DERIVED_ENERGY: tuple[tuple[str, str, int], ...] = (
+    ("grid_import_energy", "grid_power", 1),
+    ("grid_export_energy", "grid_power", -1),
+    ("consumption_energy", "consumption_power", 1),
 )
 
 
@@ -457,6 +467,7 @@ ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
             "charging": "charging",
             "discharging": "discharging",
             "idle": "idle",
+            "full": "full",  # AC Batteries
         },
     ),
     (DeviceKind.SYSTEM_CONTROLLER, Quantity.MODE): _enum(
@@ -583,12 +594,11 @@ async def async_setup_entry(
                 known.add(description.key)
                 coordinator = runtime.coordinator(client.figure_group(description.key))
                 entities.append(_site_sensor(coordinator, description))
-        if figures.grid_power is not None:
-            coordinator = runtime.coordinator(client.figure_group("grid_power"))
-            for key, sign in DERIVED_GRID_ENERGY:
-                if key not in known:
-                    known.add(key)
-                    entities.append(DerivedGridEnergySensor(coordinator, key, sign))
+        for key, power, sign in DERIVED_ENERGY:
+            if key not in known and getattr(figures, power) is not None:
+                known.add(key)
+                coordinator = runtime.coordinator(client.figure_group(power))
+                entities.append(DerivedEnergySensor(coordinator, key, power, sign))
         for device in snapshot.devices:
             coordinator = runtime.coordinator(client.device_group(device))
             for measurement in device.measurements:
@@ -868,12 +878,14 @@ class IntegratorStoredData(ExtraStoredData):
             return None
 
 
-class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
-    """Grid import or export energy integrated from grid power.
+class DerivedEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
+    """Energy integrated from a power figure where the gateway counts none.
 
-    For sites whose meter measures house consumption rather than the grid connection,
-    so no gateway counter exists. The integral is trapezoidal between readings, never
-    across a gap longer than ``MAX_INTEGRATION_GAP``, and persists across restarts.
+    Grid import and export on sites whose meter measures house consumption rather
+    than the grid connection; the house's consumption on battery sites whose
+    gateway counts only a total that includes battery charging. The integral is
+    trapezoidal between readings, never across a gap longer than
+    ``MAX_INTEGRATION_GAP``, and persists across restarts.
     """
 
     _attr_device_class = SensorDeviceClass.ENERGY
@@ -882,18 +894,19 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
     _attr_suggested_display_precision = 2
 
-    def __init__(self, coordinator: GatewayCoordinator, key: str, sign: int) -> None:
-        """Count the part of grid power with ``sign`` (1: import, -1: export)."""
+    def __init__(
+        self, coordinator: GatewayCoordinator, key: str, power: str, sign: int
+    ) -> None:
+        """Count the part of the ``power`` figure with ``sign`` (1: the figure as
+        it is, -1: its negative part, e.g. grid export)."""
         super().__init__(coordinator, None, key)
         self._attr_translation_key = key
+        self._power = power
         self._sign = sign
         self._total = 0.0
         self._last_power: float | None = None
         self._last_time: datetime | None = None
-        self._attr_extra_state_attributes = {
-            "derived": True,
-            "derived_from": "grid_power",
-        }
+        self._attr_extra_state_attributes = {"derived": True, "derived_from": power}
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -922,16 +935,16 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
     @property
     @override
     def available(self) -> bool:
-        """Available while grid power is: polled, or carried by the stream."""
-        return super().available or self.coordinator.streams("grid_power")
+        """Available while its power figure is: polled, or carried by the stream."""
+        return super().available or self.coordinator.streams(self._power)
 
     def _integrate(self) -> None:
         snapshot = self.coordinator.data
-        grid_power = snapshot.figures.grid_power
-        if grid_power is None:
+        reading: float | None = getattr(snapshot.figures, self._power)
+        if reading is None:
             return
         now = snapshot.data_time or dt_util.utcnow()
-        power = max(grid_power * self._sign, 0.0)
+        power = max(reading * self._sign, 0.0)
         if self._last_time is not None and self._last_power is not None:
             elapsed = now - self._last_time
             if elapsed <= timedelta(0):

@@ -190,6 +190,8 @@ class SiteFigures:
     battery_available_energy: float | None = None  # Wh
     battery_capacity: float | None = None  # Wh
     backup_reserve: float | None = None  # %
+    # %, the charge below which the batteries stop discharging to protect themselves
+    battery_very_low_soc: float | None = None
     grid_connected: bool | None = None
 
 

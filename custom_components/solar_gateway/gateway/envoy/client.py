@@ -83,6 +83,7 @@ _REREAD_SLACK = 2.0
 # state comes with the ensemble inventory.
 _FIGURE_GROUPS: Mapping[str, DataGroup] = {
     "backup_reserve": DataGroup.SETTINGS,
+    "battery_very_low_soc": DataGroup.SETTINGS,
     "grid_connected": DataGroup.DEVICES,
 }
 # /info is read again this often with the settings, so that a firmware update is
