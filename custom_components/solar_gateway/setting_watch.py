@@ -19,7 +19,7 @@ from homeassistant.helpers.event import async_call_later
 
 from .const import DOMAIN
 from .control import CHANGED_BY
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import SolarGatewayConfigEntry, SolarGatewayData
 from .gateway.client import DataGroup
 from .gateway.errors import GatewayError
 from .gateway.site import SettingOverride, SiteSnapshot
@@ -45,13 +45,16 @@ class SettingWatch:
     """Runs the follow-up reads the client asks for and tells of overrides."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
+        self,
+        hass: HomeAssistant,
+        entry: SolarGatewayConfigEntry,
+        runtime: SolarGatewayData,
     ) -> None:
-        """Watch ``hub``; overrides already standing are not told again."""
+        """Watch ``runtime``; overrides already standing are not told again."""
         self._hass = hass
         self._entry = entry
-        self._hub = hub
-        self._told = frozenset(hub.snapshot.overrides)
+        self._runtime = runtime
+        self._told = frozenset(runtime.snapshot.overrides)
         self._cancel: CALLBACK_TYPE | None = None
 
     @callback
@@ -69,24 +72,26 @@ class SettingWatch:
 
     def _schedule(self) -> None:
         self.async_stop()
-        delay = self._hub.client.follow_up_in()
+        delay = self._runtime.client.follow_up_in()
         if delay is not None:
             self._cancel = async_call_later(self._hass, delay, self._follow_up)
 
     async def _follow_up(self, _now: object) -> None:
         self._cancel = None
-        hub = self._hub
+        runtime = self._runtime
         try:
             # Between polls, like a write's read-back; the answer is shared at once
-            # (the hub's update then plans the next read).
-            await hub.async_write(hub.client.follow_up, frozenset({DataGroup.SETTINGS}))
+            # as the settings' (whose update then plans the next read).
+            await runtime.async_write(
+                runtime.client.follow_up, frozenset({DataGroup.SETTINGS})
+            )
         except GatewayError as err:
             # The next poll of the settings shows what the gateway holds.
             LOGGER.debug("Reading the settings again after a write failed: %s", err)
             self._schedule()
 
     def _tell_overrides(self) -> None:
-        snapshot = self._hub.snapshot
+        snapshot = self._runtime.snapshot
         standing = frozenset(snapshot.overrides)
         for override in snapshot.overrides:
             if override in self._told:
@@ -109,11 +114,11 @@ class SettingWatch:
 
 @callback
 def async_watch_settings(
-    hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, runtime: SolarGatewayData
 ) -> CALLBACK_TYPE:
     """Follow written settings from now on; the returned callback stops."""
-    watch = SettingWatch(hass, entry, hub)
-    remove = hub.async_add_listener(watch.async_update, structure=True)
+    watch = SettingWatch(hass, entry, runtime)
+    remove = runtime.async_add_structure_listener(watch.async_update)
 
     @callback
     def stop() -> None:

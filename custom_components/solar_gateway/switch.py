@@ -10,34 +10,36 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
 from .coordinator import SolarGatewayConfigEntry
-from .gateway.site import ControlKind, ControlValue
+from .gateway.site import ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
-SWITCHES: dict[str, SwitchEntityDescription] = {
-    description.key: description
+SWITCHES: dict[ControlKey, SwitchEntityDescription] = {
+    ControlKey(description.key): description
     for description in (
         SwitchEntityDescription(
-            key="grid_connection", translation_key="grid_connection"
+            key=ControlKey.GRID_CONNECTION, translation_key="grid_connection"
         ),
         # A dry contact relay is its device's main feature: named after its load.
-        SwitchEntityDescription(key="relay", name=None),
+        SwitchEntityDescription(key=ControlKey.RELAY, name=None),
         SwitchEntityDescription(
-            key="charge_from_grid",
+            key=ControlKey.CHARGE_FROM_GRID,
             translation_key="charge_from_grid",
             entity_category=EntityCategory.CONFIG,
         ),
         SwitchEntityDescription(
-            key="charge_from_generator",
+            key=ControlKey.CHARGE_FROM_GENERATOR,
             translation_key="charge_from_generator",
             entity_category=EntityCategory.CONFIG,
         ),
-        SwitchEntityDescription(key="production", translation_key="production"),
+        SwitchEntityDescription(
+            key=ControlKey.PRODUCTION, translation_key="production"
+        ),
         # Enphase's own optimisation of the battery mode (off: the mode chosen here
         # is followed; a mode change turns it off).
         SwitchEntityDescription(
-            key="optimised_schedules",
+            key=ControlKey.OPTIMISED_SCHEDULES,
             translation_key="optimised_schedules",
             entity_category=EntityCategory.CONFIG,
         ),
@@ -76,7 +78,7 @@ class ControlSwitch(ControlEntity[bool], SwitchEntity):
         who changed the setting last, where the gateway tells."""
         attributes = dict(super().extra_state_attributes or {})
         control = self.control
-        if control is not None and control.key == "production":
+        if control is not None and control.key is ControlKey.PRODUCTION:
             attributes["pending"] = control.pending
         return attributes or None
 

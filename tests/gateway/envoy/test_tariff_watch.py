@@ -9,6 +9,7 @@ import json
 import aiohttp
 import pytest
 
+from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
 from custom_components.solar_gateway.gateway.envoy.models import StorageSettings, Tariff
 from custom_components.solar_gateway.gateway.envoy.tariff_watch import (
@@ -19,6 +20,7 @@ from custom_components.solar_gateway.gateway.errors import ControlNotAppliedErro
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
+    ControlKey,
     ControlKind,
     SettingOverride,
     SettingSource,
@@ -69,15 +71,17 @@ async def test_mode_write_turns_optimised_schedules_off_in_the_same_put(
 ) -> None:
     """Savings: one PUT of the tariff as read, mode and opt_schedules changed only."""
     client, gw = await _client(simulate, session)
-    snapshot = await client.apply(ControlChange("battery_mode", None, "savings"))
+    snapshot = await client.apply(
+        ControlChange(ControlKey.BATTERY_MODE, None, "savings")
+    )
     [put] = gw.received("PUT", TARIFF_PATH)
     expected = copy.deepcopy(TARIFF["tariff"])
     expected["storage_settings"].update(mode="economy", opt_schedules=False)
     assert put.json() == {"tariff": expected}
-    switch = snapshot.control("optimised_schedules")
+    switch = snapshot.control(ControlKey.OPTIMISED_SCHEDULES)
     assert switch is not None
     assert switch.value is False
-    mode = snapshot.control("battery_mode")
+    mode = snapshot.control(ControlKey.BATTERY_MODE)
     assert mode is not None
     assert (mode.value, mode.changed_by) == ("savings", SettingSource.CLIENT)
 
@@ -90,13 +94,13 @@ async def test_cloud_override_is_followed_and_told(
     follow-up is one read of the tariff, three in all."""
     client, gw = await _client(simulate, session, cloud_revert_after=90.0)
     written_at = _at(clock.now())
-    await client.apply(ControlChange("battery_mode", None, "savings"))
+    await client.apply(ControlChange(ControlKey.BATTERY_MODE, None, "savings"))
     assert client.follow_up_in() == FOLLOW_UPS[0].total_seconds()
     gw.requests.clear()
 
     first = await _follow_until(client, clock, 30)
     assert first is not None
-    mode = first.control("battery_mode")
+    mode = first.control(ControlKey.BATTERY_MODE)
     assert mode is not None
     assert (mode.value, mode.changed_by, mode.changed_at) == (
         "savings",
@@ -108,19 +112,19 @@ async def test_cloud_override_is_followed_and_told(
     later = await _follow_until(client, clock, 90)
     assert later is not None
     pushed_at = written_at.timestamp() + 90
-    mode = later.control("battery_mode")
+    mode = later.control(ControlKey.BATTERY_MODE)
     assert mode is not None
     assert (mode.value, mode.changed_by, mode.changed_at) == (
         "self_consumption",
         SettingSource.ENPHASE_CLOUD,
         _at(pushed_at),
     )
-    switch = later.control("optimised_schedules")
+    switch = later.control(ControlKey.OPTIMISED_SCHEDULES)
     assert switch is not None
     assert switch.value is True
     assert later.overrides == (
         SettingOverride(
-            key="battery_mode",
+            key=ControlKey.BATTERY_MODE,
             device=None,
             written="savings",
             value="self_consumption",
@@ -142,11 +146,11 @@ async def test_write_that_holds_is_no_override(
     """Without a cloud (outbound internet blocked) the reserve stays: no override,
     changed by the client; a new write clears an override standing for the setting."""
     client, _ = await _client(simulate, session)
-    await client.apply(ControlChange("backup_reserve", None, 55.0))
+    await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, 55.0))
     snapshot = await _follow_until(client, clock, 600)
     assert snapshot is not None
     assert snapshot.overrides == ()
-    reserve = snapshot.control("backup_reserve")
+    reserve = snapshot.control(ControlKey.BACKUP_RESERVE)
     assert reserve is not None
     assert (reserve.value, reserve.changed_by) == (55.0, SettingSource.CLIENT)
 
@@ -157,12 +161,14 @@ async def test_override_stands_until_written_again(
     """The override stays after the follow-ups end; the next write of the setting
     clears it (and is watched in turn)."""
     client, _ = await _client(simulate, session, cloud_revert_after=60.0)
-    await client.apply(ControlChange("charge_from_grid", None, True))
+    await client.apply(ControlChange(ControlKey.CHARGE_FROM_GRID, None, True))
     snapshot = await _follow_until(client, clock, 600)
     assert snapshot is not None
-    assert [o.key for o in snapshot.overrides] == ["charge_from_grid"]
+    assert [o.key for o in snapshot.overrides] == [ControlKey.CHARGE_FROM_GRID]
     assert (await client.refresh(frozenset())).overrides == snapshot.overrides
-    rewritten = await client.apply(ControlChange("charge_from_grid", None, True))
+    rewritten = await client.apply(
+        ControlChange(ControlKey.CHARGE_FROM_GRID, None, True)
+    )
     assert rewritten.overrides == ()
 
 
@@ -176,8 +182,8 @@ async def test_change_in_the_app_is_the_clouds(
     pushed["tariff"]["date"] = str(int(clock.now()) + 10)
     pushed["tariff"]["storage_settings"]["reserved_soc"] = 70.0
     gw.answer("GET", TARIFF_PATH, 200, pushed)
-    snapshot = await client.refresh(frozenset({client.figure_group("backup_reserve")}))
-    reserve = snapshot.control("backup_reserve")
+    snapshot = await client.refresh(frozenset({DataGroup.SETTINGS}))
+    reserve = snapshot.control(ControlKey.BACKUP_RESERVE)
     assert reserve is not None
     assert (reserve.value, reserve.changed_by, reserve.changed_at) == (
         70.0,
@@ -197,7 +203,7 @@ async def test_mode_ignored_under_optimised_schedules_is_not_confirmed(
     ignored["tariff"]["storage_settings"]["mode"] = "backup"
     gw.answer("GET", TARIFF_PATH, 200, ignored, count=1)
     with pytest.raises(ControlNotAppliedError, match="optimised schedules"):
-        await client.apply(ControlChange("battery_mode", None, "backup"))
+        await client.apply(ControlChange(ControlKey.BATTERY_MODE, None, "backup"))
 
 
 async def test_optimised_schedules_switch_writes_only_that(
@@ -206,7 +212,7 @@ async def test_optimised_schedules_switch_writes_only_that(
     """The switch turns Enphase's optimisation back on: the tariff as read, only
     opt_schedules changed."""
     client, gw = await _client(simulate, session)
-    await client.apply(ControlChange("optimised_schedules", None, False))
+    await client.apply(ControlChange(ControlKey.OPTIMISED_SCHEDULES, None, False))
     [put] = gw.received("PUT", TARIFF_PATH)
     expected = copy.deepcopy(TARIFF["tariff"])
     expected["storage_settings"]["opt_schedules"] = False
@@ -221,10 +227,10 @@ async def test_no_optimised_schedules_switch_without_the_key(
     del older["tariff"]["storage_settings"]["opt_schedules"]
     client, gw = await _client(simulate, session)
     gw.answer("GET", TARIFF_PATH, 200, older)
-    snapshot = await client.refresh(frozenset({client.figure_group("backup_reserve")}))
-    assert snapshot.control("optimised_schedules") is None
+    snapshot = await client.refresh(frozenset({DataGroup.SETTINGS}))
+    assert snapshot.control(ControlKey.OPTIMISED_SCHEDULES) is None
     gw.faults.clear()
-    await client.apply(ControlChange("battery_mode", None, "backup"))
+    await client.apply(ControlChange(ControlKey.BATTERY_MODE, None, "backup"))
     [put] = gw.received("PUT", TARIFF_PATH)
     body = put.json()
     assert isinstance(body, dict)
@@ -242,7 +248,7 @@ def _tariff(mode: str, date: str | None) -> Tariff:
 
 
 def _mode(value: str) -> tuple[Control, ...]:
-    return (Control(key="battery_mode", kind=ControlKind.SELECT, value=value),)
+    return (Control(key=ControlKey.BATTERY_MODE, kind=ControlKind.SELECT, value=value),)
 
 
 @pytest.mark.parametrize("date", ["soon", "0", "1e30", None])
@@ -265,7 +271,7 @@ def test_write_the_gateway_did_not_take_is_no_override() -> None:
     now = _at(1_750_000_000)
     before = _tariff("self-consumption", "1")
     watch.follow(before, _mode("self_consumption"), now)
-    watch.wrote("battery_mode", "backup", before, now)
+    watch.wrote(ControlKey.BATTERY_MODE, "backup", before, now)
     [control] = watch.follow(
         _tariff("self-consumption", "1"), _mode("self_consumption"), now
     )
@@ -281,7 +287,7 @@ def test_late_cloud_change_is_no_override() -> None:
     now = _at(1_750_000_000)
     before = _tariff("self-consumption", "1")
     watch.follow(before, _mode("self_consumption"), now)
-    watch.wrote("battery_mode", "backup", before, now)
+    watch.wrote(ControlKey.BATTERY_MODE, "backup", before, now)
     watch.follow(_tariff("backup", "1"), _mode("backup"), now)
     later = _at(1_750_000_000 + 3600)
     [control] = watch.follow(
@@ -301,7 +307,7 @@ def test_controls_are_the_same_objects_while_nothing_changed() -> None:
     tariff = _tariff("self-consumption", "1")
     controls = _mode("self_consumption")
     assert watch.follow(tariff, controls, now) is controls
-    watch.wrote("battery_mode", "self_consumption", tariff, now)
+    watch.wrote(ControlKey.BATTERY_MODE, "self_consumption", tariff, now)
     first = watch.follow(_tariff("self-consumption", "1"), controls, now)
     assert first is not controls
     assert first[0].changed_by is SettingSource.CLIENT

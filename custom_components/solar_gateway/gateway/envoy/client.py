@@ -34,6 +34,7 @@ from custom_components.solar_gateway.gateway.errors import (
 from custom_components.solar_gateway.gateway.hosts import parse_host
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
+    ControlKey,
     ControlKind,
     Device,
     DeviceKind,
@@ -46,7 +47,6 @@ from custom_components.solar_gateway.gateway.transport import (
     Timeouts,
     Transport,
 )
-from custom_components.solar_gateway.gateway.values import JsonObject
 
 from .auth import (
     ENLIGHTEN_URL,
@@ -60,18 +60,10 @@ from .auth import (
     decode_token,
     installer_password,
 )
-from .controls import (
-    ControlRequest,
-    ControlsCache,
-    dry_contact_request,
-    dry_contact_settings_request,
-    grid_request,
-    request_for,
-    tariff_request,
-)
+from .controls import ControlRequest, ControlsCache, request_for
 from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .generator_writes import check_charge_from_generator
-from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
+from .models import CtType, EnvoyData, EnvoyInfo
 from .parsers.info import parse_info
 from .probe import identity_of, probe
 from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
@@ -584,7 +576,7 @@ class EnvoyClient(GatewayClient):
             raise ValueError(f"{change.value!r} is not one of {control.options}")
         request = request_for(change, self.data)
         tariff = self.data.tariff
-        if change.key == "production":
+        if change.key is ControlKey.PRODUCTION:
             self._production.request(bool(change.value), self._gateway_now())
         try:
             await self._write(request)
@@ -594,7 +586,7 @@ class EnvoyClient(GatewayClient):
         if change.key in TARIFF_CONTROLS and tariff is not None:
             # Confirmed by the read-back below, then watched: the cloud may undo it.
             self._watch.wrote(change.key, change.value, tariff, self.now())
-        if change.key == "generator_mode":
+        if change.key is ControlKey.GENERATOR_MODE:
             await self._await_generator_mode(str(change.value))
         snapshot = await self.refresh(control.groups)
         self._check_applied(change)
@@ -644,9 +636,9 @@ class EnvoyClient(GatewayClient):
         """Raise when the read-back shows the gateway took the write but not the value."""
         data = self.data
         match change.key:
-            case "charge_from_generator":
+            case ControlKey.CHARGE_FROM_GENERATOR:
                 check_charge_from_generator(data.generator_config, bool(change.value))
-            case "battery_mode" if (
+            case ControlKey.BATTERY_MODE if (
                 data.tariff is not None
                 and data.tariff.storage is not None
                 and data.tariff.storage.opt_schedules
@@ -655,7 +647,7 @@ class EnvoyClient(GatewayClient):
                     "Enphase's optimised schedules are still on: the batteries "
                     "ignore the mode"
                 )
-            case "production" if data.production_power is not None and (
+            case ControlKey.PRODUCTION if data.production_power is not None and (
                 self._production.not_applied(data.production_power)
             ):
                 self._production = ProductionTracker()
@@ -663,47 +655,6 @@ class EnvoyClient(GatewayClient):
                 raise ControlNotAppliedError(
                     "the production record did not change after the write"
                 )
-
-    async def go_on_grid(self) -> JsonObject:
-        """Reconnect the site to the grid (system controller mains relay closed)."""
-        return await self._write(grid_request(on_grid=True))
-
-    async def go_off_grid(self) -> JsonObject:
-        """Island the site (system controller mains relay open)."""
-        return await self._write(grid_request(on_grid=False))
-
-    async def close_dry_contact(self, relay_id: str) -> JsonObject:
-        """Close one dry contact relay."""
-        return await self._write(dry_contact_request(relay_id, closed=True))
-
-    async def open_dry_contact(self, relay_id: str) -> JsonObject:
-        """Open one dry contact relay."""
-        return await self._write(dry_contact_request(relay_id, closed=False))
-
-    async def update_dry_contact(
-        self, relay_id: str, changes: Mapping[str, object]
-    ) -> JsonObject:
-        """Change a relay's settings; the complete settings body is sent."""
-        for settings in self.data.dry_contact_settings:
-            if settings.id == relay_id:
-                return await self._write(
-                    dry_contact_settings_request(settings, changes)
-                )
-        raise FeatureUnavailableError(f"no settings for dry contact {relay_id}", 404)
-
-    async def set_storage_mode(self, mode: StorageMode) -> JsonObject:
-        """Set the battery mode (backup, self-consumption, economy, savings)."""
-        return await self._write(tariff_request(self.data.tariff, mode=mode))
-
-    async def set_reserve_soc(self, reserve: float) -> JsonObject:
-        """Set the backup reserve state of charge (%)."""
-        return await self._write(tariff_request(self.data.tariff, reserved_soc=reserve))
-
-    async def set_charge_from_grid(self, enabled: bool) -> JsonObject:
-        """Allow or forbid charging the batteries from the grid."""
-        return await self._write(
-            tariff_request(self.data.tariff, charge_from_grid=enabled)
-        )
 
     # --- Internals -----------------------------------------------------------------
 
@@ -815,7 +766,7 @@ class EnvoyClient(GatewayClient):
         self._read_at[endpoint] = _monotonic()
         return data
 
-    async def _write(self, request: ControlRequest) -> JsonObject:
+    async def _write(self, request: ControlRequest) -> None:
         auth = self._require_auth()
         self._require_info()
         response = await self.transport.request(
@@ -848,12 +799,8 @@ class EnvoyClient(GatewayClient):
             raise UnexpectedPayloadError(
                 f"{request.method} {request.path} answered {response.status}"
             )
-        if not response.body.strip():
-            return {}
-        answer = response.json()
-        if isinstance(answer, Mapping):
-            return answer
-        return {"answer": answer}
+        if response.body.strip():
+            response.json()  # an answer that is no JSON (an error page) is no success
 
 
 @lru_cache(maxsize=4)
@@ -903,13 +850,15 @@ def _ct_answers(data: EnvoyData, kind: CtType) -> bool:
 
 
 def _error_text(response: Response) -> str:
+    """The gateway's own word on a refused value (its ``error``), else the answer's
+    size: an error message never quotes the answer (see ``errors``)."""
     try:
         answer = response.json()
     except UnexpectedPayloadError:
-        return response.text()[:200]
+        answer = None
     if isinstance(answer, Mapping) and isinstance(answer.get("error"), str):
-        return str(answer["error"])
-    return str(answer)[:200]
+        return str(answer["error"])[:200]
+    return f"an answer of {len(response.body)} bytes"
 
 
 def _require_ok(response: Response) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from custom_components.solar_gateway.gateway.site import (
     Control,
+    ControlKey,
     ControlValue,
     SettingOverride,
     SettingSource,
@@ -37,7 +38,12 @@ FOLLOW_UPS: tuple[timedelta, ...] = (
 )
 # The controls the tariff's storage settings make (written with a whole-tariff PUT).
 TARIFF_CONTROLS = frozenset(
-    {"battery_mode", "backup_reserve", "charge_from_grid", "optimised_schedules"}
+    {
+        ControlKey.BATTERY_MODE,
+        ControlKey.BACKUP_RESERVE,
+        ControlKey.CHARGE_FROM_GRID,
+        ControlKey.OPTIMISED_SCHEDULES,
+    }
 )
 # A follow-up this close to due runs now (timers fire up to a second early).
 _SLACK = timedelta(seconds=2)
@@ -68,19 +74,19 @@ class Origin:
 class TariffWatch:
     """What was written and when, who changed each setting last, and the reads due."""
 
-    written: dict[str, Written] = field(default_factory=dict)
-    origins: dict[str, Origin] = field(default_factory=dict)
+    written: dict[ControlKey, Written] = field(default_factory=dict)
+    origins: dict[ControlKey, Origin] = field(default_factory=dict)
     overrides: tuple[SettingOverride, ...] = ()
     _due: list[datetime] = field(default_factory=list)  # follow-up reads
     _seen: Tariff | None = None
-    _values: Mapping[str, ControlValue | None] | None = None
+    _values: Mapping[ControlKey, ControlValue | None] | None = None
     # The last controls decorated with their origins, and what they were made from.
     _plain: tuple[Control, ...] | None = None
     _decorated: tuple[Control, ...] = ()
-    _origins_seen: tuple[tuple[str, Origin], ...] = ()
+    _origins_seen: tuple[tuple[ControlKey, Origin], ...] = ()
 
     def wrote(
-        self, key: str, value: ControlValue, tariff: Tariff, now: datetime
+        self, key: ControlKey, value: ControlValue, tariff: Tariff, now: datetime
     ) -> None:
         """Remember a write of ``key`` (the tariff as read, whose date it sent) and
         plan the follow-up reads."""
@@ -116,7 +122,7 @@ class TariffWatch:
     def _observe(
         self,
         tariff: Tariff,
-        values: Mapping[str, ControlValue | None],
+        values: Mapping[ControlKey, ControlValue | None],
         now: datetime,
     ) -> None:
         previous, previous_date = (
@@ -177,7 +183,9 @@ class TariffWatch:
         return decorated
 
 
-def _tariff_values(controls: tuple[Control, ...]) -> dict[str, ControlValue | None]:
+def _tariff_values(
+    controls: tuple[Control, ...],
+) -> dict[ControlKey, ControlValue | None]:
     """The gateway-wide tariff controls' values, by key."""
     return {
         control.key: control.value
