@@ -5,14 +5,17 @@ import json
 import aiohttp
 import pytest
 
+from custom_components.solar_gateway.gateway.envoy.controls import request_for
 from custom_components.solar_gateway.gateway.envoy.export_limit import (
     ExportLimitControl,
 )
+from custom_components.solar_gateway.gateway.envoy.models import EnvoyData, EnvoyInfo
 from custom_components.solar_gateway.gateway.envoy.parsers.limits import (
     parse_dynamic_export_limit,
 )
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
+    FeatureUnavailableError,
     UnexpectedPayloadError,
 )
 from custom_components.solar_gateway.gateway.site import (
@@ -209,6 +212,13 @@ async def test_power_out_of_range_is_not_sent(
     with pytest.raises(ValueError, match="0 to"):
         await client.apply(ControlChange(POWER, None, -1.0))
     assert gw.received("POST", DPEL) == []
+
+
+def test_no_setting_read_no_request() -> None:
+    """A change of the export limit where the gateway reported none is not made."""
+    info = EnvoyInfo(serial="1", part_number=None, firmware="D8.3", metered=True)
+    with pytest.raises(FeatureUnavailableError):
+        request_for(ControlChange(SWITCH, None, True), EnvoyData(info=info))
 
 
 @pytest.mark.parametrize(

@@ -133,12 +133,8 @@ def export_limit_change(
         return None
     if limit is None:
         raise FeatureUnavailableError("this Envoy reports no export limit", 404)
-    value = change.value
-    match change.key:
-        case ExportLimitControl.SWITCH:
-            wanted = ExportLimitChange(bool(value), shown_limit(limit))
-        case ExportLimitControl.POWER:
-            wanted = ExportLimitChange(enabled=True, limit_w=float(value))
-        case _:
-            return None
+    if change.key == ExportLimitControl.SWITCH:
+        wanted = ExportLimitChange(bool(change.value), shown_limit(limit))
+    else:
+        wanted = ExportLimitChange(enabled=True, limit_w=float(change.value))
     return export_limit_request(limit, wanted)
