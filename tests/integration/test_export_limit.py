@@ -31,7 +31,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.solar_gateway.coordinator import SiteHub
+from custom_components.solar_gateway.coordinator import SolarGatewayData
 from simulator.clock import ManualClock
 from simulator.envoy_settings import EXPORT_LIMIT_DELAY_S
 from simulator.server import SimulatedGateway
@@ -68,7 +68,7 @@ def limited(watts: float) -> dict[str, object]:
 @asynccontextmanager
 async def site(
     hass: HomeAssistant, user: str = "installer"
-) -> AsyncIterator[tuple[Any, SiteHub, SimulatedGateway, ManualClock]]:
+) -> AsyncIterator[tuple[Any, SolarGatewayData, SimulatedGateway, ManualClock]]:
     """The metered generator site at noon, set up with ``user``'s token."""
     clock = ManualClock(NOON)
     async with simulated_entry(hass, SITE, clock, user=user) as (entry, gateway):

@@ -6,9 +6,6 @@ import aiohttp
 import pytest
 
 from custom_components.solar_gateway.gateway.envoy.controls import request_for
-from custom_components.solar_gateway.gateway.envoy.export_limit import (
-    ExportLimitControl,
-)
 from custom_components.solar_gateway.gateway.envoy.models import EnvoyData, EnvoyInfo
 from custom_components.solar_gateway.gateway.envoy.parsers.limits import (
     parse_dynamic_export_limit,
@@ -20,6 +17,7 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
+    ControlKey,
     ControlKind,
     SiteSnapshot,
 )
@@ -33,7 +31,7 @@ CAPTURED = json.loads(
     (ENVOY_FIXTURES / "generator_running" / "ivp_ss_dpel").read_text()
 )
 ENVELOPE = {"filename": "site_settings", "version": "00.00.01"}
-SWITCH, POWER = ExportLimitControl.SWITCH, ExportLimitControl.POWER
+SWITCH, POWER = ControlKey.DYNAMIC_EXPORT_LIMIT, ControlKey.DYNAMIC_EXPORT_LIMIT_POWER
 
 
 def limited(watts: float, *, on_export: bool = True) -> dict[str, object]:

@@ -16,6 +16,7 @@ from custom_components.solar_gateway.gateway.errors import FeatureUnavailableErr
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
+    ControlKey,
     ControlKind,
 )
 
@@ -33,13 +34,6 @@ ZERO_EXPORT_W = 0.0
 DEFAULT_SLEW_RATE = 50.0
 # Far above any home site's export; the gateway publishes no range of its own.
 MAXIMUM_W = 100_000.0
-
-
-class ExportLimitControl(StrEnum):
-    """The keys of the export limit's controls."""
-
-    SWITCH = "dynamic_export_limit"
-    POWER = "dynamic_export_limit_power"
 
 
 class ExportLimitAbsence(StrEnum):
@@ -106,12 +100,12 @@ def export_limit_controls(data: EnvoyData) -> Iterator[Control]:
     if limit is None or holds_production_limit(limit):
         return
     yield Control(
-        key=ExportLimitControl.SWITCH,
+        key=ControlKey.DYNAMIC_EXPORT_LIMIT,
         kind=ControlKind.SWITCH,
         value=limit.enabled,
     )
     yield Control(
-        key=ExportLimitControl.POWER,
+        key=ControlKey.DYNAMIC_EXPORT_LIMIT_POWER,
         kind=ControlKind.NUMBER,
         value=shown_limit(limit),
         minimum=0,
@@ -129,11 +123,14 @@ def export_limit_change(
     limit on at that power.
     """
     limit = data.dynamic_export_limit
-    if change.key not in ExportLimitControl:
+    if change.key not in (
+        ControlKey.DYNAMIC_EXPORT_LIMIT,
+        ControlKey.DYNAMIC_EXPORT_LIMIT_POWER,
+    ):
         return None
     if limit is None:
         raise FeatureUnavailableError("this Envoy reports no export limit", 404)
-    if change.key == ExportLimitControl.SWITCH:
+    if change.key is ControlKey.DYNAMIC_EXPORT_LIMIT:
         wanted = ExportLimitChange(bool(change.value), shown_limit(limit))
     else:
         wanted = ExportLimitChange(enabled=True, limit_w=float(change.value))
