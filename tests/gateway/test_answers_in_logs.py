@@ -25,10 +25,11 @@ from custom_components.solar_gateway.gateway.pvs.parsers.common import (
 )
 from custom_components.solar_gateway.gateway.pvs.stream import parse_power_notification
 from custom_components.solar_gateway.gateway.redaction import REDACTED, Redactor
+from custom_components.solar_gateway.gateway.site import ControlKey
 from custom_components.solar_gateway.gateway.transport import Response
 from tests.conftest import FIXTURES
 from tests.gateway.conftest import Simulate
-from tests.gateway.envoy.test_controls import _client
+from tests.gateway.envoy.test_controls import _change, _client
 
 VARS = FIXTURES / "pvs/varserver/vars_fmt_obj.json"
 INVERTERS = FIXTURES / "envoy/metered_battery/api_v1_production_inverters"
@@ -179,13 +180,14 @@ async def test_refused_value_quotes_the_gateways_error_only(
     """A 400 on a write names the gateway's own ``error``; any other answer only by
     its size."""
     client, gw = await _client(simulate, session)
+    change = await _change(client, ControlKey.GRID_CONNECTION, None, True)
     gw.answer("POST", "/ivp/ensemble/relay", 400, {"error": "invalid mode"})
     with pytest.raises(ControlRefusedError, match="rejected the value: invalid mode"):
-        await client.go_on_grid()
+        await client.apply(change)
     page = '{"serial_num": "482301000001", "status": "bad"}'
     gw.answer("POST", "/ivp/ensemble/relay", 400, page)
     with pytest.raises(ControlRefusedError) as err:
-        await client.go_on_grid()
+        await client.apply(change)
     assert str(err.value).endswith(
         f"rejected the value: an answer of {len(page)} bytes"
     )
