@@ -14,6 +14,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 import pytest
 
+from custom_components.solar_gateway.gateway.envoy.parsers.common import root_object
 from custom_components.solar_gateway.gateway.envoy.stream import parse_meter_event
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
@@ -145,6 +146,15 @@ def test_stream_messages_are_described_not_quoted() -> None:
         parse_meter_event(event, datetime.now(UTC))
     assert serial not in str(err.value)
     assert "cut short" in str(err.value)
+
+
+def test_envoy_error_document_words_only() -> None:
+    """An Envoy error document's word is named; an object in its place is not."""
+    with pytest.raises(UnexpectedPayloadError, match="tariff: 404 - Not Found"):
+        root_object({"error": "404 - Not Found"}, "tariff")
+    with pytest.raises(UnexpectedPayloadError) as err:
+        root_object({"error": {"serial_num": "482301000001"}}, "tariff")
+    assert str(err.value) == "tariff: an error document"
 
 
 def test_result_words_only() -> None:
