@@ -831,13 +831,15 @@ def _ct_answers(data: EnvoyData, kind: CtType) -> bool:
 
 
 def _error_text(response: Response) -> str:
+    """The gateway's own word on a refused value (its ``error``), else the answer's
+    size: an error message never quotes the answer (see ``errors``)."""
     try:
         answer = response.json()
     except UnexpectedPayloadError:
-        return response.text()[:200]
+        answer = None
     if isinstance(answer, Mapping) and isinstance(answer.get("error"), str):
-        return str(answer["error"])
-    return str(answer)[:200]
+        return str(answer["error"])[:200]
+    return f"an answer of {len(response.body)} bytes"
 
 
 def _require_ok(response: Response) -> None:
