@@ -226,6 +226,8 @@ class ControlKey(StrEnum):
     CHARGE_FROM_GRID = "charge_from_grid"  # switch
     OPTIMISED_SCHEDULES = "optimised_schedules"  # switch: Enphase's own optimisation
     PRODUCTION = "production"  # switch: the inverters produce
+    DYNAMIC_EXPORT_LIMIT = "dynamic_export_limit"  # switch: export limited
+    DYNAMIC_EXPORT_LIMIT_POWER = "dynamic_export_limit_power"  # number, W
     # A dry contact relay and its settings
     RELAY = "relay"  # switch: closed or open
     RELAY_MODE = "relay_mode"  # select
