@@ -19,7 +19,7 @@ the stream:
 
 import argparse
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +35,7 @@ from custom_components.solar_gateway.coordinator import COUNTER_INTERVAL, large_
 from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
 from custom_components.solar_gateway.gateway.pvs import PvsClient
-from custom_components.solar_gateway.gateway.site import SiteFigures, SiteSnapshot
-from custom_components.solar_gateway.gateway.stream import LiveStream
+from custom_components.solar_gateway.gateway.stream import LiveStream, StreamReading
 from simulator.server import SimulatedGateway, SimulatorOptions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -114,9 +113,10 @@ async def measure(folder: Path, seconds: float, write_interval: float) -> Figure
             assert source is not None
             figures = Figures(client.polling[DataGroup.LIVE].default.total_seconds())
             last: list[float] = []
-            written: list[tuple[float, SiteFigures]] = []
+            written: list[tuple[float, Mapping[str, float | None]]] = []
 
-            def take(snapshot: SiteSnapshot) -> None:
+            def take(reading: StreamReading) -> None:
+                # As the integration does: folded into the site when written.
                 now = time.monotonic()
                 if last:
                     figures.worst_gap = max(figures.worst_gap, now - last[0])
@@ -125,11 +125,12 @@ async def measure(folder: Path, seconds: float, write_interval: float) -> Figure
                 if (
                     not written
                     or now - written[-1][0] >= write_interval
-                    or large_change(written[-1][1], snapshot.figures)
+                    or large_change(written[-1][1], reading.powers)
                 ):
-                    written.append((now, snapshot.figures))
+                    reading.fold()
+                    written.append((now, reading.powers))
 
-            stream = LiveStream(source, on_snapshot=take)
+            stream = LiveStream(source, on_reading=take)
             cpu = time.thread_time()
             started = time.monotonic()
             task = asyncio.create_task(stream.run())
