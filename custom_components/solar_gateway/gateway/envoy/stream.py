@@ -30,6 +30,7 @@ from custom_components.solar_gateway.gateway.errors import (
     GatewayConnectionError,
     StreamRefusedError,
     UnexpectedPayloadError,
+    invalid_json,
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import StreamReading, StreamSource
@@ -80,9 +81,7 @@ def parse_meter_event(payload: str, time: datetime) -> MeterStreamEvent:
     try:
         document = json.loads(payload)
     except ValueError as err:
-        raise UnexpectedPayloadError(
-            f"{STREAM_PATH}: invalid JSON ({err}): {payload[:80]!r}"
-        ) from err
+        raise invalid_json(f"an event of {STREAM_PATH}", payload, err) from err
     root = as_object(document)
     if root is None:
         raise UnexpectedPayloadError(f"{STREAM_PATH}: not a JSON object")
