@@ -34,8 +34,9 @@ from homeassistant.util import dt as dt_util
 
 from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
 from .counter_guard import CounterGuard
-from .entity import MeasurementEntity, SolarGatewayEntity
+from .entity import SolarGatewayEntity
 from .gateway.site import Device, DeviceKind, Measurement, Phase, Quantity, SiteFigures
+from .measurement import MeasurementEntity
 
 _LOGGER = logging.getLogger(__name__)
 
