@@ -300,15 +300,14 @@ def test_late_cloud_change_is_no_override() -> None:
     assert watch.follow_up_in(later) is None
 
 
-def test_controls_are_the_same_objects_while_nothing_changed() -> None:
-    """No origin known: the controls as described; then decorated once, reused."""
+def test_controls_carry_who_changed_them() -> None:
+    """No origin known: the controls as described; a write read back: the client's."""
     watch = TariffWatch()
     now = _at(1_750_000_000)
     tariff = _tariff("self-consumption", "1")
     controls = _mode("self_consumption")
     assert watch.follow(tariff, controls, now) is controls
     watch.wrote(ControlKey.BATTERY_MODE, "self_consumption", tariff, now)
-    first = watch.follow(_tariff("self-consumption", "1"), controls, now)
-    assert first is not controls
-    assert first[0].changed_by is SettingSource.CLIENT
-    assert watch.follow(None, controls, now) is first
+    [control] = watch.follow(_tariff("self-consumption", "1"), controls, now)
+    assert (control.changed_by, control.changed_at) == (SettingSource.CLIENT, now)
+    assert watch.follow(None, controls, now) == (control,)

@@ -80,10 +80,6 @@ class TariffWatch:
     _due: list[datetime] = field(default_factory=list)  # follow-up reads
     _seen: Tariff | None = None
     _values: Mapping[ControlKey, ControlValue | None] | None = None
-    # The last controls decorated with their origins, and what they were made from.
-    _plain: tuple[Control, ...] | None = None
-    _decorated: tuple[Control, ...] = ()
-    _origins_seen: tuple[tuple[ControlKey, Origin], ...] = ()
 
     def wrote(
         self, key: ControlKey, value: ControlValue, tariff: Tariff, now: datetime
@@ -114,7 +110,7 @@ class TariffWatch:
         now: datetime,
     ) -> tuple[Control, ...]:
         """Compare a new tariff read with what was written; ``controls`` with who
-        changed each tariff setting last (the same objects while nothing changed)."""
+        changed each tariff setting last."""
         if tariff is not None and tariff is not self._seen:
             self._observe(tariff, _tariff_values(controls), now)
         return self._decorate(controls)
@@ -165,22 +161,13 @@ class TariffWatch:
     def _decorate(self, controls: tuple[Control, ...]) -> tuple[Control, ...]:
         if not self.origins:
             return controls  # nothing known: the controls as described
-        origins = tuple(self.origins.items())
-        if controls is self._plain and origins == self._origins_seen:
-            return self._decorated
-        decorated = tuple(
+        return tuple(
             replace(control, changed_by=origin.by, changed_at=origin.at)
             if control.device is None
             and (origin := self.origins.get(control.key)) is not None
             else control
             for control in controls
         )
-        self._plain, self._decorated, self._origins_seen = (
-            controls,
-            decorated,
-            origins,
-        )
-        return decorated
 
 
 def _tariff_values(
