@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 import itertools
+import json
 
 from custom_components.solar_gateway.counter_guard import CounterGuard
 
@@ -175,3 +176,81 @@ def test_restore_ignores_bad_data() -> None:
     for stored in (None, {}, {"accepted": "x", "accepted_at": "y"}, {"accepted": 1.0}):
         guard = CounterGuard(max_rate=1000).restore(stored)
         assert guard.accepted is None
+
+
+def booked(shown: list[float | None]) -> float:
+    """The energy Home Assistant books from a ``total_increasing`` state's history:
+    a fall below 90 % is a meter reset (the new state is counted from zero), any
+    other change is counted as it is."""
+    values = [value for value in shown if value is not None]
+    total = 0.0
+    for before, after in itertools.pairwise(values):
+        total += after if after < 0.9 * before else after - before
+    return total
+
+
+def restarted(guard: CounterGuard) -> CounterGuard:
+    """The guard as a restart gives it back: its state through JSON storage."""
+    stored = json.loads(json.dumps(guard.as_dict()))
+    return CounterGuard(
+        max_rate=guard.max_rate,
+        confirm_reads=guard.confirm_reads,
+        confirm_time=guard.confirm_time,
+    ).restore(stored)
+
+
+def test_rebases_and_resets_in_a_row_across_restarts() -> None:
+    """Leap, restart, leap again, a small fall, a replaced meter, restart, another
+    leap: each lasting change goes on from the value shown (a second re-base builds
+    on the first one's offset), the replaced meter is one reset, and Home Assistant
+    books exactly what the counter grew by along its tracks, never a leap."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    shown: list[float | None] = []
+    index = 0
+
+    def read(*values: float) -> None:
+        nonlocal index
+        for value in values:
+            shown.append(guard.update(value, START + STEP * index))
+            index += 1
+
+    read(5000.0)
+    read(1_005_000.0, 1_005_100.0, 1_005_200.0, 1_005_300.0)  # +1 MWh for good
+    assert guard.offset == -1_000_000.0
+    guard = restarted(guard)
+    read(3_005_300.0, 3_005_400.0, 3_005_500.0, 3_005_600.0)  # +2 MWh on top
+    assert guard.offset == -3_000_000.0
+    guard = restarted(guard)
+    read(2_905_600.0, 2_905_700.0, 2_905_800.0)  # falls 100 kWh for good
+    assert guard.offset == -2_900_000.0
+    read(0.0, 10.0, 20.0, 30.0)  # a replaced meter counts from zero
+    assert guard.offset == 0.0
+    guard = restarted(guard)
+    read(500_030.0, 500_130.0, 500_230.0, 500_330.0)  # +500 kWh for good
+    assert guard.offset == -500_000.0
+
+    assert shown == [
+        5000.0,
+        *(5000.0, 5000.0, 5200.0, 5300.0),
+        *(5300.0, 5300.0, 5500.0, 5600.0),
+        *(5600.0, 5600.0, 5800.0),
+        *(5800.0, 5800.0, 20.0, 30.0),
+        *(30.0, 30.0, 230.0, 330.0),
+    ]
+    # 300 + 300 + 200 Wh along the leapt and fallen tracks, 30 Wh on the new meter,
+    # 300 Wh after the last leap.
+    assert booked(shown) == 1130.0
+    assert not guard.holding
+
+
+def test_glitch_after_a_rebase_keeps_the_offset() -> None:
+    """A one-read dip on a re-based counter is held, and the offset stays."""
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    readings = [5000.0, 1_005_000.0, 1_005_100.0, 1_005_200.0, 0.0, 1_005_300.0]
+    shown = feed(guard, readings)
+    assert shown == [5000.0, 5000.0, 5000.0, 5200.0, 5200.0, 5300.0]
+    assert guard.offset == -1_000_000.0
