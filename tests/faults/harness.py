@@ -9,17 +9,18 @@ What is recorded:
 - every request the gateway received, with the gateway's clock;
 - every state of every ``total_increasing`` sensor, in Wh;
 - which entities are unavailable at each step;
-- where asked (``LoopWatch``), the longest the event loop spent in one callback.
+- where asked (``LoopWatch``), the most CPU the event loop spent in one callback.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import itertools
 import logging
 import time
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -39,9 +40,10 @@ from simulator.clock import ManualClock
 from simulator.server import SimulatedGateway, SimulatorOptions
 from tests.integration.simulated import FIXTURES, NOON, entry_data
 
-# Real seconds a step waits for what runs without time passing (requests to the
-# simulator on this machine take milliseconds; a hanging one waits for later steps).
-SETTLE_SECONDS = 0.5
+# Event-loop turns a step may take, and the turns in a row with nothing to run
+# (a socket's data is read the turn after it was written) that make it settled.
+MAX_TURNS = 1_000_000
+IDLE_TURNS = 10
 STEP = timedelta(seconds=5)
 # The fastest a site's counter grows (SITE_MAX_RATE): faster is a leap.
 MAX_RATE_W = 250_000.0
@@ -58,6 +60,7 @@ class Outcome:
     max_per_minute: int
     glitches: int
     recovery_s: float | None
+    counter_states: int = 0  # counter states written during the fault
     notes: list[str] = field(default_factory=list)
     longest_callback_s: float | None = None  # measured by a LoopWatch, if any
     longest_callback: str = ""  # what that callback was
@@ -95,7 +98,7 @@ class Series:
 
 @dataclass
 class LoopWatch:
-    """The longest the event loop spent in one callback while watching, and in what.
+    """The most CPU the event loop spent in one callback while watching, and in what.
 
     A callback that runs long blocks everything else in Home Assistant for as long.
     The test's own task (which moves the clocks and fires the timers, each of them
@@ -118,13 +121,14 @@ class LoopWatch:
             if owner is test_task:
                 run(handle)
                 return
-            # The real clock: freezegun stands time.perf_counter and time.monotonic
-            # still (even references kept to the real ones), not clock_gettime.
-            start = time.clock_gettime(time.CLOCK_MONOTONIC)
+            # The thread's CPU time: what the callback cost, not how long other
+            # processes on a busy machine kept it waiting. (freezegun stands
+            # time.perf_counter and time.monotonic still, not clock_gettime.)
+            start = time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID)
             try:
                 run(handle)
             finally:
-                took = time.clock_gettime(time.CLOCK_MONOTONIC) - start
+                took = time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID) - start
                 if took > watch.longest_s:
                     watch.longest_s = took
                     watch.longest = repr(handle)[:300]
@@ -233,22 +237,28 @@ class FaultRun:
         """Let everything run that can without time passing.
 
         Unlike ``async_block_till_done`` this returns while a request hangs: its
-        timeout is in simulated time, so it can only fire in a later step.
+        timeout is in simulated time, so it can only fire in a later step. Settled
+        is when the event loop has nothing to run for a few turns but timers not yet
+        due, and no executor job is running: counted in turns, never in real time,
+        so a slow or busy machine sees the same steps as a fast one.
         """
         waiter = asyncio.ensure_future(
             self.hass.async_block_till_done(wait_background_tasks=True)
         )
-        # The loop's own timers stand still between steps: wait in real time.
-        sleeper = asyncio.get_running_loop().run_in_executor(
-            None, time.sleep, SETTLE_SECONDS
-        )
-        # Still sleeping when Home Assistant stops, the thread is interrupted (with
-        # SystemExit): its outcome means nothing, and unretrieved it would be logged
-        # as an error in a later test.
-        sleeper.add_done_callback(_ignore_outcome)
-        await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
-        if not waiter.done():
-            waiter.cancel()
+        loop = asyncio.get_running_loop()
+        try:
+            idle = 0
+            for _ in range(MAX_TURNS):
+                if waiter.done():
+                    return
+                idle = idle + 1 if _loop_idle(loop) and not EXECUTOR_JOBS else 0
+                if idle > IDLE_TURNS:
+                    return
+                await asyncio.sleep(0)
+            raise AssertionError("the event loop never settled")
+        finally:
+            if not waiter.done():
+                waiter.cancel()
 
     async def until_recovered(self, limit: float) -> float | None:
         """Step until recovered; the seconds it took (None: not within ``limit``)."""
@@ -314,7 +324,12 @@ class FaultRun:
         resets_allowed: int = 0,
         loop: LoopWatch | None = None,
     ) -> Outcome:
-        """Measure the scenario, keep it for the suite's summary, and return it."""
+        """Measure the scenario, keep it for the suite's summary, and return it.
+
+        No glitch means nothing when no counter was recorded: every scenario has
+        counters, so their absence fails here.
+        """
+        assert self.counters, "no total_increasing state was recorded"
         glitches, found = self.glitches(resets_allowed=resets_allowed)
         outcome = Outcome(
             scenario=scenario,
@@ -322,6 +337,12 @@ class FaultRun:
             max_per_minute=self.max_per_minute(fault_start, fault_end),
             glitches=glitches,
             recovery_s=recovery_s,
+            counter_states=sum(
+                1
+                for series in self.counters.values()
+                for at, _ in series.points
+                if fault_start < at <= fault_end
+            ),
             notes=found[:5],
             longest_callback_s=None if loop is None else loop.longest_s,
             longest_callback="" if loop is None else loop.longest,
@@ -330,9 +351,35 @@ class FaultRun:
         return outcome
 
 
-def _ignore_outcome(future: asyncio.Future[None]) -> None:
-    if not future.cancelled():
-        future.exception()
+# The executor jobs running now (see ``_counting_executor_jobs``).
+EXECUTOR_JOBS: set[asyncio.Future[Any]] = set()
+
+
+@contextmanager
+def _counting_executor_jobs(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Keep ``EXECUTOR_JOBS`` up to date: a job in a thread leaves the loop idle
+    while it runs, yet the step is not over."""
+    original = loop.run_in_executor
+
+    def counted(executor: Any, func: Callable[..., Any], *args: Any) -> Any:
+        future = original(executor, func, *args)
+        EXECUTOR_JOBS.add(future)
+        future.add_done_callback(EXECUTOR_JOBS.discard)
+        return future
+
+    with patch.object(loop, "run_in_executor", counted):
+        yield
+    EXECUTOR_JOBS.clear()
+
+
+def _loop_idle(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` has nothing to run now but the caller: no callback ready,
+    no timer due (asyncio keeps both lists private)."""
+    ready = loop._ready
+    timers = loop._scheduled
+    return not ready and not (
+        timers and not timers[0].cancelled() and timers[0].when() <= loop.time()
+    )
 
 
 @asynccontextmanager
@@ -350,6 +397,23 @@ async def fault_run(
     its entry, and record."""
     freezer.move_to(datetime.fromtimestamp(start, UTC))
     clock = ManualClock(start)
+    with _counting_executor_jobs(hass.loop):
+        async with _fault_run(
+            hass, freezer, caplog, scenario, clock, options, source
+        ) as run:
+            yield run
+
+
+@asynccontextmanager
+async def _fault_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    scenario: str,
+    clock: ManualClock,
+    options: SimulatorOptions | None,
+    source: Capture | None,
+) -> AsyncIterator[FaultRun]:
     async with SimulatedGateway.start(
         source or FIXTURES / scenario,
         clock=clock,

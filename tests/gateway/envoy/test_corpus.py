@@ -201,8 +201,8 @@ async def test_capture_set(
     # A solar figure always exists: every Envoy measures production somehow.
     assert snapshot.figures.solar_power is not None
     solar = _expected_solar(folder, enabled, by_eid, info)
-    if solar is not None:
-        assert snapshot.figures.solar_power == pytest.approx(solar)
+    assert solar is not None
+    assert snapshot.figures.solar_power == pytest.approx(solar)
 
 
 def _expected_solar(
