@@ -6,7 +6,6 @@ from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -42,7 +41,7 @@ from .const import (
     DOMAIN,
     INTERVAL_OPTIONS,
 )
-from .coordinator import LOGGER
+from .coordinator import LOGGER, SolarGatewayConfigEntry
 from .gateway.client import GatewayClient
 from .gateway.errors import (
     AuthenticationError,
@@ -104,7 +103,9 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     @override
-    def async_get_options_flow(config_entry: ConfigEntry) -> SolarGatewayOptionsFlow:
+    def async_get_options_flow(
+        config_entry: SolarGatewayConfigEntry,
+    ) -> SolarGatewayOptionsFlow:
         """Polling intervals and diagnostics capture."""
         return SolarGatewayOptionsFlow()
 
@@ -362,7 +363,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         assert self._found is not None
         errors: dict[str, str] = {}
         if user_input is not None:
-            # Nothing to ask: make sure it answers with data before creating the entry.
+            # Nothing to ask: make sure it answers before creating the entry (its
+            # supervisor; the device list can take minutes and is left to setup).
             if (error := await self._async_try({})) is None:
                 return await self._async_finish({})
             errors["base"] = error

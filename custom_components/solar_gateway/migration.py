@@ -1,10 +1,9 @@
 """Config entry migrations, so renamed entities keep their entity ids and history."""
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
-from .coordinator import LOGGER
+from .coordinator import LOGGER, SolarGatewayConfigEntry
 
 # 1.2: entries keep what setup learned about the host; older ones have nothing
 # stored, so their next start probes once and stores it (nothing to change here).
@@ -28,7 +27,7 @@ def _suffix_of(unique_id: str, suffix: str) -> str | None:
 
 
 @callback
-def _migrate_unique_ids(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def _migrate_unique_ids(hass: HomeAssistant, entry: SolarGatewayConfigEntry) -> None:
     registry = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
         if any(
@@ -47,7 +46,9 @@ def _migrate_unique_ids(hass: HomeAssistant, entry: ConfigEntry) -> None:
             )
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> bool:
     """Bring an entry and its entities to the current version.
 
     Home Assistant itself refuses entries of a newer major version.

@@ -3,6 +3,7 @@
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
+import json
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
@@ -41,6 +42,7 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.identify import Access, Identified
 from custom_components.solar_gateway.gateway.site import Brand, GatewayIdentity
+from tests.conftest import PROJECT_ROOT
 
 ENVOY = GatewayIdentity(
     Brand.ENPHASE, "122233344455", "800-00555-r03", "D8.2.4286", "envoy", True
@@ -729,3 +731,30 @@ async def test_options_form_shows_the_clients_polling_table(
         if metered
         else (timedelta(seconds=60), timedelta(seconds=30))
     )
+
+
+async def test_envoy_options_help_speaks_of_no_other_gateway(
+    hass: HomeAssistant,
+) -> None:
+    """Every help text the Envoy's options form shows fits an Envoy."""
+    found = Identified(ENVOY, Access.ENVOY_ACCOUNT, "https://envoy")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=ENVOY.serial,
+        data={
+            CONF_HOST: "envoy",
+            CONF_BRAND: "enphase",
+            CONF_IDENTIFIED: identified_to_data(found),
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    shown = {str(key) for key in result["data_schema"].schema}
+    translations = json.loads(
+        (
+            PROJECT_ROOT / "custom_components/solar_gateway/translations/en.json"
+        ).read_text(encoding="utf-8")
+    )
+    helps = translations["options"]["step"]["init"]["data_description"]
+    assert shown <= set(helps)
+    assert [key for key in shown if "PVS" in helps[key]] == []

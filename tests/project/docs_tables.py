@@ -209,7 +209,8 @@ class PollingFigures:
 async def measure_polling(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, scenario: str
 ) -> PollingFigures:
-    """Set up ``scenario``, list what each group reads, count an hour of requests."""
+    """Set up ``scenario``, list what each group reads, count its second hour of
+    requests."""
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
     async with simulated_entry(hass, scenario, clock) as (entry, _):
@@ -230,14 +231,21 @@ async def measure_polling(
                     if before.get(p) is not r
                 )
             )
+        step = timedelta(seconds=5)
+
+        async def run_an_hour() -> None:
+            for _ in range(int(timedelta(hours=1) / step)):
+                clock.advance(step.total_seconds())
+                freezer.tick(step)
+                async_fire_time_changed(hass)
+                await hass.async_block_till_done(wait_background_tasks=True)
+
+        # The second hour, as benchmarks/polling.py counts it: the first one holds
+        # the setup's reads and a poll fewer of each slow group.
+        await run_an_hour()
         start = stats.requests
         start_paths = stats.by_path.copy()
-        step = timedelta(seconds=5)
-        for _ in range(int(timedelta(hours=1) / step)):
-            clock.advance(step.total_seconds())
-            freezer.tick(step)
-            async_fire_time_changed(hass)
-            await hass.async_block_till_done(wait_background_tasks=True)
+        await run_an_hour()
         return PollingFigures(
             title=POLLING_SCENARIOS[scenario],
             rules={g: client.polling[g] for g in hub.coordinators},
@@ -278,7 +286,8 @@ def render_polling_table(figures: Iterable[PollingFigures]) -> str:
         totals.append(f"| {figure.title} | {figure.requests_per_hour} | {by_path} |")
     lines += [
         "",
-        "Requests in one hour at the default intervals, counted on the simulator:",
+        "Requests in an hour at the default intervals (the second after start), counted "
+        "on the simulator:",
         "",
         "| Gateway | Requests per hour | By endpoint |",
         "|---|---|---|",

@@ -316,3 +316,24 @@ def test_generated_parts_are_present() -> None:
     parts = generated_parts(README.read_text(encoding="utf-8"))
     assert set(parts) >= {"entities", "polling"}
     assert all(part.strip() for part in parts.values())
+
+
+def test_request_counts_agree_between_sections() -> None:
+    """The hourly requests the README states in prose and in the load tables are
+    those of the generated polling table."""
+    text = README.read_text(encoding="utf-8")
+    generated = {
+        gateway: int(count)
+        for gateway, count in re.findall(r"^\| ([^|]+?) \| (\d+) \| `", text, re.M)
+    }
+    envoy = generated["Envoy, metered (CTs, batteries)"]
+    load = re.findall(r"^\| requests to the gateway \| (\d+) \|", text, re.M)
+    assert load
+    assert {int(count) for count in load} == {envoy}
+    prose = " ".join(text.split())
+    (legacy,) = re.findall(
+        r"legacy API is asked for its device list (\d+) times", prose
+    )
+    (varserver,) = re.findall(r"a varserver PVS (\d+) times", prose)
+    assert int(legacy) == generated["PVS, legacy API"]
+    assert int(varserver) == generated["PVS, varserver API"]
