@@ -286,8 +286,10 @@ def render_polling_table(figures: Iterable[PollingFigures]) -> str:
         totals.append(f"| {figure.title} | {figure.requests_per_hour} | {by_path} |")
     lines += [
         "",
-        "Requests in an hour at the default intervals (the second after start), counted "
-        "on the simulator:",
+        (
+            "Requests in an hour at the default intervals (the second after start), "
+            "counted on the simulator:"
+        ),
         "",
         "| Gateway | Requests per hour | By endpoint |",
         "|---|---|---|",
