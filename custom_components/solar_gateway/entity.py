@@ -149,6 +149,16 @@ class SolarGatewayEntity(Entity):
         self._last_written = current
         self.async_write_ha_state()
 
+    @callback
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Go on under a new entity id, in place (Home Assistant 2026.11 and later).
+
+        Nothing the entity follows is keyed on its entity id. Before 2026.11 Home
+        Assistant has no such hook and adds the entity again instead.
+        """
+        if (parent := getattr(super(), "async_entity_id_changed", None)) is not None:
+            parent(old_entity_id)
+
     async def async_update(self) -> None:
         """Poll the gateway now (``homeassistant.update_entity``)."""
         await self.hub.async_refresh_all()

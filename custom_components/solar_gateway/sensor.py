@@ -755,6 +755,12 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
         self._value = self._guard.update(self._raw(), dt_util.now())
         await super().async_added_to_hass()
 
+    @callback
+    @override
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Go on in place: what it restored at start is kept in the entity."""
+        super().async_entity_id_changed(old_entity_id)
+
     @property
     @override
     def native_value(self) -> float | None:
@@ -899,6 +905,12 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
                 self._last_time = restored.last_time
         self._integrate()
         await super().async_added_to_hass()
+
+    @callback
+    @override
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Go on in place: what it restored at start is kept in the entity."""
+        super().async_entity_id_changed(old_entity_id)
 
     @property
     @override
