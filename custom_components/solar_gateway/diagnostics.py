@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from .const import CONF_CAPTURE_DIAGNOSTICS
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import SolarGatewayConfigEntry, SolarGatewayData
 from .devices import gateway_serial_suffix
 from .gateway.capture import Capture, CapturedResponse, capture_to_json, name_for_path
 from .gateway.client import Response
@@ -253,7 +253,7 @@ def build_capture(redactor: Redactor, responses: Mapping[str, Response]) -> Capt
     return Capture(responses=captured)
 
 
-def _coordinators(hub: SiteHub) -> dict[str, object]:
+def _coordinators(runtime: SolarGatewayData) -> dict[str, object]:
     return {
         group.value: {
             "last_update_success": coordinator.last_update_success,
@@ -265,12 +265,12 @@ def _coordinators(hub: SiteHub) -> dict[str, object]:
                 else repr(coordinator.last_exception)
             ),
         }
-        for group, coordinator in hub.coordinators.items()
+        for group, coordinator in runtime.coordinators.items()
     }
 
 
-def _transport(hub: SiteHub) -> dict[str, object]:
-    transport = hub.client.transport
+def _transport(runtime: SolarGatewayData) -> dict[str, object]:
+    transport = runtime.client.transport
     stats = transport.stats
     return {
         "requests": stats.requests,
@@ -313,20 +313,20 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SolarGatewayConfigEntry
 ) -> dict[str, Any]:
     """Return the redacted diagnostics of a gateway (with a capture when opted in)."""
-    hub = entry.runtime_data
-    snapshot = hub.snapshot
+    runtime = entry.runtime_data
+    snapshot = runtime.snapshot
     redactor = Redactor(snapshot_serials(snapshot))
     if entry.unique_id:
         redactor.serial(entry.unique_id)
     # Device names and entity ids carry the end of the gateway's serial.
     redactor.serial(gateway_serial_suffix(snapshot))
     wants_capture = bool(entry.options.get(CONF_CAPTURE_DIAGNOSTICS, False))
-    responses = hub.client.responses()
+    responses = runtime.client.responses()
     if wants_capture:
         # A capture may send requests (a legacy PVS's support commands): not beside a
         # write.
-        async with hub.gate.poll():
-            responses = await hub.client.capture_responses()
+        async with runtime.gate.poll():
+            responses = await runtime.client.capture_responses()
     diagnostics: dict[str, object] = {
         "entry": {
             "title": entry.title,
@@ -334,15 +334,15 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "site": json_safe(asdict(snapshot)),
-        "coordinators": _coordinators(hub),
-        "transport": _transport(hub),
+        "coordinators": _coordinators(runtime),
+        "transport": _transport(runtime),
         "responses": {
             path: _response(response) for path, response in sorted(responses.items())
         },
         "entities": _entities(hass, entry),
     }
-    if hub.stream is not None:
-        diagnostics["stream"] = hub.stream.diagnostics()
+    if runtime.stream is not None:
+        diagnostics["stream"] = runtime.stream.diagnostics()
     result = redactor.data(diagnostics)
     assert isinstance(result, dict)
     if wants_capture:

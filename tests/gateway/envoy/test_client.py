@@ -18,6 +18,8 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.site import (
     Brand,
+    ControlChange,
+    ControlKey,
     DeviceKind,
     Phase,
     Quantity,
@@ -60,10 +62,12 @@ async def test_metered_battery_site(
     assert figures.battery_power == 400.0  # storage CT, positive = discharging
     assert figures.battery_discharged_energy == 1800000.0
     assert figures.battery_charged_energy == 2000000.0
-    # Load power from this poll's CTs (solar + grid + battery), its lifetime counter
-    # from production.json, which the gateway keeps.
+    # Load power from this poll's CTs (solar + grid + battery), its energy from the
+    # same CTs' counters: the house's load, not the gateway's total consumption
+    # (7.2 MWh), which also counts what charged the batteries.
     assert figures.consumption_power == 2300.0
-    assert figures.consumption_energy == 7200000.0
+    assert figures.consumption_energy == 5000000.0 + 3200000.0 - 1000000.0 - 200000.0
+    assert figures.consumption_energy_today is None
     assert figures.battery_state_of_charge == 60.0
     assert figures.battery_available_energy == 6300.0
     assert figures.battery_capacity == 10500.0
@@ -307,8 +311,7 @@ async def test_a_ct_poll_rebuilds_only_what_it_changed(
         a is not b for a, b in zip(third.of_kind(DeviceKind.METER), meters, strict=True)
     )
     assert third.controls is first.controls  # read again, unchanged
-    await client.set_reserve_soc(45)
-    changed = await client.refresh(live)
+    changed = await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, 45))
     assert changed.controls is not first.controls
     assert changed.control("backup_reserve") != first.control("backup_reserve")
 
@@ -396,7 +399,7 @@ async def test_not_set_up(session: aiohttp.ClientSession) -> None:
     with pytest.raises(GatewayError):
         await client.refresh(ALL)
     with pytest.raises(GatewayError):
-        await client.go_on_grid()
+        await client.apply(ControlChange(ControlKey.GRID_CONNECTION, None, True))
 
 
 async def test_probe_not_an_envoy(

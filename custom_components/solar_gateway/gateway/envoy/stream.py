@@ -213,6 +213,9 @@ class EnvoyMeterStream(StreamSource):
     """``GET /stream/meter`` of one Envoy, folded into its client's data."""
 
     name = f"GET {STREAM_PATH}"
+    # The production and consumption CTs: the storage CT and the batteries' own
+    # report are not streamed, so battery power stays with polling.
+    carries = frozenset({"solar_power", "grid_power", "consumption_power"})
 
     def __init__(
         self,

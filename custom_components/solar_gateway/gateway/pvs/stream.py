@@ -97,6 +97,11 @@ class _SocketMessages:
 class PvsTelemetryStream(StreamSource):
     """The telemetry WebSocket of one PVS6, folded into its client's data."""
 
+    # Every livedata power figure, the SunVault's (ess_p) too.
+    carries = frozenset(
+        {"solar_power", "grid_power", "consumption_power", "battery_power"}
+    )
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
