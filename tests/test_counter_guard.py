@@ -254,3 +254,51 @@ def test_glitch_after_a_rebase_keeps_the_offset() -> None:
     shown = feed(guard, readings)
     assert shown == [5000.0, 5000.0, 5000.0, 5200.0, 5200.0, 5300.0]
     assert guard.offset == -1_000_000.0
+
+
+def test_daily_counter_restart_fits_the_time_since_midnight() -> None:
+    """After midnight a daily counter may restart at what the site can have made since
+    (max_rate times the hours, a watt-hour of rounding): at 00:30 and 01:00 that is
+    accepted up to the limit, above it it is held; a leap after it is held too."""
+    evening = datetime(2026, 6, 1, 23, 50, tzinfo=UTC)
+    half_past = datetime(2026, 6, 2, 0, 30, tzinfo=UTC)
+    one = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
+    # 1000 Wh an hour: at 01:00, 1001 Wh at most.
+    for value, at, shown in (
+        (1001.0, one, 1001.0),
+        (1001.5, one, 20_000.0),
+        (400.0, half_past, 400.0),  # half an hour: 501 Wh at most
+        (600.0, half_past, 20_000.0),
+    ):
+        guard = CounterGuard(max_rate=1_000, daily=True)
+        guard.update(20_000.0, evening)
+        assert guard.update(value, at) == shown, (value, at)
+    guard = CounterGuard(max_rate=1_000, daily=True)
+    guard.update(20_000.0, evening)
+    assert guard.update(300.0, half_past) == 300.0
+    # The yesterday's total again for one read: held, the new day goes on.
+    assert guard.update(20_000.0, half_past + STEP) == 300.0
+    assert guard.update(350.0, half_past + STEP * 2) == 350.0
+
+
+def test_daily_counter_restart_five_minutes_after_midnight() -> None:
+    """Right after midnight the site is given five minutes' worth: at 00:02, 84 Wh
+    (1000 Wh an hour) and no more."""
+    evening = datetime(2026, 6, 1, 23, 50, tzinfo=UTC)
+    early = datetime(2026, 6, 2, 0, 2, tzinfo=UTC)
+    for value, shown in ((84.0, 84.0), (85.0, 20_000.0)):
+        guard = CounterGuard(max_rate=1_000, daily=True)
+        guard.update(20_000.0, evening)
+        assert guard.update(value, early) == shown
+
+
+def test_lasting_fall_to_a_tenth_is_rebased_below_it_a_reset() -> None:
+    """The border between a re-based fall and a reset: a new track starting above a
+    tenth of the value shown (less a watt-hour) goes on from the value shown; one
+    starting below it is a replaced meter."""
+    for first, expected_offset in ((999.5, 10_000.0 - 999.5), (998.5, 0.0)):
+        guard = CounterGuard(
+            max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+        )
+        feed(guard, [10_000.0, first, first, first])
+        assert guard.offset == expected_offset, first

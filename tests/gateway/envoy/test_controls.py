@@ -16,8 +16,9 @@ from custom_components.solar_gateway.gateway.envoy.controls import (
     CONTROL_INPUTS,
     ControlsCache,
     describe,
+    tariff_request,
 )
-from custom_components.solar_gateway.gateway.envoy.models import EnvoyData
+from custom_components.solar_gateway.gateway.envoy.models import EnvoyData, StorageMode
 from custom_components.solar_gateway.gateway.envoy.production_switch import (
     ProductionTracker,
 )
@@ -307,3 +308,50 @@ async def test_controls_read_only_their_inputs(
     controls = describe(recording, snapshot, tracker)  # type: ignore[arg-type]
     assert controls == describe(client.data, snapshot, tracker)
     assert recording.read <= set(CONTROL_INPUTS), recording.read - set(CONTROL_INPUTS)
+
+
+@pytest.mark.parametrize(("reserve", "sent"), [(0, 0.0), (100, 100.0)])
+async def test_reserve_from_empty_to_full(
+    simulate: Simulate, session: aiohttp.ClientSession, reserve: int, sent: float
+) -> None:
+    """0 % and 100 % are reserves the gateway takes; just outside them nothing is
+    sent."""
+    client, gw = await _client(simulate, session)
+    await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, reserve))
+    [put] = _writes(gw)
+    assert put.json()["tariff"]["storage_settings"]["reserved_soc"] == sent
+    gw.requests.clear()
+    for outside in (-0.5, 100.5):
+        with pytest.raises(ValueError, match=r"0\.\.100"):
+            await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, outside))
+    assert not _writes(gw)
+
+
+async def test_no_storage_settings_is_a_missing_feature(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """A gateway whose tariff has no storage settings: the feature is absent (as a
+    404 would say), not an error of the gateway."""
+    gw = await simulate("envoy/metered_3phase")
+    gw.answer("GET", "/admin/lib/tariff", 404, {"error": "404 - Not Found"})
+    client = envoy_client(session, gw)
+    await client.setup()
+    with pytest.raises(FeatureUnavailableError):
+        await client.apply(ControlChange(ControlKey.BATTERY_MODE, None, "backup"))
+    with pytest.raises(FeatureUnavailableError, match="no storage settings") as caught:
+        tariff_request(client.data.tariff, mode=StorageMode.BACKUP)
+    assert caught.value.status == 404
+    assert not _writes(gw)
+
+
+async def test_a_site_without_system_controller_has_no_grid_or_relay_controls(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """No IQ System Controller: neither the grid connection nor relays are offered."""
+    gw = await simulate("envoy/metered_3phase")
+    client = envoy_client(session, gw)
+    await client.setup()
+    snapshot = await client.first_refresh()
+    keys = {control.key for control in snapshot.controls}
+    assert ControlKey.GRID_CONNECTION not in keys
+    assert ControlKey.RELAY not in keys
