@@ -684,15 +684,16 @@ async def test_an_automation_from_the_blueprint_loads(
     dc.prepare(tmp_path, _gateways(), now=NOW)
     link = tmp_path / "blueprints" / "automation" / "solar_gateway"
     assert link.is_symlink()
-    assert (link / "stop_production_negative_price.yaml").is_file()
+    assert (link / "limit_solar_negative_price.yaml").is_file()
     automation = {
         "id": "1733400000000",
         "alias": "Stop solar while the price is negative",
         "use_blueprint": {
-            "path": "solar_gateway/stop_production_negative_price.yaml",
+            "path": "solar_gateway/limit_solar_negative_price.yaml",
             "input": {
                 "price_sensor": "sensor.grid_price",
-                "production_switch": "switch.envoy_production",
+                # The gateway's device id, as the UI's device picker gives it.
+                "gateway": "4e3f2c1b0a9d8e7f6a5b4c3d2e1f0a9b",
             },
         },
     }

@@ -225,6 +225,8 @@ class ControlKey(StrEnum):
     BACKUP_RESERVE = "backup_reserve"  # number, %
     CHARGE_FROM_GRID = "charge_from_grid"  # switch
     PRODUCTION = "production"  # switch: the inverters produce
+    DYNAMIC_EXPORT_LIMIT = "dynamic_export_limit"  # switch: export limited
+    DYNAMIC_EXPORT_LIMIT_POWER = "dynamic_export_limit_power"  # number, W
     # A dry contact relay and its settings
     RELAY = "relay"  # switch: closed or open
     RELAY_MODE = "relay_mode"  # select
@@ -325,16 +327,6 @@ class SiteSnapshot:
     def of_kind(self, kind: DeviceKind) -> list[Device]:
         """Return the devices of one kind, in gateway order."""
         return [device for device in self.devices if device.kind is kind]
-
-
-def kept_if_equal[T](new: T, previous: T | None) -> T:
-    """``previous`` when it equals ``new``, else ``new``.
-
-    Callers tell "nothing new" by identity (an entity skips an update whose data is
-    the very object it last showed): a value rebuilt unchanged is handed over as the
-    object it was.
-    """
-    return previous if previous is not None and previous == new else new
 
 
 def same_objects(old: tuple[object, ...], new: tuple[object, ...]) -> bool:

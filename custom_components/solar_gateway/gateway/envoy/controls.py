@@ -19,12 +19,11 @@ from custom_components.solar_gateway.gateway.site import (
     DataGroup,
     DeviceKind,
     SiteSnapshot,
-    kept_if_equal,
-    same_objects,
 )
 
 from .acb_sleep import acb_controls, acb_request
 from .control_request import ControlRequest
+from .export_limit import export_limit_change, export_limit_controls
 from .generator_writes import generator_controls, generator_request
 from .models import DryContactSettings, EnvoyData, StorageMode, StorageSettings, Tariff
 from .production_switch import (
@@ -34,7 +33,7 @@ from .production_switch import (
 )
 from .site_mapping import relay_serial
 
-__all__ = ["ControlRequest", "ControlsCache", "describe", "request_for"]
+__all__ = ["ControlRequest", "describe", "request_for"]
 
 DRY_CONTACTS_PATH = "/ivp/ensemble/dry_contacts"
 DRY_CONTACT_SETTINGS_PATH = "/ivp/ss/dry_contact_settings"
@@ -172,61 +171,10 @@ def _relay_device(data: EnvoyData, snapshot: SiteSnapshot, relay_id: str) -> str
     return serial if snapshot.device(serial) is not None else None
 
 
-# The parts of the data the controls are made of, directly or through the devices
-# they name; the production switch reads the live figures too.
-CONTROL_INPUTS = (
-    "ensemble",
-    "tariff",
-    "dry_contacts",
-    "dry_contact_settings",
-    "generator",
-    "generator_mode",
-    "generator_schedule",
-    "generator_config",
-    "inventory",
-    "inverters",
-    "pdm_devices",
-    "production_power",
-)
-
-
-@dataclass(slots=True)
-class ControlsCache:
-    """The controls last described, kept while nothing they are made of changed.
-
-    The client replaces only the parts of ``EnvoyData`` it read: after a poll that
-    read none of ``CONTROL_INPUTS`` (the CTs, the battery charge) they are the same
-    objects, and so are the controls.
-    """
-
-    _inputs: tuple[object, ...] = ()
-    _controls: tuple[Control, ...] | None = None
-
-    def describe(
-        self, data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker
-    ) -> tuple[Control, ...]:
-        """``describe(data, snapshot, tracker)``, the last objects when unchanged."""
-        inputs = tuple(getattr(data, name) for name in CONTROL_INPUTS)
-        cached = self._controls
-        if (
-            cached is not None
-            and data.production_power is None
-            and same_objects(inputs, self._inputs)
-        ):
-            return cached
-        controls = kept_if_equal(describe(data, snapshot, tracker), cached)
-        self._inputs, self._controls = inputs, controls
-        return controls
-
-
 def describe(
     data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker | None = None
 ) -> tuple[Control, ...]:
-    """The controls this Envoy offers, with their current values.
-
-    Made of ``CONTROL_INPUTS`` alone, and of the live figures for the production
-    switch.
-    """
+    """The controls this Envoy offers, with their current values."""
     return (
         *_grid_controls(data, snapshot),
         *_storage_controls(data, snapshot),
@@ -234,6 +182,7 @@ def describe(
         *generator_controls(data, snapshot),
         *acb_controls(data, snapshot),
         *production_controls(data, snapshot, tracker),
+        *export_limit_controls(data),
     )
 
 
@@ -311,7 +260,11 @@ def _relay_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control
 def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
     """The request that makes ``change`` (already checked against the control)."""
     value = change.value
-    for request in (generator_request(change, data), acb_request(change, data)):
+    for request in (
+        generator_request(change, data),
+        acb_request(change, data),
+        export_limit_change(change, data),
+    ):
         if request is not None:
             return request
     match change.key:

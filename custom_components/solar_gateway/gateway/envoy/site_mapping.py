@@ -117,6 +117,7 @@ STALE_READING = timedelta(hours=1)
 _BATTERY_NOISE = 100.0
 _LEG_DROPPED_SHARE = 0.25
 # Implausible readings already logged, by gateway and kind: logged once, not per poll.
+# The message names no serial: a log line shows none (diagnostics redact them).
 _LOGGED: set[tuple[str, str]] = set()
 
 
@@ -368,9 +369,8 @@ def _battery_flow(
         _log_once(
             serial,
             "storage_leg",
-            "Envoy %s: the storage CT reads one leg only (%s W); its power is "
+            "Envoy: the storage CT reads one leg only (%s W); its power is "
             "left out of such reads",
-            serial,
             power,
         )
         power = own
@@ -382,9 +382,8 @@ def _battery_flow(
             _log_once(
                 serial,
                 "storage_contradicts",
-                "Envoy %s: the storage CT (%s W) contradicts the batteries' own "
+                "Envoy: the storage CT (%s W) contradicts the batteries' own "
                 "report (%s W); the batteries' report is used",
-                serial,
                 power,
                 own,
             )
@@ -459,9 +458,8 @@ def _house_load(data: EnvoyData, load: float | None) -> float | None:
     _log_once(
         serial,
         "negative_load",
-        "Envoy %s: its CTs add up to a negative house load (%s W); the load is "
+        "Envoy: its CTs add up to a negative house load (%s W); the load is "
         "left out of such reads",
-        serial,
         round(load),
     )
     return None
@@ -938,11 +936,10 @@ class DeviceCache:
 
     The client replaces only the parts of ``EnvoyData`` it read, so a part that is the
     same object as last time built the same devices: a live poll of the CTs does not
-    rebuild 300 inverters, and entities see the very same device objects.
+    rebuild 300 inverters.
     """
 
     _parts: dict[str, _CachedPart] = field(default_factory=dict)
-    _all: tuple[Device, ...] = ()
 
     def devices(
         self,
@@ -973,14 +970,6 @@ class DeviceCache:
         built = tuple(build())
         self._parts[name] = _CachedPart(inputs, held, built, now)
         return built
-
-    def all_devices(self, devices: list[Device]) -> tuple[Device, ...]:
-        """``devices`` as a tuple: the last one when they are the same objects, so
-        that whoever compares two snapshots sees at once that no device changed."""
-        candidate = tuple(devices)
-        if not same_objects(self._all, candidate):
-            self._all = candidate
-        return self._all
 
 
 def gateway_model(firmware: str | None) -> str:
@@ -1062,7 +1051,7 @@ def build_snapshot(
     return SiteSnapshot(
         identity=identity,
         figures=build_figures(data),
-        devices=cache.all_devices(devices),
+        devices=tuple(devices),
         data_time=_data_time(data),
     )
 
