@@ -302,3 +302,52 @@ def test_lasting_fall_to_a_tenth_is_rebased_below_it_a_reset() -> None:
         )
         feed(guard, [10_000.0, first, first, first])
         assert guard.offset == expected_offset, first
+
+
+def test_growth_limit_is_max_rate_times_the_hours_plus_a_watt_hour() -> None:
+    """An hour after the last reading, the counter may have grown by max_rate and a
+    watt-hour of rounding, no more; readings minutes apart are judged on at least
+    five minutes' growth, never on a whole hour's."""
+    base = 10_000.0
+    for grown, shown in ((20_001.0, base + 20_001.0), (20_001.5, base)):
+        guard = CounterGuard(max_rate=20_000)
+        guard.update(base, START)
+        assert guard.update(base + grown, START + timedelta(hours=1)) == shown
+    # One minute apart: five minutes' worth (1667.7 Wh), not more.
+    for grown, shown in ((1_667.0, base + 1_667.0), (1_800.0, base)):
+        guard = CounterGuard(max_rate=20_000)
+        guard.update(base, START)
+        assert guard.update(base + grown, START + timedelta(minutes=1)) == shown
+    # Five minutes apart: 5 kWh is far beyond 20 kW for five minutes.
+    guard = CounterGuard(max_rate=20_000)
+    guard.update(base, START)
+    assert guard.update(base + 5_000.0, START + STEP) == base
+
+
+def test_daily_restart_counts_seconds_and_the_window_end() -> None:
+    """The time since midnight is counted to the second (at 01:00:30 and at
+    01:00:00.5 a little more is allowed than at 01:00), and a restart at 03:00 sharp
+    is still inside the window."""
+    evening = datetime(2026, 6, 1, 23, 50, tzinfo=UTC)
+    for at, value in (
+        (datetime(2026, 6, 2, 1, 0, 30, tzinfo=UTC), 1_005.0),
+        (datetime(2026, 6, 2, 1, 0, 0, 500_000, tzinfo=UTC), 1_001.1),
+        (datetime(2026, 6, 2, 3, 0, tzinfo=UTC), 2_500.0),
+    ):
+        guard = CounterGuard(max_rate=1_000, daily=True)
+        guard.update(20_000.0, evening)
+        assert guard.update(value, at) == value, at
+
+
+def test_a_guard_that_saw_nothing_stores_and_restores_nothing() -> None:
+    """Stored before any reading (a gateway that never answered), the state is empty
+    and restores to a guard that takes the first reading as it comes."""
+    stored = json.loads(json.dumps(CounterGuard(max_rate=1000).as_dict()))
+    assert stored == {
+        "accepted": None,
+        "accepted_at": None,
+        "offset": 0.0,
+        "suspects": [],
+    }
+    restored = CounterGuard(max_rate=1000).restore(stored)
+    assert restored.update(123.0, START) == 123.0

@@ -154,3 +154,20 @@ async def test_the_hook_is_harmless_where_home_assistant_has_none(
     entity = _entity(hass, uid)
     entity.async_entity_id_changed("sensor.somewhere_else")
     assert hass.states.get(entity_id(hass, uid)) == before
+
+
+async def test_the_hook_passes_the_change_on_where_home_assistant_has_one(
+    hass: HomeAssistant, fake_client: FakeGatewayClient, fake_entry: MockConfigEntry
+) -> None:
+    """Where Home Assistant has the hook (2026.11 on), ours hands it the old id, so
+    Home Assistant's own classes move their bookkeeping."""
+    await setup(hass, fake_entry)
+    entity = _entity(hass, f"{SERIAL}_solar_power")
+    seen: list[str] = []
+
+    def moved(self: Entity, old_entity_id: str) -> None:
+        seen.append(old_entity_id)
+
+    with patch.object(Entity, "async_entity_id_changed", moved, create=True):
+        entity.async_entity_id_changed("sensor.somewhere_else")
+    assert seen == ["sensor.somewhere_else"]

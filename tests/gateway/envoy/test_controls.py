@@ -11,8 +11,14 @@ import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
-from custom_components.solar_gateway.gateway.envoy.controls import tariff_request
+from custom_components.solar_gateway.gateway.envoy.controls import (
+    dry_contact_settings_request,
+    tariff_request,
+)
 from custom_components.solar_gateway.gateway.envoy.models import StorageMode
+from custom_components.solar_gateway.gateway.envoy.parsers.settings import (
+    parse_dry_contact_settings,
+)
 from custom_components.solar_gateway.gateway.envoy.site_mapping import relay_serial
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
@@ -22,6 +28,7 @@ from custom_components.solar_gateway.gateway.errors import (
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
     ControlKey,
+    ControlKind,
     ControlValue,
 )
 from simulator.server import Received, SimulatedGateway
@@ -266,7 +273,9 @@ async def test_no_storage_settings_is_a_missing_feature(
     await client.setup()
     with pytest.raises(FeatureUnavailableError):
         await client.apply(ControlChange(ControlKey.BATTERY_MODE, None, "backup"))
-    with pytest.raises(FeatureUnavailableError, match="no storage settings") as caught:
+    with pytest.raises(
+        FeatureUnavailableError, match=r"^this gateway has no storage settings$"
+    ) as caught:
         tariff_request(client.data.tariff, mode=StorageMode.BACKUP)
     assert caught.value.status == 404
     assert not _writes(gw)
@@ -283,3 +292,39 @@ async def test_a_site_without_system_controller_has_no_grid_or_relay_controls(
     keys = {control.key for control in snapshot.controls}
     assert ControlKey.GRID_CONNECTION not in keys
     assert ControlKey.RELAY not in keys
+
+
+async def test_grid_and_relay_controls_as_the_raw_files_say(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """The grid connection is the system controller's switch, on while its mains
+    relay is closed, read with the devices; each dry contact is a switch of its own
+    device, on while closed, read with the live data; a write re-reads settings too."""
+    client, _ = await _client(simulate, session)
+    snapshot = await client.first_refresh()
+    inventory = json.loads(
+        (ENVOY_FIXTURES / "metered_battery" / "ivp_ensemble_inventory").read_text()
+    )
+    (enpower,) = next(s["devices"] for s in inventory if s["type"] == "ENPOWER")
+    controller = enpower["serial_num"]
+    switches = {
+        (c.key, c.device): c for c in snapshot.controls if c.kind is ControlKind.SWITCH
+    }
+    grid = switches[(ControlKey.GRID_CONNECTION, controller)]
+    assert grid.value is (enpower["mains_admin_state"] == "closed")
+    assert grid.source is DataGroup.DEVICES
+    assert grid.groups == {DataGroup.DEVICES, DataGroup.SETTINGS}
+    for contact in CONTACTS["dry_contacts"]:
+        relay = switches[(ControlKey.RELAY, relay_serial(controller, contact["id"]))]
+        assert relay.value is (contact["status"] == "closed")
+        assert relay.source is DataGroup.LIVE
+        assert relay.groups == {DataGroup.LIVE, DataGroup.SETTINGS}
+
+
+def test_a_relays_id_cannot_be_changed() -> None:
+    """Settings are written for the relay they were read from."""
+    first, second = parse_dry_contact_settings(RELAYS)[:2]
+    with pytest.raises(ValueError, match="id cannot be changed"):
+        dry_contact_settings_request(first, {"id": second.id})
+    request = dry_contact_settings_request(first, {"id": first.id, "soc_low": 20.0})
+    assert request.body == {"dry_contacts": {**first.document, "soc_low": 20.0}}
