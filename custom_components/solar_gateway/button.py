@@ -8,7 +8,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .control import ControlEntity, async_track_controls, control_error
+from .control import ControlEntity, async_track_controls, control_error, invalid_value
 from .coordinator import SolarGatewayConfigEntry
 from .gateway.errors import GatewayError
 from .gateway.site import ControlChange, ControlKind, ControlValue
@@ -59,3 +59,5 @@ class ControlButton(ControlEntity[bool], ButtonEntity):
             await self.hub.async_write(lambda: client.apply(change), control.groups)
         except GatewayError as err:
             raise control_error(err, self.entity_id) from err
+        except ValueError as err:  # refused before sending
+            raise invalid_value(err, self.entity_id) from err

@@ -172,7 +172,10 @@ async def test_stop_charge_below_start_is_refused_before_sending(
             await call(
                 hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, STOP_SOC, **{ATTR_VALUE: 20}
             )
-        assert caught.value.translation_key == "control_invalid"
+        assert caught.value.translation_key in (
+            "invalid_generator_levels",
+            "invalid_sleep_band",
+        )
         assert writes(sent) == []
         assert state(hass, STOP_SOC) == "70.0"
 
@@ -328,6 +331,9 @@ async def test_acb_band_upside_down_is_refused_before_sending(
             await call(
                 hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, BAND_LOW, **{ATTR_VALUE: 60}
             )
-        assert caught.value.translation_key == "control_invalid"
+        assert caught.value.translation_key in (
+            "invalid_generator_levels",
+            "invalid_sleep_band",
+        )
         assert writes(sent) == []
         assert state(hass, BAND_LOW) == "25.0"

@@ -5,6 +5,9 @@ Callers catch the base classes: a coordinator only needs to tell "try again late
 something we do not understand" (unexpected payload).
 """
 
+from collections.abc import Mapping
+from enum import StrEnum
+
 
 class GatewayError(Exception):
     """Base class of every error the protocol layer raises."""
@@ -92,3 +95,28 @@ class ControlNotAppliedError(GatewayError):
 
 class InvalidHostError(GatewayError):
     """The text given as the gateway's address is not a host, address or URL."""
+
+
+class InvalidValueReason(StrEnum):
+    """Why a control refuses a value before anything is sent."""
+
+    OUT_OF_RANGE = "out_of_range"  # value outside minimum..maximum
+    SLEEP_BAND_ORDER = "sleep_band_order"  # an AC Battery's band low above high
+    GENERATOR_SOC_ORDER = "generator_soc_order"  # start charge not below stop
+    RELAY_SOC_ORDER = "relay_soc_order"  # a relay's cutoff not below its restore
+
+
+class InvalidControlValueError(ValueError):
+    """A value a control refuses: it cannot work or would harm, so it is not sent.
+
+    ``values`` are the figures a user is shown (by ``reason``: ``value``,
+    ``minimum``, ``maximum``; ``low``, ``high``), formatted for display.
+    """
+
+    def __init__(
+        self, message: str, reason: InvalidValueReason, values: Mapping[str, float]
+    ) -> None:
+        """Keep the rule broken and the figures that broke it."""
+        super().__init__(message)
+        self.reason = reason
+        self.values = {name: f"{value:g}" for name, value in values.items()}

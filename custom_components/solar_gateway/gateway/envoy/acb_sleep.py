@@ -8,7 +8,11 @@ battery's band and whether sleep is on in its inventory (``/inventory.json``);
 
 from collections.abc import Iterable, Iterator
 
-from custom_components.solar_gateway.gateway.errors import FeatureUnavailableError
+from custom_components.solar_gateway.gateway.errors import (
+    FeatureUnavailableError,
+    InvalidControlValueError,
+    InvalidValueReason,
+)
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
@@ -33,10 +37,16 @@ def sleep_request(serial: str, min_soc: float, max_soc: float) -> ControlRequest
         raise ValueError("an AC Battery serial is needed")
     for name, value in (("low", min_soc), ("high", max_soc)):
         if not 0 <= value <= 100:
-            raise ValueError(f"sleep {name} charge must be 0..100 %, not {value:g}")
+            raise InvalidControlValueError(
+                f"sleep {name} charge must be 0..100 %, not {value:g}",
+                InvalidValueReason.OUT_OF_RANGE,
+                {"value": value, "minimum": 0, "maximum": 100},
+            )
     if min_soc > max_soc:
-        raise ValueError(
-            f"sleep low charge {min_soc:g} % is above the high one {max_soc:g} %"
+        raise InvalidControlValueError(
+            f"sleep low charge {min_soc:g} % is above the high one {max_soc:g} %",
+            InvalidValueReason.SLEEP_BAND_ORDER,
+            {"low": min_soc, "high": max_soc},
         )
     return ControlRequest(
         "PUT",

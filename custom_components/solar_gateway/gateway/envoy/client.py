@@ -549,6 +549,17 @@ class EnvoyClient(GatewayClient):
     # --- Controls ------------------------------------------------------------------
 
     @override
+    def check(self, change: ControlChange) -> None:
+        """Build the request ``change`` would send: a value it refuses raises."""
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.control(change.key, change.device) is None:
+            return  # not offered: ``apply`` says so
+        try:
+            request_for(change, self.data)
+        except GatewayError:
+            return  # the part it writes is gone: ``apply`` says so
+
+    @override
     async def apply(self, change: ControlChange) -> SiteSnapshot:
         """Send ``change`` as the Envoy expects it, then read back what it changes."""
         snapshot = self._snapshot or self._build()

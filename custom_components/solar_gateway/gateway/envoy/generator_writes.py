@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from custom_components.solar_gateway.gateway.errors import (
     ControlNotAppliedError,
     FeatureUnavailableError,
+    InvalidControlValueError,
+    InvalidValueReason,
 )
 from custom_components.solar_gateway.gateway.site import (
     Control,
@@ -72,8 +74,10 @@ def generator_schedule_request(
     for name, value in (numbers or {}).items():
         field = SCHEDULE_NUMBERS[name]
         if not field.minimum <= value <= field.maximum:
-            raise ValueError(
-                f"{name} must be {field.minimum:g}..{field.maximum:g}, not {value:g}"
+            raise InvalidControlValueError(
+                f"{name} must be {field.minimum:g}..{field.maximum:g}, not {value:g}",
+                InvalidValueReason.OUT_OF_RANGE,
+                {"value": value, "minimum": field.minimum, "maximum": field.maximum},
             )
         body[field.key] = int(value) if float(value).is_integer() else value
     if exercise_day is not None:
@@ -85,7 +89,11 @@ def generator_schedule_request(
     start = (numbers or {}).get("start_soc", schedule.start_soc)
     stop = (numbers or {}).get("stop_soc", schedule.stop_soc)
     if start is not None and stop is not None and start >= stop:
-        raise ValueError(f"start charge {start:g} % must be below stop {stop:g} %")
+        raise InvalidControlValueError(
+            f"start charge {start:g} % must be below stop {stop:g} %",
+            InvalidValueReason.GENERATOR_SOC_ORDER,
+            {"low": start, "high": stop},
+        )
     return ControlRequest("POST", GEN_SCHEDULE_PATH, body)
 
 
