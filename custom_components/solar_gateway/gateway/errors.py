@@ -21,6 +21,13 @@ class GatewayTimeoutError(GatewayConnectionError):
     """The gateway did not answer within the request's timeout."""
 
 
+class CloudConnectionError(GatewayConnectionError):
+    """Enphase's servers (Enlighten, Entrez) could not be reached for a token.
+
+    The gateway itself may be fine: only a new token cannot be had for now.
+    """
+
+
 class GatewayBusyError(GatewayError):
     """The gateway is overloaded or restarting (HTTP 503, uptime reset).
 
@@ -71,6 +78,15 @@ class MfaRequiredError(AuthenticationError):
 
 class TokenExpiredError(AuthenticationError):
     """The access token has expired and cannot be refreshed without the user."""
+
+
+class TokenForAnotherGatewayError(AuthenticationError):
+    """The token was issued for another gateway (its serial is not this one's)."""
+
+    def __init__(self, message: str, token_serial: str) -> None:
+        """Keep the serial the token is for."""
+        super().__init__(message)
+        self.token_serial = token_serial
 
 
 class ControlRefusedError(GatewayError):
