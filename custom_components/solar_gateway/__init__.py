@@ -48,6 +48,7 @@ PLATFORMS = [
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TIME,
 ]
 
 # Errors that mean "not the gateway that was there": worth probing the host again.

@@ -75,7 +75,7 @@ def device_name(snapshot: SiteSnapshot, device: Device) -> str:
     """
     label = _label(device)
     if device.kind is DeviceKind.RELAY:
-        return device.name or f"{gateway_name(snapshot)} relay {device.model_id}"
+        return device.name or f"{gateway_name(snapshot)} Relay {device.model_id}"
     if device.kind in NAMED_BY_SERIAL:
         return f"{label} {device.serial}"
     alike = Counter(_label(d) for d in snapshot.devices if d.kind is device.kind)

@@ -51,7 +51,6 @@ NUMBERS: dict[str, NumberEntityDescription] = {
     )
     for key, unit in (
         ("generator_exercise_weeks", None),
-        ("generator_exercise_start", UnitOfTime.MINUTES),
         ("generator_exercise_duration", UnitOfTime.MINUTES),
     )
 }

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import copy
 import json
+from pathlib import Path
+import shutil
 from typing import Any
 from unittest.mock import patch
 
@@ -23,21 +25,26 @@ from homeassistant.components.select import (
     SERVICE_SELECT_OPTION,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.components.time import ATTR_TIME, DOMAIN as TIME_DOMAIN
 from homeassistant.const import SERVICE_TURN_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.solar_gateway.const import DOMAIN
 from custom_components.solar_gateway.coordinator import SiteHub
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.transport import Timeouts
+from custom_components.solar_gateway.migration import CURRENT_MINOR_VERSION
 from simulator.clock import ManualClock
 from simulator.envoy_settings import PRODUCTION_DELAY_S
 from simulator.faults import Fault, FaultName
 from simulator.server import SimulatedGateway
 
-from .simulated import FIXTURES, NOON, simulated_entry
+from .simulated import FIXTURES, NOON, OPTIONS, entry_data, simulated_entry
 from .test_controls import Sent, call, recording, state, writes
 
 GENERATOR = "envoy/generator_running"
@@ -47,7 +54,9 @@ MODE = "select.envoy_004444_generator_mode"
 DAY = "select.envoy_004444_generator_exercise_day"
 DURATION = "number.envoy_004444_generator_exercise_duration"
 STOP_SOC = "number.envoy_004444_generator_stop_charge"
-CHARGE = "switch.envoy_004444_generator_charge_from_generator"
+CHARGE = "switch.envoy_004444_generator_charge_batteries"
+RUNNING = "binary_sensor.envoy_004444_generator_running"
+EXERCISE_START = "time.envoy_004444_generator_exercise_start"
 PRODUCTION = "switch.envoy_004444_solar_production"
 BATTERY = "121638000001"
 SLEEP = f"button.battery_{BATTERY}_sleep"
@@ -180,19 +189,108 @@ async def test_stop_charge_below_start_is_refused_before_sending(
         assert state(hass, STOP_SOC) == "70.0"
 
 
-async def test_charge_from_generator_without_batteries_is_not_applied(
+async def test_charge_from_generator_not_offered_without_batteries(
     hass: HomeAssistant,
 ) -> None:
-    """The whole configuration is sent; the gateway keeps it on: said so, reverted."""
-    async with site(hass, GENERATOR) as (hub, gateway, _):
+    """No Enphase battery: the gateway keeps it on whatever is written, so there is
+    no switch (the rest of the generator's controls are there)."""
+    async with site(hass, GENERATOR):
+        assert hass.states.get(CHARGE) is None
+        assert state(hass, MODE) == "on"
+
+
+@asynccontextmanager
+async def generator_with_batteries(
+    hass: HomeAssistant, tmp_path: Path
+) -> AsyncIterator[tuple[SiteHub, SimulatedGateway, ManualClock]]:
+    """The generator site with the IQ Batteries of the metered battery site."""
+    folder = tmp_path / "generator_batteries"
+    shutil.copytree(FIXTURES / GENERATOR, folder)
+    batteries = json.loads(
+        (FIXTURES / "envoy/metered_battery/ivp_ensemble_inventory").read_text()
+    )
+    inventory = json.loads((folder / "ivp_ensemble_inventory").read_text())
+    for group in inventory:
+        if group["type"] == "ENCHARGE":
+            group["devices"] = next(
+                g["devices"] for g in batteries if g["type"] == "ENCHARGE"
+            )
+    (folder / "ivp_ensemble_inventory").write_text(json.dumps(inventory, indent=2))
+    clock = ManualClock(NOON)
+    async with simulated_entry(hass, str(folder), clock, user="installer") as (
+        entry,
+        gateway,
+    ):
+        yield entry.runtime_data, gateway, clock
+
+
+async def test_charge_batteries_from_the_generator(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """With IQ Batteries: the whole configuration is POSTed with only
+    charge_from_generator changed, and the gateway keeps what was written."""
+    async with generator_with_batteries(hass, tmp_path) as (hub, gateway, _):
         assert state(hass, CHARGE) == "on"
-        with recording(hub) as sent, pytest.raises(HomeAssistantError) as caught:
+        with recording(hub) as sent:
             await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, CHARGE)
         body = copy.deepcopy(GEN_CONFIG) | {"charge_from_generator": False}
         assert writes(sent) == [Sent("POST", "/ivp/ss/gen_config", body)]
-        assert caught.value.translation_key == "control_not_applied"
-        assert documents(gateway)["ivp_ss_gen_config"]["charge_from_generator"] is True
-        assert state(hass, CHARGE) == "on"
+        assert documents(gateway)["ivp_ss_gen_config"]["charge_from_generator"] is False
+        assert state(hass, CHARGE) == "off"
+
+
+async def test_exercise_start_is_a_time_of_day(hass: HomeAssistant) -> None:
+    """Shown as 10:00 (600 minutes after midnight); 06:30 is POSTed as 390."""
+    async with site(hass, GENERATOR) as (hub, gateway, _):
+        assert state(hass, EXERCISE_START) == "10:00:00"
+        with recording(hub) as sent:
+            await call(
+                hass,
+                TIME_DOMAIN,
+                SERVICE_SET_VALUE,
+                EXERCISE_START,
+                **{ATTR_TIME: "06:30:00"},
+            )
+        assert writes(sent) == [
+            Sent("POST", "/ivp/ss/gen_schedule", {"exercise_start": 390})
+        ]
+        schedule = documents(gateway)["ivp_ss_gen_schedule"]
+        assert schedule["exercise_config"]["start"] == 390
+        assert state(hass, EXERCISE_START) == "06:30:00"
+
+
+async def test_the_generator_is_one_coherent_set(hass: HomeAssistant) -> None:
+    """Running (its relay), its mode as a select, its schedule; no mode sensor
+    beside the select, no name that says generator twice."""
+    async with site(hass, GENERATOR):
+        registry = er.async_get(hass)
+        mode = registry.async_get(MODE)
+        assert mode is not None
+        device = dr.async_get(hass).async_get(mode.device_id or "")
+        assert device is not None
+        assert (DOMAIN, GEN) in device.identifiers
+        assert device.name == "Envoy 004444 Generator"
+        entities = {
+            e.entity_id: e for e in er.async_entries_for_device(registry, device.id)
+        }
+        assert sorted(entities) == [
+            RUNNING,
+            "number.envoy_004444_generator_exercise_duration",
+            "number.envoy_004444_generator_exercise_every_weeks",
+            "number.envoy_004444_generator_start_charge",
+            STOP_SOC,
+            DAY,
+            MODE,
+            EXERCISE_START,
+        ]
+        assert state(hass, RUNNING) == "on"  # oper_state "close"
+        running = hass.states.get(RUNNING)
+        assert running is not None
+        assert running.attributes["device_class"] == "running"
+        assert running.attributes["friendly_name"] == "Envoy 004444 Generator Running"
+        assert state(hass, MODE) == "on"
+        for entity_id in entities:
+            assert entity_id.split(".")[1].count("generator") == 1, entity_id
 
 
 async def test_generator_write_timing_out_reverts(hass: HomeAssistant) -> None:
@@ -337,3 +435,55 @@ async def test_acb_band_upside_down_is_refused_before_sending(
         )
         assert writes(sent) == []
         assert state(hass, BAND_LOW) == "25.0"
+
+
+async def test_an_older_entry_drops_the_generators_replaced_entities(
+    hass: HomeAssistant,
+) -> None:
+    """A 1.3 entry: the mode sensor and the minutes number are removed (the select
+    and the time show them); the relay sensor keeps its entity id and history."""
+    async with SimulatedGateway.start(
+        FIXTURES / GENERATOR, clock=ManualClock(NOON), options=OPTIONS
+    ) as gateway:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id=gateway.identity.serial,
+            data=entry_data(gateway, "installer"),
+            minor_version=3,
+        )
+        entry.add_to_hass(hass)
+        registry = er.async_get(hass)
+        old = {
+            ("sensor", f"{GEN}_mode"): "sensor.envoy_004444_generator_generator_mode",
+            ("number", f"{GEN}_generator_exercise_start"): (
+                "number.envoy_004444_generator_exercise_start_minutes_after_midnight"
+            ),
+            ("binary_sensor", f"{GEN}_relay_closed"): (
+                "binary_sensor.envoy_004444_generator_relay_closed"
+            ),
+            ("select", f"{GEN}_generator_mode"): MODE,
+        }
+        for (domain, unique_id), entity_id in old.items():
+            registry.async_get_or_create(
+                domain,
+                DOMAIN,
+                unique_id,
+                config_entry=entry,
+                suggested_object_id=entity_id.split(".", 1)[1],
+            )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.minor_version == CURRENT_MINOR_VERSION
+        kept = {
+            e.entity_id
+            for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        }
+        assert "sensor.envoy_004444_generator_generator_mode" not in kept
+        assert not any(
+            e.startswith("number.envoy_004444_generator_exercise_start") for e in kept
+        )
+        assert state(hass, "binary_sensor.envoy_004444_generator_relay_closed") == "on"
+        assert state(hass, MODE) == "on"
+        assert state(hass, EXERCISE_START) == "10:00:00"
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()

@@ -62,6 +62,7 @@ def scenario_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
         Platform.SELECT,
         Platform.NUMBER,
         Platform.BUTTON,
+        Platform.TIME,
     ],
 )
 async def test_entities(

@@ -212,6 +212,7 @@ class ControlKind(StrEnum):
     SELECT = "select"  # one of ``options``
     NUMBER = "number"  # a number within ``minimum``..``maximum``
     BUTTON = "button"  # an action without a state (its value is always True)
+    TIME = "time"  # a time of day, in minutes after midnight (0..1439)
 
 
 type ControlValue = bool | str | float

@@ -130,6 +130,8 @@ SCHEDULE_CONTROLS: Mapping[str, str] = {
     "generator_start_soc": "start_soc",
     "generator_stop_soc": "stop_soc",
 }
+# The exercise starts at a time of day the gateway keeps as minutes after midnight.
+TIME_CONTROLS = frozenset({"generator_exercise_start"})
 MODE_OPTIONS = tuple(str(command) for command in GeneratorCommand)
 DAY_OPTIONS = tuple(day.lower() for day in WEEK_DAYS)
 
@@ -138,7 +140,8 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
     """The generator's mode, exercise schedule and charge from generator.
 
     Offered on the generator's device, only where the site has a wired generator
-    and the document answered with it.
+    and the document answered with it; charge from generator only where the site
+    has Enphase batteries (IQ or AC Batteries).
     """
     generators = snapshot.of_kind(DeviceKind.GENERATOR)
     if not generators:
@@ -162,7 +165,7 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
             field = SCHEDULE_NUMBERS[name]
             yield Control(
                 key=key,
-                kind=ControlKind.NUMBER,
+                kind=ControlKind.TIME if key in TIME_CONTROLS else ControlKind.NUMBER,
                 value=float(value),
                 device=device,
                 minimum=field.minimum,
@@ -178,7 +181,13 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
             options=DAY_OPTIONS,
         )
     config = data.generator_config
-    if config is not None and config.charge_from_generator is not None:
+    # Without Enphase batteries there is nothing to charge: the gateway sets it
+    # back on whatever is written, so it is not offered.
+    if (
+        config is not None
+        and config.charge_from_generator is not None
+        and snapshot.of_kind(DeviceKind.BATTERY)
+    ):
         yield Control(
             key="charge_from_generator",
             kind=ControlKind.SWITCH,

@@ -645,14 +645,9 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             manufacturer=MANUFACTURER,
             model=GENERATOR_MODEL,
             parent=controller,
+            # Its relay closes while it runs; its mode (on, off, auto) is a select.
             measurements=tuple(
-                _measurements(
-                    (
-                        Quantity.RELAY_CLOSED,
-                        generator.relay_closed,
-                    ),
-                    (Quantity.MODE, generator.admin_state),
-                )
+                _measurements((Quantity.RELAY_CLOSED, generator.relay_closed))
             ),
         )
 
