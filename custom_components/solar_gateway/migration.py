@@ -42,7 +42,9 @@ def _drop_generator_entities(hass: HomeAssistant, entry: ConfigEntry) -> None:
             entity.domain == domain and _suffix_of(entity.unique_id, suffix)
             for domain, suffix in GENERATOR_DROPPED_SUFFIXES
         ):
-            LOGGER.info("Removing %s: the generator shows it otherwise", entity.entity_id)
+            LOGGER.info(
+                "Removing %s: the generator shows it otherwise", entity.entity_id
+            )
             registry.async_remove(entity.entity_id)
 
 
