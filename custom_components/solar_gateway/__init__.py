@@ -43,7 +43,6 @@ from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
-    Platform.BUTTON,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,

@@ -18,11 +18,18 @@ RENAMED_SUFFIXES: dict[tuple[str, str], str] = {
 }
 DROPPED_SUFFIXES = frozenset({("sensor", "backup_reserve")})
 UNIQUE_IDS_MINOR_VERSION = 3
-# 1.4: the generator's mode sensor (the select shows the mode) and its exercise
-# start as a number of minutes (now a time entity) are gone. A number's history
+# 1.4: the generator's mode sensor (the select shows the mode), its exercise start
+# as a number of minutes (now a time entity) and the AC Battery buttons (now a
+# switch) are gone. A number's history
 # cannot become a time's: the old entities are removed, not left unavailable.
 GENERATOR_DROPPED_SUFFIXES = frozenset(
-    {("sensor", "generator_mode"), ("number", "generator_exercise_start")}
+    {
+        ("sensor", "generator_mode"),
+        ("number", "generator_exercise_start"),
+        # An AC Battery's Sleep and Wake buttons are one Sleep switch.
+        ("button", "acb_sleep"),
+        ("button", "acb_wake"),
+    }
 )
 GENERATOR_MINOR_VERSION = 4
 CURRENT_MINOR_VERSION = 4
@@ -42,9 +49,7 @@ def _drop_generator_entities(hass: HomeAssistant, entry: ConfigEntry) -> None:
             entity.domain == domain and _suffix_of(entity.unique_id, suffix)
             for domain, suffix in GENERATOR_DROPPED_SUFFIXES
         ):
-            LOGGER.info(
-                "Removing %s: the generator shows it otherwise", entity.entity_id
-            )
+            LOGGER.info("Removing %s: shown otherwise now", entity.entity_id)
             registry.async_remove(entity.entity_id)
 
 

@@ -1,4 +1,5 @@
-"""Switches: grid connection, relays, charging from grid or generator, production."""
+"""Switches: grid connection, relays, charging from grid or generator, production,
+AC Battery sleep."""
 
 from collections.abc import Hashable
 from typing import Any, override
@@ -34,8 +35,12 @@ SWITCHES: dict[str, SwitchEntityDescription] = {
             entity_category=EntityCategory.CONFIG,
         ),
         SwitchEntityDescription(key="production", translation_key="production"),
+        # An AC Battery's sleep: on until woken, pending while it moves into its band.
+        SwitchEntityDescription(key="acb_sleep", translation_key="acb_sleep"),
     )
 }
+# Switches whose change the site follows slowly: ``pending`` until it has.
+FOLLOWED = frozenset({"production", "acb_sleep"})
 
 
 async def async_setup_entry(
@@ -65,9 +70,9 @@ class ControlSwitch(ControlEntity[bool], SwitchEntity):
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """``pending`` while the site follows a change the gateway took (production)."""
+        """``pending`` while the site follows a change the gateway took."""
         control = self.control
-        if control is None or control.key != "production":
+        if control is None or control.key not in FOLLOWED:
             return None
         return {"pending": control.pending}
 

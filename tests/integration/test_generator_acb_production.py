@@ -13,7 +13,6 @@ import shutil
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.components.number import (
     ATTR_VALUE,
     DOMAIN as NUMBER_DOMAIN,
@@ -26,7 +25,7 @@ from homeassistant.components.select import (
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.components.time import ATTR_TIME, DOMAIN as TIME_DOMAIN
-from homeassistant.const import SERVICE_TURN_OFF
+from homeassistant.const import SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -45,7 +44,7 @@ from simulator.faults import Fault, FaultName
 from simulator.server import SimulatedGateway
 
 from .simulated import FIXTURES, NOON, OPTIONS, entry_data, simulated_entry
-from .test_controls import Sent, call, recording, state, writes
+from .test_controls import Sent, call, read_after_write, recording, state, writes
 
 GENERATOR = "envoy/generator_running"
 ACB = "envoy/acb"
@@ -59,8 +58,7 @@ RUNNING = "binary_sensor.envoy_004444_generator_running"
 EXERCISE_START = "time.envoy_004444_generator_exercise_start"
 PRODUCTION = "switch.envoy_004444_solar_production"
 BATTERY = "121638000001"
-SLEEP = f"button.battery_{BATTERY}_sleep"
-WAKE = f"button.battery_{BATTERY}_wake"
+SLEEP = f"switch.battery_{BATTERY}_sleep"
 BAND_HIGH = f"number.battery_{BATTERY}_sleep_band_high"
 BAND_LOW = f"number.battery_{BATTERY}_sleep_band_low"
 GEN_CONFIG = json.loads((FIXTURES / GENERATOR / "ivp_ss_gen_config").read_text())
@@ -366,23 +364,62 @@ async def test_production_refused_for_owner_says_installer(hass: HomeAssistant) 
 # --- AC Battery sleep ---------------------------------------------------------------
 
 
-async def test_acb_sleep_and_wake(hass: HomeAssistant) -> None:
-    """Sleep PUTs the battery's band; wake DELETEs its serial; both read back."""
-    async with site(hass, ACB, user="owner") as (hub, gateway, _):
-        with recording(hub) as sent:
-            await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, SLEEP)
-        body = {
-            "acb_sleep": [
-                {"serial_num": BATTERY, "sleep_min_soc": 25, "sleep_max_soc": 30}
-            ]
-        }
-        assert writes(sent) == [Sent("PUT", "/admin/lib/acb_config", body)]
-        assert "/inventory.json?deleted=1" in [
-            s.path for s in sent if s.method == "GET"
+def sleep_shown(hass: HomeAssistant) -> tuple[str, Any, str, str]:
+    """The Sleep switch, its pending flag and the band, as the user sees them."""
+    return (
+        state(hass, SLEEP),
+        attribute(hass, SLEEP, "pending"),
+        state(hass, BAND_LOW),
+        state(hass, BAND_HIGH),
+    )
+
+
+def sleep_body(low: int, high: int) -> dict[str, Any]:
+    return {
+        "acb_sleep": [
+            {"serial_num": BATTERY, "sleep_min_soc": low, "sleep_max_soc": high}
         ]
-        assert gateway.personality.settings.sleep[BATTERY].enabled
+    }
+
+
+async def test_acb_sleep_is_pending_until_the_battery_sleeps(
+    hass: HomeAssistant,
+) -> None:
+    """Sleep on: the band is PUT, read back from acb_config (on), and pending while
+    the battery (43 %) is above its 25-30 % band; a band it is in puts it to sleep."""
+    async with site(hass, ACB, user="owner") as (hub, gateway, _):
+        assert sleep_shown(hass) == ("off", False, "25.0", "30.0")
         with recording(hub) as sent:
-            await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, WAKE)
+            await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, SLEEP)
+        assert writes(sent) == [
+            Sent("PUT", "/admin/lib/acb_config", sleep_body(25, 30))
+        ]
+        assert {"/admin/lib/acb_config", "/inventory.json?deleted=1"} <= set(
+            read_after_write(sent)
+        )
+        assert gateway.personality.settings.sleep[BATTERY].enabled
+        assert sleep_shown(hass) == ("on", True, "25.0", "30.0")
+
+        with recording(hub) as sent:
+            await call(
+                hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, BAND_HIGH, **{ATTR_VALUE: 50}
+            )
+        assert writes(sent) == [
+            Sent("PUT", "/admin/lib/acb_config", sleep_body(25, 50))
+        ]
+        assert sleep_shown(hass) == ("on", False, "25.0", "50.0")  # asleep in band
+
+
+async def test_acb_wake_keeps_the_band_last_written(hass: HomeAssistant) -> None:
+    """Wake DELETEs the serial; the band reads what was last written, not the
+    band from before the sleep."""
+    async with site(hass, ACB, user="owner") as (hub, gateway, _):
+        await call(
+            hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, BAND_HIGH, **{ATTR_VALUE: 90}
+        )
+        assert sleep_shown(hass) == ("on", False, "25.0", "90.0")
+        with recording(hub) as sent:
+            await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, SLEEP)
         assert writes(sent) == [
             Sent(
                 "DELETE",
@@ -391,23 +428,44 @@ async def test_acb_sleep_and_wake(hass: HomeAssistant) -> None:
             )
         ]
         assert not gateway.personality.settings.sleep[BATTERY].enabled
+        held = documents(gateway)["admin_lib_acb_config"]["acb_sleep"][0]
+        assert (held["sleep_enabled"], held["sleep_max_soc"]) == (False, 90)
+        assert sleep_shown(hass) == ("off", False, "25.0", "90.0")
 
 
-async def test_acb_band_change_sleeps_in_the_new_band(hass: HomeAssistant) -> None:
-    """A new high end sends the battery to sleep between its low end and the new one."""
-    async with site(hass, ACB, user="owner") as (hub, _, _):
-        with recording(hub) as sent:
-            await call(
-                hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, BAND_HIGH, **{ATTR_VALUE: 90}
-            )
-        body = {
-            "acb_sleep": [
-                {"serial_num": BATTERY, "sleep_min_soc": 25, "sleep_max_soc": 90}
-            ]
-        }
-        assert writes(sent) == [Sent("PUT", "/admin/lib/acb_config", body)]
-        assert state(hass, BAND_HIGH) == "90.0"
-        assert state(hass, BAND_LOW) == "25.0"
+async def test_acb_sleep_the_gateway_does_not_hold_is_not_confirmed(
+    hass: HomeAssistant,
+) -> None:
+    """The PUT answered 200 but acb_config reads sleep off: the action fails and
+    the switch shows what the gateway holds."""
+    async with site(hass, ACB, user="owner") as (hub, gateway, _):
+        gateway.answer("PUT", "/admin/lib/acb_config", 200, sleep_body(25, 30))
+        with recording(hub) as sent, pytest.raises(HomeAssistantError) as caught:
+            await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, SLEEP)
+        assert caught.value.translation_key == "control_not_confirmed"
+        assert "/admin/lib/acb_config" in read_after_write(sent)
+        assert sleep_shown(hass) == ("off", False, "25.0", "30.0")
+
+
+async def test_acb_without_sleep_settings_reads_the_inventory(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """Firmware that does not serve acb_config (404): the inventory says whether
+    sleep is on, asked once at setup and never again."""
+    folder = tmp_path / "acb"
+    shutil.copytree(FIXTURES / ACB, folder)
+    (folder / "admin_lib_acb_config").unlink()
+    async with simulated_entry(hass, str(folder)) as (entry, gateway):
+        assert sleep_shown(hass) == ("off", False, "25.0", "30.0")
+        asked = len(gateway.received("GET", "/admin/lib/acb_config"))
+        with recording(entry.runtime_data) as sent:
+            await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, SLEEP)
+        assert writes(sent) == [
+            Sent("PUT", "/admin/lib/acb_config", sleep_body(25, 30))
+        ]
+        assert "/admin/lib/acb_config" not in read_after_write(sent)
+        assert asked == 1
+        assert sleep_shown(hass) == ("on", True, "25.0", "30.0")
 
 
 async def test_acb_unknown_serial_is_rejected(hass: HomeAssistant) -> None:
@@ -415,9 +473,10 @@ async def test_acb_unknown_serial_is_rejected(hass: HomeAssistant) -> None:
     async with site(hass, ACB, user="owner") as (_, gateway, _):
         gateway.personality.settings.acbs.pop(BATTERY)
         with pytest.raises(HomeAssistantError) as caught:
-            await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, SLEEP)
+            await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, SLEEP)
         assert caught.value.translation_key == "control_rejected"
         assert f"no AC Battery {BATTERY}" in str(caught.value)
+        assert state(hass, SLEEP) == "off"
 
 
 async def test_acb_band_upside_down_is_refused_before_sending(

@@ -61,7 +61,6 @@ def scenario_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
         Platform.SWITCH,
         Platform.SELECT,
         Platform.NUMBER,
-        Platform.BUTTON,
         Platform.TIME,
     ],
 )

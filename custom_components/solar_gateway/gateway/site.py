@@ -211,7 +211,6 @@ class ControlKind(StrEnum):
     SWITCH = "switch"  # on or off
     SELECT = "select"  # one of ``options``
     NUMBER = "number"  # a number within ``minimum``..``maximum``
-    BUTTON = "button"  # an action without a state (its value is always True)
     TIME = "time"  # a time of day, in minutes after midnight (0..1439)
 
 

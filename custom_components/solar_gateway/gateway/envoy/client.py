@@ -731,6 +731,8 @@ class EnvoyClient(GatewayClient):
             case Endpoint.PRODUCTION_POWER:
                 # Installer tokens only: an owner's token is refused it.
                 return not self._owner_token()
+            case Endpoint.ACB_CONFIG:
+                return any(d.group == "ACB" for d in data.inventory)
         return True
 
     def _owner_token(self) -> bool:

@@ -190,6 +190,7 @@ CONTROL_INPUTS = (
     "inverters",
     "pdm_devices",
     "production_power",
+    "acb_config",
 )
 
 

@@ -29,6 +29,7 @@ from .parsers.production import (
     parse_production_json,
 )
 from .parsers.settings import (
+    parse_acb_config,
     parse_dry_contact_settings,
     parse_dry_contacts,
     parse_tariff,
@@ -64,6 +65,7 @@ class Endpoint(StrEnum):
     PRODUCTION_POWER = "/ivp/mod/603980032/mode/power"
     EXPORT_LIMIT = "/ivp/ss/pel_settings"
     PV_LIMIT = "/ivp/sc/pvlimit"
+    ACB_CONFIG = "/admin/lib/acb_config"
 
 
 # Which polling group reads each endpoint: CT and battery power change by the second,
@@ -90,6 +92,7 @@ GROUPS: Mapping[Endpoint, DataGroup] = {
     Endpoint.PRODUCTION_POWER: DataGroup.SETTINGS,
     Endpoint.EXPORT_LIMIT: DataGroup.SETTINGS,
     Endpoint.PV_LIMIT: DataGroup.SETTINGS,
+    Endpoint.ACB_CONFIG: DataGroup.SETTINGS,
 }
 
 # Inside its group, an endpoint whose data changes slower than the group is polled is
@@ -132,6 +135,7 @@ PROBE_ORDER: tuple[Endpoint, ...] = (
     Endpoint.PRODUCTION_POWER,
     Endpoint.EXPORT_LIMIT,
     Endpoint.PV_LIMIT,
+    Endpoint.ACB_CONFIG,
 )
 
 
@@ -217,4 +221,5 @@ READERS: Mapping[Endpoint, Reader] = {
         d, export_limit=parse_export_limit(r.json())
     ),
     Endpoint.PV_LIMIT: lambda d, r: replace(d, pv_limit=parse_pv_limit(r.json())),
+    Endpoint.ACB_CONFIG: lambda d, r: replace(d, acb_config=parse_acb_config(r.json())),
 }
