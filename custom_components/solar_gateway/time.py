@@ -41,6 +41,7 @@ class ControlTime(ControlEntity[float], TimeEntity):
 
     @override
     def convert(self, value: ControlValue) -> float | None:
+        # Minutes within the day; anything else is no time of day (shown unknown).
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
         return value if 0 <= value < MINUTES_PER_DAY else None
@@ -50,9 +51,7 @@ class ControlTime(ControlEntity[float], TimeEntity):
     def native_value(self) -> time | None:
         """The requested time while a write is confirmed, else the reported one."""
         minutes = self.displayed()
-        if minutes is None:
-            return None
-        return time(int(minutes) // 60, int(minutes) % 60)
+        return None if minutes is None else time(int(minutes) // 60, int(minutes) % 60)
 
     @override
     async def async_set_value(self, value: time) -> None:

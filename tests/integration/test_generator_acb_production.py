@@ -521,6 +521,9 @@ async def test_an_older_entry_drops_the_generators_replaced_entities(
                 "binary_sensor.envoy_004444_generator_relay_closed"
             ),
             ("select", f"{GEN}_generator_mode"): MODE,
+            # Not on this site, but any entry of 1.3 loses them the same way.
+            ("button", f"{BATTERY}_acb_sleep"): f"button.battery_{BATTERY}_sleep",
+            ("button", f"{BATTERY}_acb_wake"): f"button.battery_{BATTERY}_wake",
         }
         for (domain, unique_id), entity_id in old.items():
             registry.async_get_or_create(
@@ -538,6 +541,7 @@ async def test_an_older_entry_drops_the_generators_replaced_entities(
             for e in er.async_entries_for_config_entry(registry, entry.entry_id)
         }
         assert "sensor.envoy_004444_generator_generator_mode" not in kept
+        assert not any(e.startswith("button.") for e in kept)
         assert not any(
             e.startswith("number.envoy_004444_generator_exercise_start") for e in kept
         )
@@ -546,3 +550,16 @@ async def test_an_older_entry_drops_the_generators_replaced_entities(
         assert state(hass, EXERCISE_START) == "10:00:00"
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+
+
+async def test_an_exercise_start_outside_the_day_is_unknown(
+    hass: HomeAssistant,
+) -> None:
+    """A start of 1440 minutes (or more) is no time of day: unknown, not 00:00."""
+    async with site(hass, GENERATOR) as (hub, gateway, _):
+        schedule = gateway.personality.settings.documents["ivp_ss_gen_schedule"]
+        schedule["exercise_config"]["start"] = 1440
+        gateway.personality.settings.written.add("ivp_ss_gen_schedule")
+        await hub.coordinators[DataGroup.SETTINGS].async_refresh()
+        await hass.async_block_till_done()
+        assert state(hass, EXERCISE_START) == "unknown"
