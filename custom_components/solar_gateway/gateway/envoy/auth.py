@@ -64,7 +64,7 @@ class TokenInfo:
 
 
 def decode_token(token: str) -> TokenInfo:
-    """Read ``exp`` and ``enphaseUser`` from a JWT without verifying its signature."""
+    """Read ``exp``, ``enphaseUser`` and ``aud`` from a JWT, its signature unverified."""
     try:
         claims = jwt.decode(
             token,
