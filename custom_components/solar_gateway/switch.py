@@ -11,36 +11,38 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
 from .coordinator import SolarGatewayConfigEntry
-from .gateway.site import ControlKind, ControlValue
+from .gateway.site import ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
-SWITCHES: dict[str, SwitchEntityDescription] = {
-    description.key: description
+SWITCHES: dict[ControlKey, SwitchEntityDescription] = {
+    ControlKey(description.key): description
     for description in (
         SwitchEntityDescription(
-            key="grid_connection", translation_key="grid_connection"
+            key=ControlKey.GRID_CONNECTION, translation_key="grid_connection"
         ),
         # A dry contact relay is its device's main feature: named after its load.
-        SwitchEntityDescription(key="relay", name=None),
+        SwitchEntityDescription(key=ControlKey.RELAY, name=None),
         SwitchEntityDescription(
-            key="charge_from_grid",
+            key=ControlKey.CHARGE_FROM_GRID,
             translation_key="charge_from_grid",
             entity_category=EntityCategory.CONFIG,
         ),
         SwitchEntityDescription(
-            key="charge_from_generator",
+            key=ControlKey.CHARGE_FROM_GENERATOR,
             translation_key="charge_from_generator",
             entity_category=EntityCategory.CONFIG,
         ),
-        SwitchEntityDescription(key="production", translation_key="production"),
+        SwitchEntityDescription(
+            key=ControlKey.PRODUCTION, translation_key="production"
+        ),
         # An AC Battery's sleep: on until woken, pending while it moves into its band.
-        SwitchEntityDescription(key="acb_sleep", translation_key="acb_sleep"),
+        SwitchEntityDescription(key=ControlKey.ACB_SLEEP, translation_key="acb_sleep"),
     )
 }
 # Switches whose change the site follows slowly: ``pending`` until it has.
-FOLLOWED = frozenset({"production", "acb_sleep"})
+FOLLOWED = frozenset({ControlKey.PRODUCTION, ControlKey.ACB_SLEEP})
 
 
 async def async_setup_entry(

@@ -10,14 +10,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
 from .coordinator import SolarGatewayConfigEntry
-from .gateway.site import ControlKind, ControlValue
+from .gateway.site import ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
-TIMES: dict[str, TimeEntityDescription] = {
-    "generator_exercise_start": TimeEntityDescription(
-        key="generator_exercise_start",
+TIMES: dict[ControlKey, TimeEntityDescription] = {
+    ControlKey.GENERATOR_EXERCISE_START: TimeEntityDescription(
+        key=ControlKey.GENERATOR_EXERCISE_START,
         translation_key="generator_exercise_start",
         entity_category=EntityCategory.CONFIG,
     )

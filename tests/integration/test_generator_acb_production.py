@@ -33,7 +33,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.solar_gateway.const import DOMAIN
-from custom_components.solar_gateway.coordinator import SiteHub
+from custom_components.solar_gateway.coordinator import SolarGatewayData
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.transport import Timeouts
@@ -69,7 +69,7 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 @asynccontextmanager
 async def site(
     hass: HomeAssistant, scenario: str, user: str = "installer"
-) -> AsyncIterator[tuple[SiteHub, SimulatedGateway, ManualClock]]:
+) -> AsyncIterator[tuple[SolarGatewayData, SimulatedGateway, ManualClock]]:
     """A simulated Envoy set up with ``user``'s token, and its clock."""
     clock = ManualClock(NOON)
     async with simulated_entry(hass, scenario, clock, user=user) as (entry, gateway):
@@ -200,7 +200,7 @@ async def test_charge_from_generator_not_offered_without_batteries(
 @asynccontextmanager
 async def generator_with_batteries(
     hass: HomeAssistant, tmp_path: Path
-) -> AsyncIterator[tuple[SiteHub, SimulatedGateway, ManualClock]]:
+) -> AsyncIterator[tuple[SolarGatewayData, SimulatedGateway, ManualClock]]:
     """The generator site with the IQ Batteries of the metered battery site."""
     folder = tmp_path / "generator_batteries"
     shutil.copytree(FIXTURES / GENERATOR, folder)

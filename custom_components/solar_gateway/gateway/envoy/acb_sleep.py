@@ -18,6 +18,7 @@ from custom_components.solar_gateway.gateway.errors import (
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
+    ControlKey,
     ControlKind,
     DataGroup,
     SiteSnapshot,
@@ -78,8 +79,8 @@ def ac_batteries(inventory: Iterable[InventoryDevice]) -> tuple[InventoryDevice,
     return tuple(d for d in inventory if d.group == "ACB" and not d.deleted)
 
 
-SLEEP_BAND = ("sleep_min_soc", "sleep_max_soc")
-ACB_KEYS = frozenset({*SLEEP_BAND, "acb_sleep"})
+SLEEP_BAND = (ControlKey.SLEEP_MIN_SOC, ControlKey.SLEEP_MAX_SOC)
+ACB_KEYS = frozenset({*SLEEP_BAND, ControlKey.ACB_SLEEP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,7 @@ def acb_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
         if state.requested is None:
             continue
         source = DataGroup.SETTINGS if state.from_setting else DataGroup.DEVICES
-        band = (("sleep_min_soc", state.min_soc), ("sleep_max_soc", state.max_soc))
+        band = zip(SLEEP_BAND, (state.min_soc, state.max_soc), strict=True)
         for key, value in band:
             if value is not None:
                 yield Control(
@@ -156,12 +157,13 @@ def acb_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
                     groups=ACB_GROUPS,
                 )
         yield Control(
-            key="acb_sleep",
+            key=ControlKey.ACB_SLEEP,
             kind=ControlKind.SWITCH,
             value=state.requested,
             device=battery.serial,
             pending=state.pending,
-            source=source,
+            # The inventory, read every few minutes, tells when the battery followed.
+            source=DataGroup.DEVICES,
             groups=ACB_GROUPS,
         )
 
@@ -175,13 +177,13 @@ def acb_request(change: ControlChange, data: EnvoyData) -> ControlRequest | None
     )
     if battery is None:
         raise FeatureUnavailableError(f"no AC Battery {change.device}", 404)
-    if change.key == "acb_sleep" and not change.value:
+    if change.key is ControlKey.ACB_SLEEP and not change.value:
         return wake_request(battery.serial)
     state = sleep_state(data, battery)
     low = state.min_soc if state.min_soc is not None else 0.0
     high = state.max_soc if state.max_soc is not None else 100.0
-    if change.key == "sleep_min_soc":
+    if change.key is ControlKey.SLEEP_MIN_SOC:
         low = float(change.value)
-    elif change.key == "sleep_max_soc":
+    elif change.key is ControlKey.SLEEP_MAX_SOC:
         high = float(change.value)
     return sleep_request(battery.serial, low, high)

@@ -259,9 +259,9 @@ class TokenAuth(EnvoyAuth):
         """Refuse a token issued for another gateway: this one would only say 401."""
         token = self.token
         if token is not None and token.serial not in (None, self._serial):
+            # Neither serial in the message: it may reach the log.
             raise TokenForAnotherGatewayError(
-                f"the token is for gateway {token.serial}, not {self._serial}",
-                token.serial or "",
+                "the token was issued for another gateway", token.serial or ""
             )
 
     async def handle_setup_unauthorized(self, transport: Transport) -> bool:
