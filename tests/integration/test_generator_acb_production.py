@@ -563,3 +563,44 @@ async def test_an_exercise_start_outside_the_day_is_unknown(
         await hub.coordinators[DataGroup.SETTINGS].async_refresh()
         await hass.async_block_till_done()
         assert state(hass, EXERCISE_START) == "unknown"
+
+
+async def test_acb_sleep_settles_when_the_inventory_shows_it_asleep(
+    hass: HomeAssistant,
+) -> None:
+    """Pending while the battery (43 %) charges towards its 44-60 % band; the
+    inventory poll in which it reports itself asleep settles the switch, no write."""
+    async with site(hass, ACB, user="owner") as (hub, gateway, clock):
+        await call(
+            hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, BAND_HIGH, **{ATTR_VALUE: 60}
+        )
+        await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, BAND_LOW, **{ATTR_VALUE: 44})
+        assert sleep_shown(hass) == ("on", True, "44.0", "60.0")
+        # The battery's next report: at 45 %, in its band, asleep.
+        inventory = json.loads(
+            (FIXTURES / ACB / "inventory.json_deleted_1").read_text()
+        )
+        battery = next(
+            d
+            for group in inventory
+            if group["type"] == "ACB"
+            for d in group["devices"]
+            if d["serial_num"] == BATTERY
+        )
+        battery |= {
+            "percentFull": 45,
+            "sleep_enabled": True,
+            "sleep_min_soc": 44,
+            "sleep_max_soc": 60,
+            "device_status": [
+                "envoy.global.ok",
+                "envoy.cond_flags.pcu_ctrl.sleep-mode",
+            ],
+        }
+        gateway.answer("GET", "/inventory.json?deleted=1", 200, inventory)
+        with recording(hub) as sent:
+            clock.advance(300)
+            await hub.coordinators[DataGroup.DEVICES].async_refresh()
+            await hass.async_block_till_done()
+        assert writes(sent) == []
+        assert sleep_shown(hass) == ("on", False, "44.0", "60.0")
