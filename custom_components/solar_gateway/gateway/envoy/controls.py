@@ -29,6 +29,7 @@ from custom_components.solar_gateway.gateway.site import (
 
 from .acb_sleep import acb_controls, acb_request
 from .control_request import ControlRequest
+from .export_limit import export_limit_change, export_limit_controls
 from .generator_writes import generator_controls, generator_request
 from .models import DryContactSettings, EnvoyData, StorageMode, StorageSettings, Tariff
 from .production_switch import (
@@ -196,6 +197,7 @@ CONTROL_INPUTS = (
     "pdm_devices",
     "production_power",
     "acb_config",
+    "dynamic_export_limit",
 )
 
 
@@ -243,6 +245,7 @@ def describe(
         *generator_controls(data, snapshot),
         *acb_controls(data, snapshot),
         *production_controls(data, snapshot, tracker),
+        *export_limit_controls(data),
     )
 
 
@@ -320,7 +323,11 @@ def _relay_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control
 def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
     """The request that makes ``change`` (already checked against the control)."""
     value = change.value
-    for request in (generator_request(change, data), acb_request(change, data)):
+    for request in (
+        generator_request(change, data),
+        acb_request(change, data),
+        export_limit_change(change, data),
+    ):
         if request is not None:
             return request
     match change.key:

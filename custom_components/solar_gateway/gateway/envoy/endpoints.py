@@ -21,7 +21,12 @@ from .parsers.generator import (
     parse_generator_schedule,
 )
 from .parsers.inverters import parse_inventory, parse_inverters, parse_pdm_device_data
-from .parsers.limits import parse_export_limit, parse_production_power, parse_pv_limit
+from .parsers.limits import (
+    parse_dynamic_export_limit,
+    parse_export_limit,
+    parse_production_power,
+    parse_pv_limit,
+)
 from .parsers.meters import parse_meter_readings, parse_meters
 from .parsers.production import (
     parse_api_production,
@@ -66,6 +71,8 @@ class Endpoint(StrEnum):
     EXPORT_LIMIT = "/ivp/ss/pel_settings"
     PV_LIMIT = "/ivp/sc/pvlimit"
     ACB_CONFIG = "/admin/lib/acb_config"
+    # The limit the owner's automations may set; installer tokens only.
+    DYNAMIC_EXPORT_LIMIT = "/ivp/ss/dpel"
 
 
 # Which polling group reads each endpoint: CT and battery power change by the second,
@@ -93,6 +100,7 @@ GROUPS: Mapping[Endpoint, DataGroup] = {
     Endpoint.EXPORT_LIMIT: DataGroup.SETTINGS,
     Endpoint.PV_LIMIT: DataGroup.SETTINGS,
     Endpoint.ACB_CONFIG: DataGroup.SETTINGS,
+    Endpoint.DYNAMIC_EXPORT_LIMIT: DataGroup.SETTINGS,
 }
 
 # Inside its group, an endpoint whose data changes slower than the group is polled is
@@ -136,6 +144,7 @@ PROBE_ORDER: tuple[Endpoint, ...] = (
     Endpoint.EXPORT_LIMIT,
     Endpoint.PV_LIMIT,
     Endpoint.ACB_CONFIG,
+    Endpoint.DYNAMIC_EXPORT_LIMIT,
 )
 
 
@@ -222,4 +231,7 @@ READERS: Mapping[Endpoint, Reader] = {
     ),
     Endpoint.PV_LIMIT: lambda d, r: replace(d, pv_limit=parse_pv_limit(r.json())),
     Endpoint.ACB_CONFIG: lambda d, r: replace(d, acb_config=parse_acb_config(r.json())),
+    Endpoint.DYNAMIC_EXPORT_LIMIT: lambda d, r: replace(
+        d, dynamic_export_limit=parse_dynamic_export_limit(r.json())
+    ),
 }

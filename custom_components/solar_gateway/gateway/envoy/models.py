@@ -570,6 +570,22 @@ class ExportLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class DynamicExportLimit:
+    """``/ivp/ss/dpel``: the limit an installer token may set on export or production.
+
+    The gateway curtails the inverters so that the site exports at most
+    ``limit_w`` (``export_limit`` true) or produces at most ``limit_w`` (false).
+    A disabled limit is reported as ``{"enable": false}`` alone.
+    """
+
+    enabled: bool
+    export_limit: bool | None  # True: export is limited; False: production is
+    limit_w: float | None  # W
+    slew_rate: float | None  # how fast the inverters are moved to the limit
+    dynamic: bool | None  # enable_dynamic_limiting
+
+
+@dataclass(frozen=True, slots=True)
 class PvLimit:
     """``/ivp/sc/pvlimit``: a cap on solar production as a share of its nameplate."""
 
@@ -605,6 +621,7 @@ class EnvoyData:
     pv_limit: PvLimit | None = None
     # AC Battery sleep settings; None: not read (no AC Battery, or not offered).
     acb_config: tuple[AcbSleepSetting, ...] | None = None
+    dynamic_export_limit: DynamicExportLimit | None = None
 
     @cached_property
     def ct_meters(self) -> tuple[CtMeter, ...]:
