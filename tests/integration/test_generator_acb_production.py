@@ -604,3 +604,17 @@ async def test_acb_sleep_settles_when_the_inventory_shows_it_asleep(
             await hass.async_block_till_done()
         assert writes(sent) == []
         assert sleep_shown(hass) == ("on", False, "44.0", "60.0")
+
+
+async def test_charge_batteries_the_gateway_sets_back_is_not_applied(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """The gateway answers 200 but reads it back on: the action says it was not
+    applied, and the switch shows on."""
+    async with generator_with_batteries(hass, tmp_path) as (hub, gateway, _):
+        gateway.personality.settings.batteries = False  # it keeps it on regardless
+        with recording(hub) as sent, pytest.raises(HomeAssistantError) as caught:
+            await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, CHARGE)
+        assert [s.path for s in writes(sent)] == ["/ivp/ss/gen_config"]
+        assert caught.value.translation_key == "control_not_applied"
+        assert state(hass, CHARGE) == "on"

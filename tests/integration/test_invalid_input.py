@@ -7,6 +7,7 @@ REST API, nothing logged as an error), nothing reaches the gateway and the entit
 keeps its state.
 """
 
+from dataclasses import replace
 from http import HTTPStatus
 import logging
 
@@ -20,8 +21,23 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.solar_gateway.control import invalid_value
+from custom_components.solar_gateway.gateway.errors import (
+    InvalidControlValueError,
+    InvalidValueReason,
+)
+from custom_components.solar_gateway.gateway.site import (
+    Control,
+    ControlChange,
+    ControlKey,
+    ControlKind,
+    SiteSnapshot,
+)
+
+from .fake_gateway import SNAPSHOT, FakeGatewayClient
 from .simulated import simulated_entry
 from .test_controls import call, recording, state, writes
 
@@ -111,3 +127,43 @@ async def test_levels_apart_are_sent(hass: HomeAssistant) -> None:
         pool = next(r for r in held["dry_contacts"] if r["id"] == "NC1")
         assert (pool["soc_low"], pool["soc_high"]) == (69.0, 70.0)
         assert state(hass, POOL_CUTOFF) == "69.0"
+
+
+async def test_a_value_the_client_refuses_while_sending_is_an_input_error(
+    hass: HomeAssistant, fake_client: FakeGatewayClient, fake_entry: MockConfigEntry
+) -> None:
+    """A client that refuses the value only in ``apply`` (no rule of its own for
+    ``check``): still the user's input error, and the reserve shows what it was."""
+    reserve = Control(key=ControlKey.BACKUP_RESERVE, kind=ControlKind.NUMBER, value=30)
+    fake_client.snapshot = replace(SNAPSHOT, controls=(reserve,))
+
+    async def refuse(change: ControlChange) -> SiteSnapshot:
+        raise ValueError(f"reserve {change.value} % is not one the gateway takes")
+
+    fake_client.apply = refuse  # type: ignore[method-assign]
+    fake_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    entity_id = "number.envoy_344455_battery_backup_reserve"
+    with pytest.raises(ServiceValidationError) as caught:
+        await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, entity_id, value=45)
+    assert caught.value.translation_key == "control_invalid"
+    assert "is not one the gateway takes" in str(caught.value)
+    assert state(hass, entity_id) == "30"
+
+
+def test_an_out_of_range_value_names_the_range() -> None:
+    """Refused for its range: the message gives the range and the value."""
+    err = InvalidControlValueError(
+        "weeks must be 1..52, not 60",
+        InvalidValueReason.OUT_OF_RANGE,
+        {"value": 60, "minimum": 1, "maximum": 52},
+    )
+    refused = invalid_value(err, "number.envoy_004444_generator_exercise_every_weeks")
+    assert refused.translation_key == "invalid_out_of_range"
+    assert refused.translation_placeholders == {
+        "control": "number.envoy_004444_generator_exercise_every_weeks",
+        "value": "60",
+        "minimum": "1",
+        "maximum": "52",
+    }
