@@ -33,6 +33,7 @@ from custom_components.solar_gateway.gateway.errors import (
 from custom_components.solar_gateway.gateway.hosts import parse_host
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
+    ControlKey,
     ControlKind,
     Device,
     DeviceKind,
@@ -45,7 +46,6 @@ from custom_components.solar_gateway.gateway.transport import (
     Timeouts,
     Transport,
 )
-from custom_components.solar_gateway.gateway.values import JsonObject
 
 from .auth import (
     ENLIGHTEN_URL,
@@ -59,18 +59,11 @@ from .auth import (
     decode_token,
     installer_password,
 )
-from .controls import (
-    ControlRequest,
-    ControlsCache,
-    dry_contact_request,
-    dry_contact_settings_request,
-    grid_request,
-    request_for,
-    tariff_request,
-)
+from .controls import ControlRequest, ControlsCache, request_for
 from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
+from .export_limit import DPEL_PATH, ExportLimitAbsence, holds_production_limit
 from .generator_writes import check_charge_from_generator
-from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
+from .models import CtType, EnvoyData, EnvoyInfo
 from .parsers.info import parse_info
 from .probe import identity_of, probe
 from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
@@ -103,6 +96,8 @@ _SAME_READ = timedelta(seconds=30)
 # Microinverters report every 5 minutes; none for 15 minutes means they sleep.
 _INVERTER_REPORTS = timedelta(minutes=5)
 _INVERTERS_ASLEEP = timedelta(minutes=15)
+# Writes only an installer token may make (an owner's is refused 401).
+_INSTALLER_PATHS = frozenset({PRODUCTION_POWER_PATH, DPEL_PATH})
 # Devices whose measurements come with the live readings (CT meters, relay status).
 _LIVE_DEVICES = frozenset({DeviceKind.METER, DeviceKind.RELAY})
 
@@ -569,6 +564,30 @@ class EnvoyClient(GatewayClient):
 
     # --- Controls ------------------------------------------------------------------
 
+    @property
+    @override
+    def absent_controls(self) -> Mapping[str, str]:
+        """Why the export limit is not offered, where it is not."""
+        data = self._data
+        if data is None:
+            return {}
+        limit = data.dynamic_export_limit
+        reason: ExportLimitAbsence | None
+        if limit is not None:
+            holds = holds_production_limit(limit)
+            reason = ExportLimitAbsence.PRODUCTION_LIMIT if holds else None
+        elif self._owner_token():
+            reason = ExportLimitAbsence.OWNER_TOKEN
+        elif not _measures_export(data):
+            reason = ExportLimitAbsence.NOT_METERED
+        else:
+            reason = ExportLimitAbsence.NOT_OFFERED
+        return (
+            {}
+            if reason is None
+            else {ControlKey.DYNAMIC_EXPORT_LIMIT.value: reason.value}
+        )
+
     @override
     async def apply(self, change: ControlChange) -> SiteSnapshot:
         """Send ``change`` as the Envoy expects it, then read back what it changes."""
@@ -581,14 +600,14 @@ class EnvoyClient(GatewayClient):
         if control.kind is ControlKind.SELECT and change.value not in control.options:
             raise ValueError(f"{change.value!r} is not one of {control.options}")
         request = request_for(change, self.data)
-        if change.key == "production":
+        if change.key is ControlKey.PRODUCTION:
             self._production.request(bool(change.value), self._gateway_now())
         try:
             await self._write(request)
         except GatewayError:
             self._production = ProductionTracker()  # nothing is on its way
             raise
-        if change.key == "generator_mode":
+        if change.key is ControlKey.GENERATOR_MODE:
             await self._await_generator_mode(str(change.value))
         snapshot = await self.refresh(control.groups)
         self._check_applied(change)
@@ -616,9 +635,9 @@ class EnvoyClient(GatewayClient):
         """Raise when the read-back shows the gateway took the write but not the value."""
         data = self.data
         match change.key:
-            case "charge_from_generator":
+            case ControlKey.CHARGE_FROM_GENERATOR:
                 check_charge_from_generator(data.generator_config, bool(change.value))
-            case "production" if data.production_power is not None and (
+            case ControlKey.PRODUCTION if data.production_power is not None and (
                 self._production.not_applied(data.production_power)
             ):
                 self._production = ProductionTracker()
@@ -626,47 +645,6 @@ class EnvoyClient(GatewayClient):
                 raise ControlNotAppliedError(
                     "the production record did not change after the write"
                 )
-
-    async def go_on_grid(self) -> JsonObject:
-        """Reconnect the site to the grid (system controller mains relay closed)."""
-        return await self._write(grid_request(on_grid=True))
-
-    async def go_off_grid(self) -> JsonObject:
-        """Island the site (system controller mains relay open)."""
-        return await self._write(grid_request(on_grid=False))
-
-    async def close_dry_contact(self, relay_id: str) -> JsonObject:
-        """Close one dry contact relay."""
-        return await self._write(dry_contact_request(relay_id, closed=True))
-
-    async def open_dry_contact(self, relay_id: str) -> JsonObject:
-        """Open one dry contact relay."""
-        return await self._write(dry_contact_request(relay_id, closed=False))
-
-    async def update_dry_contact(
-        self, relay_id: str, changes: Mapping[str, object]
-    ) -> JsonObject:
-        """Change a relay's settings; the complete settings body is sent."""
-        for settings in self.data.dry_contact_settings:
-            if settings.id == relay_id:
-                return await self._write(
-                    dry_contact_settings_request(settings, changes)
-                )
-        raise FeatureUnavailableError(f"no settings for dry contact {relay_id}", 404)
-
-    async def set_storage_mode(self, mode: StorageMode) -> JsonObject:
-        """Set the battery mode (backup, self-consumption, economy, savings)."""
-        return await self._write(tariff_request(self.data.tariff, mode=mode))
-
-    async def set_reserve_soc(self, reserve: float) -> JsonObject:
-        """Set the backup reserve state of charge (%)."""
-        return await self._write(tariff_request(self.data.tariff, reserved_soc=reserve))
-
-    async def set_charge_from_grid(self, enabled: bool) -> JsonObject:
-        """Allow or forbid charging the batteries from the grid."""
-        return await self._write(
-            tariff_request(self.data.tariff, charge_from_grid=enabled)
-        )
 
     # --- Internals -----------------------------------------------------------------
 
@@ -741,6 +719,9 @@ class EnvoyClient(GatewayClient):
             case Endpoint.PRODUCTION_POWER:
                 # Installer tokens only: an owner's token is refused it.
                 return not self._owner_token()
+            case Endpoint.DYNAMIC_EXPORT_LIMIT:
+                # Installer tokens only, and a CT that sees what the site exports.
+                return not self._owner_token() and _measures_export(data)
         return True
 
     def _owner_token(self) -> bool:
@@ -778,7 +759,7 @@ class EnvoyClient(GatewayClient):
         self._read_at[endpoint] = _monotonic()
         return data
 
-    async def _write(self, request: ControlRequest) -> JsonObject:
+    async def _write(self, request: ControlRequest) -> None:
         auth = self._require_auth()
         self._require_info()
         response = await self.transport.request(
@@ -793,7 +774,7 @@ class EnvoyClient(GatewayClient):
         self._settings_stale = True
         self._read_at.clear()
         if response.status in (401, 403):
-            installer = request.path == PRODUCTION_POWER_PATH
+            installer = request.path in _INSTALLER_PATHS
             raise ControlRefusedError(
                 f"{request.method} {request.path} refused ({response.status})"
                 + (": it needs an installer token" if installer else ""),
@@ -811,12 +792,8 @@ class EnvoyClient(GatewayClient):
             raise UnexpectedPayloadError(
                 f"{request.method} {request.path} answered {response.status}"
             )
-        if not response.body.strip():
-            return {}
-        answer = response.json()
-        if isinstance(answer, Mapping):
-            return answer
-        return {"answer": answer}
+        if response.body.strip():
+            response.json()  # an answer that is no JSON (an error page) is no success
 
 
 @lru_cache(maxsize=4)
@@ -838,6 +815,14 @@ def _wall_time() -> float:
 def _endpoints(paths: Collection[str]) -> frozenset[Endpoint]:
     """The endpoints among ``paths`` (others were stored by another version)."""
     return frozenset(Endpoint(path) for path in paths if path in Endpoint)
+
+
+def _measures_export(data: EnvoyData) -> bool:
+    """Whether an enabled consumption CT sees what the site exports."""
+    return (
+        data.ct(CtType.NET_CONSUMPTION) is not None
+        or data.ct(CtType.TOTAL_CONSUMPTION) is not None
+    )
 
 
 def _generator_wired(data: EnvoyData) -> bool:
@@ -866,13 +851,15 @@ def _ct_answers(data: EnvoyData, kind: CtType) -> bool:
 
 
 def _error_text(response: Response) -> str:
+    """The gateway's own word on a refused value (its ``error``), else the answer's
+    size: an error message never quotes the answer (see ``errors``)."""
     try:
         answer = response.json()
     except UnexpectedPayloadError:
-        return response.text()[:200]
+        answer = None
     if isinstance(answer, Mapping) and isinstance(answer.get("error"), str):
-        return str(answer["error"])
-    return str(answer)[:200]
+        return str(answer["error"])[:200]
+    return f"an answer of {len(response.body)} bytes"
 
 
 def _require_ok(response: Response) -> None:

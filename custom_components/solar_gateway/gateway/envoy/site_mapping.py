@@ -117,6 +117,7 @@ STALE_READING = timedelta(hours=1)
 _BATTERY_NOISE = 100.0
 _LEG_DROPPED_SHARE = 0.25
 # Implausible readings already logged, by gateway and kind: logged once, not per poll.
+# The message names no serial: a log line shows none (diagnostics redact them).
 _LOGGED: set[tuple[str, str]] = set()
 
 
@@ -371,9 +372,8 @@ def _battery_flow(
         _log_once(
             serial,
             "storage_leg",
-            "Envoy %s: the storage CT reads one leg only (%s W); its power is "
+            "Envoy: the storage CT reads one leg only (%s W); its power is "
             "left out of such reads",
-            serial,
             power,
         )
         power = own
@@ -385,9 +385,8 @@ def _battery_flow(
             _log_once(
                 serial,
                 "storage_contradicts",
-                "Envoy %s: the storage CT (%s W) contradicts the batteries' own "
+                "Envoy: the storage CT (%s W) contradicts the batteries' own "
                 "report (%s W); the batteries' report is used",
-                serial,
                 power,
                 own,
             )
@@ -462,9 +461,8 @@ def _house_load(data: EnvoyData, load: float | None) -> float | None:
     _log_once(
         serial,
         "negative_load",
-        "Envoy %s: its CTs add up to a negative house load (%s W); the load is "
+        "Envoy: its CTs add up to a negative house load (%s W); the load is "
         "left out of such reads",
-        serial,
         round(load),
     )
     return None
