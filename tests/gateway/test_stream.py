@@ -22,6 +22,7 @@ from custom_components.solar_gateway.gateway.site import (
 from custom_components.solar_gateway.gateway.stream import (
     Backoff,
     LiveStream,
+    StreamReading,
     StreamSource,
     StreamState,
     StreamStats,
@@ -68,12 +69,16 @@ class ScriptedSource(StreamSource):
         yield Connection(script)
 
     @override
-    def apply(self, message: str) -> SiteSnapshot | None:
+    def read(self, message: str) -> StreamReading | None:
         if message == "keepalive":
             return None
         if not message.startswith("W"):
             raise UnexpectedPayloadError(f"bad message {message!r}")
-        return SiteSnapshot(IDENTITY, SiteFigures(grid_power=float(message[1:])))
+        power = float(message[1:])
+        return StreamReading(
+            {"grid": power},
+            lambda: SiteSnapshot(IDENTITY, SiteFigures(grid_power=power)),
+        )
 
 
 class Recorder:
@@ -85,8 +90,8 @@ class Recorder:
         self.sleeps: list[float] = []
         self._stop_after = stop_after_sleeps
 
-    def snapshot(self, snapshot: SiteSnapshot) -> None:
-        self.powers.append(snapshot.figures.grid_power)
+    def reading(self, reading: StreamReading) -> None:
+        self.powers.append(reading.fold().figures.grid_power)
 
     def state(self, state: StreamState) -> None:
         self.states.append(state)
@@ -102,7 +107,7 @@ def stream(
 ) -> LiveStream:
     return LiveStream(
         source,
-        on_snapshot=recorder.snapshot,
+        on_reading=recorder.reading,
         on_state=recorder.state,
         stale_after=stale_after,
         backoff=Backoff(initial=1.0, maximum=8.0),
@@ -200,7 +205,7 @@ async def test_cancelling_stops_the_stream() -> None:
     first = asyncio.Event()
     live = LiveStream(
         ScriptedSource([["W1", "SILENT"]]),
-        on_snapshot=lambda _snapshot: first.set(),
+        on_reading=lambda _reading: first.set(),
         stale_after=60,
     )
     task = asyncio.create_task(live.run())
