@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
+# Where gateway counters wrap, in Wh. Old Envoy firmware keeps lifetime production
+# as a 32-bit count of joules: at 2**32 J (1.19 MWh) it restarts from zero (metered
+# without CTs, before 8) or steps down by that much (standard): a continuation,
+# never a reset.
+COUNTER_WRAPS: tuple[float, ...] = (2**32 / 3600,)
+
+
 class DataGroup(StrEnum):
     """Endpoints grouped by how fast their data changes."""
 
