@@ -17,6 +17,7 @@ from homeassistant.helpers.entity import Entity
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.solar_gateway import PLATFORMS
 from custom_components.solar_gateway.const import DOMAIN
 
 from .fake_gateway import SERIAL, FakeGatewayClient
@@ -88,7 +89,6 @@ ADD_REMOVE = (
     "async_added_to_hass",
     "async_will_remove_from_hass",
 )
-PLATFORMS = ("sensor", "binary_sensor", "switch", "select", "number", "button")
 
 
 def entity_classes() -> list[type[Entity]]:
