@@ -4,6 +4,10 @@ Home Assistant's clock (frozen, moved by ``freezer``), which is also the event l
 clock, and the simulator's manual clock move together in steps. Network timeouts and
 a hanging gateway therefore run in simulated time too: a 30 s read timeout fires
 after 30 simulated seconds, a few steps later, while the test takes milliseconds.
+``run`` moves in 5 s steps and fires every timer due in a step together;
+``run_timers`` moves from timer to timer, firing each at its own time as a real event
+loop does, so that what happens a fraction of a second apart stays apart (two polls
+140 ms apart, a poll that falls due just before a back-off ends).
 What is recorded:
 
 - every request the gateway received, with the gateway's clock;
@@ -31,6 +35,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    async_fire_time_changed_exact,
+    get_scheduled_timer_handles,
 )
 
 from custom_components.solar_gateway.const import DOMAIN
@@ -154,6 +160,9 @@ class FaultRun:
         self.caplog = caplog
         self.counters: dict[str, Series] = {}
         self.baseline_unavailable: set[str] = set()
+        # Tasks that run for the entry's whole life (a live stream): a step does not
+        # wait for them to end.
+        self.lasting: set[asyncio.Future[object]] = set()
 
     @property
     def now(self) -> float:
@@ -224,10 +233,33 @@ class FaultRun:
 
     async def step(self, step: timedelta = STEP) -> None:
         """Move both clocks one step and let everything due run."""
-        self.clock.advance(step.total_seconds())
-        self.freezer.tick(step)
+        self._advance(step.total_seconds())
         async_fire_time_changed(self.hass)
         await self.settle()
+
+    async def run_timers(self, seconds: float) -> None:
+        """Let ``seconds`` pass as on a real event loop: each timer fires at its own
+        time, not with the others due in the same 5 s step."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (now := loop.time()) < end:
+            due = min(
+                (
+                    handle.when()
+                    for handle in get_scheduled_timer_handles(loop)
+                    if not handle.cancelled()
+                ),
+                default=end,
+            )
+            # A microsecond past it: the frozen clocks move in whole microseconds.
+            target = min(max(due, now) + 1e-6, end)
+            self._advance(max(0.0, target - now))
+            async_fire_time_changed_exact(self.hass)
+            await self.settle()
+
+    def _advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.freezer.tick(timedelta(seconds=seconds))
 
     async def settle(self) -> None:
         """Let everything run that can without time passing.
@@ -235,9 +267,7 @@ class FaultRun:
         Unlike ``async_block_till_done`` this returns while a request hangs: its
         timeout is in simulated time, so it can only fire in a later step.
         """
-        waiter = asyncio.ensure_future(
-            self.hass.async_block_till_done(wait_background_tasks=True)
-        )
+        waiter = asyncio.ensure_future(self._tasks_done())
         # The loop's own timers stand still between steps: wait in real time.
         sleeper = asyncio.get_running_loop().run_in_executor(
             None, time.sleep, SETTLE_SECONDS
@@ -249,6 +279,17 @@ class FaultRun:
         await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
         if not waiter.done():
             waiter.cancel()
+
+    async def _tasks_done(self) -> None:
+        """Wait for Home Assistant's tasks, the lasting ones apart."""
+        await asyncio.sleep(0)
+        while busy := {
+            task
+            for task in (*self.hass._tasks, *self.hass._background_tasks)  # noqa: SLF001
+            if not task.done() and task not in self.lasting
+        }:
+            await asyncio.wait(busy)
+            await asyncio.sleep(0)
 
     async def until_recovered(self, limit: float) -> float | None:
         """Step until recovered; the seconds it took (None: not within ``limit``)."""
@@ -365,6 +406,12 @@ async def fault_run(
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         run = FaultRun(hass, freezer, clock, gateway, entry, caplog)
+        # What still runs once set up runs for as long as the entry (a live stream).
+        run.lasting = {
+            task
+            for task in hass._background_tasks  # noqa: SLF001
+            if not task.done()
+        }
         run.start_recording()
         # A minute of normal running first: the baseline.
         await run.run(60)
