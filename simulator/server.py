@@ -96,6 +96,7 @@ class SimulatorOptions:
     """How the simulated gateways behave beyond what their captures say."""
 
     device_list_delay: float = 0.0  # seconds a PVS takes to answer DeviceList
+    answer_seconds: float = 0.0  # seconds every answer takes (a 503 too)
     session_seconds: float = DEFAULT_SESSION_SECONDS  # PVS varserver session life
     utc_offset_hours: float | None = None  # the site's time zone; None: this machine's
     hang_seconds: float = 300.0  # real seconds a "hang" holds a request at most
@@ -439,6 +440,9 @@ class SimulatedGateway:
         self.requests.append(
             Received(now, method, path, dict(request.headers), await request.read())
         )
+        if self.options.answer_seconds > 0:
+            # A real gateway takes its time, even to say it is busy.
+            await asyncio.sleep(self.options.answer_seconds)
         if canned := self.faults.take(FaultName.ANSWER, now, method, path):
             return web.Response(
                 status=canned.status,

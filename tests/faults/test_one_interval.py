@@ -6,6 +6,8 @@ Assistant, where a coordinator's next poll falls due up to a second before a
 back-off of the same length ends.
 """
 
+from dataclasses import replace
+
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
@@ -26,6 +28,9 @@ LIVE = {ENVOY: 15.0, VARSERVER: 60.0, LEGACY: 300.0}
 TIMEOUTS_PER_POLL = {ENVOY: 2, VARSERVER: 1, LEGACY: 1}
 # Time for the fault to be met, the back-off, one interval and some to spare.
 WATCH = {ENVOY: 180.0, VARSERVER: 420.0, LEGACY: 1500.0}
+# A gateway takes its time to answer, a 503 too: a poll fails a little later than its
+# timer fired.
+ANSWER_SECONDS = 0.35
 # Slack for a poll's own stagger (Home Assistant's 0.05 to 0.5 s) and the read time.
 SLACK = 1.5
 
@@ -72,6 +77,8 @@ async def test_recovery_within_one_interval(
     """One poll fails (a 503, or no answer until the read timeout); the next poll,
     due as the back-off ends, reads the gateway and the power is shown again."""
     async with fault_run(hass, freezer, caplog, scenario) as run:
+        gateway = run.gateway
+        gateway.options = replace(gateway.options, answer_seconds=ANSWER_SECONDS)
         watch = PowerWatch(run)
         count = TIMEOUTS_PER_POLL[scenario] if fault is FaultName.HANG else 1
         start = run.now
