@@ -285,7 +285,7 @@ class FaultRun:
         await asyncio.sleep(0)
         while busy := {
             task
-            for task in (*self.hass._tasks, *self.hass._background_tasks)  # noqa: SLF001
+            for task in (*self.hass._tasks, *self.hass._background_tasks)
             if not task.done() and task not in self.lasting
         }:
             await asyncio.wait(busy)
@@ -407,11 +407,7 @@ async def fault_run(
         await hass.async_block_till_done()
         run = FaultRun(hass, freezer, clock, gateway, entry, caplog)
         # What still runs once set up runs for as long as the entry (a live stream).
-        run.lasting = {
-            task
-            for task in hass._background_tasks  # noqa: SLF001
-            if not task.done()
-        }
+        run.lasting = {task for task in hass._background_tasks if not task.done()}
         run.start_recording()
         # A minute of normal running first: the baseline.
         await run.run(60)

@@ -20,10 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.solar_gateway.connection import (
-    client_from_data,
-    gateway_session,
-)
+from custom_components.solar_gateway.connection import client_from_data, gateway_session
 from custom_components.solar_gateway.const import DOMAIN
 from custom_components.solar_gateway.coordinator import SiteHub
 from custom_components.solar_gateway.gateway.client import DataGroup, PollingRule
@@ -304,8 +301,10 @@ def render_polling_table(figures: Iterable[PollingFigures]) -> str:
         totals.append(f"| {figure.title} | {figure.requests_per_hour} | {by_path} |")
     lines += [
         "",
-        "Requests in an hour of running at the default intervals (the second hour "
-        "after a start), counted on the simulator:",
+        (
+            "Requests in an hour of running at the default intervals (the second "
+            "hour after a start), counted on the simulator:"
+        ),
         "",
         "| Gateway | Requests per hour | By endpoint |",
         "|---|---|---|",

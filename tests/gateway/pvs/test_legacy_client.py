@@ -138,7 +138,9 @@ async def test_a_device_list_without_data_time_serves_the_polls_due_with_it(
     gw = await simulate("pvs/legacy_basic")
     client = await _client(session, gw)
     body = (FIXTURES / "pvs/legacy_basic/DeviceList.json").read_text()
-    gw.answer("GET", DEVICE_LIST, 200, re.sub(r'"(DATATIME)": "[^"]*"', r'"\1": ""', body))
+    gw.answer(
+        "GET", DEVICE_LIST, 200, re.sub(r'"(DATATIME)": "[^"]*"', r'"\1": ""', body)
+    )
     now = datetime(2024, 7, 2, 18, 36, tzinfo=UTC)
     client.now = lambda: now  # type: ignore[method-assign]
     assert (await client.refresh(frozenset({DataGroup.LIVE}))).data_time is None
