@@ -47,9 +47,9 @@ def identify(capture: Capture) -> CaptureIdentity:
     if (variables := varserver_variables(capture)) is not None:
         return CaptureIdentity(
             kind=GatewayKind.PVS_VARSERVER,
-            serial=variables.get("/sys/info/serialnum", ""),
-            firmware=variables.get("/sys/info/sw_rev", ""),
-            model=variables.get("/sys/info/model", "PVS"),
+            serial=as_str(variables.get("/sys/info/serialnum")) or "",
+            firmware=as_str(variables.get("/sys/info/sw_rev")) or "",
+            model=as_str(variables.get("/sys/info/model")) or "PVS",
         )
     for name in DEVICE_LIST_NAMES:
         if (found := capture.get(name)) is not None:
@@ -62,9 +62,13 @@ def identify(capture: Capture) -> CaptureIdentity:
     )
 
 
-def varserver_variables(capture: Capture) -> dict[str, str] | None:
-    """Return the varserver variables of a capture (``/vars`` dumps merged)."""
-    merged: dict[str, str] = {}
+def varserver_variables(capture: Capture) -> dict[str, object] | None:
+    """Return the varserver variables of a capture (``/vars`` dumps merged).
+
+    Values stay as the dump has them: strings on current firmware, a JSON object
+    per device (``/sys/devices/<n>/<type>/data``) on build 61840.
+    """
+    merged: dict[str, object] = {}
     for name in sorted(capture):
         if not name.startswith("vars"):
             continue
@@ -72,7 +76,7 @@ def varserver_variables(capture: Capture) -> dict[str, str] | None:
         if isinstance(data, Mapping):
             merged.update(
                 {
-                    str(key): value if isinstance(value, str) else str(value)
+                    str(key): value
                     for key, value in data.items()
                     if str(key).startswith("/")
                 }

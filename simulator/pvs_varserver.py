@@ -5,12 +5,19 @@
 ``name`` (comma separated), ``match`` (substring), ``cache`` (a named query),
 ``fmt=obj`` and writes with ``set=/name=value`` (or ``set=/name&value=value``).
 The legacy ``DeviceList`` answers 403, other ``dl_cgi`` commands replay the capture.
+
+A dump is served with the variables it has, in its own shape: build 61840 answers
+each device as one JSON object (``/sys/devices/<n>/<type>/data``), later builds one
+string variable per figure (``/sys/devices/<type>/<n>/<field>``). Both live on from
+the captured state through the same flat view of the figures.
 """
 
 import base64
 import binascii
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+import json
 import math
 import re
 import secrets
@@ -44,6 +51,8 @@ LIVEDATA = "/sys/livedata/"
 CONTROL_MODES = frozenset({"SELF_CONSUMPTION", "ENERGY_ARBITRAGE", "BACKUP_ONLY"})
 SUNVAULT_CAPACITY_WH = 13_000.0  # the smallest SunVault, when the capture says nothing
 _DEVICE = re.compile(r"^/sys/devices/(meter|inverter|ess)/(\d+)/(\w+)$")
+# Build 61840's shape: one JSON object per device.
+_PACKED_DEVICE = re.compile(r"^/sys/devices/(\d+)/(\w+)/data$")
 _ESS_SOC = ("customerSocVal", "socVal")  # fractions: the customer's and the system's
 
 
@@ -71,8 +80,11 @@ class PvsVarserverPersonality(Personality):
         serial = identity.serial
         self.password = password or (serial[-5:] if len(serial) >= 5 else None)
         self.frozen = frozen
-        self.variables = varserver_variables(capture) or {}
-        # Each variable's first answer is its captured value; then it lives on.
+        # The dump as captured: each variable's first answer; then it lives on.
+        self._dump = varserver_variables(capture) or {}
+        self._packed = _packed_devices(self._dump)
+        # Every figure as a string variable, whatever the dump's shape.
+        self.variables = _flat_variables(self._dump, self._packed)
         self._captured = dict(self.variables)
         self._served: set[str] = set()
         self._sessions: dict[str, float] = {}
@@ -141,7 +153,7 @@ class PvsVarserverPersonality(Personality):
     def update_firmware(self, version: str) -> None:
         super().update_firmware(version)
         self.commands.identity = self.identity
-        for variables in (self.variables, self._captured):
+        for variables in (self.variables, self._captured, self._dump):
             if SW_REV in variables:
                 variables[SW_REV] = version
 
@@ -254,7 +266,7 @@ class PvsVarserverPersonality(Personality):
         as_object = query.get("fmt") == "obj"
         if "set" in query:
             return self._set(query["set"], query.get("value"), as_object)
-        live = self.live_variables(now, figures)
+        live = _dump_shape(self.live_variables(now, figures), self._dump, self._packed)
         if "name" in query:
             names = [name for name in query["name"].split(",") if name in live]
         elif "match" in query:
@@ -267,9 +279,9 @@ class PvsVarserverPersonality(Personality):
             )
         if "cache" in query:
             self._caches[query["cache"]] = names
-        counters = any(name.endswith(("_en", "Kwh")) for name in names)
+        counters = any(name.endswith(("_en", "Kwh", "/data")) for name in names)
         values = {
-            name: live[name] if name in self._served else self._captured[name]
+            name: live[name] if name in self._served else self._dump[name]
             for name in names
         }
         if not self.frozen:
@@ -307,11 +319,15 @@ class PvsVarserverPersonality(Personality):
         self.state.backup_only = self.variables.get(CONTROL_MODE) == "BACKUP_ONLY"
 
     def live_variables(self, now: float, figures: FigureSource) -> dict[str, str]:
-        """Return every variable, live ones brought to ``now``."""
+        """Return every variable (flat), live ones brought to ``now``.
+
+        Only variables the dump has are changed: none is added.
+        """
         live = dict(self.variables)
         fig = figures(None)
         _live_site(live, fig)
-        live["/sys/info/uptime"] = f"{fig.uptime_s:.2f}"
+        if "/sys/info/uptime" in live:
+            live["/sys/info/uptime"] = f"{fig.uptime_s:.2f}"
         self._live_devices(live, figures(data_boundary(now)))
         return live
 
@@ -377,7 +393,8 @@ def _indices(variables: Mapping[str, str], kind: str) -> set[str]:
 
 
 def _live_site(live: dict[str, str], fig: Figures) -> None:
-    live["/sys/livedata/time"] = str(int(fig.time))
+    if "/sys/livedata/time" in live:
+        live["/sys/livedata/time"] = str(int(fig.time))
     _put(live, "/sys/livedata/pv_p", fig.solar_w / 1000)
     _lifetime(live, "/sys/livedata/pv_en", fig, fig.solar_wh)
     _put(live, "/sys/livedata/net_p", fig.grid_w / 1000)
@@ -428,7 +445,72 @@ def _iso(time: float) -> str:
     return datetime.fromtimestamp(time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _format(values: dict[str, str], as_object: bool, counters: bool) -> Answer:
+@dataclass(frozen=True, slots=True)
+class _PackedDevice:
+    """One device of a build 61840 dump: its object, and its fields' flat prefix."""
+
+    prefix: str  # /sys/devices/<type>/<n>/
+    fields: Mapping[str, object]
+
+
+def _packed_devices(dump: Mapping[str, object]) -> dict[str, _PackedDevice]:
+    """The dump's ``/sys/devices/<n>/<type>/data`` objects, by variable name."""
+    packed: dict[str, _PackedDevice] = {}
+    for name, value in dump.items():
+        if (match := _PACKED_DEVICE.match(name)) and isinstance(value, Mapping):
+            kind, index = match.group(2), match.group(1)
+            packed[name] = _PackedDevice(f"/sys/devices/{kind}/{index}/", value)
+    return packed
+
+
+def _flat_variables(
+    dump: Mapping[str, object], packed: Mapping[str, _PackedDevice]
+) -> dict[str, str]:
+    """Every variable of the dump as a string, a device object's fields one each."""
+    flat: dict[str, str] = {}
+    for name, value in dump.items():
+        if (device := packed.get(name)) is not None:
+            for field, item in device.fields.items():
+                flat[device.prefix + field] = _text(item)
+        else:
+            flat[name] = _text(value)
+    return flat
+
+
+def _dump_shape(
+    live: Mapping[str, str],
+    dump: Mapping[str, object],
+    packed: Mapping[str, _PackedDevice],
+) -> dict[str, object]:
+    """The live flat variables in the dump's own shape, names and value types."""
+    shaped: dict[str, object] = {}
+    for name, captured in dump.items():
+        if (device := packed.get(name)) is not None:
+            shaped[name] = {
+                field: _like(live[device.prefix + field], item)
+                for field, item in device.fields.items()
+            }
+        else:
+            shaped[name] = _like(live[name], captured)
+    return shaped
+
+
+def _text(value: object) -> str:
+    """A dump value as varserver's string form (numbers of build 61840 included)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _like(text: str, captured: object) -> object:
+    """A live string value, of the type the captured one had."""
+    if text == _text(captured):
+        return captured
+    if isinstance(captured, int | float) and not isinstance(captured, bool):
+        number = as_float(text)
+        return captured if number is None else number
+    return text
+
+
+def _format(values: Mapping[str, object], as_object: bool, counters: bool) -> Answer:
     if as_object:
         return Answer.of_json(values, counters=counters)
     return Answer.of_json(

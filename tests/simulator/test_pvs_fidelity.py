@@ -42,6 +42,17 @@ def _number(text: object) -> float | None:
     return None if math.isnan(value) else value
 
 
+def _flat(variables: dict[str, Any]) -> dict[str, str]:
+    """Variables as strings, a device object's fields (build 61840) one each."""
+    flat: dict[str, str] = {}
+    for name, value in variables.items():
+        if isinstance(value, dict):
+            flat.update({f"{name}/{key}": str(item) for key, item in value.items()})
+        else:
+            flat[name] = str(value)
+    return flat
+
+
 def _raw_device_list(folder: Path) -> dict[str, Any]:
     for name in DEVICE_LIST_NAMES:
         if (folder / name).is_file():
@@ -113,14 +124,14 @@ async def _varserver(
     session: aiohttp.ClientSession,
     clock: ManualClock,
 ) -> None:
-    raw = varserver_variables(read_capture(folder))
+    raw: dict[str, Any] | None = varserver_variables(read_capture(folder))
     assert raw is not None
     login = basic("ssm_owner", gw.identity.serial[-5:])
 
-    async def every_variable() -> dict[str, str]:
+    async def every_variable() -> dict[str, Any]:
         async with session.get(f"{gw.https_url}/auth?login", headers=login) as r:
             assert r.status == 200
-        values: dict[str, str] = await _get(
+        values: dict[str, Any] = await _get(
             session, f"{gw.https_url}/vars?match=/&fmt=obj"
         )
         return values
@@ -129,7 +140,8 @@ async def _varserver(
     assert first == raw
     assert parse_vars(first) == parse_vars(raw)
     clock.advance(3 * 3600)
-    later = await every_variable()
+    later = _flat(await every_variable())
+    raw = _flat(raw)
     assert set(later) == set(raw)
     for name, value in raw.items():
         if name.endswith("/sn") or name.startswith(("/ess/config/", "/sys/info/sn")):

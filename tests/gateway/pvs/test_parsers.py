@@ -153,14 +153,16 @@ def test_gross_meter_and_pvs5_meter_without_pos() -> None:
         "p_3phsum_kw": "2.0",
         "net_ltea_3phsum_kwh": "50",
     }
-    gross = legacy_figures(parse_device_list({"devices": [meter, production]}), None)
+    gross = legacy_figures(
+        parse_device_list({"devices": [meter, production]}), None, []
+    )
     assert gross.consumption_power == pytest.approx(1500)
     assert gross.consumption_energy == pytest.approx(100000)
     assert gross.grid_power == pytest.approx(-500)
     assert gross.grid_import_energy is None
     assert gross.grid_export_energy is None
     pvs5 = dict(meter, subtype="", neg_ltea_3phsum_kwh="20")
-    net = legacy_figures(parse_device_list({"devices": [pvs5]}), None)
+    net = legacy_figures(parse_device_list({"devices": [pvs5]}), None, [])
     assert net.grid_import_energy == pytest.approx(120000)
     assert net.grid_export_energy == pytest.approx(20000)
     assert net.solar_power is None  # no production meter, no inverters

@@ -126,7 +126,7 @@ async def test_one_request_reads_everything(
     assert ess.get(Quantity.POWER) is None
     assert ess.get(Quantity.STATE_OF_CHARGE) is None
     assert ess.get(Quantity.MODE) is None  # the control mode select shows it
-    assert ess.get(Quantity.STATE_OF_HEALTH) == 98
+    assert ess.get(Quantity.STATE_OF_HEALTH) == 100  # sohVal "1": as new
     assert ess.get(Quantity.BACKUP_TIME) == 812 * 60
     assert ess.get(Quantity.MAX_CHARGE_POWER) == pytest.approx(6800.0)
     assert ess.get(Quantity.MAX_DISCHARGE_POWER) == pytest.approx(6800.0)

@@ -304,7 +304,7 @@ class EssDevice(PvsDevice):
     neg_kwh: float | None
     soc: float | None  # 0..1
     customer_soc: float | None  # 0..1
-    soh_pct: float | None
+    soh: float | None  # state of health, 0..1 (1 is as new)
     op_mode: str | None
     battery_v: float | None
     inverter_temperature_c: float | None

@@ -95,6 +95,13 @@ def _w(kw: float | None) -> float | None:
     return None if kw is None else kw * 1000.0
 
 
+def _fraction_pct(value: float | None) -> float | None:
+    """A 0..1 fraction as a percent; outside 0..1 it is no fraction (absent)."""
+    if value is None or not 0.0 <= value <= 1.0:
+        return None
+    return value * 100.0
+
+
 def _working(state: str | None) -> bool | None:
     """A PVS device's STATE as "working" (the gateway's only other word is "error")."""
     if state is None:
@@ -102,16 +109,35 @@ def _working(state: str | None) -> bool | None:
     return state.lower() == "working"
 
 
-def _closed(state: str | None) -> bool | None:
-    """A contactor or relay state word (``CLOSED``/``OPEN``) as closed or not."""
+# The words a PVS uses for a closed or open contactor: the legacy battery status
+# says CLOSED (some firmware CLOSE) or OPEN, the varserver's transfer switch
+# MID_STATE_CLOSED or MID_STATE_OPEN.
+_CLOSED_WORDS = frozenset({"CLOSED", "CLOSE", "MID_STATE_CLOSED"})
+_OPEN_WORDS = frozenset({"OPEN", "MID_STATE_OPEN"})
+
+
+def _closed(state: str | None, warnings: list[str]) -> bool | None:
+    """A contactor state word as closed or not; None for an unknown word.
+
+    An unknown word is noted once: guessing would show a wrong grid state, and a
+    wrong "on grid" keeps an outage automation from firing.
+    """
     if state is None:
         return None
-    word = state.upper()
-    if word in ("CLOSED", "CLOSE"):
+    word = state.strip().upper()
+    if word in _CLOSED_WORDS:
         return True
-    if word == "OPEN":
+    if word in _OPEN_WORDS:
         return False
+    _note(warnings, f"unknown contactor state {state!r}; grid connection unknown")
     return None
+
+
+def _note(warnings: list[str], message: str) -> None:
+    """Log a warning about the PVS's data once per gateway (kept in ``warnings``)."""
+    if message not in warnings:
+        warnings.append(message)
+        _LOGGER.warning("PVS reports %s", message)
 
 
 def gateway_model(model: str | None) -> str:
@@ -365,10 +391,7 @@ def _dedupe(devices: Sequence[Device], warnings: list[str]) -> tuple[Device, ...
     unique: list[Device] = []
     for device in devices:
         if device.serial in seen:
-            message = f"duplicate serial {device.serial} ({device.kind}) ignored"
-            if message not in warnings:
-                warnings.append(message)
-                _LOGGER.warning("PVS reports %s", message)
+            _note(warnings, f"duplicate serial {device.serial} ({device.kind}) ignored")
             continue
         seen.add(device.serial)
         unique.append(device)
@@ -399,7 +422,7 @@ def _solar(
 
 
 def legacy_figures(
-    device_list: DeviceList, ess_status: EssStatus | None
+    device_list: DeviceList, ess_status: EssStatus | None, warnings: list[str]
 ) -> SiteFigures:
     """Site figures from a DeviceList (and the SunVault status when present)."""
     production, consumption = _meters(device_list.meters)
@@ -441,7 +464,7 @@ def legacy_figures(
         grid_export_energy=grid_export,
         battery_power=battery_power,
         battery_state_of_charge=battery_soc,
-        grid_connected=_closed(hub.contactor_position) if hub else None,
+        grid_connected=_closed(hub.contactor_position, warnings) if hub else None,
     )
 
 
@@ -510,7 +533,7 @@ def legacy_snapshot(
     warnings: list[str],
 ) -> SiteSnapshot:
     """The whole site from the legacy API."""
-    figures = legacy_figures(device_list, ess_status)
+    figures = legacy_figures(device_list, ess_status, warnings)
     devices = legacy_devices(device_list, ess_status, figures, warnings)
     return SiteSnapshot(
         identity=identity,
@@ -533,7 +556,9 @@ def legacy_data_time(device_list: DeviceList) -> datetime | None:
 _MATCH_TOLERANCE_KWH = 5.0
 
 
-def varserver_figures(data: VarserverData, config: EssConfig | None) -> SiteFigures:
+def varserver_figures(
+    data: VarserverData, config: EssConfig | None, warnings: list[str]
+) -> SiteFigures:
     """Site figures from varserver livedata, meters and the ESS settings."""
     live = data.livedata
     production, consumption = _meters(data.meters)
@@ -553,7 +578,7 @@ def varserver_figures(data: VarserverData, config: EssConfig | None) -> SiteFigu
     # it took (charge): pos - neg is livedata's ess_en, as for the site meters.
     discharged = _w(_sum(ess.pos_kwh for ess in data.ess))
     charged = _w(_sum(ess.neg_kwh for ess in data.ess))
-    mids = [_closed(switch.mid_state) for switch in data.transfer_switches]
+    mids = [_closed(switch.mid_state, warnings) for switch in data.transfer_switches]
     grid_connected = next((state for state in mids if state is not None), None)
     return SiteFigures(
         solar_power=solar_power,
@@ -601,7 +626,7 @@ def ess_device(ess: EssDevice, live: LiveData | None, *, only: bool) -> Device:
         builder.add(Quantity.ENERGY_RECEIVED, _w(ess.neg_kwh))
     elif live is not None and live.backup_minutes is not None:
         builder.add(Quantity.BACKUP_TIME, live.backup_minutes * 60.0)
-    builder.add(Quantity.STATE_OF_HEALTH, ess.soh_pct)
+    builder.add(Quantity.STATE_OF_HEALTH, _fraction_pct(ess.soh))
     builder.add(Quantity.MAX_CHARGE_POWER, _w(ess.max_charge_kw))
     builder.add(Quantity.MAX_DISCHARGE_POWER, _w(ess.max_discharge_kw))
     builder.add(Quantity.MIN_CELL_TEMPERATURE, ess.min_cell_temperature_c)
@@ -640,7 +665,7 @@ def varserver_snapshot(
     warnings: list[str],
 ) -> SiteSnapshot:
     """The whole site from the varserver API."""
-    figures = varserver_figures(data, config)
+    figures = varserver_figures(data, config, warnings)
     devices = pv_devices(data.supervisor, data.meters, data.inverters, figures)
     devices.extend(
         ess_device(ess, data.livedata, only=len(data.ess) == 1) for ess in data.ess

@@ -85,7 +85,7 @@ ESS_FIGURES: Final[FigureTable] = MappingProxyType(
         "neg_kwh": "neg_ltea_3phsum_kwh",
         "soc": "soc_val",
         "customer_soc": "customer_soc_val",
-        "soh_pct": "soh_val",
+        "soh": "soh_val",
         "battery_v": "v_batt_v",
         "inverter_temperature_c": "t_invtr_degc",
         "max_charge_kw": "chrg_limit_pmax_kw",
