@@ -48,7 +48,12 @@ from .live_state import Figures, LiveState
 from .personality import Answer, Personality
 from .pvs_legacy import PvsLegacyPersonality
 from .pvs_varserver import DEFAULT_SESSION_SECONDS, PvsVarserverPersonality
-from .streams import DEFAULT_STREAM_INTERVAL, StreamBoard, serve_socket
+from .streams import (
+    DEFAULT_STREAM_INTERVAL,
+    TELEMETRY_SOCKET_SECONDS,
+    StreamBoard,
+    serve_socket,
+)
 from .tls import self_signed_context
 
 CONTROL_PREFIX = "/_simulator/"
@@ -103,6 +108,8 @@ class SimulatorOptions:
     faults: tuple[Fault, ...] = ()  # faults in force from the start
     frozen: bool = False  # serve the capture unchanged, as it was recorded
     stream_interval: float = DEFAULT_STREAM_INTERVAL  # real seconds between messages
+    # A PVS6 closes its telemetry socket this often (None: never).
+    telemetry_socket_seconds: float | None = TELEMETRY_SOCKET_SECONDS
     refuse_owner_stream: bool = False  # the Envoy refuses /stream/meter to owners
     owner_password: str | None = None  # PVS varserver; None: last 5 of the serial
 
@@ -372,7 +379,10 @@ class SimulatedGateway:
         if self.personality.telemetry(self.figures) is None:
             return web.Response(status=403, text="telemetry is disabled")
         return await serve_socket(
-            request, self.streams, lambda: self.personality.telemetry(self.figures)
+            request,
+            self.streams,
+            lambda: self.personality.telemetry(self.figures),
+            self.options.telemetry_socket_seconds,
         )
 
     async def _listen(self, port: int, https_port: int | None) -> None:

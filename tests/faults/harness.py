@@ -17,7 +17,7 @@ What is recorded:
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,8 @@ from tests.integration.simulated import FIXTURES, NOON, entry_data
 # simulator on this machine take milliseconds; a hanging one waits for later steps).
 SETTLE_SECONDS = 0.5
 STEP = timedelta(seconds=5)
+# Real seconds a step gives a lasting task (a live stream) for its socket work.
+LASTING_SECONDS = 0.02
 # The fastest a site's counter grows (SITE_MAX_RATE): faster is a leap.
 MAX_RATE_W = 250_000.0
 TOLERANCE_WH = 1.0
@@ -281,15 +283,28 @@ class FaultRun:
             waiter.cancel()
 
     async def _tasks_done(self) -> None:
-        """Wait for Home Assistant's tasks, the lasting ones apart."""
+        """Wait for Home Assistant's tasks, the lasting ones apart; give those a
+        moment of real time (a stream's socket work needs it, not clock time)."""
         await asyncio.sleep(0)
-        while busy := {
-            task
-            for task in (*self.hass._tasks, *self.hass._background_tasks)
-            if not task.done() and task not in self.lasting
-        }:
-            await asyncio.wait(busy)
-            await asyncio.sleep(0)
+        while True:
+            while busy := {
+                task
+                for task in (*self.hass._tasks, *self.hass._background_tasks)
+                if not task.done() and task not in self.lasting
+            }:
+                await asyncio.wait(busy)
+                await asyncio.sleep(0)
+            if not self.lasting:
+                return
+            await asyncio.get_running_loop().run_in_executor(
+                None, time.sleep, LASTING_SECONDS
+            )
+            if not any(
+                not task.done()
+                for task in (*self.hass._tasks, *self.hass._background_tasks)
+                if task not in self.lasting
+            ):
+                return
 
     async def until_recovered(self, limit: float) -> float | None:
         """Step until recovered; the seconds it took (None: not within ``limit``)."""
@@ -386,9 +401,10 @@ async def fault_run(
     options: SimulatorOptions | None = None,
     start: float = NOON,
     source: Capture | None = None,
+    entry_options: Mapping[str, object] | None = None,
 ) -> AsyncIterator[FaultRun]:
     """Serve ``scenario`` (a fixture folder, or ``source`` under that name), set up
-    its entry, and record."""
+    its entry (with ``entry_options``), and record."""
     freezer.move_to(datetime.fromtimestamp(start, UTC))
     clock = ManualClock(start)
     async with SimulatedGateway.start(
@@ -401,9 +417,16 @@ async def fault_run(
             title=scenario,
             unique_id=gateway.identity.serial,
             data=entry_data(gateway),
+            options=dict(entry_options or {}),
         )
         entry.add_to_hass(hass)
-        await hass.config_entries.async_setup(entry.entry_id)
+        # A PVS6's telemetry socket listens where the simulator put it (9002 on a
+        # real one).
+        with patch(
+            "custom_components.solar_gateway.gateway.pvs.client.STREAM_PORT",
+            gateway.stream_port,
+        ):
+            await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         run = FaultRun(hass, freezer, clock, gateway, entry, caplog)
         # What still runs once set up runs for as long as the entry (a live stream).
