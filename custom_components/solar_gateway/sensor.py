@@ -153,10 +153,12 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
     ),
 )
 
-# Grid import and export derived from grid power where no meter counts them.
-DERIVED_GRID_ENERGY: tuple[tuple[str, int], ...] = (
-    ("grid_import_energy", 1),
-    ("grid_export_energy", -1),
+# Energy derived from power where the gateway counts none: grid import and export
+# from grid power, the house's consumption from its load. (key, power figure, sign)
+DERIVED_ENERGY: tuple[tuple[str, str, int], ...] = (
+    ("grid_import_energy", "grid_power", 1),
+    ("grid_export_energy", "grid_power", -1),
+    ("consumption_energy", "consumption_power", 1),
 )
 
 
@@ -580,11 +582,10 @@ async def async_setup_entry(
             if description.value_fn(figures) is not None:
                 known.add(description.key)
                 entities.append(_site_sensor(hub, description))
-        if figures.grid_power is not None:
-            for key, sign in DERIVED_GRID_ENERGY:
-                if key not in known:
-                    known.add(key)
-                    entities.append(DerivedGridEnergySensor(hub, key, sign))
+        for key, power, sign in DERIVED_ENERGY:
+            if key not in known and getattr(figures, power) is not None:
+                known.add(key)
+                entities.append(DerivedEnergySensor(hub, key, power, sign))
         for device in hub.snapshot.devices:
             for measurement in device.measurements:
                 found = measurement_description(device, measurement)
@@ -860,12 +861,14 @@ class IntegratorStoredData(ExtraStoredData):
             return None
 
 
-class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
-    """Grid import or export energy integrated from grid power.
+class DerivedEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
+    """Energy integrated from a power figure where the gateway counts none.
 
-    For sites whose meter measures house consumption rather than the grid connection,
-    so no gateway counter exists. The integral is trapezoidal between readings, never
-    across a gap longer than ``MAX_INTEGRATION_GAP``, and persists across restarts.
+    Grid import and export on sites whose meter measures house consumption rather
+    than the grid connection; the house's consumption on battery sites whose
+    gateway counts only a total that includes battery charging. The integral is
+    trapezoidal between readings, never across a gap longer than
+    ``MAX_INTEGRATION_GAP``, and persists across restarts.
     """
 
     _attr_device_class = SensorDeviceClass.ENERGY
@@ -873,20 +876,19 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
     _attr_suggested_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
     _attr_suggested_display_precision = 2
-    figure = "grid_power"
 
-    def __init__(self, hub: SiteHub, key: str, sign: int) -> None:
-        """Count the part of grid power with ``sign`` (1: import, -1: export)."""
+    def __init__(self, hub: SiteHub, key: str, power: str, sign: int) -> None:
+        """Count the part of the ``power`` figure with ``sign`` (1: the figure as
+        it is, -1: its negative part, e.g. grid export)."""
         super().__init__(hub, None, key)
         self._attr_translation_key = key
+        self.figure = power
+        self._power = power
         self._sign = sign
         self._total = 0.0
         self._last_power: float | None = None
         self._last_time: datetime | None = None
-        self._attr_extra_state_attributes = {
-            "derived": True,
-            "derived_from": "grid_power",
-        }
+        self._attr_extra_state_attributes = {"derived": True, "derived_from": power}
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -914,11 +916,11 @@ class DerivedGridEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
 
     def _integrate(self) -> None:
         snapshot = self.hub.snapshot
-        grid_power = snapshot.figures.grid_power
-        if grid_power is None:
+        reading: float | None = getattr(snapshot.figures, self._power)
+        if reading is None:
             return
         now = snapshot.data_time or dt_util.utcnow()
-        power = max(grid_power * self._sign, 0.0)
+        power = max(reading * self._sign, 0.0)
         if self._last_time is not None and self._last_power is not None:
             elapsed = now - self._last_time
             if elapsed <= timedelta(0):

@@ -295,6 +295,36 @@ async def test_derived_grid_energy_integrates_grid_power(
     assert float(state_of(hass, f"{SERIAL}_grid_export_energy").state) == 0.0
 
 
+async def test_house_energy_integrates_the_load_where_no_counter_holds_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    fake_client: FakeGatewayClient,
+    fake_entry: MockConfigEntry,
+) -> None:
+    """A battery site whose gateway counts no house energy (only a total that
+    includes battery charging): consumption energy is the load integrated, so
+    power and energy of the consumption figure mean the same."""
+    fake_client.snapshot = type(SNAPSHOT)(
+        identity=SNAPSHOT.identity,
+        figures=SiteFigures(
+            solar_power=1200.0,
+            grid_power=400.0,
+            battery_power=-400.0,
+            consumption_power=1200.0,
+        ),
+        devices=(),
+        data_time=None,
+    )
+    await setup(hass, fake_entry)
+    for _ in range(10):  # 5 minutes of a 1200 W load = 100 Wh
+        await poll(hass, freezer)
+    consumed = state_of(hass, f"{SERIAL}_consumption_energy")
+    assert float(consumed.state) == 0.1  # kWh
+    assert consumed.attributes["derived"] is True
+    assert consumed.attributes["derived_from"] == "consumption_power"
+    assert consumed.attributes["state_class"] == "total_increasing"
+
+
 def _entity(hass: HomeAssistant, unique_id: str) -> Any:
     """The sensor entity object registered for ``unique_id``."""
     return hass.data[DATA_INSTANCES]["sensor"].get_entity(entity_id(hass, unique_id))

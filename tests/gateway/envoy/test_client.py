@@ -60,10 +60,12 @@ async def test_metered_battery_site(
     assert figures.battery_power == 400.0  # storage CT, positive = discharging
     assert figures.battery_discharged_energy == 1800000.0
     assert figures.battery_charged_energy == 2000000.0
-    # Load power from this poll's CTs (solar + grid + battery), its lifetime counter
-    # from production.json, which the gateway keeps.
+    # Load power from this poll's CTs (solar + grid + battery), its energy from the
+    # same CTs' counters: the house's load, not the gateway's total consumption
+    # (7.2 MWh), which also counts what charged the batteries.
     assert figures.consumption_power == 2300.0
-    assert figures.consumption_energy == 7200000.0
+    assert figures.consumption_energy == 5000000.0 + 3200000.0 - 1000000.0 - 200000.0
+    assert figures.consumption_energy_today is None
     assert figures.battery_state_of_charge == 60.0
     assert figures.battery_available_energy == 6300.0
     assert figures.battery_capacity == 10500.0

@@ -22,6 +22,7 @@ from custom_components.solar_gateway.gateway.errors import (
     FeatureUnavailableError,
     UnexpectedPayloadError,
 )
+from tests.captures import captured_json
 from tests.conftest import FIXTURES, corpus_root
 
 SITE = FIXTURES / "envoy" / "generator_running"
@@ -45,12 +46,15 @@ def load(folder: Path, name: str) -> object:
 )
 def test_settings_as_the_gateway_reports_them(folder: Path) -> None:
     """Mode, exercise schedule and configuration, each from its raw document."""
-    raw_mode = load(folder, "ivp_ss_gen_mode")
-    raw_schedule = load(folder, "ivp_ss_gen_schedule")
-    raw_config = load(folder, "ivp_ss_gen_config")
-    assert isinstance(raw_mode, dict)
-    assert isinstance(raw_schedule, dict)
-    assert isinstance(raw_config, dict)
+    raw_mode = captured_json(folder / "ivp_ss_gen_mode")
+    raw_schedule = captured_json(folder / "ivp_ss_gen_schedule")
+    raw_config = captured_json(folder / "ivp_ss_gen_config")
+    if not (
+        isinstance(raw_mode, dict)
+        and isinstance(raw_schedule, dict)
+        and isinstance(raw_config, dict)
+    ):
+        pytest.skip("the set holds no generator settings")
     mode = parse_generator_mode(raw_mode)
     assert mode is not None
     assert mode.command == GeneratorCommand(raw_mode["gen_cmd"])

@@ -11,17 +11,19 @@ from custom_components.solar_gateway.gateway.envoy.parsers.limits import (
     parse_pv_limit,
 )
 from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
+from tests.captures import captured_json
 from tests.conftest import FIXTURES, corpus_root
 
 CORPUS = corpus_root() / "envoy"
 
 
 def folders(name: str) -> list[Path]:
-    """Every fixture and corpus set that holds ``name`` as JSON with data."""
+    """Every fixture and corpus set that holds ``name`` as a JSON document with data
+    (not a refusal, an HTML error page or an error document)."""
     found = sorted(FIXTURES.glob(f"envoy/*/{name}"))
     if CORPUS.is_dir():
         found += sorted(CORPUS.glob(f"*/{name}"))
-    return [path for path in found if "err" not in path.read_text()]
+    return [path for path in found if isinstance(captured_json(path), dict)]
 
 
 def test_production_record() -> None:
@@ -44,6 +46,8 @@ def test_production_record_error_is_a_typed_error() -> None:
     error = {"error": "power mode get: not valid for (eid=0x61000111) level=3"}
     with pytest.raises(UnexpectedPayloadError, match="power mode get"):
         parse_production_power(error)
+    with pytest.raises(UnexpectedPayloadError, match="no powerForcedOff"):
+        parse_production_power({"pvPowerForcedOff": False})
     with pytest.raises(UnexpectedPayloadError):
         parse_production_power([])
 
@@ -72,9 +76,14 @@ def test_pv_limit_from_raw(file: Path) -> None:
 
 
 def test_limits_without_their_fields_are_absent() -> None:
-    """An object without the fields is no limit; anything else a typed error."""
-    assert parse_export_limit({"err": "x"}) is None
+    """An object without the fields is no limit; an error document or anything else
+    a typed error."""
+    assert parse_export_limit({"Export_Limit_Type": "Aggregate"}) is None
     assert parse_pv_limit({}) is None
+    with pytest.raises(UnexpectedPayloadError, match="404 - Not Found"):
+        parse_export_limit({"err": "404 - Not Found"})
+    with pytest.raises(UnexpectedPayloadError, match="404 - Not Found"):
+        parse_pv_limit({"error": "404 - Not Found"})
     with pytest.raises(UnexpectedPayloadError):
         parse_export_limit("PEL")
     with pytest.raises(UnexpectedPayloadError):

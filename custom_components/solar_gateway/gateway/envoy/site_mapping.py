@@ -16,8 +16,15 @@ Known firmware quirks handled here:
   with stale figures (a few W, a lifetime far below the real one); 7.3.x with CTs
   installed but disabled answers power with every energy counter 0. Neither is used:
   the inverter total of ``/production.json`` is the truth there.
-- 8.3.5433 reports total consumption equal to net consumption: then consumption is
-  derived from production and net consumption instead.
+- 8.3.5433 reports total consumption equal to net consumption: the real figure is
+  net consumption plus production, and is shown as such.
+- Readings that cannot be true: a storage CT whose power contradicts the batteries'
+  own report (even in sign), or that makes the house load negative, gives way to
+  the batteries' report; a split-phase storage CT one of whose legs drops out (8.3.6087
+  reads about half then) is absent for that read; a house load that still comes out
+  negative is absent, never shown; the battery capacity is never below the energy
+  available beside it; an AC Battery total whose ``readingTime`` is more than an hour
+  older than the rest of ``/production.json`` is stale and left out of live figures.
 - ``/production.json``'s inverter lifetime is unreliable on metered sites (it
   resets); it is only used when no better production source exists.
 - AC Batteries are listed among the inverters (``devType`` 11) and in the detailed
@@ -33,6 +40,7 @@ Known firmware quirks handled here:
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+import logging
 from typing import Protocol
 
 from custom_components.solar_gateway.gateway.site import (
@@ -51,6 +59,7 @@ from custom_components.solar_gateway.gateway.site import (
 
 from .models import (
     ACB_DEV_TYPE,
+    AcbTotals,
     CtMeter,
     CtType,
     EimReading,
@@ -61,6 +70,8 @@ from .models import (
     PdmDevice,
     SimpleProduction,
 )
+
+_LOGGER = logging.getLogger(__name__)
 
 MANUFACTURER = Brand.ENPHASE.manufacturer
 _PHASES = (Phase.L1, Phase.L2, Phase.L3)
@@ -98,6 +109,21 @@ _COLLAR_ON_GRID = "ENCMN_MDE_ON_GRID"
 # changes every reading; the site figures carry its power from each one. Its device
 # follows the readings at this pace, a new configuration at once.
 METER_DEVICE_INTERVAL = timedelta(minutes=5)
+# A reading this much older than the rest of its document is no live figure.
+STALE_READING = timedelta(hours=1)
+# Battery power (W) that is more than noise: two reports of opposite signs beyond it
+# contradict each other; a storage CT leg below this share of the other, while that
+# one carries more than this, has dropped out (the batteries load both legs alike).
+_BATTERY_NOISE = 100.0
+_LEG_DROPPED_SHARE = 0.25
+# Implausible readings already logged, by gateway and kind: logged once, not per poll.
+_LOGGED: set[tuple[str, str]] = set()
+
+
+def _log_once(serial: str, kind: str, message: str, *args: object) -> None:
+    if (serial, kind) not in _LOGGED:
+        _LOGGED.add((serial, kind))
+        _LOGGER.warning(message, *args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,19 +290,106 @@ def _add(first: float | None, second: float | None) -> float | None:
     return first + second
 
 
-def _battery_flow(
-    data: EnvoyData, has_batteries: bool
-) -> tuple[float | None, float | None, float | None]:
-    """Battery power (positive = discharging), charged and discharged energy."""
-    if (ct := _ct_reading(data.ct(CtType.STORAGE))) is not None:
-        return ct.active_power, ct.energy_received, ct.energy_delivered
-    if not has_batteries:
-        return None, None, None
+def _fresh_acb(data: EnvoyData) -> AcbTotals | None:
+    """The AC Batteries' total of ``/production.json`` while it is live.
+
+    Some gateways keep serving a total whose ``readingTime`` is days older than the
+    rest of the document: that is no reading of now.
+    """
+    production = data.production
+    acb = production.acb if production else None
+    if production is None or acb is None or not acb.active_count:
+        return None
+    others = [
+        entry.reading_time
+        for entry in (
+            production.inverters,
+            production.production,
+            production.net_consumption,
+            production.total_consumption,
+        )
+        if entry is not None and entry.reading_time is not None
+    ]
+    if (
+        acb.reading_time is not None
+        and others
+        and max(others) - acb.reading_time > STALE_READING
+    ):
+        return None
+    return acb
+
+
+def _batteries_own_power(data: EnvoyData) -> float | None:
+    """What the batteries report of their own power (positive = discharging)."""
     powers = [p.real_power for p in data.ensemble_power if p.real_power is not None]
-    acb = data.production.acb if data.production else None
-    if acb is not None and acb.active_count and acb.power is not None:
+    acb = _fresh_acb(data)
+    if acb is not None and acb.power is not None:
         powers.append(acb.power)
-    return (sum(powers) if powers else None), None, None
+    return sum(powers) if powers else None
+
+
+def _leg_dropped(meter: CtMeter) -> bool:
+    """Whether one leg of a split-phase CT reads nothing while the other carries
+    power: the total is then about half of what flows (8.3.6087 storage CT)."""
+    if meter.config.phase_mode != "split":
+        return False
+    legs = [abs(p.active_power) for p in meter.phases if p.active_power is not None]
+    if len(legs) != 2:
+        return False
+    low, high = sorted(legs)
+    return high > _BATTERY_NOISE and low < high * _LEG_DROPPED_SHARE
+
+
+def _contradicts(first: float, second: float) -> bool:
+    """Two battery powers of opposite signs, each beyond noise."""
+    return min(first, second) < -_BATTERY_NOISE and max(first, second) > _BATTERY_NOISE
+
+
+def _battery_flow(
+    data: EnvoyData,
+    has_batteries: bool,
+    solar: float | None,
+    grid: float | None,
+) -> tuple[float | None, float | None, float | None]:
+    """Battery power (positive = discharging), charged and discharged energy.
+
+    The storage CT is the fresher power where it reads true; where it cannot be
+    (a dropped leg, a sign against the batteries' own report, a negative house load
+    with it) the batteries' own report stands in.
+    """
+    own = _batteries_own_power(data) if has_batteries else None
+    storage = data.ct(CtType.STORAGE)
+    if (ct := _ct_reading(storage)) is None:
+        return own, None, None
+    assert storage is not None
+    power = ct.active_power
+    serial = data.info.serial
+    if power is not None and _leg_dropped(storage):
+        _log_once(
+            serial,
+            "storage_leg",
+            "Envoy %s: the storage CT reads one leg only (%s W); its power is "
+            "left out of such reads",
+            serial,
+            power,
+        )
+        power = own
+    elif power is not None and own is not None:
+        negative_load = (
+            solar is not None and grid is not None and solar + grid + power < 0
+        )
+        if _contradicts(power, own) or negative_load:
+            _log_once(
+                serial,
+                "storage_contradicts",
+                "Envoy %s: the storage CT (%s W) contradicts the batteries' own "
+                "report (%s W); the batteries' report is used",
+                serial,
+                power,
+                own,
+            )
+            power = own
+    return power, ct.energy_received, ct.energy_delivered
 
 
 def _has_batteries(data: EnvoyData) -> bool:
@@ -286,6 +399,72 @@ def _has_batteries(data: EnvoyData) -> bool:
         return True
     acb = data.production.acb if data.production else None
     return bool(acb and acb.active_count)
+
+
+@dataclass(frozen=True, slots=True)
+class _TotalConsumption:
+    """The gateway's total consumption of ``/production.json`` (W, Wh)."""
+
+    power: float | None
+    lifetime_energy: float | None
+    energy_today: float | None
+    energy_last_seven_days: float | None
+
+
+def _total_consumption(data: EnvoyData) -> _TotalConsumption | None:
+    """Total consumption as ``/production.json`` reports it, corrected where the
+    firmware (8.3.5433) reports net consumption in its place: the total is then net
+    consumption plus production."""
+    production = data.production
+    if production is None:
+        return None
+    total = _active_eim(production.total_consumption)
+    if total is None:
+        return None
+    net = _active_eim(production.net_consumption)
+    if not (
+        net is not None
+        and total.power == net.power
+        and total.lifetime_energy == net.lifetime_energy
+    ):
+        return _TotalConsumption(
+            total.power,
+            total.lifetime_energy,
+            total.energy_today,
+            total.energy_last_seven_days,
+        )
+    made = _active_eim(production.production)
+    if made is None:
+        return None
+    # The gateway counts no day or week of net consumption (they read 0): the
+    # total's day and week are unknown.
+    return _TotalConsumption(
+        _sum(net.power, made.power),
+        _sum(net.lifetime_energy, made.lifetime_energy),
+        None,
+        None,
+    )
+
+
+def _sum(first: float | None, second: float | None) -> float | None:
+    """Both added, or None when either is unknown."""
+    return None if first is None or second is None else first + second
+
+
+def _house_load(data: EnvoyData, load: float | None) -> float | None:
+    """``load`` unless it is negative, which no house draws: then absent."""
+    if load is None or load >= 0:
+        return load
+    serial = data.info.serial
+    _log_once(
+        serial,
+        "negative_load",
+        "Envoy %s: its CTs add up to a negative house load (%s W); the load is "
+        "left out of such reads",
+        serial,
+        round(load),
+    )
+    return None
 
 
 def _ac_batteries(data: EnvoyData) -> list[InventoryDevice]:
@@ -304,7 +483,6 @@ def build_figures(data: EnvoyData) -> SiteFigures:
     """The vendor-neutral ``SiteFigures`` from one ``EnvoyData``."""
     solar = _solar(data)
     has_batteries = _has_batteries(data)
-    battery_power, charged, discharged = _battery_flow(data, has_batteries)
 
     grid_power = grid_import = grid_export = None
     if (net := _ct_reading(data.ct(CtType.NET_CONSUMPTION))) is not None:
@@ -313,47 +491,57 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         grid_export = net.energy_received
     elif data.production and (eim := _active_eim(data.production.net_consumption)):
         grid_power = eim.power
+    battery_power, charged, discharged = _battery_flow(
+        data, has_batteries, solar.power, grid_power
+    )
 
     consumption_power = consumption_energy = None
     total_ct = _ct_reading(data.ct(CtType.TOTAL_CONSUMPTION))
-    total_eim = (
-        _active_eim(data.production.total_consumption) if data.production else None
-    )
-    net_eim = _active_eim(data.production.net_consumption) if data.production else None
-    total_is_net = (
-        total_eim is not None
-        and net_eim is not None
-        and total_eim.power == net_eim.power
-        and total_eim.lifetime_energy == net_eim.lifetime_energy
+    total = _total_consumption(data)
+    # The house's energy is counted where every flow into and out of it is: solar,
+    # the grid and, on a battery site, the storage CT's charge and discharge.
+    batteries_counted = not has_batteries or None not in (charged, discharged)
+    counted_load_energy = (
+        solar.energy
+        + grid_import
+        - grid_export
+        + (discharged or 0.0)
+        - (charged or 0.0)
+        if batteries_counted
+        and solar.energy is not None
+        and grid_import is not None
+        and grid_export is not None
+        else None
     )
     if total_ct is not None:
+        # What that CT measures, power and energy alike.
         consumption_power = total_ct.active_power
         consumption_energy = total_ct.energy_delivered
         if grid_power is None and None not in (consumption_power, solar.power):
             # House load minus solar (and battery) is what the grid supplies.
             grid_power = consumption_power - solar.power - (battery_power or 0.0)  # type: ignore[operator]
-    elif total_eim is not None and not total_is_net:
-        consumption_power = total_eim.power
-        consumption_energy = total_eim.lifetime_energy
+    elif total is not None:
+        # The gateway's total consumption is production plus net consumption: on a
+        # battery site it includes what charges the batteries. The house's load is
+        # that total plus the battery's power (positive when discharging).
+        consumption_power = (
+            None if total.power is None else total.power + (battery_power or 0.0)
+        )
         if net is not None and _ct_reading(data.ct(CtType.PRODUCTION)) is not None:
             # production.json is read every few minutes where the CTs answer: the
             # load from this poll's CT readings is fresher than its figure.
             consumption_power = _load(solar.power, grid_power, battery_power)
+        if counted_load_energy is not None:
+            consumption_energy = counted_load_energy
+        elif batteries_counted and total.lifetime_energy is not None:
+            consumption_energy = (
+                total.lifetime_energy + (discharged or 0.0) - (charged or 0.0)
+            )
     elif grid_power is not None and solar.power is not None:
         # Load = solar + grid + battery, from lifetime counters where all exist.
         consumption_power = _load(solar.power, grid_power, battery_power)
-        if (
-            solar.energy is not None
-            and grid_import is not None
-            and grid_export is not None
-        ):
-            consumption_energy = (
-                solar.energy
-                + grid_import
-                - grid_export
-                + (discharged or 0.0)
-                - (charged or 0.0)
-            )
+        consumption_energy = counted_load_energy
+    consumption_power = _house_load(data, consumption_power)
 
     soc = available = capacity = reserve = None
     if has_batteries:
@@ -366,16 +554,17 @@ def build_figures(data: EnvoyData) -> SiteFigures:
             known = [p for p in parts if p is not None]
             available = sum(known) if known else None
             capacity = data.secctrl.max_energy or None
+            if capacity is not None and available is not None:
+                # A capacity below what is available beside it cannot be true.
+                capacity = max(capacity, available)
         else:
             socs = [
                 e.state_of_charge
                 for e in (data.ensemble.encharges if data.ensemble else ())
                 if e.state_of_charge is not None
             ]
-            if not socs and data.production and data.production.acb:
-                socs = [
-                    s for s in (data.production.acb.state_of_charge,) if s is not None
-                ]
+            if not socs and (acb := _fresh_acb(data)) is not None:
+                socs = [s for s in (acb.state_of_charge,) if s is not None]
             soc = sum(socs) / len(socs) if socs else None
         if data.tariff and data.tariff.storage:
             reserve = data.tariff.storage.reserved_soc
@@ -389,9 +578,11 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         grid_connected = _collar_on_grid(collar.admin_state, collar.grid_state)
 
     solar_counted = _solar_counted(data)
+    # The gateway's day and week of total consumption include battery charging,
+    # which no counter of its own day separates: shown on sites without batteries.
     consumption_counted = (
-        _Counted(total_eim.energy_today, total_eim.energy_last_seven_days)
-        if total_eim is not None and not total_is_net
+        _Counted(total.energy_today, total.energy_last_seven_days)
+        if total is not None and not has_batteries and total_ct is None
         else _Counted()
     )
     return SiteFigures(

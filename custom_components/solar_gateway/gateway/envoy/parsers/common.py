@@ -33,9 +33,18 @@ def timestamp(value: object) -> datetime | None:
     return as_timestamp(value)
 
 
+# Keys of the document a gateway answers instead of data, with status 200 on some
+# firmware: ``{"error": "404 - Not Found"}``, ``{"err": "404 - Not Found"}``.
+_ERROR_KEYS = frozenset({"error", "err"})
+
+
 def root_object(payload: object, what: str) -> JsonObject:
-    """Return ``payload`` when it is a JSON object, else raise."""
+    """Return ``payload`` when it is a JSON object of data, else raise (an error
+    document is no data: the endpoint is absent, whatever the status said)."""
     if isinstance(payload, Mapping):
+        if payload and payload.keys() <= _ERROR_KEYS:
+            error = next(iter(payload.values()))
+            raise UnexpectedPayloadError(f"{what}: {error}")
         return payload
     raise UnexpectedPayloadError(
         f"{what}: expected a JSON object, got {_kind(payload)}"

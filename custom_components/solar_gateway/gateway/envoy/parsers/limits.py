@@ -20,8 +20,7 @@ def parse_production_power(payload: object) -> ProductionPower:
     root = root_object(payload, "mode/power")
     forced_off = as_bool(root.get("powerForcedOff"))
     if forced_off is None:
-        error = as_str(root.get("error")) or "no powerForcedOff"
-        raise UnexpectedPayloadError(f"mode/power: {error}")
+        raise UnexpectedPayloadError("mode/power: no powerForcedOff")
     return ProductionPower(
         forced_off=forced_off,
         pv_forced_off=as_bool(root.get("pvPowerForcedOff")),
