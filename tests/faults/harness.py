@@ -49,8 +49,12 @@ from tests.integration.simulated import FIXTURES, NOON, entry_data
 # simulator on this machine take milliseconds; a hanging one waits for later steps).
 SETTLE_SECONDS = 0.5
 STEP = timedelta(seconds=5)
-# Real seconds a step gives a lasting task (a live stream) for its socket work.
-LASTING_SECONDS = 0.02
+# A lasting task (a live stream) works on sockets in real time: a step waits in
+# slices of real time until the gateway saw nothing new for a few of them (more
+# once it did, as the rest of a reconnection follows).
+SLICE_SECONDS = 0.01
+QUIET_SLICES = 2
+QUIET_SLICES_BUSY = 8
 # The fastest a site's counter grows (SITE_MAX_RATE): faster is a leap.
 MAX_RATE_W = 250_000.0
 TOLERANCE_WH = 1.0
@@ -283,28 +287,42 @@ class FaultRun:
             waiter.cancel()
 
     async def _tasks_done(self) -> None:
-        """Wait for Home Assistant's tasks, the lasting ones apart; give those a
-        moment of real time (a stream's socket work needs it, not clock time)."""
-        await asyncio.sleep(0)
-        while True:
-            while busy := {
-                task
-                for task in (*self.hass._tasks, *self.hass._background_tasks)
-                if not task.done() and task not in self.lasting
-            }:
-                await asyncio.wait(busy)
-                await asyncio.sleep(0)
-            if not self.lasting:
-                return
+        """Wait for Home Assistant's tasks, the lasting ones apart; give those real
+        time while they talk to the gateway (a stream's socket work needs it, not
+        clock time): until no request or stream came for a few slices."""
+        await self._others_done()
+        if not self.lasting:
+            return
+        before = progress = self._gateway_progress()
+        quiet = 0
+        while quiet < (QUIET_SLICES if progress == before else QUIET_SLICES_BUSY):
             await asyncio.get_running_loop().run_in_executor(
-                None, time.sleep, LASTING_SECONDS
+                None, time.sleep, SLICE_SECONDS
             )
-            if not any(
-                not task.done()
-                for task in (*self.hass._tasks, *self.hass._background_tasks)
-                if task not in self.lasting
-            ):
-                return
+            await self._others_done()
+            now = self._gateway_progress()
+            quiet = quiet + 1 if now == progress else 0
+            progress = now
+
+    async def _others_done(self) -> None:
+        await asyncio.sleep(0)
+        while busy := {
+            task
+            for task in (*self.hass._tasks, *self.hass._background_tasks)
+            if not task.done() and task not in self.lasting
+        }:
+            await asyncio.wait(busy)
+            await asyncio.sleep(0)
+
+    def _gateway_progress(self) -> tuple[int, int, int]:
+        """Requests received, streams opened and closed: what moves while a lasting
+        task works."""
+        streams = self.gateway.streams
+        return (
+            len(self.gateway.requests),
+            len(streams.opened_at),
+            len(streams.closed_at),
+        )
 
     async def until_recovered(self, limit: float) -> float | None:
         """Step until recovered; the seconds it took (None: not within ``limit``)."""

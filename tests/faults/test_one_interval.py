@@ -87,6 +87,12 @@ async def test_recovery_within_one_interval(
         requests = [r.time for r in run.gateway.requests if r.time > start]
         # Before the entry is unloaded (which leaves every entity unavailable).
         losses, returns = list(watch.lost), list(watch.back)
+        run.outcome(
+            f"one {fault} ({scenario})",
+            start,
+            run.now,
+            returns[0] - losses[0] if losses and returns else None,
+        )
         assert not run.tracebacks()
     assert len(losses) == 1, (losses, returns)
     assert len(returns) == 1, (losses, returns)

@@ -80,7 +80,15 @@ async def test_session_expiry_and_socket_closes_do_not_show(
         sent = [r for r in run.gateway.requests if r.time > start]
         # Before the entry is unloaded (which leaves every entity unavailable).
         unavailable = list(unavailable)
+        # Nothing to recover from: 0 s when nothing became unavailable.
+        outcome = run.outcome(
+            "socket close, session expiry (pvs/varserver)",
+            start,
+            run.now,
+            None if unavailable else 0.0,
+        )
         assert not run.tracebacks()
+    assert outcome.glitches == 0, outcome.notes
     # The PVS closed its socket every 10 minutes; it was open again each time.
     assert len(closed) >= 2, closed
     assert len(opened) == len(closed) + 1, (opened, closed)
