@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
+from custom_components.solar_gateway.coordinator import COUNTER_INTERVAL, large_change
 from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
 from custom_components.solar_gateway.gateway.pvs import PvsClient
 from custom_components.solar_gateway.gateway.site import SiteFigures, SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import LiveStream
-from custom_components.solar_gateway.live_stream import COUNTER_INTERVAL, large_change
 from simulator.server import SimulatedGateway, SimulatorOptions
 from simulator.streams import TELEMETRY_SOCKET_SECONDS
 

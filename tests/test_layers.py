@@ -3,7 +3,7 @@
 The protocol layer (``gateway/``) never imports Home Assistant: it could ship on its
 own. The Home Assistant glue reaches it only through its public modules (the client
 PUBLIC = frozenset(
-    {"client", "site", "errors", "hosts", "identify", "capture", "stream"}
+    {"client", "site", "errors", "hosts", "identify", "capture", "stream", "redaction"}
 )
 """
 
@@ -18,7 +18,7 @@ INTEGRATION = PROJECT_ROOT / "custom_components" / "solar_gateway"
 GATEWAY = INTEGRATION / "gateway"
 PACKAGE = "custom_components.solar_gateway"
 PUBLIC = frozenset(
-    {"client", "site", "errors", "hosts", "identify", "capture", "stream"}
+    {"client", "site", "errors", "hosts", "identify", "capture", "stream", "redaction"}
 )
 
 

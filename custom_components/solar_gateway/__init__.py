@@ -12,20 +12,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
 from .connection import async_create_client, identified_from_data, identified_to_data
-from .const import (
-    CONF_IDENTIFIED,
-    CONF_LIVE_STREAM,
-    CONF_STREAM_WRITE_INTERVAL,
-    CONF_TOKEN,
-    DEFAULT_STREAM_WRITE_SECONDS,
-    DOMAIN,
-    INTERVAL_OPTIONS,
-)
+from .const import CONF_IDENTIFIED, CONF_TOKEN, DOMAIN, INTERVAL_OPTIONS
 from .coordinator import (
     LOGGER,
-    SiteHub,
     SolarGatewayConfigEntry,
-    build_coordinators,
+    SolarGatewayData,
+    build_runtime,
     raise_translated,
 )
 from .devices import DeviceRegistrar
@@ -38,7 +30,6 @@ from .gateway.errors import (
 )
 from .gateway.site import SiteSnapshot
 from .issues import async_watch_issues
-from .live_stream import StreamFeed
 from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = [
@@ -106,59 +97,40 @@ async def async_setup_entry(
         raise_translated(err, setting_up=True)
     _keep_identification(hass, entry, client)
 
-    hub = SiteHub(client=client, snapshot=snapshot)
-    build_coordinators(hass, entry, hub, polling_intervals(client, entry.options))
-    entry.runtime_data = hub
+    runtime = build_runtime(
+        hass, entry, client, snapshot, polling_intervals(client, entry.options)
+    )
+    entry.runtime_data = runtime
 
-    registrar = DeviceRegistrar(hass, entry, hub)
+    registrar = DeviceRegistrar(hass, entry, runtime)
     registrar.async_update()
     # Everything was just read successfully, so what the gateway no longer reports
     # is really gone.
     for serial in registrar.async_remove_stale():
         LOGGER.info("Removed device %s: the gateway no longer reports it", serial)
-    entry.async_on_unload(
-        hub.async_add_listener(registrar.async_update, structure=True)
-    )
+    on_structure = runtime.async_add_structure_listener
+    entry.async_on_unload(on_structure(registrar.async_update))
 
     @callback
     def remove_gone() -> None:
         for serial in registrar.async_remove_gone():
             LOGGER.info("Removed device %s: not reported for a day", serial)
 
-    entry.async_on_unload(hub.async_add_listener(remove_gone, structure=True))
+    entry.async_on_unload(on_structure(remove_gone))
     entry.async_on_unload(
-        hub.async_add_listener(
-            _firmware_watcher(hass, entry, hub, snapshot.identity.firmware),
-            structure=True,
+        on_structure(
+            _firmware_watcher(hass, entry, runtime, snapshot.identity.firmware)
         )
     )
     store_token = _token_keeper(hass, entry, client)
     store_token()
-    entry.async_on_unload(hub.async_add_listener(store_token, structure=True))
-    entry.async_on_unload(async_watch_issues(hass, entry, hub))
+    entry.async_on_unload(on_structure(store_token))
+    entry.async_on_unload(async_watch_issues(hass, entry, runtime))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    for coordinator in hub.coordinators.values():
-        # Hand each coordinator the first read; from now on it polls on its own.
-        coordinator.async_set_updated_data(snapshot)
-    _start_stream(hass, entry, hub)
+    if runtime.stream is not None:
+        runtime.stream.start(hass)
     return True
-
-
-def _start_stream(
-    hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
-) -> None:
-    """Stream live power where the owner opted in and the gateway offers it."""
-    if not entry.options.get(CONF_LIVE_STREAM):
-        return
-    source = hub.client.stream_source()
-    if source is None:
-        return
-    seconds = entry.options.get(
-        CONF_STREAM_WRITE_INTERVAL, DEFAULT_STREAM_WRITE_SECONDS
-    )
-    hub.stream = StreamFeed(hass, entry, hub, source, timedelta(seconds=seconds))
-    hub.stream.start()
 
 
 def _keep_identification(
@@ -175,7 +147,7 @@ def _keep_identification(
 def _firmware_watcher(
     hass: HomeAssistant,
     entry: SolarGatewayConfigEntry,
-    hub: SiteHub,
+    runtime: SolarGatewayData,
     firmware: str | None,
 ) -> Callable[[], None]:
     """Reload the entry once the gateway runs new firmware (features may differ).
@@ -185,7 +157,7 @@ def _firmware_watcher(
 
     @callback
     def check() -> None:
-        current = hub.snapshot.identity.firmware
+        current = runtime.snapshot.identity.firmware
         if current and firmware and current != firmware:
             LOGGER.info(
                 "%s firmware changed from %s to %s; reloading to detect its features",

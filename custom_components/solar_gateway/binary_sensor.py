@@ -13,7 +13,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
 from .entity import MeasurementEntity, SolarGatewayEntity
 from .gateway.site import Quantity
 
@@ -86,19 +86,21 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create binary sensors for what the site reports now, and later what appears."""
-    hub = entry.runtime_data
+    runtime = entry.runtime_data
     known: set[str] = set()
 
     @callback
     def add_new() -> None:
         entities: list[BinarySensorEntity] = []
+        snapshot = runtime.snapshot
         if (
             "grid_connected" not in known
-            and hub.snapshot.figures.grid_connected is not None
+            and snapshot.figures.grid_connected is not None
         ):
             known.add("grid_connected")
-            entities.append(SiteGridConnectedSensor(hub))
-        for device in hub.snapshot.devices:
+            group = runtime.client.figure_group("grid_connected")
+            entities.append(SiteGridConnectedSensor(runtime.coordinator(group)))
+        for device in snapshot.devices:
             for measurement in device.measurements:
                 description = BINARY_SENSORS.get(measurement.quantity)
                 if (
@@ -110,35 +112,33 @@ async def async_setup_entry(
                 marker = f"{device.serial}_{description.key}"
                 if marker not in known:
                     known.add(marker)
+                    coordinator = runtime.coordinator(
+                        runtime.client.device_group(device)
+                    )
                     entities.append(
-                        StateBinarySensor(hub, device, description, measurement)
+                        StateBinarySensor(coordinator, device, description, measurement)
                     )
         if entities:
             async_add_entities(entities)
 
     add_new()
-    entry.async_on_unload(hub.async_add_listener(add_new, structure=True))
+    entry.async_on_unload(runtime.async_add_structure_listener(add_new))
 
 
 class SiteGridConnectedSensor(SolarGatewayEntity, BinarySensorEntity):
     """Whether the site is connected to the grid (off: islanded on backup)."""
 
     entity_description = SITE_GRID_CONNECTED
-    figure = "grid_connected"
 
-    def __init__(self, hub: SiteHub) -> None:
+    def __init__(self, coordinator: GatewayCoordinator) -> None:
         """Show the site's grid connection on the gateway's device."""
-        super().__init__(hub, None, SITE_GRID_CONNECTED.key)
+        super().__init__(coordinator, None, SITE_GRID_CONNECTED.key)
 
     @property
     @override
     def is_on(self) -> bool | None:
-        """The site figure from the latest snapshot."""
-        return self.hub.snapshot.figures.grid_connected
-
-    @override
-    def source(self) -> object:
-        return self.hub.snapshot.figures
+        """The site figure from the latest data."""
+        return self.coordinator.data.figures.grid_connected
 
     @override
     def shown(self) -> Hashable:

@@ -4,21 +4,18 @@ from typing import override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
-from .control import ControlEntity, async_track_controls, control_error
+from .control import ControlEntity, async_track_controls
 from .coordinator import SolarGatewayConfigEntry
-from .gateway.errors import GatewayError
-from .gateway.site import ControlChange, ControlKind, ControlValue
+from .gateway.site import ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
-BUTTONS: dict[str, ButtonEntityDescription] = {
-    key: ButtonEntityDescription(key=key, translation_key=key)
-    for key in ("acb_sleep", "acb_wake")
+BUTTONS: dict[ControlKey, ButtonEntityDescription] = {
+    key: ButtonEntityDescription(key=key, translation_key=key.value)
+    for key in (ControlKey.ACB_SLEEP, ControlKey.ACB_WAKE)
 }
 
 
@@ -34,28 +31,18 @@ async def async_setup_entry(
 
 
 class ControlButton(ControlEntity[bool], ButtonEntity):
-    """A gateway action: sent, then what it changes is read back."""
+    """A gateway action: sent through the control path, what it changes read back."""
 
     @override
     def convert(self, value: ControlValue) -> bool | None:
         return value if isinstance(value, bool) else None
 
     @override
+    def confirmed(self, requested: bool, reported: bool | None) -> bool:
+        # An action has no state to read back: the gateway taking it is enough.
+        return True
+
+    @override
     async def async_press(self) -> None:
         """Send the action; a refusal or failure is a translated error."""
-        control = self.control
-        if control is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="control_failed",
-                translation_placeholders={
-                    "control": self.entity_id,
-                    "error": "no longer offered",
-                },
-            )
-        change = ControlChange(self.key, self.control_device, True)
-        client = self.hub.client
-        try:
-            await self.hub.async_write(lambda: client.apply(change), control.groups)
-        except GatewayError as err:
-            raise control_error(err, self.entity_id) from err
+        await self.async_change(True)

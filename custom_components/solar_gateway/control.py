@@ -18,16 +18,15 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
 from .entity import SolarGatewayEntity
-from .gateway.client import DataGroup
 from .gateway.errors import (
     ControlNotAppliedError,
     ControlRefusedError,
     GatewayError,
     GatewayTimeoutError,
 )
-from .gateway.site import Control, ControlChange, ControlKind, ControlValue
+from .gateway.site import Control, ControlChange, ControlKey, ControlKind, ControlValue
 
 
 def control_error(err: GatewayError, control: str) -> HomeAssistantError:
@@ -83,43 +82,50 @@ def async_track_controls[D: EntityDescription](
     entry: SolarGatewayConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     kind: ControlKind,
-    descriptions: Mapping[str, D],
-    create: Callable[[SiteHub, Control, D], Entity],
+    descriptions: Mapping[ControlKey, D],
+    create: Callable[[GatewayCoordinator, Control, D], Entity],
 ) -> None:
     """Add an entity for every control of ``kind`` the gateway offers, now and later.
 
     A control whose key the platform has no description for is not shown.
     """
-    hub = entry.runtime_data
-    known: set[tuple[str, str | None]] = set()
+    runtime = entry.runtime_data
+    known: set[tuple[ControlKey, str | None]] = set()
 
     @callback
     def add_new() -> None:
         entities: list[Entity] = []
-        for control in hub.snapshot.controls:
+        for control in runtime.snapshot.controls:
             marker = (control.key, control.device)
             description = descriptions.get(control.key)
             if control.kind is kind and description and marker not in known:
                 known.add(marker)
-                entities.append(create(hub, control, description))
+                coordinator = runtime.coordinator(control.source)
+                entities.append(create(coordinator, control, description))
         if entities:
             async_add_entities(entities)
 
     add_new()
-    entry.async_on_unload(hub.async_add_listener(add_new, structure=True))
+    entry.async_on_unload(runtime.async_add_structure_listener(add_new))
 
 
 class ControlEntity[T: ControlValue](SolarGatewayEntity):
-    """An entity that changes a gateway setting, optimistically and then confirmed."""
+    """An entity that changes a gateway setting, optimistically and then confirmed.
 
-    controls_only = True
+    A ``CoordinatorEntity`` of the coordinator whose group reports the setting.
+    """
 
     def __init__(
-        self, hub: SiteHub, control: Control, description: EntityDescription
+        self,
+        coordinator: GatewayCoordinator,
+        control: Control,
+        description: EntityDescription,
     ) -> None:
         """Show ``control`` (on its device, or the gateway) as described."""
-        device = hub.snapshot.device(control.device) if control.device else None
-        super().__init__(hub, device, control.key)
+        on_device = control.device and coordinator.data.device(control.device)
+        super().__init__(
+            coordinator, control.device if on_device else None, control.key
+        )
         self.entity_description = description
         self.key = control.key
         self.control_device = control.device
@@ -129,7 +135,7 @@ class ControlEntity[T: ControlValue](SolarGatewayEntity):
     @property
     def control(self) -> Control | None:
         """The control as last read (None: the gateway no longer offers it)."""
-        return self.hub.snapshot.control(self.key, self.control_device)
+        return self.coordinator.data.control(self.key, self.control_device)
 
     def convert(self, value: ControlValue) -> T | None:
         """``value`` as this platform shows it (None: not of its type)."""
@@ -160,19 +166,6 @@ class ControlEntity[T: ControlValue](SolarGatewayEntity):
         """Whether the read-back shows the requested value."""
         return reported == requested
 
-    @override
-    def source(self) -> object | None:
-        # Controls are handed over as the same objects while they are unchanged.
-        if self.serial is not None and self.device is None:
-            return None
-        return self.control
-
-    @property
-    @override
-    def data_group(self) -> DataGroup:
-        control = self.control
-        return control.source if control is not None else DataGroup.SETTINGS
-
     @property
     @override
     def available(self) -> bool:
@@ -184,20 +177,30 @@ class ControlEntity[T: ControlValue](SolarGatewayEntity):
         return self.displayed()
 
     def _write_state(self) -> None:
-        self._last_written = (self.available, self.shown())
+        self._written = (self.available, self.shown())
         self.async_write_ha_state()
 
     async def async_change(self, requested: T) -> None:
         """Show ``requested`` now, apply it and keep it only when confirmed."""
         control = self.control
-        groups = control.groups if control is not None else frozenset()
+        if control is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="control_failed",
+                translation_placeholders={
+                    "control": self.entity_id,
+                    "error": "no longer offered",
+                },
+            )
         change = ControlChange(self.key, self.control_device, requested)
-        client = self.hub.client
+        client = self.coordinator.client
         self._pending = requested
         self._writing = True
         self._write_state()
         try:
-            await self.hub.async_write(lambda: client.apply(change), groups)
+            await self.coordinator.runtime.async_write(
+                lambda: client.apply(change), control.groups
+            )
         except GatewayError as err:
             raise control_error(err, self.entity_id) from err
         except ValueError as err:  # refused before sending (e.g. an upside-down band)

@@ -1,19 +1,20 @@
-"""Coordinators: one per group of gateway data, each polled at that data's own rate.
+"""Coordinators and the live stream of one gateway.
 
-All coordinators of a gateway share one ``SiteHub``, which holds the latest site
-snapshot whichever group produced it. Entities read from the hub and are told about
-every update; they write their state only when what they show has changed.
+One coordinator per group of gateway data (``DataGroup``), each polled at that data's
+own rate. Each entity is a ``CoordinatorEntity`` of the coordinator whose group
+reports what it shows, so a poll wakes only the entities of its group. Where the
+owner opted in and the gateway offers it, a live stream feeds the LIVE coordinator
+between its polls.
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from functools import partial
 import logging
 import time
-from typing import TYPE_CHECKING, NoReturn, override
+from typing import NoReturn, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -24,7 +25,12 @@ from homeassistant.exceptions import (
 )
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .const import DOMAIN
+from .const import (
+    CONF_LIVE_STREAM,
+    CONF_STREAM_WRITE_INTERVAL,
+    DEFAULT_STREAM_WRITE_SECONDS,
+    DOMAIN,
+)
 from .gateway.client import DataGroup, GatewayClient
 from .gateway.errors import (
     AuthenticationError,
@@ -34,10 +40,8 @@ from .gateway.errors import (
     InvalidHostError,
     UnexpectedPayloadError,
 )
-from .gateway.site import SiteSnapshot
-
-if TYPE_CHECKING:
-    from .live_stream import StreamFeed
+from .gateway.site import SiteFigures, SiteSnapshot
+from .gateway.stream import LiveStream, StreamSource, StreamState
 
 LOGGER = logging.getLogger(__package__)
 
@@ -91,223 +95,50 @@ class WriteGate:
 # Polls of these groups may bring new devices, firmware or settings; a live poll
 # only new values.
 STRUCTURE_GROUPS = frozenset({DataGroup.DEVICES, DataGroup.SETTINGS})
-# Listeners told per event-loop turn: each takes a few microseconds unless it writes
-# its state (about 0.1 ms), so a slice where every one writes stays near 10 ms.
-NOTIFY_SLICE = 100
-
-
-@dataclass(frozen=True, slots=True)
-class _Listener:
-    update: Callable[[], None]
-    structure: bool  # only told of polls that can bring devices or settings
-    serial: str | None  # only told when this device changed (None: always)
-    controls: bool  # only told when the controls changed
-    order: int  # listeners are told in the order they came
-
-
-@dataclass(slots=True)
-class _Listeners:
-    """Every listener, and each kind apart: an update looks only at those it
-    concerns (a CT poll of a large site at a few dozen, not at thousands)."""
-
-    everyone: list[_Listener] = field(default_factory=list)
-    general: list[_Listener] = field(default_factory=list)
-    controls: list[_Listener] = field(default_factory=list)
-    by_serial: dict[str, list[_Listener]] = field(default_factory=dict)
-    _count: int = 0
-
-    def add(
-        self,
-        update: Callable[[], None],
-        *,
-        structure: bool,
-        serial: str | None,
-        controls: bool,
-    ) -> _Listener:
-        """Register ``update``; see ``SiteHub.async_add_listener``."""
-        self._count += 1
-        listener = _Listener(update, structure, serial, controls, self._count)
-        self.everyone.append(listener)
-        self._kind(listener).append(listener)
-        return listener
-
-    def remove(self, listener: _Listener) -> None:
-        """Forget ``listener``."""
-        self.everyone.remove(listener)
-        self._kind(listener).remove(listener)
-
-    def told(
-        self, changed: set[str] | None, *, controls_changed: bool
-    ) -> list[_Listener]:
-        """Those an update concerns that changed ``changed`` devices (None:
-        anything), in the order they came."""
-        if changed is None:
-            return self.everyone
-        chosen = list(self.general)
-        if controls_changed:
-            chosen += self.controls
-        for serial in changed:
-            chosen += self.by_serial.get(serial, ())
-        if len(chosen) > len(self.general):
-            chosen.sort(key=_order)
-        return chosen
-
-    def _kind(self, listener: _Listener) -> list[_Listener]:
-        if listener.controls:
-            return self.controls
-        if listener.serial is None:
-            return self.general
-        return self.by_serial.setdefault(listener.serial, [])
-
-
-def _order(listener: _Listener) -> int:
-    return listener.order
+# While the stream carries every live power figure, the LIVE group is read this
+# often, for its counters.
+COUNTER_INTERVAL = timedelta(minutes=5)
+EVENT_LIVE_POWER = "solar_gateway_live_power"
+LARGE_CHANGE_W = 200.0
+LARGE_CHANGE_SHARE = 0.10
+POWER_FIGURES = tuple(
+    field.name for field in fields(SiteFigures) if field.name.endswith("_power")
+)
 
 
 @dataclass(kw_only=True)
-class SiteHub:
-    """The latest picture of one site, shared by its coordinators and entities."""
+class SolarGatewayData:
+    """A loaded entry: its client, one coordinator per data group, the stream."""
 
     client: GatewayClient
-    snapshot: SiteSnapshot
+    snapshot: SiteSnapshot  # the latest site, whichever poll or message brought it
     coordinators: dict[DataGroup, GatewayCoordinator] = field(default_factory=dict)
     # A write and the read that confirms it never interleave with a poll.
     gate: WriteGate = field(default_factory=WriteGate)
-    stream: StreamFeed | None = None  # the live stream, when the owner opted in
-    _listeners: _Listeners = field(default_factory=_Listeners)
-    _pending: list[Callable[[], None]] = field(default_factory=list)
-    _scheduled: bool = False
-    # What the listeners were last told of: the snapshot and each group's success.
-    _told: SiteSnapshot | None = None
-    _told_available: tuple[bool, ...] = ()
-    # Moves on whenever what decides availability may have changed (a group's
-    # success, the stream) or everything is to be looked at again: an entity that
-    # saw this epoch and the same data has nothing new to show.
-    availability_epoch: int = 0
-    # When the listeners were last told (time.monotonic): one clock read per update
-    # for every entity that writes at most so often.
-    notified_at: float = 0.0
+    stream: LiveFeed | None = None  # the live stream, when the owner opted in
 
-    def group_available(self, group: DataGroup) -> bool:
-        """Whether the last poll of ``group`` succeeded (a group not polled: yes)."""
-        coordinator = self.coordinators.get(group)
-        return coordinator is None or coordinator.last_update_success
-
-    def figure_available(self, figure: str, group: DataGroup) -> bool:
-        """Whether the site ``figure``, read with ``group``, is fresh.
-
-        A power figure the live stream carries stays available while the stream
-        runs, even when the poll for the counters beside it fails.
-        """
-        stream = self.stream
-        if stream is not None and stream.carries(figure):
-            return True
-        return self.group_available(group)
+    def coordinator(self, group: DataGroup) -> GatewayCoordinator:
+        """The coordinator of ``group`` (the LIVE one where the gateway has no such
+        group)."""
+        return self.coordinators.get(group) or self.coordinators[DataGroup.LIVE]
 
     @callback
-    def async_add_listener(
-        self,
-        update: Callable[[], None],
-        *,
-        structure: bool = False,
-        serial: str | None = None,
-        controls: bool = False,
-    ) -> CALLBACK_TYPE:
-        """Call ``update`` after every poll of any group; returns the remover.
-
-        With ``structure``, only after polls that may bring new devices, firmware or
-        settings (``STRUCTURE_GROUPS``) and after writes: for the device registry,
-        new-entity scans and repair checks, which a live poll cannot change. With
-        ``serial``, only after updates that bring a new object for that device (or
-        none), or change whether a group is available: for an entity that shows
-        one device's measurements. With ``controls``, only after updates that bring
-        new controls (or change whether a group is available): for a control.
-        """
-        listener = self._listeners.add(
-            update, structure=structure, serial=serial, controls=controls
-        )
+    def async_add_structure_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``update`` after polls and writes that may bring new devices,
+        firmware or settings (for the device registry, new-entity scans, repairs);
+        returns the remover."""
+        removers = [
+            coordinator.async_add_listener(update)
+            for group, coordinator in self.coordinators.items()
+            if group in STRUCTURE_GROUPS
+        ]
 
         @callback
         def remove() -> None:
-            self._listeners.remove(listener)
+            for remover in removers:
+                remover()
 
         return remove
-
-    @callback
-    def async_notify(self, group: DataGroup | None = None) -> None:
-        """Tell the listeners that ``group`` was polled (None: anything changed).
-
-        A large site (hundreds of inverters, thousands of entities) is told in
-        slices, one per event-loop turn, so that no callback holds the loop long.
-        """
-        structural = group is None or group in STRUCTURE_GROUPS
-        self.notified_at = time.monotonic()
-        told = self._told
-        controls_changed = told is None or told.controls is not self.snapshot.controls
-        changed = self._changed_devices(everything=group is None)
-        listeners = [
-            listener.update
-            for listener in self._listeners.told(
-                changed, controls_changed=controls_changed
-            )
-            if structural or not listener.structure
-        ]
-        # A slice still waiting is superseded: every listener reads the latest data.
-        # A large site is told from the next loop turn on, apart from the poll that
-        # built its data.
-        inline = listeners if len(listeners) <= NOTIFY_SLICE else []
-        self._pending = listeners[len(inline) :]
-        for update in inline:
-            update()
-        if self._pending and not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._notify_next_slice)
-
-    def _changed_devices(self, *, everything: bool) -> set[str] | None:
-        """Serials whose device is a new object since the last notice (None: all)."""
-        told, snapshot = self._told, self.snapshot
-        available = (
-            *(c.last_update_success for c in self.coordinators.values()),
-            self.stream is not None and self.stream.streaming,
-        )
-        self._told = snapshot
-        if everything or told is None or available != self._told_available:
-            self._told_available = available
-            self.availability_epoch += 1
-            return None
-        if told is snapshot or told.devices is snapshot.devices:
-            return set()
-        changed = {
-            device.serial
-            for device in snapshot.devices
-            if told.device(device.serial) is not device
-        }
-        # A device no longer reported: its entities become unavailable.
-        changed.update(
-            device.serial
-            for device in told.devices
-            if snapshot.device(device.serial) is None
-        )
-        return changed
-
-    @callback
-    def _notify_next_slice(self) -> None:
-        self._scheduled = False
-        listeners, self._pending = (
-            self._pending[:NOTIFY_SLICE],
-            self._pending[NOTIFY_SLICE:],
-        )
-        active = self._active()
-        for update in listeners:
-            if update in active:
-                update()
-        if self._pending:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._notify_next_slice)
-
-    def _active(self) -> set[Callable[[], None]]:
-        # A listener removed while its slice waited (an entity gone) is not called.
-        return {listener.update for listener in self._listeners.everyone}
 
     async def async_write(
         self,
@@ -316,25 +147,17 @@ class SiteHub:
     ) -> None:
         """Run a control ``write`` (which sends, then reads back) between polls.
 
-        The snapshot it returns is shared at once, as a fresh poll of ``groups``:
-        entities show the confirmed state now, and those groups' next poll waits a
-        full interval again instead of repeating the read.
+        The snapshot it returns is a fresh poll of ``groups``: their entities show
+        the confirmed state now, and their next poll waits a full interval.
         """
         async with self.gate.write():
             snapshot = await write()
-        self.snapshot = snapshot
         for group in groups:
             if (coordinator := self.coordinators.get(group)) is not None:
                 coordinator.async_set_updated_data(snapshot)
-        self.async_notify()
-
-    async def async_refresh_all(self) -> None:
-        """Poll every group now (used after a manual update request)."""
-        for coordinator in self.coordinators.values():
-            await coordinator.async_request_refresh()
 
 
-type SolarGatewayConfigEntry = ConfigEntry[SiteHub]
+type SolarGatewayConfigEntry = ConfigEntry[SolarGatewayData]
 
 
 def translated(err: GatewayError) -> tuple[str, dict[str, str]]:
@@ -393,7 +216,7 @@ def raise_translated(
 
 
 class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
-    """Polls one group of a gateway's endpoints."""
+    """Polls one group of a gateway's endpoints; its data is the whole site."""
 
     config_entry: SolarGatewayConfigEntry
 
@@ -401,7 +224,7 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         self,
         hass: HomeAssistant,
         entry: SolarGatewayConfigEntry,
-        hub: SiteHub,
+        client: GatewayClient,
         group: DataGroup,
         interval: timedelta,
     ) -> None:
@@ -416,29 +239,57 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
             # needs to hear of every poll, even one that repeats the last figures.
             always_update=True,
         )
-        self.hub = hub
+        self.client = client
         self.group = group
         self.configured_interval = interval
         # Set when another group's success asked this one to poll early, so that it
         # is asked once per run of failures, never at the other group's rate.
         self.early_poll_asked = False
 
+    @property
+    def runtime(self) -> SolarGatewayData:
+        """The entry's runtime data (the other coordinators, the stream, the gate)."""
+        return self.config_entry.runtime_data
+
     @override
     async def _async_update_data(self) -> SiteSnapshot:
         """Read this group's endpoints and return the whole site."""
-        client = self.hub.client
         try:
-            async with self.hub.gate.poll():
-                snapshot = await client.refresh(frozenset({self.group}))
+            async with self.runtime.gate.poll():
+                snapshot = await self.client.refresh(frozenset({self.group}))
         except GatewayError as err:
             # A busy gateway says how long to leave it alone; honour that, but never
             # poll sooner than the interval: a back-off ending must not turn a slow
             # group into a fast one.
             raise_translated(err, retry_after=self._wait_after(err))
         self.early_poll_asked = False
-        self._align_to_data_cadence(snapshot)
+        self.update_interval = self.next_interval(snapshot)
         self._recover_other_groups()
         return snapshot
+
+    def next_interval(self, snapshot: SiteSnapshot) -> timedelta:
+        """The wait before this group's next poll (the one place it is decided).
+
+        The configured interval; for the LIVE group, ``COUNTER_INTERVAL`` while the
+        stream carries every live power figure. Where the gateway has a data cadence
+        (a legacy PVS measures every 5 minutes, microinverters report every 5),
+        just after its next data is due: reading more often only loads it, and
+        reading on a drifting timer returns stale data half the time.
+        """
+        stream = self.runtime.stream
+        if (
+            self.group is DataGroup.LIVE
+            and stream is not None
+            and stream.replaces_live_poll(self.client, snapshot)
+        ):
+            return max(self.configured_interval, COUNTER_INTERVAL)
+        next_due = self.client.next_data_due(self.group, snapshot)
+        if next_due is None:
+            return self.configured_interval
+        # Reckoned on the client's clock, which the gateway's data times match.
+        wait = next_due - self.client.now()
+        floor = self.client.minimum_intervals.get(self.group, timedelta(0))
+        return max(min(wait, self.configured_interval * 2), floor)
 
     def _wait_after(self, err: GatewayError) -> float | None:
         if not isinstance(err, GatewayBusyError):
@@ -449,7 +300,7 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     def _recover_other_groups(self) -> None:
         """The gateway answers again: poll the groups whose last poll failed now,
         once, rather than at their own (up to hourly) interval."""
-        for coordinator in self.hub.coordinators.values():
+        for coordinator in self.runtime.coordinators.values():
             if (
                 coordinator is self
                 or coordinator.last_update_success
@@ -463,41 +314,191 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
                 f"{coordinator.name} early poll after recovery",
             )
 
-    def _align_to_data_cadence(self, snapshot: SiteSnapshot) -> None:
-        """Poll again just after the gateway's next data interval, where it has one.
+    def streams(self, figure: str) -> bool:
+        """Whether the running stream keeps site ``figure`` fresh itself."""
+        stream = self.runtime.stream
+        return stream is not None and stream.carries(figure)
 
-        A PVS on the legacy API measures every 5 minutes; reading it more often only
-        loads it, and reading it on a drifting timer returns stale data half the time.
-        """
-        next_due = self.hub.client.next_data_due(self.group, snapshot)
-        if next_due is None:
-            return
-        # Reckoned on the client's clock, which the gateway's data times match.
-        wait = next_due - self.hub.client.now()
-        floor = self.hub.client.minimum_intervals.get(self.group, timedelta(0))
-        self.update_interval = max(min(wait, self.configured_interval * 2), floor)
+    @callback
+    def async_set_streamed(self, snapshot: SiteSnapshot) -> None:
+        """Show a streamed site: the listeners are told, the next poll stays due."""
+        self.data = snapshot
+        self.async_update_listeners()
+
+    @callback
+    def async_stream_changed(self, state: StreamState) -> None:
+        """Poll at the rate the stream's new ``state`` asks; at once when it fell."""
+        before = self.update_interval
+        self.update_interval = self.next_interval(self.data)
+        self.async_update_listeners()  # the power entities' availability follows it
+        if (
+            state in (StreamState.DOWN, StreamState.REFUSED)
+            and before is not None
+            and self.update_interval < before
+        ):
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_request_refresh(), f"{self.name} fall-back poll"
+            )
 
     @callback
     @override
     def async_update_listeners(self) -> None:
-        """Share a successful update through the hub before telling listeners."""
+        """Keep the latest site at hand before telling listeners."""
         if self.last_update_success and self.data is not None:
-            self.hub.snapshot = self.data
+            self.runtime.snapshot = self.data
         super().async_update_listeners()
 
 
-def build_coordinators(
+def large_change(before: SiteFigures, after: SiteFigures) -> bool:
+    """Whether a power figure moved by more than 10 % or 200 W (or appeared)."""
+    for name in POWER_FIGURES:
+        old, new = getattr(before, name), getattr(after, name)
+        if old is None or new is None:
+            if old is not new:
+                return True
+            continue
+        step = abs(new - old)
+        if step > LARGE_CHANGE_W or step > LARGE_CHANGE_SHARE * abs(old):
+            return True
+    return False
+
+
+class LiveFeed:
+    """The live stream of one entry, feeding the LIVE coordinator between polls.
+
+    Opt-in per entry (option ``live_stream``) where the gateway offers a stream. The
+    stream replaces only what it carries: while it carries every live power figure
+    of the site, the LIVE group is read only for its counters; where the site has
+    live power it does not carry (an Envoy's batteries), the LIVE group keeps its
+    own rate, so nothing streamed is ever combined with a stale poll. While the
+    stream is down, or once refused, the LIVE group is polled at its own rate again.
+
+    A stream pushes every second; the LIVE entities are told at most every
+    ``write_interval`` (default 5 s), or at once when a power figure moves by more
+    than 10 % or 200 W. Every message fires ``solar_gateway_live_power`` while
+    something listens to that event type, and only then.
+    """
+
+    def __init__(
+        self,
+        entry: SolarGatewayConfigEntry,
+        coordinator: GatewayCoordinator,
+        source: StreamSource,
+        write_interval: timedelta,
+    ) -> None:
+        """Prepare the stream of ``source``; ``start`` runs it."""
+        self._entry = entry
+        self._coordinator = coordinator
+        self.write_interval = write_interval.total_seconds()
+        self.stream = LiveStream(
+            source, on_snapshot=self._on_snapshot, on_state=self._on_state
+        )
+        self.writes = 0
+        self.note_shown = False  # the options form told the owner of a refusal
+        self._written: SiteFigures | None = None
+        self._written_at = 0.0
+
+    def start(self, hass: HomeAssistant) -> None:
+        """Run the stream for as long as the entry is loaded."""
+        self._entry.async_create_background_task(
+            hass, self.stream.run(), f"{self._entry.title} live stream"
+        )
+
+    @property
+    def streaming(self) -> bool:
+        """Whether messages arrive, so the power figures are fresh without a poll."""
+        return self.stream.state is StreamState.STREAMING
+
+    def carries(self, figure: str) -> bool:
+        """Whether the running stream keeps site ``figure`` fresh itself."""
+        return self.streaming and figure in self.stream.source.carries
+
+    def replaces_live_poll(self, client: GatewayClient, snapshot: SiteSnapshot) -> bool:
+        """Whether the stream carries every power figure the LIVE group reports."""
+        figures = snapshot.figures
+        return self.streaming and all(
+            name in self.stream.source.carries
+            for name in POWER_FIGURES
+            if getattr(figures, name) is not None
+            and client.figure_group(name) is DataGroup.LIVE
+        )
+
+    @callback
+    def _on_snapshot(self, snapshot: SiteSnapshot) -> None:
+        hass = self._coordinator.hass
+        if hass.bus.async_listeners().get(EVENT_LIVE_POWER):
+            figures = snapshot.figures
+            hass.bus.async_fire(
+                EVENT_LIVE_POWER,
+                {
+                    "entry_id": self._entry.entry_id,
+                    **{name: getattr(figures, name) for name in POWER_FIGURES},
+                },
+            )
+        now = time.monotonic()
+        if (
+            self._written is None
+            or now - self._written_at >= self.write_interval
+            or large_change(self._written, snapshot.figures)
+        ):
+            self._written = snapshot.figures
+            self._written_at = now
+            self.writes += 1
+            self._coordinator.async_set_streamed(snapshot)
+
+    @callback
+    def _on_state(self, state: StreamState) -> None:
+        if state is StreamState.REFUSED:
+            LOGGER.warning(
+                "%s: the gateway refuses its live stream (%s); polling instead",
+                self._entry.title,
+                self.stream.refusal,
+            )
+        if state is not StreamState.CONNECTING:
+            self._coordinator.async_stream_changed(state)
+
+    def diagnostics(self) -> dict[str, object]:
+        """Stream state, reconnects, messages per minute, state writes."""
+        stats = self.stream.stats
+        return {
+            "state": self.stream.state.value,
+            "source": self.stream.source.name,
+            "connects": stats.connects,
+            "reconnects": stats.reconnects,
+            "messages": stats.messages,
+            "messages_per_minute": stats.messages_per_minute(time.monotonic()),
+            "invalid_messages": stats.invalid_messages,
+            "stale": stats.stale,
+            "last_error": stats.last_error,
+            "refusal": self.stream.refusal,
+            "write_interval": self.write_interval,
+            "writes": self.writes,
+        }
+
+
+def build_runtime(
     hass: HomeAssistant,
     entry: SolarGatewayConfigEntry,
-    hub: SiteHub,
+    client: GatewayClient,
+    snapshot: SiteSnapshot,
     intervals: Mapping[DataGroup, timedelta],
-) -> None:
-    """Create one coordinator per data group the gateway has, the hub listening."""
+) -> SolarGatewayData:
+    """The runtime data of ``entry``: a coordinator per group holding the first read,
+    and the live stream where the owner opted in and the gateway offers one."""
+    runtime = SolarGatewayData(client=client, snapshot=snapshot)
     for group, interval in intervals.items():
-        coordinator = GatewayCoordinator(hass, entry, hub, group, interval)
-        hub.coordinators[group] = coordinator
-        # The hub is each coordinator's listener (which keeps it polling) and passes
-        # every update on to the entities.
-        entry.async_on_unload(
-            coordinator.async_add_listener(partial(hub.async_notify, group))
+        coordinator = GatewayCoordinator(hass, entry, client, group, interval)
+        coordinator.data = snapshot  # the first read; it polls once listened to
+        runtime.coordinators[group] = coordinator
+    source = client.stream_source() if entry.options.get(CONF_LIVE_STREAM) else None
+    if source is not None:
+        seconds = entry.options.get(
+            CONF_STREAM_WRITE_INTERVAL, DEFAULT_STREAM_WRITE_SECONDS
         )
+        runtime.stream = LiveFeed(
+            entry,
+            runtime.coordinator(DataGroup.LIVE),
+            source,
+            timedelta(seconds=seconds),
+        )
+    return runtime

@@ -14,7 +14,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import SolarGatewayConfigEntry, SolarGatewayData
 from .gateway.site import Brand, Device, DeviceKind, SiteSnapshot
 
 MANUFACTURERS = {brand: brand.manufacturer for brand in Brand}
@@ -70,13 +70,15 @@ def device_name(snapshot: SiteSnapshot, device: Device) -> str:
     """A site device's name, unique among all the gateways of a home.
 
     A relay keeps the load name its owner gave it. Devices a site has many of carry
-    their own serial; the others (meters, controllers, SunVault parts) are named
-    after their gateway, with their serial added where the site has two alike.
+    their own serial; the others (meters, controllers, SunVault parts, a total
+    whose serial is made from the gateway's) are named after their gateway, with
+    their serial added where the site has two alike.
     """
     label = _label(device)
     if device.kind is DeviceKind.RELAY:
         return device.name or f"{gateway_name(snapshot)} relay {device.model_id}"
-    if device.kind in NAMED_BY_SERIAL:
+    own_serial = not device.serial.startswith(f"{snapshot.identity.serial}_")
+    if device.kind in NAMED_BY_SERIAL and own_serial:
         return f"{label} {device.serial}"
     alike = Counter(_label(d) for d in snapshot.devices if d.kind is device.kind)
     if alike[label] > 1:
@@ -110,12 +112,15 @@ class DeviceRegistrar:
     """Keeps the registry in step with the devices the gateway reports."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
+        self,
+        hass: HomeAssistant,
+        entry: SolarGatewayConfigEntry,
+        runtime: SolarGatewayData,
     ) -> None:
-        """Prepare to register ``hub``'s devices for ``entry``."""
+        """Prepare to register ``runtime``'s devices for ``entry``."""
         self._hass = hass
         self._entry = entry
-        self._hub = hub
+        self._runtime = runtime
         self._last: RegistryFingerprint | None = None
         self._seen: set[str] = set()  # serials reported since setup
         self._missing_since: dict[str, datetime] = {}
@@ -123,7 +128,7 @@ class DeviceRegistrar:
     @callback
     def async_update(self) -> None:
         """Register new devices and new firmware versions; cheap when nothing changed."""
-        snapshot = self._hub.snapshot
+        snapshot = self._runtime.snapshot
         fingerprint = _fingerprint(snapshot)
         if fingerprint == self._last:
             return
@@ -142,7 +147,7 @@ class DeviceRegistrar:
             serial_number=identity.serial,
             sw_version=(own.firmware if own else None) or identity.firmware,
             hw_version=own.hardware if own else None,
-            configuration_url=self._hub.client.transport.base_url,
+            configuration_url=self._runtime.client.transport.base_url,
             connections=(
                 {(dr.CONNECTION_NETWORK_MAC, dr.format_mac(own.mac))}
                 if own and own.mac
@@ -167,7 +172,7 @@ class DeviceRegistrar:
             ids[device.serial] = entry.id
 
     def _current(self) -> set[str]:
-        snapshot = self._hub.snapshot
+        snapshot = self._runtime.snapshot
         return {snapshot.identity.serial} | {d.serial for d in snapshot.devices}
 
     def _remove(self, stale: Callable[[set[str]], bool]) -> list[str]:
@@ -202,7 +207,8 @@ class DeviceRegistrar:
         the device comes back. Returns the removed devices' serials.
         """
         if not all(
-            self._hub.group_available(group) for group in self._hub.coordinators
+            coordinator.last_update_success
+            for coordinator in self._runtime.coordinators.values()
         ):
             self._missing_since.clear()
             return []

@@ -21,7 +21,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, INTERVAL_OPTIONS
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import SolarGatewayConfigEntry, SolarGatewayData
 from .gateway.client import AccessExpiry, DataGroup, GatewayClient
 from .gateway.site import DeviceKind, Quantity, SiteSnapshot
 
@@ -84,23 +84,23 @@ def issue_id(kind: str, entry: SolarGatewayConfigEntry, suffix: str = "") -> str
 
 @callback
 def async_check_issues(
-    hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, runtime: SolarGatewayData
 ) -> None:
     """Raise or clear every issue of ``entry`` from what the hub knows now."""
-    _check_token(hass, entry, hub.client)
-    _check_flash_wear(hass, entry, hub.snapshot)
-    _check_intervals(hass, entry, hub.client)
+    _check_token(hass, entry, runtime.client)
+    _check_flash_wear(hass, entry, runtime.snapshot)
+    _check_intervals(hass, entry, runtime.client)
 
 
 @callback
 def async_watch_issues(
-    hass: HomeAssistant, entry: SolarGatewayConfigEntry, hub: SiteHub
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, runtime: SolarGatewayData
 ) -> CALLBACK_TYPE:
     """Check now and after every device or settings poll; the returned callback
     stops and clears."""
-    async_check_issues(hass, entry, hub)
-    remove_listener = hub.async_add_listener(
-        lambda: async_check_issues(hass, entry, hub), structure=True
+    async_check_issues(hass, entry, runtime)
+    remove_listener = runtime.async_add_structure_listener(
+        lambda: async_check_issues(hass, entry, runtime)
     )
 
     @callback

@@ -14,45 +14,45 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
-from .coordinator import SiteHub, SolarGatewayConfigEntry
-from .gateway.site import Control, ControlKind, ControlValue
+from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
+from .gateway.site import Control, ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
 # Battery states of charge in percent (reserves, thresholds, sleep bands).
-NUMBERS: dict[str, NumberEntityDescription] = {
+NUMBERS: dict[ControlKey, NumberEntityDescription] = {
     key: NumberEntityDescription(
         key=key,
-        translation_key=key,
+        translation_key=key.value,
         device_class=NumberDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         mode=NumberMode.BOX,
         entity_category=EntityCategory.CONFIG,
     )
     for key in (
-        "backup_reserve",
-        "cutoff_soc",
-        "restore_soc",
-        "generator_start_soc",
-        "generator_stop_soc",
-        "sleep_min_soc",
-        "sleep_max_soc",
+        ControlKey.BACKUP_RESERVE,
+        ControlKey.CUTOFF_SOC,
+        ControlKey.RESTORE_SOC,
+        ControlKey.GENERATOR_START_SOC,
+        ControlKey.GENERATOR_STOP_SOC,
+        ControlKey.SLEEP_MIN_SOC,
+        ControlKey.SLEEP_MAX_SOC,
     )
 } | {
     # The generator's exercise run: every N weeks, from a time of day, for minutes.
     key: NumberEntityDescription(
         key=key,
-        translation_key=key,
+        translation_key=key.value,
         native_unit_of_measurement=unit,
         device_class=NumberDeviceClass.DURATION if unit else None,
         mode=NumberMode.BOX,
         entity_category=EntityCategory.CONFIG,
     )
     for key, unit in (
-        ("generator_exercise_weeks", None),
-        ("generator_exercise_start", UnitOfTime.MINUTES),
-        ("generator_exercise_duration", UnitOfTime.MINUTES),
+        (ControlKey.GENERATOR_EXERCISE_WEEKS, None),
+        (ControlKey.GENERATOR_EXERCISE_START, UnitOfTime.MINUTES),
+        (ControlKey.GENERATOR_EXERCISE_DURATION, UnitOfTime.MINUTES),
     )
 }
 
@@ -72,10 +72,13 @@ class ControlNumber(ControlEntity[float], NumberEntity):
     """A numeric gateway setting within the range the gateway accepts."""
 
     def __init__(
-        self, hub: SiteHub, control: Control, description: NumberEntityDescription
+        self,
+        coordinator: GatewayCoordinator,
+        control: Control,
+        description: NumberEntityDescription,
     ) -> None:
         """Show ``control`` as described, within its range."""
-        super().__init__(hub, control, description)
+        super().__init__(coordinator, control, description)
         self._attr_native_min_value = control.minimum
         self._attr_native_max_value = control.maximum
         self._attr_native_step = control.step

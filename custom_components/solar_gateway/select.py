@@ -9,22 +9,24 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
 from .coordinator import SolarGatewayConfigEntry
-from .gateway.site import ControlKind, ControlValue
+from .gateway.site import ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
 # Battery modes are the site's main settings; a relay's are configuration.
-SELECTS: dict[str, SelectEntityDescription] = {
-    key: SelectEntityDescription(key=key, translation_key=key, entity_category=category)
+SELECTS: dict[ControlKey, SelectEntityDescription] = {
+    key: SelectEntityDescription(
+        key=key, translation_key=key.value, entity_category=category
+    )
     for key, category in (
-        ("battery_mode", None),
-        ("relay_mode", EntityCategory.CONFIG),
-        ("grid_action", EntityCategory.CONFIG),
-        ("micro_grid_action", EntityCategory.CONFIG),
-        ("generator_action", EntityCategory.CONFIG),
-        ("generator_mode", None),
-        ("generator_exercise_day", EntityCategory.CONFIG),
+        (ControlKey.BATTERY_MODE, None),
+        (ControlKey.RELAY_MODE, EntityCategory.CONFIG),
+        (ControlKey.GRID_ACTION, EntityCategory.CONFIG),
+        (ControlKey.MICRO_GRID_ACTION, EntityCategory.CONFIG),
+        (ControlKey.GENERATOR_ACTION, EntityCategory.CONFIG),
+        (ControlKey.GENERATOR_MODE, None),
+        (ControlKey.GENERATOR_EXERCISE_DAY, EntityCategory.CONFIG),
     )
 }
 

@@ -32,7 +32,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .coordinator import SiteHub, SolarGatewayConfigEntry
+from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
 from .counter_guard import CounterGuard
 from .entity import MeasurementEntity, SolarGatewayEntity
 from .gateway.site import Device, DeviceKind, Measurement, Phase, Quantity, SiteFigures
@@ -128,6 +128,14 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         suggested_display_precision=2,
         value_fn=lambda f: f.battery_capacity,
+    ),
+    SiteSensorDescription(
+        key="battery_very_low_soc",
+        translation_key="battery_very_low_soc",
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
+        value_fn=lambda f: f.battery_very_low_soc,
     ),
     # The backup reserve is the reserve number; no sensor repeats it.
     *(
@@ -459,6 +467,7 @@ ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
             "charging": "charging",
             "discharging": "discharging",
             "idle": "idle",
+            "full": "full",  # AC Batteries
         },
     ),
     (DeviceKind.SYSTEM_CONTROLLER, Quantity.MODE): _enum(
@@ -569,24 +578,29 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create sensors for what the site reports now, and later for what appears."""
-    hub = entry.runtime_data
+    runtime = entry.runtime_data
+    client = runtime.client
     known: set[str] = set()
 
     @callback
     def add_new() -> None:
         entities: list[Entity] = []
-        figures = hub.snapshot.figures
+        snapshot = runtime.snapshot
+        figures = snapshot.figures
         for description in SITE_SENSORS:
             if description.key in known:
                 continue
             if description.value_fn(figures) is not None:
                 known.add(description.key)
-                entities.append(_site_sensor(hub, description))
+                coordinator = runtime.coordinator(client.figure_group(description.key))
+                entities.append(_site_sensor(coordinator, description))
         for key, power, sign in DERIVED_ENERGY:
             if key not in known and getattr(figures, power) is not None:
                 known.add(key)
-                entities.append(DerivedEnergySensor(hub, key, power, sign))
-        for device in hub.snapshot.devices:
+                coordinator = runtime.coordinator(client.figure_group(power))
+                entities.append(DerivedEnergySensor(coordinator, key, power, sign))
+        for device in snapshot.devices:
+            coordinator = runtime.coordinator(client.device_group(device))
             for measurement in device.measurements:
                 found = measurement_description(device, measurement)
                 if found is None:
@@ -595,33 +609,35 @@ async def async_setup_entry(
                 if marker not in known:
                     known.add(marker)
                     entities.append(
-                        _measurement_sensor(hub, device, found, measurement)
+                        _measurement_sensor(coordinator, device, found, measurement)
                     )
         if entities:
             async_add_entities(entities)
 
     add_new()
-    entry.async_on_unload(hub.async_add_listener(add_new, structure=True))
+    entry.async_on_unload(runtime.async_add_structure_listener(add_new))
 
 
-def _site_sensor(hub: SiteHub, description: SiteSensorDescription) -> SensorEntity:
+def _site_sensor(
+    coordinator: GatewayCoordinator, description: SiteSensorDescription
+) -> SensorEntity:
     if description.state_class is SensorStateClass.TOTAL_INCREASING:
-        return SiteCounterSensor(hub, description)
-    return SiteSensor(hub, description)
+        return SiteCounterSensor(coordinator, description)
+    return SiteSensor(coordinator, description)
 
 
 def _measurement_sensor(
-    hub: SiteHub,
+    coordinator: GatewayCoordinator,
     device: Device,
     description: SensorEntityDescription,
     measurement: Measurement,
 ) -> SensorEntity:
     if isinstance(description, EnumSensorDescription):
-        return EnumSensor(hub, device, description, measurement)
+        return EnumSensor(coordinator, device, description, measurement)
     assert isinstance(description, MeasurementSensorDescription)
     if description.counter:
-        return MeasurementCounterSensor(hub, device, description, measurement)
-    return MeasurementSensor(hub, device, description, measurement)
+        return MeasurementCounterSensor(coordinator, device, description, measurement)
+    return MeasurementSensor(coordinator, device, description, measurement)
 
 
 class SiteSensor(SolarGatewayEntity, SensorEntity):
@@ -629,21 +645,27 @@ class SiteSensor(SolarGatewayEntity, SensorEntity):
 
     entity_description: SiteSensorDescription
 
-    def __init__(self, hub: SiteHub, description: SiteSensorDescription) -> None:
+    def __init__(
+        self, coordinator: GatewayCoordinator, description: SiteSensorDescription
+    ) -> None:
         """Show ``description``'s figure on the gateway's device."""
-        super().__init__(hub, None, description.key)
+        super().__init__(coordinator, None, description.key)
         self.entity_description = description
-        self.figure = description.key
+
+    @property
+    @override
+    def available(self) -> bool:
+        """A power figure the stream carries stays available while it streams,
+        even when the poll of the counters beside it fails."""
+        return super().available or self.coordinator.streams(
+            self.entity_description.key
+        )
 
     @property
     @override
     def native_value(self) -> float | None:
-        """The figure from the latest snapshot."""
-        return self.entity_description.value_fn(self.hub.snapshot.figures)
-
-    @override
-    def source(self) -> object:
-        return self.hub.snapshot.figures
+        """The figure from the latest data."""
+        return self.entity_description.value_fn(self.coordinator.data.figures)
 
     @override
     def shown(self) -> Hashable:
@@ -657,13 +679,13 @@ class MeasurementSensor(MeasurementEntity, SensorEntity):
 
     def __init__(
         self,
-        hub: SiteHub,
+        coordinator: GatewayCoordinator,
         device: Device,
         description: MeasurementSensorDescription,
         measurement: Measurement,
     ) -> None:
         """Show ``measurement`` of ``device``, written as often as its quantity needs."""
-        super().__init__(hub, device, description, measurement)
+        super().__init__(coordinator, device, description, measurement)
         self._min_write_interval = write_interval(description, device)
 
     @property
@@ -684,19 +706,17 @@ class MeasurementSensor(MeasurementEntity, SensorEntity):
 class EnumSensor(SolarGatewayEntity, SensorEntity):
     """A device's status or mode word as a translated option."""
 
-    device_only = True
-
     entity_description: EnumSensorDescription
 
     def __init__(
         self,
-        hub: SiteHub,
+        coordinator: GatewayCoordinator,
         device: Device,
         description: EnumSensorDescription,
         measurement: Measurement,
     ) -> None:
         """Show ``measurement`` of ``device`` as one of ``description``'s options."""
-        super().__init__(hub, device, description.key)
+        super().__init__(coordinator, device.serial, description.key)
         self.entity_description = description
         self.quantity = measurement.quantity
 
@@ -782,20 +802,17 @@ class SiteCounterSensor(_GuardedCounter):
 
     entity_description: SiteSensorDescription
 
-    def __init__(self, hub: SiteHub, description: SiteSensorDescription) -> None:
+    def __init__(
+        self, coordinator: GatewayCoordinator, description: SiteSensorDescription
+    ) -> None:
         """Show ``description``'s counter on the gateway's device."""
-        super().__init__(hub, None, description.key)
+        super().__init__(coordinator, None, description.key)
         self.entity_description = description
-        self.figure = description.key
         self._guard = CounterGuard(max_rate=SITE_MAX_RATE)
 
     @override
-    def source(self) -> object:
-        return self.hub.snapshot.figures
-
-    @override
     def _raw(self) -> float | None:
-        return self.entity_description.value_fn(self.hub.snapshot.figures)
+        return self.entity_description.value_fn(self.coordinator.data.figures)
 
 
 class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
@@ -805,13 +822,13 @@ class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
 
     def __init__(
         self,
-        hub: SiteHub,
+        coordinator: GatewayCoordinator,
         device: Device,
         description: MeasurementSensorDescription,
         measurement: Measurement,
     ) -> None:
         """Show ``measurement`` of ``device`` through a guard."""
-        super().__init__(hub, device, description, measurement)
+        super().__init__(coordinator, device, description, measurement)
         self._guard = CounterGuard(
             max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE),
             daily=description.daily,
@@ -877,12 +894,13 @@ class DerivedEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
     _attr_suggested_display_precision = 2
 
-    def __init__(self, hub: SiteHub, key: str, power: str, sign: int) -> None:
+    def __init__(
+        self, coordinator: GatewayCoordinator, key: str, power: str, sign: int
+    ) -> None:
         """Count the part of the ``power`` figure with ``sign`` (1: the figure as
         it is, -1: its negative part, e.g. grid export)."""
-        super().__init__(hub, None, key)
+        super().__init__(coordinator, None, key)
         self._attr_translation_key = key
-        self.figure = power
         self._power = power
         self._sign = sign
         self._total = 0.0
@@ -914,8 +932,14 @@ class DerivedEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
         """Keep the total and the last reading across restarts."""
         return IntegratorStoredData(self._total, self._last_power, self._last_time)
 
+    @property
+    @override
+    def available(self) -> bool:
+        """Available while its power figure is: polled, or carried by the stream."""
+        return super().available or self.coordinator.streams(self._power)
+
     def _integrate(self) -> None:
-        snapshot = self.hub.snapshot
+        snapshot = self.coordinator.data
         reading: float | None = getattr(snapshot.figures, self._power)
         if reading is None:
             return

@@ -10,30 +10,32 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control import ControlEntity, async_track_controls
 from .coordinator import SolarGatewayConfigEntry
-from .gateway.site import ControlKind, ControlValue
+from .gateway.site import ControlKey, ControlKind, ControlValue
 
 # One write at a time: each is confirmed by a read before the next is sent.
 PARALLEL_UPDATES = 1
 
-SWITCHES: dict[str, SwitchEntityDescription] = {
-    description.key: description
+SWITCHES: dict[ControlKey, SwitchEntityDescription] = {
+    ControlKey(description.key): description
     for description in (
         SwitchEntityDescription(
-            key="grid_connection", translation_key="grid_connection"
+            key=ControlKey.GRID_CONNECTION, translation_key="grid_connection"
         ),
         # A dry contact relay is its device's main feature: named after its load.
-        SwitchEntityDescription(key="relay", name=None),
+        SwitchEntityDescription(key=ControlKey.RELAY, name=None),
         SwitchEntityDescription(
-            key="charge_from_grid",
+            key=ControlKey.CHARGE_FROM_GRID,
             translation_key="charge_from_grid",
             entity_category=EntityCategory.CONFIG,
         ),
         SwitchEntityDescription(
-            key="charge_from_generator",
+            key=ControlKey.CHARGE_FROM_GENERATOR,
             translation_key="charge_from_generator",
             entity_category=EntityCategory.CONFIG,
         ),
-        SwitchEntityDescription(key="production", translation_key="production"),
+        SwitchEntityDescription(
+            key=ControlKey.PRODUCTION, translation_key="production"
+        ),
     )
 }
 
@@ -67,7 +69,7 @@ class ControlSwitch(ControlEntity[bool], SwitchEntity):
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """``pending`` while the site follows a change the gateway took (production)."""
         control = self.control
-        if control is None or control.key != "production":
+        if control is None or control.key is not ControlKey.PRODUCTION:
             return None
         return {"pending": control.pending}
 

@@ -14,6 +14,10 @@ What is recorded:
 - every state of every ``total_increasing`` sensor, in Wh;
 - which entities are unavailable at each step;
 - where asked (``LoopWatch``), the longest the event loop spent in one callback.
+
+Every scenario also checks that no ERROR or WARNING log line shows a secret of the
+gateway: a serial of any of its devices, its address, MAC and IP addresses, e-mails,
+Wi-Fi name and key, token or password (a broken answer must not be quoted).
 """
 
 import asyncio
@@ -28,9 +32,9 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import SensorStateClass
-from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.const import CONF_PASSWORD, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -39,11 +43,12 @@ from pytest_homeassistant_custom_component.common import (
     get_scheduled_timer_handles,
 )
 
-from custom_components.solar_gateway.const import DOMAIN
+from custom_components.solar_gateway.const import CONF_TOKEN, DOMAIN
 from custom_components.solar_gateway.gateway.capture import Capture
 from simulator.clock import ManualClock
 from simulator.server import SimulatedGateway, SimulatorOptions
 from tests.integration.simulated import FIXTURES, NOON, entry_data
+from tests.integration.test_secrets import fixture_secrets
 
 # Real seconds a step waits for what runs without time passing (requests to the
 # simulator on this machine take milliseconds; a hanging one waits for later steps).
@@ -370,6 +375,42 @@ class FaultRun:
             found += [f"{entity_id}: {w}" for w in what]
         return total, found
 
+    def secrets(self) -> set[str]:
+        """The gateway's secrets: its address, credentials and every device's serial."""
+        registry = dr.async_get(self.hass)
+        found = {self.gateway.identity.serial, self.gateway.host}
+        found |= {
+            device.serial_number
+            for device in dr.async_entries_for_config_entry(
+                registry, self.entry.entry_id
+            )
+            if device.serial_number
+        }
+        found |= {
+            str(self.entry.data[key])
+            for key in (CONF_TOKEN, CONF_PASSWORD)
+            if self.entry.data.get(key)
+        }
+        # A short value (a 1-digit serial) would be found in any number.
+        return {secret for secret in found if len(secret) >= 6}
+
+    def secrets_logged(self, secrets: set[str]) -> list[str]:
+        """ERROR and WARNING log lines (of any logger) that show one of ``secrets``."""
+        formatter = logging.Formatter()
+        leaks = []
+        for record in self.caplog.records:
+            if record.levelno < logging.WARNING:
+                continue
+            line = record.getMessage()
+            if record.exc_info:
+                line += formatter.formatException(record.exc_info)
+            leaks += [
+                f"{record.levelname} {record.name}: {secret!r} in {line[:300]!r}"
+                for secret in secrets
+                if secret in line
+            ]
+        return leaks
+
     def tracebacks(self) -> list[str]:
         """Error-level log records that carry a traceback."""
         return [
@@ -454,9 +495,13 @@ async def fault_run(
         await run.run(60)
         try:
             yield run
+            secrets = run.secrets()
+            if source is None:
+                secrets |= fixture_secrets(FIXTURES / scenario)
         finally:
             # Stop the gateway first: a request it is still holding (a hang, a slow
             # answer) fails at once instead of waiting for a clock that stands still.
             await gateway.stop()
             await hass.config_entries.async_unload(entry.entry_id)
             await hass.async_block_till_done()
+    assert not (leaks := run.secrets_logged(secrets)), leaks

@@ -37,6 +37,7 @@ SCENARIOS = [
     "envoy/ct_disabled",
     "envoy/device_data_only",
     "envoy/generator_running",
+    "envoy/acb_with_iq_battery",
     "pvs/legacy_basic",
     "pvs/legacy_sunvault",
     "pvs/varserver",

@@ -36,7 +36,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 import pytest
 
-from custom_components.solar_gateway.coordinator import SiteHub
+from custom_components.solar_gateway.coordinator import SolarGatewayData
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.errors import ControlRefusedError
@@ -77,7 +77,7 @@ class Sent:
 
 
 @contextmanager
-def recording(hub: SiteHub) -> Iterator[list[Sent]]:
+def recording(hub: SolarGatewayData) -> Iterator[list[Sent]]:
     """Record every request the gateway's client sends."""
     transport = hub.client.transport
     original = transport.request
@@ -106,14 +106,18 @@ def read_after_write(sent: list[Sent]) -> list[str]:
 
 
 @asynccontextmanager
-async def envoy(hass: HomeAssistant) -> AsyncIterator[tuple[SiteHub, SimulatedGateway]]:
+async def envoy(
+    hass: HomeAssistant,
+) -> AsyncIterator[tuple[SolarGatewayData, SimulatedGateway]]:
     """The metered Envoy with a system controller, relays and batteries."""
     async with simulated_entry(hass, ENVOY) as (entry, gateway):
         yield entry.runtime_data, gateway
 
 
 @asynccontextmanager
-async def pvs(hass: HomeAssistant) -> AsyncIterator[tuple[SiteHub, SimulatedGateway]]:
+async def pvs(
+    hass: HomeAssistant,
+) -> AsyncIterator[tuple[SolarGatewayData, SimulatedGateway]]:
     """The varserver PVS with a SunVault."""
     async with simulated_entry(hass, PVS) as (entry, gateway):
         yield entry.runtime_data, gateway

@@ -22,15 +22,11 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.solar_gateway.const import CONF_CAPTURE_DIAGNOSTICS, DOMAIN
-from custom_components.solar_gateway.diagnostics import (
-    REDACTED,
-    Redactor,
-    json_safe,
-    snapshot_serials,
-)
+from custom_components.solar_gateway.diagnostics import json_safe, snapshot_serials
 from custom_components.solar_gateway.gateway.capture import capture_from_json
 from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.errors import GatewayConnectionError
+from custom_components.solar_gateway.gateway.redaction import REDACTED, Redactor
 from custom_components.solar_gateway.gateway.site import Brand, DeviceKind, SiteSnapshot
 from custom_components.solar_gateway.gateway.transport import Response, Transport
 from simulator.capture import load_source

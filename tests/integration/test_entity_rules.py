@@ -64,7 +64,13 @@ async def test_status_words_are_translated_options(
     status = state_of(hass, f"{BATTERY}_state")
     assert status.state == "ready"
     assert status.attributes["device_class"] == "enum"
-    assert status.attributes["options"] == ["charging", "discharging", "idle", "ready"]
+    assert status.attributes["options"] == [
+        "charging",
+        "discharging",
+        "full",
+        "idle",
+        "ready",
+    ]
     entry = er.async_get(hass).async_get(entity_id(hass, f"{BATTERY}_state"))
     assert entry is not None
     assert entry.translation_key == "battery_status"

@@ -28,7 +28,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 
-from custom_components.solar_gateway.coordinator import SiteHub
+from custom_components.solar_gateway.coordinator import SolarGatewayData
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy.client import EnvoyClient
 from custom_components.solar_gateway.gateway.transport import Timeouts
@@ -62,7 +62,7 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 @asynccontextmanager
 async def site(
     hass: HomeAssistant, scenario: str, user: str = "installer"
-) -> AsyncIterator[tuple[SiteHub, SimulatedGateway, ManualClock]]:
+) -> AsyncIterator[tuple[SolarGatewayData, SimulatedGateway, ManualClock]]:
     """A simulated Envoy set up with ``user``'s token, and its clock."""
     clock = ManualClock(NOON)
     async with simulated_entry(hass, scenario, clock, user=user) as (entry, gateway):

@@ -165,10 +165,10 @@ async def test_new_firmware_reloads_the_entry(
     assert device.sw_version == "8.3.5167"
 
 
-async def test_manual_update_polls_every_group(
+async def test_manual_update_polls_the_entitys_group(
     hass: HomeAssistant, fake_client: FakeGatewayClient, fake_entry: MockConfigEntry
 ) -> None:
-    """homeassistant.update_entity reads the gateway now."""
+    """homeassistant.update_entity reads what the entity shows now, nothing more."""
     await setup(hass, fake_entry)
     assert await async_setup_component(hass, "homeassistant", {})
     fake_client.refreshed.clear()
@@ -179,9 +179,7 @@ async def test_manual_update_polls_every_group(
         blocking=True,
     )
     await hass.async_block_till_done()
-    assert {group for groups in fake_client.refreshed for group in groups} == set(
-        DataGroup
-    )
+    assert fake_client.refreshed == [frozenset({DataGroup.LIVE})]
 
 
 async def test_user_may_remove_only_devices_the_gateway_dropped(
@@ -282,10 +280,11 @@ async def test_device_gone_while_running_is_unavailable(
     fake_client: FakeGatewayClient,
     fake_entry: MockConfigEntry,
 ) -> None:
-    """A device the gateway stops reporting turns unavailable until it returns."""
+    """A device the gateway stops reporting turns unavailable at its group's next
+    poll, until it returns."""
     await setup(hass, fake_entry)
     fake_client.snapshot = replace(SNAPSHOT, devices=SNAPSHOT.devices[:2])
-    await poll(hass, freezer)
+    await poll(hass, freezer, seconds=301)
     assert state_of(hass, "482301000002_power").state == STATE_UNAVAILABLE
     assert state_of(hass, "482301000001_power").state == "250.0"
     await hass.config_entries.async_unload(fake_entry.entry_id)

@@ -24,20 +24,20 @@ from custom_components.solar_gateway.const import (
     CONF_STREAM_WRITE_INTERVAL,
     DOMAIN,
 )
-from custom_components.solar_gateway.coordinator import SiteHub
+from custom_components.solar_gateway.coordinator import (
+    COUNTER_INTERVAL,
+    EVENT_LIVE_POWER,
+    POWER_FIGURES,
+    LiveFeed,
+    SolarGatewayData,
+    large_change,
+)
 from custom_components.solar_gateway.diagnostics import (
     async_get_config_entry_diagnostics,
 )
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.site import SiteFigures
 from custom_components.solar_gateway.gateway.stream import StreamState
-from custom_components.solar_gateway.live_stream import (
-    COUNTER_INTERVAL,
-    EVENT_LIVE_POWER,
-    POWER_FIGURES,
-    StreamFeed,
-    large_change,
-)
 from simulator.clock import ManualClock
 from simulator.faults import Fault, FaultName
 from simulator.server import SimulatedGateway, SimulatorOptions
@@ -57,7 +57,7 @@ async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
             await asyncio.sleep(0.02)
 
 
-def feed_of(hub: SiteHub) -> StreamFeed:
+def feed_of(hub: SolarGatewayData) -> LiveFeed:
     assert hub.stream is not None
     return hub.stream
 
@@ -78,12 +78,12 @@ async def test_streamed_power_reaches_the_entities_within_two_seconds(
     async with simulated_entry(
         hass, "envoy/metered_battery", clock, options=STREAMING, simulator=FAST
     ) as (entry, gw):
-        hub: SiteHub = entry.runtime_data
+        hub: SolarGatewayData = entry.runtime_data
         feed = feed_of(hub)
         await until(lambda: feed.stream.state is StreamState.STREAMING)
         live = hub.coordinators[DataGroup.LIVE]
-        # Streaming: the live group is read for its counters only.
-        assert live.update_interval == COUNTER_INTERVAL
+        # The stream carries no battery power: the live group keeps its own rate.
+        assert live.update_interval == live.configured_interval
         entity_id = solar_entity(hass, gw.identity.serial)
         clock.advance(6 * 3600)  # evening: solar falls
         expected = round(gw.state.figures().solar_w)
@@ -118,9 +118,9 @@ async def test_a_dropped_stream_falls_back_to_polling_and_returns(
 ) -> None:
     """Drop: the live group is polled at once and at its interval; then streams."""
     async with simulated_entry(
-        hass, "envoy/metered_battery", options=STREAMING, simulator=FAST
+        hass, "envoy/metered_3phase", options=STREAMING, simulator=FAST
     ) as (entry, gw):
-        hub: SiteHub = entry.runtime_data
+        hub: SolarGatewayData = entry.runtime_data
         feed = feed_of(hub)
         live = hub.coordinators[DataGroup.LIVE]
         stats = hub.client.transport.stats
@@ -139,13 +139,13 @@ async def test_a_dropped_stream_falls_back_to_polling_and_returns(
 async def test_power_stays_available_when_the_counter_poll_fails_while_streaming(
     hass: HomeAssistant,
 ) -> None:
-    """The 5-minute poll for the counters fails: the streamed power sensors stay
-    available and keep moving, the counters they do not carry become unavailable."""
+    """The live poll fails: the streamed power sensors stay available and keep
+    moving, the counters they do not carry become unavailable."""
     clock = ManualClock(NOON)
     async with simulated_entry(
         hass, "envoy/metered_battery", clock, options=STREAMING, simulator=FAST
     ) as (entry, gw):
-        hub: SiteHub = entry.runtime_data
+        hub: SolarGatewayData = entry.runtime_data
         feed = feed_of(hub)
         await until(lambda: feed.stream.state is StreamState.STREAMING)
         serial = gw.identity.serial
@@ -157,7 +157,7 @@ async def test_power_stays_available_when_the_counter_poll_fails_while_streaming
         assert energy is not None
         gw.add_fault(Fault(FaultName.MALFORMED_JSON, count=20))
         await hub.coordinators[DataGroup.LIVE].async_refresh()
-        assert not hub.group_available(DataGroup.LIVE)
+        assert not hub.coordinators[DataGroup.LIVE].last_update_success
         await until(lambda: hass.states.get(energy).state == "unavailable")
         clock.advance(6 * 3600)  # evening: solar falls, the stream shows it
         expected = round(gw.state.figures().solar_w)
@@ -182,7 +182,7 @@ async def test_a_refused_stream_polls_and_says_so_once(hass: HomeAssistant) -> N
     async with simulated_entry(
         hass, "envoy/metered_battery", options=STREAMING, simulator=refusing
     ) as (entry, _):
-        hub: SiteHub = entry.runtime_data
+        hub: SolarGatewayData = entry.runtime_data
         feed = feed_of(hub)
         await until(lambda: feed.stream.state is StreamState.REFUSED)
         live = hub.coordinators[DataGroup.LIVE]
@@ -227,12 +227,14 @@ async def test_pvs6_streams_through_its_telemetry_socket(
     async with simulated_entry(
         hass, "pvs/varserver", options=STREAMING, simulator=FAST, stream_port=port
     ) as (entry, gw):
-        hub: SiteHub = entry.runtime_data
+        hub: SolarGatewayData = entry.runtime_data
         feed = feed_of(hub)
         await until(lambda: feed.stream.state is StreamState.STREAMING)
-        assert feed.latest is not None
-        solar = feed.latest.figures.solar_power
+        live = hub.coordinators[DataGroup.LIVE]
+        solar = live.data.figures.solar_power
         assert solar == pytest.approx(gw.state.figures().solar_w, abs=0.01)
+        # The telemetry carries every power figure, the SunVault's too.
+        assert live.update_interval == COUNTER_INTERVAL
 
 
 async def test_state_writes_stay_within_the_recorder_budget(
@@ -240,19 +242,20 @@ async def test_state_writes_stay_within_the_recorder_budget(
 ) -> None:
     """An hour of 1-second messages: at most 3600/N writes plus the large changes."""
     async with simulated_entry(hass, "envoy/metered_battery") as (entry, _):
-        hub: SiteHub = entry.runtime_data
+        hub: SolarGatewayData = entry.runtime_data
         source = hub.client.stream_source()
         assert source is not None
         write_interval = 5
-        feed = StreamFeed(hass, entry, hub, source, timedelta(seconds=write_interval))
+        live = hub.coordinators[DataGroup.LIVE]
+        feed = LiveFeed(entry, live, source, timedelta(seconds=write_interval))
         now = [1000.0]
         monkeypatch.setattr(
-            "custom_components.solar_gateway.live_stream.time.monotonic",
+            "custom_components.solar_gateway.coordinator.time.monotonic",
             lambda: now[0],
         )
         writes: list[float | None] = []
-        remove = hub.async_add_listener(
-            lambda: writes.append(hub.snapshot.figures.grid_power)
+        remove = live.async_add_listener(
+            lambda: writes.append(live.data.figures.grid_power)
         )
         base = hub.snapshot
         steps = {600, 1200, 1800, 2400, 3000}  # a kettle, on and off

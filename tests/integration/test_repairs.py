@@ -315,7 +315,7 @@ async def test_pasted_token_expiring_leads_to_reauth(
         with patch(
             "custom_components.solar_gateway.issues.dt_util.utcnow", return_value=later
         ):
-            entry.runtime_data.async_notify()
+            entry.runtime_data.coordinators[DataGroup.SETTINGS].async_update_listeners()
         found = issue(hass, "token", entry)
         assert found.severity is ir.IssueSeverity.ERROR
         assert found.translation_key == "token_expired"

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.solar_gateway.connection import client_from_data, gateway_session
 from custom_components.solar_gateway.const import DOMAIN
-from custom_components.solar_gateway.coordinator import SiteHub
+from custom_components.solar_gateway.coordinator import SolarGatewayData
 from custom_components.solar_gateway.gateway.client import DataGroup, PollingRule
 from custom_components.solar_gateway.gateway.site import DeviceKind
 from simulator.clock import ManualClock
@@ -107,7 +107,7 @@ def registered_entities(
     devices = dr.async_get(hass)
     entry = hass.config_entries.async_get_entry(entry_id)
     assert entry is not None
-    hub: SiteHub = entry.runtime_data
+    hub: SolarGatewayData = entry.runtime_data
     names = _names()
     rows: list[EntityRow] = []
     for entity in er.async_entries_for_config_entry(entities, entry_id):
@@ -215,7 +215,7 @@ async def measure_polling(
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
     async with simulated_entry(hass, scenario, clock) as (entry, _):
-        hub: SiteHub = entry.runtime_data
+        hub: SolarGatewayData = entry.runtime_data
         client = hub.client
         stats = client.transport.stats
         paths: dict[DataGroup, tuple[str, ...]] = {}

@@ -1,5 +1,6 @@
 """The project's own clients against the simulator: probe, setup, refresh, controls."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -7,9 +8,10 @@ import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
-from custom_components.solar_gateway.gateway.envoy.models import StorageMode
+from custom_components.solar_gateway.gateway.envoy.site_mapping import relay_serial
 from custom_components.solar_gateway.gateway.pvs import PvsClient
 from custom_components.solar_gateway.gateway.pvs.models import EssControlMode
+from custom_components.solar_gateway.gateway.site import ControlChange, ControlKey
 from simulator import SimulatedGateway
 from simulator.clock import ManualClock
 from simulator.kinds import GatewayKind
@@ -86,26 +88,28 @@ async def test_envoy_client_controls_round_trip(
     ) as gw:
         client = envoy_client(session, gw, clock)
         await client.setup()
-        await client.go_off_grid()
-        snapshot = await client.refresh(ALL_GROUPS)
+        ensemble = client.data.ensemble
+        assert ensemble is not None
+        controller = ensemble.enpowers[0].serial
+        grid = ControlChange(ControlKey.GRID_CONNECTION, controller, False)
+        snapshot = await client.apply(grid)
         assert gw.state.islanded
         assert snapshot.figures.grid_connected in (False, None)
-        await client.open_dry_contact("NC1")
-        await client.update_dry_contact("NC1", {"load_name": "pool pump"})
-        await client.set_storage_mode(StorageMode.BACKUP)
-        await client.refresh(ALL_GROUPS)
-        await client.set_reserve_soc(55)
-        await client.refresh(ALL_GROUPS)
+        relay = relay_serial(controller, "NC1")
+        await client.apply(ControlChange(ControlKey.RELAY, relay, False))
+        await client.apply(ControlChange(ControlKey.CUTOFF_SOC, relay, 25.0))
+        await client.apply(ControlChange(ControlKey.BATTERY_MODE, None, "backup"))
+        await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, 55))
         data = client.data
         assert data.dry_contacts[0].status == "open"
-        assert data.dry_contact_settings[0].load_name == "pool pump"  # type: ignore[attr-defined]
+        assert data.dry_contact_settings[0].soc_low == 25
         assert data.tariff is not None
         assert data.tariff.storage is not None
         assert data.tariff.storage.mode == "backup"
         assert data.tariff.storage.reserved_soc == 55
         assert gw.state.backup_only
         assert gw.state.reserve_soc == 55
-        await client.go_on_grid()
+        await client.apply(replace(grid, value=True))
         assert not gw.state.islanded
 
 

@@ -3,7 +3,21 @@
 Callers catch the base classes: a coordinator only needs to tell "try again later"
 (connection, timeout, busy) from "ask the user" (authentication) from "the gateway said
 something we do not understand" (unexpected payload).
+
+An error's message may reach Home Assistant's log at ERROR level, so it never quotes
+what the gateway answered: any field of it (a serial, a key) would leak that way.
+``invalid_json`` says where, how much and what kind of fault; the answer itself goes
+to the DEBUG log only, redacted as diagnostics are.
 """
+
+import json
+import logging
+
+from .redaction import Redactor
+
+_LOGGER = logging.getLogger(__name__)
+# The most of an unreadable answer the DEBUG log shows (a DeviceList is 1 MB).
+MAX_LOGGED_BODY = 4096
 
 
 class GatewayError(Exception):
@@ -92,3 +106,32 @@ class ControlNotAppliedError(GatewayError):
 
 class InvalidHostError(GatewayError):
     """The text given as the gateway's address is not a host, address or URL."""
+
+
+def invalid_json(
+    what: str, body: bytes | str, err: ValueError
+) -> UnexpectedPayloadError:
+    """The error for an answer to ``what`` that is not JSON (see the module's text)."""
+    data = body.encode("utf-8", errors="replace") if isinstance(body, str) else body
+    message = f"{what} answered invalid JSON ({_fault(data, err)}; {len(data)} bytes)"
+    if _LOGGER.isEnabledFor(logging.DEBUG):
+        _LOGGER.debug(
+            "%s; it began: %s", message, Redactor().body(data[:MAX_LOGGED_BODY])
+        )
+    return UnexpectedPayloadError(message)
+
+
+def _fault(body: bytes, err: ValueError) -> str:
+    """What kind of fault ``err`` found in ``body``, in words that quote none of it."""
+    stripped = body.strip()
+    if not stripped:
+        return "empty"
+    if stripped.startswith(b"<"):
+        return "an HTML or XML page"
+    if isinstance(err, UnicodeDecodeError):
+        return f"not UTF-8 at byte {err.start}"
+    if isinstance(err, json.JSONDecodeError):
+        if err.msg.startswith("Unterminated") or err.pos >= len(err.doc.rstrip()):
+            return "cut short"
+        return f"{err.msg} at character {err.pos}"
+    return type(err).__name__

@@ -190,6 +190,8 @@ class SiteFigures:
     battery_available_energy: float | None = None  # Wh
     battery_capacity: float | None = None  # Wh
     backup_reserve: float | None = None  # %
+    # %, the charge below which the batteries stop discharging to protect themselves
+    battery_very_low_soc: float | None = None
     grid_connected: bool | None = None
 
 
@@ -214,6 +216,39 @@ class ControlKind(StrEnum):
     BUTTON = "button"  # an action without a state (its value is always True)
 
 
+class ControlKey(StrEnum):
+    """What a control is, whichever brand offers it (also its entity's key)."""
+
+    # The site and its batteries
+    GRID_CONNECTION = "grid_connection"  # switch: the system controller's mains relay
+    BATTERY_MODE = "battery_mode"  # select
+    BACKUP_RESERVE = "backup_reserve"  # number, %
+    CHARGE_FROM_GRID = "charge_from_grid"  # switch
+    PRODUCTION = "production"  # switch: the inverters produce
+    # A dry contact relay and its settings
+    RELAY = "relay"  # switch: closed or open
+    RELAY_MODE = "relay_mode"  # select
+    GRID_ACTION = "grid_action"  # select
+    MICRO_GRID_ACTION = "micro_grid_action"  # select
+    GENERATOR_ACTION = "generator_action"  # select
+    CUTOFF_SOC = "cutoff_soc"  # number, %
+    RESTORE_SOC = "restore_soc"  # number, %
+    # The generator
+    GENERATOR_MODE = "generator_mode"  # select
+    GENERATOR_EXERCISE_DAY = "generator_exercise_day"  # select
+    GENERATOR_EXERCISE_WEEKS = "generator_exercise_weeks"  # number
+    GENERATOR_EXERCISE_START = "generator_exercise_start"  # number, minutes
+    GENERATOR_EXERCISE_DURATION = "generator_exercise_duration"  # number, minutes
+    GENERATOR_START_SOC = "generator_start_soc"  # number, %
+    GENERATOR_STOP_SOC = "generator_stop_soc"  # number, %
+    CHARGE_FROM_GENERATOR = "charge_from_generator"  # switch
+    # An AC Battery
+    SLEEP_MIN_SOC = "sleep_min_soc"  # number, %
+    SLEEP_MAX_SOC = "sleep_max_soc"  # number, %
+    ACB_SLEEP = "acb_sleep"  # button
+    ACB_WAKE = "acb_wake"  # button
+
+
 type ControlValue = bool | str | float
 
 
@@ -221,12 +256,12 @@ type ControlValue = bool | str | float
 class Control:
     """A setting the gateway lets the owner change, as last read.
 
-    ``key`` says what it is whichever brand offers it (e.g. ``reserve_soc``); with
-    ``device`` it names the control. Options are vendor-neutral keys: the client
+    ``key`` says what it is whichever brand offers it; with ``device`` it names the
+    control. Options are vendor-neutral keys: the client
     turns them into its gateway's own spelling.
     """
 
-    key: str
+    key: ControlKey
     kind: ControlKind
     value: ControlValue | None  # None: the gateway does not say right now
     device: str | None = None  # serial of the device it belongs to; None: the gateway
@@ -246,7 +281,7 @@ class Control:
 class ControlChange:
     """A request to set control ``key`` of ``device`` to ``value``."""
 
-    key: str
+    key: ControlKey
     device: str | None
     value: ControlValue
 
@@ -262,15 +297,15 @@ class SiteSnapshot:
     controls: tuple[Control, ...] = ()
 
     @cached_property
-    def _controls_by_key(self) -> dict[tuple[str, str | None], Control]:
+    def _controls_by_key(self) -> dict[tuple[ControlKey, str | None], Control]:
         # Each control entity looks its control up after every poll (the first
         # control of a key and device wins, as a scan would find it).
-        index: dict[tuple[str, str | None], Control] = {}
+        index: dict[tuple[ControlKey, str | None], Control] = {}
         for control in self.controls:
             index.setdefault((control.key, control.device), control)
         return index
 
-    def control(self, key: str, device: str | None = None) -> Control | None:
+    def control(self, key: ControlKey, device: str | None = None) -> Control | None:
         """Return control ``key`` of ``device`` (None: the gateway), or None."""
         return self._controls_by_key.get((key, device))
 

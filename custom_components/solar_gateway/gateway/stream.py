@@ -76,6 +76,8 @@ class StreamSource(ABC):
 
     #: What the stream is, for logs and diagnostics (e.g. ``GET /stream/meter``).
     name: str
+    #: The site figures (``SiteFigures`` field names) each message brings fresh.
+    carries: frozenset[str]
 
     @abstractmethod
     def connect(self) -> AbstractAsyncContextManager[StreamConnection]:

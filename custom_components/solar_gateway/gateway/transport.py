@@ -43,6 +43,7 @@ from .errors import (
     GatewayConnectionError,
     GatewayTimeoutError,
     UnexpectedPayloadError,
+    invalid_json,
 )
 
 type Clock = Callable[[], float]
@@ -116,10 +117,8 @@ class Response:
         if parsed is None:
             parsed = _parse_json(self.body)
         if isinstance(parsed, _Unparsable):
-            snippet = self.text()[:80].strip()
-            raise UnexpectedPayloadError(
-                f"{self.method} {self.path} returned invalid JSON ({parsed.error}): "
-                f"{snippet!r}"
+            raise invalid_json(
+                f"{self.method} {self.path}", self.body, parsed.error
             ) from parsed.error
         return parsed.value
 

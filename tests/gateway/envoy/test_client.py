@@ -18,6 +18,8 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.site import (
     Brand,
+    ControlChange,
+    ControlKey,
     DeviceKind,
     Phase,
     Quantity,
@@ -309,8 +311,7 @@ async def test_a_ct_poll_rebuilds_only_what_it_changed(
         a is not b for a, b in zip(third.of_kind(DeviceKind.METER), meters, strict=True)
     )
     assert third.controls is first.controls  # read again, unchanged
-    await client.set_reserve_soc(45)
-    changed = await client.refresh(live)
+    changed = await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, 45))
     assert changed.controls is not first.controls
     assert changed.control("backup_reserve") != first.control("backup_reserve")
 
@@ -398,7 +399,7 @@ async def test_not_set_up(session: aiohttp.ClientSession) -> None:
     with pytest.raises(GatewayError):
         await client.refresh(ALL)
     with pytest.raises(GatewayError):
-        await client.go_on_grid()
+        await client.apply(ControlChange(ControlKey.GRID_CONNECTION, None, True))
 
 
 async def test_probe_not_an_envoy(

@@ -106,7 +106,7 @@ async def test_stale_ac_battery_total_is_not_live(
     """An AC Battery total two days older than the rest of production.json: its
     260 W are not added to the batteries' power, its charge not used."""
     client = await _client(simulate, session, "acb_with_iq_battery")
-    figures = (await client.refresh(ALL)).figures
+    figures = (await client.first_refresh()).figures
     assert figures.battery_power == 105.0  # the IQ Battery's own report alone
     # The aggregate state of charge and energy come from the battery controller.
     assert figures.battery_state_of_charge == 39.0

@@ -92,7 +92,7 @@ def test_api_for_build() -> None:
 
 def test_load_json_object() -> None:
     """HTML, truncated JSON and arrays are typed errors."""
-    with pytest.raises(UnexpectedPayloadError, match="not valid JSON"):
+    with pytest.raises(UnexpectedPayloadError, match="invalid JSON"):
         load_json_object(b"<html><body>503</body></html>", "x")
     with pytest.raises(UnexpectedPayloadError):
         load_json_object('{"a": ', "x")

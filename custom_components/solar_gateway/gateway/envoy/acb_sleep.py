@@ -12,6 +12,7 @@ from custom_components.solar_gateway.gateway.errors import FeatureUnavailableErr
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
+    ControlKey,
     ControlKind,
     DataGroup,
     SiteSnapshot,
@@ -67,7 +68,7 @@ def ac_batteries(inventory: Iterable[InventoryDevice]) -> tuple[InventoryDevice,
     return tuple(d for d in inventory if d.group == "ACB" and not d.deleted)
 
 
-SLEEP_BAND = ("sleep_min_soc", "sleep_max_soc")
+SLEEP_BAND = (ControlKey.SLEEP_MIN_SOC, ControlKey.SLEEP_MAX_SOC)
 
 
 def acb_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
@@ -91,7 +92,7 @@ def acb_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
                     source=DataGroup.DEVICES,
                     groups=ACB_GROUPS,
                 )
-        for key in ("acb_sleep", "acb_wake"):
+        for key in (ControlKey.ACB_SLEEP, ControlKey.ACB_WAKE):
             yield Control(
                 key=key,
                 kind=ControlKind.BUTTON,
@@ -104,19 +105,19 @@ def acb_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]:
 
 def acb_request(change: ControlChange, data: EnvoyData) -> ControlRequest | None:
     """The request for an AC Battery control's change; None for any other control."""
-    if change.key not in (*SLEEP_BAND, "acb_sleep", "acb_wake"):
+    if change.key not in (*SLEEP_BAND, ControlKey.ACB_SLEEP, ControlKey.ACB_WAKE):
         return None
     battery = next(
         (b for b in ac_batteries(data.inventory) if b.serial == change.device), None
     )
     if battery is None:
         raise FeatureUnavailableError(f"no AC Battery {change.device}", 404)
-    if change.key == "acb_wake":
+    if change.key is ControlKey.ACB_WAKE:
         return wake_request(battery.serial)
     low = battery.sleep_min_soc if battery.sleep_min_soc is not None else 0.0
     high = battery.sleep_max_soc if battery.sleep_max_soc is not None else 100.0
-    if change.key == "sleep_min_soc":
+    if change.key is ControlKey.SLEEP_MIN_SOC:
         low = float(change.value)
-    elif change.key == "sleep_max_soc":
+    elif change.key is ControlKey.SLEEP_MAX_SOC:
         high = float(change.value)
     return sleep_request(battery.serial, low, high)

@@ -33,6 +33,7 @@ from custom_components.solar_gateway.gateway.errors import (
 from custom_components.solar_gateway.gateway.hosts import parse_host
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
+    ControlKey,
     ControlKind,
     Device,
     DeviceKind,
@@ -45,7 +46,6 @@ from custom_components.solar_gateway.gateway.transport import (
     Timeouts,
     Transport,
 )
-from custom_components.solar_gateway.gateway.values import JsonObject
 
 from .auth import (
     ENLIGHTEN_URL,
@@ -59,18 +59,10 @@ from .auth import (
     decode_token,
     installer_password,
 )
-from .controls import (
-    ControlRequest,
-    ControlsCache,
-    dry_contact_request,
-    dry_contact_settings_request,
-    grid_request,
-    request_for,
-    tariff_request,
-)
+from .controls import ControlRequest, ControlsCache, request_for
 from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .generator_writes import check_charge_from_generator
-from .models import CtType, EnvoyData, EnvoyInfo, StorageMode
+from .models import CtType, EnvoyData, EnvoyInfo
 from .parsers.info import parse_info
 from .probe import identity_of, probe
 from .production_switch import PRODUCTION_POWER_PATH, ProductionTracker
@@ -91,6 +83,7 @@ _REREAD_SLACK = 2.0
 # state comes with the ensemble inventory.
 _FIGURE_GROUPS: Mapping[str, DataGroup] = {
     "backup_reserve": DataGroup.SETTINGS,
+    "battery_very_low_soc": DataGroup.SETTINGS,
     "grid_connected": DataGroup.DEVICES,
 }
 # /info is read again this often with the settings, so that a firmware update is
@@ -560,14 +553,14 @@ class EnvoyClient(GatewayClient):
         if control.kind is ControlKind.SELECT and change.value not in control.options:
             raise ValueError(f"{change.value!r} is not one of {control.options}")
         request = request_for(change, self.data)
-        if change.key == "production":
+        if change.key is ControlKey.PRODUCTION:
             self._production.request(bool(change.value), self._gateway_now())
         try:
             await self._write(request)
         except GatewayError:
             self._production = ProductionTracker()  # nothing is on its way
             raise
-        if change.key == "generator_mode":
+        if change.key is ControlKey.GENERATOR_MODE:
             await self._await_generator_mode(str(change.value))
         snapshot = await self.refresh(control.groups)
         self._check_applied(change)
@@ -595,9 +588,9 @@ class EnvoyClient(GatewayClient):
         """Raise when the read-back shows the gateway took the write but not the value."""
         data = self.data
         match change.key:
-            case "charge_from_generator":
+            case ControlKey.CHARGE_FROM_GENERATOR:
                 check_charge_from_generator(data.generator_config, bool(change.value))
-            case "production" if data.production_power is not None and (
+            case ControlKey.PRODUCTION if data.production_power is not None and (
                 self._production.not_applied(data.production_power)
             ):
                 self._production = ProductionTracker()
@@ -605,47 +598,6 @@ class EnvoyClient(GatewayClient):
                 raise ControlNotAppliedError(
                     "the production record did not change after the write"
                 )
-
-    async def go_on_grid(self) -> JsonObject:
-        """Reconnect the site to the grid (system controller mains relay closed)."""
-        return await self._write(grid_request(on_grid=True))
-
-    async def go_off_grid(self) -> JsonObject:
-        """Island the site (system controller mains relay open)."""
-        return await self._write(grid_request(on_grid=False))
-
-    async def close_dry_contact(self, relay_id: str) -> JsonObject:
-        """Close one dry contact relay."""
-        return await self._write(dry_contact_request(relay_id, closed=True))
-
-    async def open_dry_contact(self, relay_id: str) -> JsonObject:
-        """Open one dry contact relay."""
-        return await self._write(dry_contact_request(relay_id, closed=False))
-
-    async def update_dry_contact(
-        self, relay_id: str, changes: Mapping[str, object]
-    ) -> JsonObject:
-        """Change a relay's settings; the complete settings body is sent."""
-        for settings in self.data.dry_contact_settings:
-            if settings.id == relay_id:
-                return await self._write(
-                    dry_contact_settings_request(settings, changes)
-                )
-        raise FeatureUnavailableError(f"no settings for dry contact {relay_id}", 404)
-
-    async def set_storage_mode(self, mode: StorageMode) -> JsonObject:
-        """Set the battery mode (backup, self-consumption, economy, savings)."""
-        return await self._write(tariff_request(self.data.tariff, mode=mode))
-
-    async def set_reserve_soc(self, reserve: float) -> JsonObject:
-        """Set the backup reserve state of charge (%)."""
-        return await self._write(tariff_request(self.data.tariff, reserved_soc=reserve))
-
-    async def set_charge_from_grid(self, enabled: bool) -> JsonObject:
-        """Allow or forbid charging the batteries from the grid."""
-        return await self._write(
-            tariff_request(self.data.tariff, charge_from_grid=enabled)
-        )
 
     # --- Internals -----------------------------------------------------------------
 
@@ -757,7 +709,7 @@ class EnvoyClient(GatewayClient):
         self._read_at[endpoint] = _monotonic()
         return data
 
-    async def _write(self, request: ControlRequest) -> JsonObject:
+    async def _write(self, request: ControlRequest) -> None:
         auth = self._require_auth()
         self._require_info()
         response = await self.transport.request(
@@ -790,12 +742,8 @@ class EnvoyClient(GatewayClient):
             raise UnexpectedPayloadError(
                 f"{request.method} {request.path} answered {response.status}"
             )
-        if not response.body.strip():
-            return {}
-        answer = response.json()
-        if isinstance(answer, Mapping):
-            return answer
-        return {"answer": answer}
+        if response.body.strip():
+            response.json()  # an answer that is no JSON (an error page) is no success
 
 
 @lru_cache(maxsize=4)
@@ -845,13 +793,15 @@ def _ct_answers(data: EnvoyData, kind: CtType) -> bool:
 
 
 def _error_text(response: Response) -> str:
+    """The gateway's own word on a refused value (its ``error``), else the answer's
+    size: an error message never quotes the answer (see ``errors``)."""
     try:
         answer = response.json()
     except UnexpectedPayloadError:
-        return response.text()[:200]
+        answer = None
     if isinstance(answer, Mapping) and isinstance(answer.get("error"), str):
-        return str(answer["error"])
-    return str(answer)[:200]
+        return str(answer["error"])[:200]
+    return f"an answer of {len(response.body)} bytes"
 
 
 def _require_ok(response: Response) -> None:

@@ -14,6 +14,7 @@ from custom_components.solar_gateway.gateway.errors import FeatureUnavailableErr
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
+    ControlKey,
     ControlKind,
     DataGroup,
     DeviceKind,
@@ -121,24 +122,28 @@ class RelaySetting:
     options: tuple[str, ...] = ()
 
 
-RELAY_SETTINGS: Mapping[str, RelaySetting] = {
-    "relay_mode": RelaySetting(
+RELAY_SETTINGS: Mapping[ControlKey, RelaySetting] = {
+    ControlKey.RELAY_MODE: RelaySetting(
         ControlKind.SELECT, "mode", lambda s: s.mode, RELAY_MODES
     ),
-    "grid_action": RelaySetting(
+    ControlKey.GRID_ACTION: RelaySetting(
         ControlKind.SELECT, "grid_action", lambda s: s.grid_action, RELAY_ACTIONS
     ),
-    "micro_grid_action": RelaySetting(
+    ControlKey.MICRO_GRID_ACTION: RelaySetting(
         ControlKind.SELECT,
         "micro_grid_action",
         lambda s: s.micro_grid_action,
         RELAY_ACTIONS,
     ),
-    "generator_action": RelaySetting(
+    ControlKey.GENERATOR_ACTION: RelaySetting(
         ControlKind.SELECT, "gen_action", lambda s: s.gen_action, RELAY_ACTIONS
     ),
-    "cutoff_soc": RelaySetting(ControlKind.NUMBER, "soc_low", lambda s: s.soc_low),
-    "restore_soc": RelaySetting(ControlKind.NUMBER, "soc_high", lambda s: s.soc_high),
+    ControlKey.CUTOFF_SOC: RelaySetting(
+        ControlKind.NUMBER, "soc_low", lambda s: s.soc_low
+    ),
+    ControlKey.RESTORE_SOC: RelaySetting(
+        ControlKind.NUMBER, "soc_high", lambda s: s.soc_high
+    ),
 }
 
 
@@ -237,7 +242,7 @@ def _grid_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]
     controller = ensemble.enpowers[0] if ensemble and ensemble.enpowers else None
     if controller is not None and controller.mains_admin_state is not None:
         yield Control(
-            key="grid_connection",
+            key=ControlKey.GRID_CONNECTION,
             kind=ControlKind.SWITCH,
             value=controller.mains_admin_state == "closed",
             device=controller.serial
@@ -250,7 +255,7 @@ def _grid_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control]
         device = _relay_device(data, snapshot, contact.id)
         if device is not None:
             yield Control(
-                key="relay",
+                key=ControlKey.RELAY,
                 kind=ControlKind.SWITCH,
                 value=None if contact.status is None else contact.status == "closed",
                 device=device,
@@ -264,11 +269,13 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
     if storage is None:
         return
     yield Control(
-        key="charge_from_grid", kind=ControlKind.SWITCH, value=storage.charge_from_grid
+        key=ControlKey.CHARGE_FROM_GRID,
+        kind=ControlKind.SWITCH,
+        value=storage.charge_from_grid,
     )
     mode = storage.mode
     yield Control(
-        key="battery_mode",
+        key=ControlKey.BATTERY_MODE,
         kind=ControlKind.SELECT,
         value=STORAGE_OPTIONS[StorageMode(mode)]
         if mode is not None and mode in StorageMode
@@ -277,7 +284,9 @@ def _storage_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Contr
     )
     if storage.reserved_soc is not None:
         yield Control(
-            key="backup_reserve", kind=ControlKind.NUMBER, value=storage.reserved_soc
+            key=ControlKey.BACKUP_RESERVE,
+            kind=ControlKind.NUMBER,
+            value=storage.reserved_soc,
         )
 
 
@@ -306,18 +315,18 @@ def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
         if request is not None:
             return request
     match change.key:
-        case "production":
+        case ControlKey.PRODUCTION:
             return production_request(producing=bool(value))
-        case "grid_connection":
+        case ControlKey.GRID_CONNECTION:
             return grid_request(on_grid=bool(value))
-        case "charge_from_grid":
+        case ControlKey.CHARGE_FROM_GRID:
             return tariff_request(data.tariff, charge_from_grid=bool(value))
-        case "battery_mode":
+        case ControlKey.BATTERY_MODE:
             return tariff_request(data.tariff, mode=_storage_mode(str(value), data))
-        case "backup_reserve":
+        case ControlKey.BACKUP_RESERVE:
             return tariff_request(data.tariff, reserved_soc=float(value))
     relay_id = _relay_id(change.device, data)
-    if change.key == "relay":
+    if change.key is ControlKey.RELAY:
         return dry_contact_request(relay_id, closed=bool(value))
     setting = RELAY_SETTINGS[change.key]
     settings = next(s for s in data.dry_contact_settings if s.id == relay_id)

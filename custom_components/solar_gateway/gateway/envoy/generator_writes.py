@@ -16,6 +16,7 @@ from custom_components.solar_gateway.gateway.errors import (
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
+    ControlKey,
     ControlKind,
     DeviceKind,
     SiteSnapshot,
@@ -115,12 +116,12 @@ def check_charge_from_generator(config: GeneratorConfig | None, wanted: bool) ->
 
 
 # Vendor-neutral control keys of the schedule's numbers, by ``GeneratorSchedule`` field.
-SCHEDULE_CONTROLS: Mapping[str, str] = {
-    "generator_exercise_weeks": "exercise_weeks",
-    "generator_exercise_start": "exercise_start",
-    "generator_exercise_duration": "exercise_duration",
-    "generator_start_soc": "start_soc",
-    "generator_stop_soc": "stop_soc",
+SCHEDULE_CONTROLS: Mapping[ControlKey, str] = {
+    ControlKey.GENERATOR_EXERCISE_WEEKS: "exercise_weeks",
+    ControlKey.GENERATOR_EXERCISE_START: "exercise_start",
+    ControlKey.GENERATOR_EXERCISE_DURATION: "exercise_duration",
+    ControlKey.GENERATOR_START_SOC: "start_soc",
+    ControlKey.GENERATOR_STOP_SOC: "stop_soc",
 }
 MODE_OPTIONS = tuple(str(command) for command in GeneratorCommand)
 DAY_OPTIONS = tuple(day.lower() for day in WEEK_DAYS)
@@ -139,7 +140,7 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
     mode = data.generator_mode
     if mode is not None:
         yield Control(
-            key="generator_mode",
+            key=ControlKey.GENERATOR_MODE,
             kind=ControlKind.SELECT,
             value=None if mode.command is None else str(mode.command),
             device=device,
@@ -163,7 +164,7 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
             )
         day = schedule.exercise_day
         yield Control(
-            key="generator_exercise_day",
+            key=ControlKey.GENERATOR_EXERCISE_DAY,
             kind=ControlKind.SELECT,
             value=None if day is None else day.lower(),
             device=device,
@@ -172,7 +173,7 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
     config = data.generator_config
     if config is not None and config.charge_from_generator is not None:
         yield Control(
-            key="charge_from_generator",
+            key=ControlKey.CHARGE_FROM_GENERATOR,
             kind=ControlKind.SWITCH,
             value=config.charge_from_generator,
             device=device,
@@ -182,9 +183,9 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
 def generator_request(change: ControlChange, data: EnvoyData) -> ControlRequest | None:
     """The request for a generator control's change; None for any other control."""
     key, value = change.key, change.value
-    if key == "generator_mode":
+    if key is ControlKey.GENERATOR_MODE:
         return generator_mode_request(GeneratorCommand(str(value)))
-    if key == "generator_exercise_day":
+    if key is ControlKey.GENERATOR_EXERCISE_DAY:
         return generator_schedule_request(
             data.generator_schedule, exercise_day=str(value).capitalize()
         )
@@ -192,6 +193,6 @@ def generator_request(change: ControlChange, data: EnvoyData) -> ControlRequest 
         return generator_schedule_request(
             data.generator_schedule, numbers={SCHEDULE_CONTROLS[key]: float(value)}
         )
-    if key == "charge_from_generator":
+    if key is ControlKey.CHARGE_FROM_GENERATOR:
         return charge_from_generator_request(data.generator_config, bool(value))
     return None

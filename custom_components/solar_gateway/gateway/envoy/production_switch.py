@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from custom_components.solar_gateway.gateway.site import (
     Control,
+    ControlKey,
     ControlKind,
     DataGroup,
     SiteSnapshot,
@@ -113,7 +114,7 @@ def production_controls(
     tracker = tracker or ProductionTracker()
     state = tracker.state(record, snapshot.figures.solar_power, _now(snapshot))
     yield Control(
-        key="production",
+        key=ControlKey.PRODUCTION,
         kind=ControlKind.SWITCH,
         value=state in (ProductionState.PRODUCING, ProductionState.STARTING),
         pending=tracker.pending,

@@ -117,6 +117,7 @@ STALE_READING = timedelta(hours=1)
 _BATTERY_NOISE = 100.0
 _LEG_DROPPED_SHARE = 0.25
 # Implausible readings already logged, by gateway and kind: logged once, not per poll.
+# The message names no serial: a log line shows none (diagnostics redact them).
 _LOGGED: set[tuple[str, str]] = set()
 
 
@@ -368,9 +369,8 @@ def _battery_flow(
         _log_once(
             serial,
             "storage_leg",
-            "Envoy %s: the storage CT reads one leg only (%s W); its power is "
+            "Envoy: the storage CT reads one leg only (%s W); its power is "
             "left out of such reads",
-            serial,
             power,
         )
         power = own
@@ -382,9 +382,8 @@ def _battery_flow(
             _log_once(
                 serial,
                 "storage_contradicts",
-                "Envoy %s: the storage CT (%s W) contradicts the batteries' own "
+                "Envoy: the storage CT (%s W) contradicts the batteries' own "
                 "report (%s W); the batteries' report is used",
-                serial,
                 power,
                 own,
             )
@@ -459,9 +458,8 @@ def _house_load(data: EnvoyData, load: float | None) -> float | None:
     _log_once(
         serial,
         "negative_load",
-        "Envoy %s: its CTs add up to a negative house load (%s W); the load is "
+        "Envoy: its CTs add up to a negative house load (%s W); the load is "
         "left out of such reads",
-        serial,
         round(load),
     )
     return None
@@ -543,7 +541,7 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         consumption_energy = counted_load_energy
     consumption_power = _house_load(data, consumption_power)
 
-    soc = available = capacity = reserve = None
+    soc = available = capacity = reserve = very_low = None
     if has_batteries:
         if data.secctrl is not None:
             soc = data.secctrl.state_of_charge
@@ -568,6 +566,7 @@ def build_figures(data: EnvoyData) -> SiteFigures:
             soc = sum(socs) / len(socs) if socs else None
         if data.tariff and data.tariff.storage:
             reserve = data.tariff.storage.reserved_soc
+            very_low = data.tariff.storage.very_low_soc
 
     grid_connected: bool | None = None
     if data.ensemble and data.ensemble.enpowers:
@@ -604,6 +603,7 @@ def build_figures(data: EnvoyData) -> SiteFigures:
         battery_available_energy=available,
         battery_capacity=capacity,
         backup_reserve=reserve,
+        battery_very_low_soc=very_low,
         grid_connected=grid_connected,
     )
 
@@ -881,6 +881,47 @@ def _acbs(data: EnvoyData, gateway: str) -> Iterable[Device]:
         )
 
 
+def acb_total_serial(gateway: str) -> str:
+    """The site serial of the AC Batteries' aggregate on a site with IQ Batteries."""
+    return f"{gateway}_acb_total"
+
+
+def _acb_total(data: EnvoyData, gateway: str) -> Iterable[Device]:
+    """The AC Batteries together, as they report themselves, on a site that also has
+    IQ Batteries: the site's battery figures are both kinds together, and this is
+    the AC Batteries' own share (power and state only while their report is live)."""
+    if not (data.ensemble and data.ensemble.encharges and _acb_serials(data)):
+        return
+    production = data.production
+    totals = production.acb if production else None
+    fresh = _fresh_acb(data)
+    secctrl = data.secctrl
+    soc = secctrl.acb_state_of_charge if secctrl else None
+    energy = secctrl.acb_energy if secctrl else None
+    if fresh is not None:
+        soc = fresh.state_of_charge if soc is None else soc
+        energy = fresh.energy_now if energy is None else energy
+    if totals is None and secctrl is None:
+        return
+    yield Device(
+        kind=DeviceKind.BATTERY,
+        serial=acb_total_serial(gateway),
+        manufacturer=MANUFACTURER,
+        model=AC_BATTERY_MODEL,
+        name="AC Batteries",
+        parent=gateway,
+        measurements=tuple(
+            _measurements(
+                (Quantity.POWER, fresh.power if fresh else None),
+                (Quantity.STATE_OF_CHARGE, soc),
+                (Quantity.AVAILABLE_ENERGY, energy),
+                (Quantity.STATE, fresh.state if fresh else None),
+            )
+        ),
+        data_time=totals.reading_time if totals else None,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _CachedPart:
     inputs: tuple[object, ...]
@@ -1010,6 +1051,11 @@ def build_snapshot(
         "acbs",
         (data.inventory, data.inverters, data.pdm_devices),
         lambda: _acbs(data, gateway),
+    )
+    devices += cache.devices(
+        "acb_total",
+        (data.ensemble, data.production, data.secctrl, data.inventory, data.inverters),
+        lambda: _acb_total(data, gateway),
     )
     return SiteSnapshot(
         identity=identity,

@@ -29,6 +29,7 @@ from custom_components.solar_gateway.gateway.errors import (
     GatewayConnectionError,
     StreamRefusedError,
     UnexpectedPayloadError,
+    invalid_json,
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import StreamSource
@@ -79,9 +80,7 @@ def parse_meter_event(payload: str, time: datetime) -> MeterStreamEvent:
     try:
         document = json.loads(payload)
     except ValueError as err:
-        raise UnexpectedPayloadError(
-            f"{STREAM_PATH}: invalid JSON ({err}): {payload[:80]!r}"
-        ) from err
+        raise invalid_json(f"an event of {STREAM_PATH}", payload, err) from err
     root = as_object(document)
     if root is None:
         raise UnexpectedPayloadError(f"{STREAM_PATH}: not a JSON object")
@@ -213,6 +212,9 @@ class EnvoyMeterStream(StreamSource):
     """``GET /stream/meter`` of one Envoy, folded into its client's data."""
 
     name = f"GET {STREAM_PATH}"
+    # The production and consumption CTs: the storage CT and the batteries' own
+    # report are not streamed, so battery power stays with polling.
+    carries = frozenset({"solar_power", "grid_power", "consumption_power"})
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ from custom_components.solar_gateway.gateway.hosts import HostAddress, parse_hos
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
+    ControlKey,
     ControlKind,
     GatewayIdentity,
     SiteFigures,
@@ -138,8 +139,8 @@ ESS_MODES = {
     "backup": EssControlMode.BACKUP_ONLY,
 }
 # One key per fact on both brands: the battery mode select and the reserve number.
-CONTROL_MODE = "battery_mode"
-MIN_CUSTOMER_SOC = "backup_reserve"
+CONTROL_MODE = ControlKey.BATTERY_MODE
+MIN_CUSTOMER_SOC = ControlKey.BACKUP_RESERVE
 
 # Varserver query groups: one request per group and cycle.
 MATCH_ALL_SYS = "/sys/"  # info, flash wear, livedata and every device

@@ -24,6 +24,7 @@ from custom_components.solar_gateway.gateway.errors import (
     GatewayConnectionError,
     StreamRefusedError,
     UnexpectedPayloadError,
+    invalid_json,
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
 from custom_components.solar_gateway.gateway.stream import StreamSource
@@ -51,9 +52,7 @@ def parse_power_notification(message: str) -> LiveData | None:
     try:
         document = json.loads(message)
     except ValueError as err:
-        raise UnexpectedPayloadError(
-            f"telemetry: invalid JSON ({err}): {message[:80]!r}"
-        ) from err
+        raise invalid_json("a telemetry message", message, err) from err
     root = as_object(document)
     if root is None:
         raise UnexpectedPayloadError("telemetry: not a JSON object")
@@ -96,6 +95,11 @@ class _SocketMessages:
 
 class PvsTelemetryStream(StreamSource):
     """The telemetry WebSocket of one PVS6, folded into its client's data."""
+
+    # Every livedata power figure, the SunVault's (ess_p) too.
+    carries = frozenset(
+        {"solar_power", "grid_power", "consumption_power", "battery_power"}
+    )
 
     def __init__(
         self,

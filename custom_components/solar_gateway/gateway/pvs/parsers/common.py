@@ -12,12 +12,16 @@ from functools import lru_cache
 import json
 import re
 
-from custom_components.solar_gateway.gateway.errors import UnexpectedPayloadError
+from custom_components.solar_gateway.gateway.errors import (
+    UnexpectedPayloadError,
+    invalid_json,
+)
 from custom_components.solar_gateway.gateway.values import as_float, as_str
 
 # The PVS refreshes DeviceList data on 5-minute boundaries (DATATIME).
 DATA_INTERVAL = timedelta(minutes=5)
 
+_RESULT_WORD = re.compile(r"[A-Za-z ]{1,30}")
 _BUILD_RE = re.compile(r"build\s*(\d{1,9})(?!\d)", re.IGNORECASE)
 # Longer than any version string; anything longer is not one (and is not scanned).
 _MAX_VERSION_TEXT = 100
@@ -131,15 +135,8 @@ def load_json_object(body: bytes | str, what: str) -> Mapping[str, object]:
     """Decode a JSON object or raise ``UnexpectedPayloadError`` (HTML, truncated...)."""
     try:
         decoded = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
-        snippet = (
-            body[:60].decode("utf-8", "replace")
-            if isinstance(body, bytes)
-            else body[:60]
-        )
-        raise UnexpectedPayloadError(
-            f"{what} is not valid JSON ({err}): {snippet.strip()!r}"
-        ) from err
+    except ValueError as err:  # UnicodeDecodeError included
+        raise invalid_json(what, body, err) from err
     if not isinstance(decoded, Mapping):
         raise UnexpectedPayloadError(
             f"{what} is not a JSON object but {type(decoded).__name__}"
@@ -154,4 +151,7 @@ def check_result(payload: Mapping[str, object], what: str) -> None:
     result = payload["result"]
     if isinstance(result, str) and result.strip().lower() in {"succeed", "success"}:
         return
-    raise UnexpectedPayloadError(f"{what} answered result {result!r}")
+    # A result word says what went wrong; anything else is not quoted (see errors).
+    if isinstance(result, str) and _RESULT_WORD.fullmatch(result.strip()):
+        raise UnexpectedPayloadError(f"{what} answered result {result.strip()!r}")
+    raise UnexpectedPayloadError(f"{what} answered an unknown result")
