@@ -3,7 +3,8 @@
 Run ``scripts/screenshots [FOLDER]`` (default ``docs/images``). It starts
 ``scripts/develop`` (simulated Envoy and PVS6, the dev user logged in), drives the
 Debian ``chromium`` package headless through Playwright (no browser download), and
-saves: the integration page, the device pages of both gateways, a battery, the
+saves: the integration page, the device pages of the gateways (the Envoy with an
+installer token too, with its production switch and export limit), a battery, the
 SunVault, an inverter and the system controller, the config flow's first step and the
 Energy dashboard. Each device page is also checked as a user reads it: no two
 entities of a device share a name and no state is a gateway's raw code; the script
@@ -175,8 +176,34 @@ def _check_device(page: Page, device: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _pick(devices: list[dict[str, Any]], model: str) -> dict[str, Any] | None:
-    return next((d for d in devices if (d["model"] or "").startswith(model)), None)
+def _pick(
+    devices: list[dict[str, Any]], model: str, *, skip: frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
+    return next(
+        (
+            d
+            for d in devices
+            if (d["model"] or "").startswith(model) and d["id"] not in skip
+        ),
+        None,
+    )
+
+
+def _installer_gateway(page: Page) -> str | None:
+    """The device id of the gateway whose token is an installer's (its export limit)."""
+    entities: list[dict[str, Any]] = _call_ws(
+        page, {"type": "config/entity_registry/list"}
+    )
+    return next(
+        (
+            e["device_id"]
+            for e in entities
+            if e["platform"] == "solar_gateway"
+            and e["entity_id"].startswith("switch.")
+            and e["unique_id"].endswith("_dynamic_export_limit")
+        ),
+        None,
+    )
 
 
 def _energy_prefs(page: Page) -> None:
@@ -248,6 +275,8 @@ def capture(folder: Path) -> int:
         )
         page.screenshot(path=folder / "integration.png", full_page=True)
         devices = _devices(page)
+        installer = _installer_gateway(page)
+        by_installer = {d["id"]: d for d in devices if d["id"] == installer}
         wanted = {
             "device-envoy": "IQ Gateway",
             "device-pvs": "PVS",
@@ -256,8 +285,19 @@ def capture(folder: Path) -> int:
             "device-system-controller": "IQ System Controller",
             "device-inverter": "Microinverter",
         }
-        for name, model in wanted.items():
-            device = _pick(devices, model)
+        # The owner's Envoy for "device-envoy": the installer's has its own page.
+        shots = [
+            (name, _pick(devices, model, skip=frozenset(by_installer)), model)
+            for name, model in wanted.items()
+        ]
+        shots.append(
+            (
+                "device-envoy-installer",
+                by_installer.get(installer or ""),
+                "IQ Gateway with an installer token",
+            )
+        )
+        for name, device, model in shots:
             if device is None:
                 problems.append(f"no device of model {model}")
                 continue

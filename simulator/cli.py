@@ -12,7 +12,7 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import json
 from pathlib import Path
 import signal
@@ -106,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
         "diagnostics file downloaded with 'Include a capture in diagnostics' on",
     )
     parser.add_argument(
+        "--installer-token",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="SOURCE",
+        help="one more source, an Envoy (firmware 7+) that hands out an installer "
+        "token instead of an owner's: its production switch and export limit answer "
+        "it; served after the other sources; repeatable",
+    )
+    parser.add_argument(
         "--listen",
         action="append",
         type=parse_listen,
@@ -183,7 +193,10 @@ async def run(argv: Sequence[str], *, ready: asyncio.Event | None = None) -> int
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        captures = load_all(args.sources)
+        captures = load_all([*args.sources, *args.installer_token])
+        users = ["owner"] * len(args.sources) + ["installer"] * len(
+            args.installer_token
+        )
         endpoints = plan_endpoints(len(captures), args.listen)
         options = SimulatorOptions(
             device_list_delay=args.devicelist_delay,
@@ -202,14 +215,14 @@ async def run(argv: Sequence[str], *, ready: asyncio.Event | None = None) -> int
         loop.add_signal_handler(signum, stop.set)
     try:
         async with AsyncExitStack() as stack:
-            for capture, endpoint in zip(captures, endpoints, strict=True):
+            for capture, endpoint, user in zip(captures, endpoints, users, strict=True):
                 gateway = await stack.enter_async_context(
                     SimulatedGateway.start(
                         capture,
                         host=endpoint.host,
                         port=endpoint.port,
                         https_port=endpoint.https_port,
-                        options=options,
+                        options=replace(options, token_user=user),
                     )
                 )
                 sys.stdout.write(describe(gateway, as_json=args.json) + "\n")
@@ -234,7 +247,7 @@ def describe(gateway: SimulatedGateway, *, as_json: bool) -> str:
     urls = " ".join(url for url in (gateway.url, gateway.https_url) if url)
     line = f"{gateway.kind.value} {gateway.identity.serial} {gateway.identity.firmware} at {urls}"
     if gateway.token:
-        line += f"\n  token: {gateway.token}"
+        line += f"\n  {gateway.options.token_user} token: {gateway.token}"
     return line
 
 

@@ -307,8 +307,10 @@ class EnvoyPersonality(Personality):
         self.settings = EnvoySettings(self._json, state)
 
     @override
-    def token(self, now: float) -> str | None:
-        return None if self.token_auth is None else self.token_auth.issue(now=now)
+    def token(self, now: float, user: str = "owner") -> str | None:
+        if self.token_auth is None:
+            return None
+        return self.token_auth.issue(user=user, now=now)
 
     @override
     def update_firmware(self, version: str) -> None:

@@ -1,11 +1,12 @@
-"""The simulated Envoy's generator, AC Battery sleep and production switch.
+"""The simulated Envoy's generator, AC Battery sleep, production switch and export
+limit.
 
 Each behaves as the real gateway does: the generator mode takes a few seconds to
 apply, the exercise schedule takes only the keys that change, the generator
 configuration comes back whole and keeps charge from generator on where the site has
 no Enphase batteries, AC Battery sleep shows in the inventory, and production held
-off stops the inverters minutes later. The production record answers installer
-tokens only.
+off stops the inverters minutes later, and an export limit curtails them within
+seconds. The production record and the export limit answer installer tokens only.
 """
 
 from collections.abc import Callable, Mapping
@@ -13,19 +14,27 @@ import copy
 from dataclasses import dataclass
 
 from .envoy_live import dicts, number
-from .live_state import LiveState
+from .live_state import LiveState, PowerLimit
 from .personality import Answer
 
 GEN_MODE = "ivp_ss_gen_mode"
 GEN_SCHEDULE = "ivp_ss_gen_schedule"
 GEN_CONFIG = "ivp_ss_gen_config"
 PRODUCTION_POWER = "ivp_mod_603980032_mode_power"
+EXPORT_LIMIT = "ivp_ss_dpel"
 INVENTORY_NAMES = ("inventory.json_deleted_1", "inventory.json", "inventory")
-SETTINGS_DOCUMENTS = (GEN_MODE, GEN_SCHEDULE, GEN_CONFIG, PRODUCTION_POWER)
+SETTINGS_DOCUMENTS = (
+    GEN_MODE,
+    GEN_SCHEDULE,
+    GEN_CONFIG,
+    PRODUCTION_POWER,
+    EXPORT_LIMIT,
+)
 # Requests only an installer token may make (owner tokens get 401).
-INSTALLER_PATHS = frozenset({"/ivp/mod/603980032/mode/power"})
+INSTALLER_PATHS = frozenset({"/ivp/mod/603980032/mode/power", "/ivp/ss/dpel"})
 GEN_MODE_DELAY_S = 3.0  # the system controller takes seconds to apply a mode
 PRODUCTION_DELAY_S = 12 * 60.0  # the inverters follow within about 15 minutes
+EXPORT_LIMIT_DELAY_S = 15.0  # current firmware curtails within 10-20 seconds
 SLEEPING_FLAG = "envoy.cond_flags.pcu_ctrl.sleep-mode"
 # Exercise schedule keys a POST may hold, and where each lives in the document.
 SCHEDULE_KEYS: Mapping[str, tuple[str, str]] = {
@@ -72,7 +81,20 @@ class EnvoySettings:
         }
         self.sleep: dict[str, AcbSleep] = {}
         self.written: set[str] = set()  # documents served as written from now on
+        if (captured_limit := self._captured_limit()) is not None:
+            state.limit_power(captured_limit, state.clock.now())
         self._mode_due: tuple[str, float] | None = None
+
+    def _captured_limit(self) -> PowerLimit | None:
+        """The export or production limit in force when the capture was taken."""
+        document = self.documents.get(EXPORT_LIMIT, {})
+        settings = document.get("dynamic_pel_settings")
+        if not isinstance(settings, dict) or settings.get("enable") is not True:
+            return None
+        watts = number(settings.get("limit_value_W"))
+        if watts is None:
+            return None
+        return PowerLimit(watts, settings.get("export_limit") is not False)
 
     @staticmethod
     def _enphase_batteries(captured: Callable[[str], object]) -> bool:
@@ -100,6 +122,8 @@ class EnvoySettings:
             routes["DELETE", "/admin/lib/acb_config"] = self._wake
         if PRODUCTION_POWER in self.documents:
             routes["PUT", "/ivp/mod/603980032/mode/power"] = self._set_production
+        if EXPORT_LIMIT in self.documents:
+            routes["POST", "/ivp/ss/dpel"] = self._set_export_limit
         return routes
 
     def document(self, name: str) -> dict[str, object] | None:
@@ -236,6 +260,50 @@ class EnvoySettings:
             self.state.hold_production(later)
         else:
             self.state.release_production(later)
+        return Answer(
+            status=200, body=b"", headers={"Content-Type": "application/json"}
+        )
+
+    def _set_export_limit(self, body: dict[str, object]) -> Answer:
+        settings = body.get("dynamic_pel_settings")
+        if not isinstance(settings, dict) or not isinstance(
+            settings.get("enable"), bool
+        ):
+            return _bad_request(
+                "expected {'dynamic_pel_settings': {'enable': bool...}}"
+            )
+        if body.get("filename") != "site_settings":
+            return _bad_request("filename must be 'site_settings'")
+        limit: PowerLimit | None = None
+        stored: dict[str, object] = {"enable": False}
+        if settings["enable"]:
+            watts = settings.get("limit_value_W")
+            on_export = settings.get("export_limit")
+            slew = settings.get("slew_rate")
+            if not isinstance(on_export, bool):
+                return _bad_request("export_limit must be true or false")
+            if isinstance(watts, bool) or (value := number(watts)) is None or value < 0:
+                return _bad_request("limit_value_W must be a number of W, 0 or more")
+            if isinstance(slew, bool) or (rate := number(slew)) is None or rate <= 0:
+                return _bad_request("slew_rate must be a positive number")
+            limit = PowerLimit(value, on_export)
+            stored = {
+                "enable": True,
+                "export_limit": on_export,
+                "limit_value_W": value,
+                "slew_rate": rate,
+                "enable_dynamic_limiting": settings.get("enable_dynamic_limiting")
+                is True,
+            }
+        # The gateway keeps its own fields (the date) beside what it was sent.
+        self.documents[EXPORT_LIMIT] = {
+            **self.documents[EXPORT_LIMIT],
+            "dynamic_pel_settings": stored,
+            "filename": body["filename"],
+            "version": body.get("version", "00.00.01"),
+        }
+        self.written.add(EXPORT_LIMIT)
+        self.state.limit_power(limit, self.state.clock.now() + EXPORT_LIMIT_DELAY_S)
         return Answer(
             status=200, body=b"", headers={"Content-Type": "application/json"}
         )

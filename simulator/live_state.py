@@ -35,6 +35,14 @@ class SiteProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class PowerLimit:
+    """A limit the gateway holds the inverters to: on export, or on production."""
+
+    watts: float
+    on_export: bool  # True: the site exports at most ``watts``; False: produces
+
+
+@dataclass(frozen=True, slots=True)
 class Figures:
     """The site at one moment: power now and energy counted since start or reboot."""
 
@@ -123,6 +131,22 @@ class LiveState:
         # When the inverters stop and start again for a production switch write.
         self._solar_off_from: float | None = None
         self._solar_on_from: float | None = None
+        # Each limit written, from the time the inverters follow it.
+        self._limits: list[tuple[float, PowerLimit | None]] = []
+
+    def limit_power(self, limit: PowerLimit | None, after: float) -> None:
+        """Hold the inverters to ``limit`` (None: no limit) from time ``after`` on."""
+        self._limits = [(t, held) for t, held in self._limits if t < after]
+        self._limits.append((after, limit))
+
+    def power_limit(self, time: float) -> PowerLimit | None:
+        """The limit the inverters follow at ``time``, if any."""
+        current: PowerLimit | None = None
+        for since, limit in self._limits:
+            if since > time:
+                break
+            current = limit
+        return current
 
     def hold_production(self, after: float) -> None:
         """Stop solar production from time ``after`` on (the inverters' delay)."""
@@ -161,6 +185,9 @@ class LiveState:
             if soc is None or (soc >= 100.0 and solar > load):
                 return min(solar, load), load, 0.0
             return solar, load, load - solar
+        limit = self.power_limit(time)
+        if limit is not None and not limit.on_export:
+            solar = min(solar, limit.watts)
         if soc is not None:
             rate = self.profile.battery_capacity_wh * 0.5  # C/2
             surplus = solar - load
@@ -168,6 +195,10 @@ class LiveState:
                 battery = -min(surplus, rate)
             elif surplus < 0 and soc > self.reserve_soc and not self.backup_only:
                 battery = min(-surplus, rate)
+        if limit is not None and limit.on_export:
+            # Curtailed to what the house and the charging battery take, plus the
+            # export allowed: grid power (load - solar - battery) >= -watts.
+            solar = max(0.0, min(solar, load - battery + limit.watts))
         return solar, load, battery
 
     def figures(self, at: float | None = None) -> Figures:

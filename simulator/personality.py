@@ -119,8 +119,9 @@ class Personality(ABC):
     def restart(self) -> None:
         """Forget what a reboot loses (login sessions)."""
 
-    def token(self, now: float) -> str | None:
-        """Return a credential a client can use, when the gateway needs one."""
+    def token(self, now: float, user: str = "owner") -> str | None:
+        """Return a credential ``user`` can use, when the gateway needs one."""
+        del now, user
         return None
 
     def describe(self) -> dict[str, object]:

@@ -57,6 +57,7 @@ from .streams import (
 from .tls import self_signed_context
 
 CONTROL_PREFIX = "/_simulator/"
+TOKEN_USERS = ("owner", "installer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,14 @@ class SimulatorOptions:
     telemetry_socket_seconds: float | None = TELEMETRY_SOCKET_SECONDS
     refuse_owner_stream: bool = False  # the Envoy refuses /stream/meter to owners
     owner_password: str | None = None  # PVS varserver; None: last 5 of the serial
+    # Whose token an Envoy (firmware 7+) hands out: "owner", or "installer" (12 hours,
+    # and the installer-only production switch and export limit answer it).
+    token_user: str = "owner"  # noqa: S105 - a user name, not a secret
+
+    def __post_init__(self) -> None:
+        """Refuse a token user no Envoy issues."""
+        if self.token_user not in TOKEN_USERS:
+            raise ValueError(f"token_user must be one of {TOKEN_USERS}")
 
 
 def local_utc_offset() -> float:
@@ -188,7 +197,7 @@ class SimulatedGateway:
         self.port = 0
         self.https_port: int | None = None
         self.stream_port: int | None = None
-        self._token = self.personality.token(self.clock.now())
+        self._token = self.personality.token(self.clock.now(), self.options.token_user)
         self._stale: Figures | None = None
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -315,7 +324,7 @@ class SimulatedGateway:
                     self.identity = self.personality.identity
                 case FaultName.TOKEN_EXPIRED:
                     self.personality.expire_credentials()
-                    self._token = self.personality.token(now)
+                    self._token = self.personality.token(now, self.options.token_user)
             return
         if fault.name is FaultName.STALE:
             self._stale = None
@@ -332,6 +341,7 @@ class SimulatedGateway:
             "firmware": self.identity.firmware,
             "model": self.identity.model,
             "token": self.token,
+            "token_user": self.options.token_user if self.token else None,
             "stream_port": self.stream_port,
         }
 

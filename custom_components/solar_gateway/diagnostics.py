@@ -160,6 +160,8 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "site": json_safe(asdict(snapshot)),
+        # Controls this gateway could offer and does not, and why (an owner token...).
+        "absent_controls": dict(runtime.client.absent_controls),
         "coordinators": _coordinators(runtime),
         "transport": _transport(runtime),
         "responses": {

@@ -1,4 +1,5 @@
-"""Numbers: battery reserve, relay and generator thresholds, exercise run, sleep bands."""
+"""Numbers: battery reserve, relay and generator thresholds, exercise run, sleep bands,
+export limit."""
 
 import math
 from typing import override
@@ -9,7 +10,7 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -21,40 +22,55 @@ from .gateway.site import Control, ControlKey, ControlKind, ControlValue
 PARALLEL_UPDATES = 1
 
 # Battery states of charge in percent (reserves, thresholds, sleep bands).
-NUMBERS: dict[ControlKey, NumberEntityDescription] = {
-    key: NumberEntityDescription(
-        key=key,
-        translation_key=key.value,
-        device_class=NumberDeviceClass.BATTERY,
-        native_unit_of_measurement=PERCENTAGE,
-        mode=NumberMode.BOX,
-        entity_category=EntityCategory.CONFIG,
-    )
-    for key in (
-        ControlKey.BACKUP_RESERVE,
-        ControlKey.CUTOFF_SOC,
-        ControlKey.RESTORE_SOC,
-        ControlKey.GENERATOR_START_SOC,
-        ControlKey.GENERATOR_STOP_SOC,
-        ControlKey.SLEEP_MIN_SOC,
-        ControlKey.SLEEP_MAX_SOC,
-    )
-} | {
-    # The generator's exercise run: every N weeks, from a time of day, for minutes.
-    key: NumberEntityDescription(
-        key=key,
-        translation_key=key.value,
-        native_unit_of_measurement=unit,
-        device_class=NumberDeviceClass.DURATION if unit else None,
-        mode=NumberMode.BOX,
-        entity_category=EntityCategory.CONFIG,
-    )
-    for key, unit in (
-        (ControlKey.GENERATOR_EXERCISE_WEEKS, None),
-        (ControlKey.GENERATOR_EXERCISE_START, UnitOfTime.MINUTES),
-        (ControlKey.GENERATOR_EXERCISE_DURATION, UnitOfTime.MINUTES),
-    )
-}
+NUMBERS: dict[ControlKey, NumberEntityDescription] = (
+    {
+        key: NumberEntityDescription(
+            key=key,
+            translation_key=key.value,
+            device_class=NumberDeviceClass.BATTERY,
+            native_unit_of_measurement=PERCENTAGE,
+            mode=NumberMode.BOX,
+            entity_category=EntityCategory.CONFIG,
+        )
+        for key in (
+            ControlKey.BACKUP_RESERVE,
+            ControlKey.CUTOFF_SOC,
+            ControlKey.RESTORE_SOC,
+            ControlKey.GENERATOR_START_SOC,
+            ControlKey.GENERATOR_STOP_SOC,
+            ControlKey.SLEEP_MIN_SOC,
+            ControlKey.SLEEP_MAX_SOC,
+        )
+    }
+    | {
+        # The generator's exercise run: every N weeks, from a time of day, for minutes.
+        key: NumberEntityDescription(
+            key=key,
+            translation_key=key.value,
+            native_unit_of_measurement=unit,
+            device_class=NumberDeviceClass.DURATION if unit else None,
+            mode=NumberMode.BOX,
+            entity_category=EntityCategory.CONFIG,
+        )
+        for key, unit in (
+            (ControlKey.GENERATOR_EXERCISE_WEEKS, None),
+            (ControlKey.GENERATOR_EXERCISE_START, UnitOfTime.MINUTES),
+            (ControlKey.GENERATOR_EXERCISE_DURATION, UnitOfTime.MINUTES),
+        )
+    }
+    | {
+        # The most the site may export while the export limit is on; setting it turns the
+        # limit on. The only power number: the negative-price blueprint finds it by that.
+        ControlKey.DYNAMIC_EXPORT_LIMIT_POWER: NumberEntityDescription(
+            key=ControlKey.DYNAMIC_EXPORT_LIMIT_POWER,
+            translation_key="dynamic_export_limit_power",
+            device_class=NumberDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            mode=NumberMode.BOX,
+            entity_category=EntityCategory.CONFIG,
+        )
+    }
+)
 
 
 async def async_setup_entry(

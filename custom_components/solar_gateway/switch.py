@@ -1,9 +1,11 @@
-"""Switches: grid connection, relays, charging from grid or generator, production."""
+"""Switches: grid connection, relays, charging from grid or generator, production and
+the export limit."""
 
 from collections.abc import Hashable
 from typing import Any, override
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.components.switch.const import SwitchDeviceClass
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -33,8 +35,17 @@ SWITCHES: dict[ControlKey, SwitchEntityDescription] = {
             translation_key="charge_from_generator",
             entity_category=EntityCategory.CONFIG,
         ),
+        # The controls that curtail solar are the only ones with a device class: the
+        # negative-price blueprint finds them (and nothing else) by it.
         SwitchEntityDescription(
-            key=ControlKey.PRODUCTION, translation_key="production"
+            key=ControlKey.PRODUCTION,
+            translation_key="production",
+            device_class=SwitchDeviceClass.SWITCH,
+        ),
+        SwitchEntityDescription(
+            key=ControlKey.DYNAMIC_EXPORT_LIMIT,
+            translation_key="dynamic_export_limit",
+            device_class=SwitchDeviceClass.SWITCH,
         ),
     )
 }

@@ -14,6 +14,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 import pytest
 
+from custom_components.solar_gateway.gateway.envoy.parsers.common import root_object
 from custom_components.solar_gateway.gateway.envoy.stream import parse_meter_event
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
@@ -25,10 +26,11 @@ from custom_components.solar_gateway.gateway.pvs.parsers.common import (
 )
 from custom_components.solar_gateway.gateway.pvs.stream import parse_power_notification
 from custom_components.solar_gateway.gateway.redaction import REDACTED, Redactor
+from custom_components.solar_gateway.gateway.site import ControlKey
 from custom_components.solar_gateway.gateway.transport import Response
 from tests.conftest import FIXTURES
 from tests.gateway.conftest import Simulate
-from tests.gateway.envoy.test_controls import _client
+from tests.gateway.envoy.test_controls import _change, _client
 
 VARS = FIXTURES / "pvs/varserver/vars_fmt_obj.json"
 INVERTERS = FIXTURES / "envoy/metered_battery/api_v1_production_inverters"
@@ -146,6 +148,15 @@ def test_stream_messages_are_described_not_quoted() -> None:
     assert "cut short" in str(err.value)
 
 
+def test_envoy_error_document_words_only() -> None:
+    """An Envoy error document's word is named; an object in its place is not."""
+    with pytest.raises(UnexpectedPayloadError, match="tariff: 404 - Not Found"):
+        root_object({"error": "404 - Not Found"}, "tariff")
+    with pytest.raises(UnexpectedPayloadError) as err:
+        root_object({"error": {"serial_num": "482301000001"}}, "tariff")
+    assert str(err.value) == "tariff: an error document"
+
+
 def test_result_words_only() -> None:
     """A dl_cgi ``result`` word is named; anything else in its place is not quoted."""
     with pytest.raises(UnexpectedPayloadError, match="answered result 'failed'"):
@@ -179,13 +190,14 @@ async def test_refused_value_quotes_the_gateways_error_only(
     """A 400 on a write names the gateway's own ``error``; any other answer only by
     its size."""
     client, gw = await _client(simulate, session)
+    change = await _change(client, ControlKey.GRID_CONNECTION, None, True)
     gw.answer("POST", "/ivp/ensemble/relay", 400, {"error": "invalid mode"})
     with pytest.raises(ControlRefusedError, match="rejected the value: invalid mode"):
-        await client.go_on_grid()
+        await client.apply(change)
     page = '{"serial_num": "482301000001", "status": "bad"}'
     gw.answer("POST", "/ivp/ensemble/relay", 400, page)
     with pytest.raises(ControlRefusedError) as err:
-        await client.go_on_grid()
+        await client.apply(change)
     assert str(err.value).endswith(
         f"rejected the value: an answer of {len(page)} bytes"
     )

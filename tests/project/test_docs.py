@@ -237,10 +237,11 @@ async def test_readme_polling_table_matches_the_code(
     assert problem is None, problem
 
 
-def develop_fixtures() -> list[str]:
-    """The fixtures scripts/develop serves, as scenario names."""
+def develop_fixtures(name: str = "FIXTURES") -> list[str]:
+    """The fixtures scripts/develop serves (``INSTALLER_FIXTURES``: with an installer
+    token), as scenario names."""
     script = (PROJECT_ROOT / "scripts" / "develop").read_text(encoding="utf-8")
-    (fixtures,) = re.findall(r"^FIXTURES=\((.*)\)$", script, re.MULTILINE)
+    (fixtures,) = re.findall(rf"^{name}=\((.*)\)$", script, re.MULTILINE)
     return [f.removeprefix("tests/fixtures/") for f in fixtures.split()]
 
 
@@ -272,6 +273,10 @@ async def test_readme_examples_use_entity_ids_of_the_develop_scenario(
     async with AsyncExitStack() as stack:
         for scenario in develop_fixtures():
             await stack.enter_async_context(simulated_entry(hass, scenario))
+        for scenario in develop_fixtures("INSTALLER_FIXTURES"):
+            await stack.enter_async_context(
+                simulated_entry(hass, scenario, user="installer")
+            )
         existing = set(er.async_get(hass).entities)
         # ``switch.turn_on`` and the like are the platforms' actions, not entities.
         used = {

@@ -114,6 +114,58 @@ async def test_json_lines_for_each_gateway(
         await task
 
 
+async def test_installer_token_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--installer-token SOURCE: served after the others, with an installer token the
+    installer-only export limit answers (an owner's is refused it)."""
+    import aiohttp
+    import jwt
+
+    from tests.conftest import FIXTURES
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    ready = asyncio.Event()
+    generator = FIXTURES / "envoy" / "generator_running"
+    task = asyncio.create_task(
+        cli.run(
+            [
+                "--json",
+                "--listen",
+                "127.0.0.1:0",
+                str(generator),
+                "--installer-token",
+                str(generator),
+            ],
+            ready=ready,
+        )
+    )
+    await asyncio.wait_for(ready.wait(), 10)
+    owner, installer = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert (owner["token_user"], installer["token_user"]) == ("owner", "installer")
+    claims = jwt.decode(installer["token"], options={"verify_signature": False})
+    assert claims["enphaseUser"] == "installer"
+    async with aiohttp.ClientSession() as session:
+        for line, status in ((owner, 401), (installer, 200)):
+            async with session.get(
+                f"{line['url']}/ivp/ss/dpel",
+                headers={"Authorization": f"Bearer {line['token']}"},
+            ) as response:
+                assert response.status == status
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+def test_token_user_must_be_an_envoy_user() -> None:
+    """Only owners and installers get tokens."""
+    from simulator.server import SimulatorOptions
+
+    with pytest.raises(ValueError, match="token_user"):
+        SimulatorOptions(token_user="admin")
+
+
 async def test_human_output_and_stop_signal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -133,7 +185,7 @@ async def test_human_output_and_stop_signal(
     assert out.getvalue().startswith(
         "envoy 122233344455 D8.2.4286 at http://127.0.0.1:"
     )
-    assert "token: " in out.getvalue()
+    assert "owner token: " in out.getvalue()
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(task, 10) == 0
 

@@ -175,6 +175,15 @@ class GatewayClient(ABC):
         return None
 
     @property
+    def absent_controls(self) -> Mapping[str, str]:
+        """Controls this gateway kind can offer but this one does not, and why.
+
+        Keyed by control key; each reason is a short code (e.g. ``owner_token``) for
+        diagnostics and the options form. Empty by default.
+        """
+        return {}
+
+    @property
     def access_expiry(self) -> AccessExpiry | None:
         """When the credential in use expires; None when it does not (or renews)."""
         return None

@@ -225,6 +225,8 @@ class ControlKey(StrEnum):
     BACKUP_RESERVE = "backup_reserve"  # number, %
     CHARGE_FROM_GRID = "charge_from_grid"  # switch
     PRODUCTION = "production"  # switch: the inverters produce
+    DYNAMIC_EXPORT_LIMIT = "dynamic_export_limit"  # switch: export limited
+    DYNAMIC_EXPORT_LIMIT_POWER = "dynamic_export_limit_power"  # number, W
     # A dry contact relay and its settings
     RELAY = "relay"  # switch: closed or open
     RELAY_MODE = "relay_mode"  # select

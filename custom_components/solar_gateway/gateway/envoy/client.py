@@ -61,6 +61,7 @@ from .auth import (
 )
 from .controls import ControlRequest, ControlsCache, request_for
 from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
+from .export_limit import DPEL_PATH, ExportLimitAbsence, holds_production_limit
 from .generator_writes import check_charge_from_generator
 from .models import CtType, EnvoyData, EnvoyInfo
 from .parsers.info import parse_info
@@ -92,6 +93,8 @@ _INFO_REREAD = timedelta(hours=1)
 # Microinverters report every 5 minutes; none for 15 minutes means they sleep.
 _INVERTER_REPORTS = timedelta(minutes=5)
 _INVERTERS_ASLEEP = timedelta(minutes=15)
+# Writes only an installer token may make (an owner's is refused 401).
+_INSTALLER_PATHS = frozenset({PRODUCTION_POWER_PATH, DPEL_PATH})
 # Devices whose measurements come with the live readings (CT meters, relay status).
 _LIVE_DEVICES = frozenset({DeviceKind.METER, DeviceKind.RELAY})
 
@@ -541,6 +544,30 @@ class EnvoyClient(GatewayClient):
 
     # --- Controls ------------------------------------------------------------------
 
+    @property
+    @override
+    def absent_controls(self) -> Mapping[str, str]:
+        """Why the export limit is not offered, where it is not."""
+        data = self._data
+        if data is None:
+            return {}
+        limit = data.dynamic_export_limit
+        reason: ExportLimitAbsence | None
+        if limit is not None:
+            holds = holds_production_limit(limit)
+            reason = ExportLimitAbsence.PRODUCTION_LIMIT if holds else None
+        elif self._owner_token():
+            reason = ExportLimitAbsence.OWNER_TOKEN
+        elif not _measures_export(data):
+            reason = ExportLimitAbsence.NOT_METERED
+        else:
+            reason = ExportLimitAbsence.NOT_OFFERED
+        return (
+            {}
+            if reason is None
+            else {ControlKey.DYNAMIC_EXPORT_LIMIT.value: reason.value}
+        )
+
     @override
     async def apply(self, change: ControlChange) -> SiteSnapshot:
         """Send ``change`` as the Envoy expects it, then read back what it changes."""
@@ -672,6 +699,9 @@ class EnvoyClient(GatewayClient):
             case Endpoint.PRODUCTION_POWER:
                 # Installer tokens only: an owner's token is refused it.
                 return not self._owner_token()
+            case Endpoint.DYNAMIC_EXPORT_LIMIT:
+                # Installer tokens only, and a CT that sees what the site exports.
+                return not self._owner_token() and _measures_export(data)
         return True
 
     def _owner_token(self) -> bool:
@@ -724,7 +754,7 @@ class EnvoyClient(GatewayClient):
         self._settings_stale = True
         self._read_at.clear()
         if response.status in (401, 403):
-            installer = request.path == PRODUCTION_POWER_PATH
+            installer = request.path in _INSTALLER_PATHS
             raise ControlRefusedError(
                 f"{request.method} {request.path} refused ({response.status})"
                 + (": it needs an installer token" if installer else ""),
@@ -765,6 +795,14 @@ def _wall_time() -> float:
 def _endpoints(paths: Collection[str]) -> frozenset[Endpoint]:
     """The endpoints among ``paths`` (others were stored by another version)."""
     return frozenset(Endpoint(path) for path in paths if path in Endpoint)
+
+
+def _measures_export(data: EnvoyData) -> bool:
+    """Whether an enabled consumption CT sees what the site exports."""
+    return (
+        data.ct(CtType.NET_CONSUMPTION) is not None
+        or data.ct(CtType.TOTAL_CONSUMPTION) is not None
+    )
 
 
 def _generator_wired(data: EnvoyData) -> bool:

@@ -25,6 +25,7 @@ from custom_components.solar_gateway.gateway.site import (
 
 from .acb_sleep import acb_controls, acb_request
 from .control_request import ControlRequest
+from .export_limit import export_limit_change, export_limit_controls
 from .generator_writes import generator_controls, generator_request
 from .models import DryContactSettings, EnvoyData, StorageMode, StorageSettings, Tariff
 from .production_switch import (
@@ -187,6 +188,7 @@ CONTROL_INPUTS = (
     "inverters",
     "pdm_devices",
     "production_power",
+    "dynamic_export_limit",
 )
 
 
@@ -234,6 +236,7 @@ def describe(
         *generator_controls(data, snapshot),
         *acb_controls(data, snapshot),
         *production_controls(data, snapshot, tracker),
+        *export_limit_controls(data),
     )
 
 
@@ -311,7 +314,11 @@ def _relay_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Control
 def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
     """The request that makes ``change`` (already checked against the control)."""
     value = change.value
-    for request in (generator_request(change, data), acb_request(change, data)):
+    for request in (
+        generator_request(change, data),
+        acb_request(change, data),
+        export_limit_change(change, data),
+    ):
         if request is not None:
             return request
     match change.key:

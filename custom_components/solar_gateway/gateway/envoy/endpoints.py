@@ -21,7 +21,12 @@ from .parsers.generator import (
     parse_generator_schedule,
 )
 from .parsers.inverters import parse_inventory, parse_inverters, parse_pdm_device_data
-from .parsers.limits import parse_export_limit, parse_production_power, parse_pv_limit
+from .parsers.limits import (
+    parse_dynamic_export_limit,
+    parse_export_limit,
+    parse_production_power,
+    parse_pv_limit,
+)
 from .parsers.meters import parse_meter_readings, parse_meters
 from .parsers.production import (
     parse_api_production,
@@ -64,6 +69,8 @@ class Endpoint(StrEnum):
     PRODUCTION_POWER = "/ivp/mod/603980032/mode/power"
     EXPORT_LIMIT = "/ivp/ss/pel_settings"
     PV_LIMIT = "/ivp/sc/pvlimit"
+    # The limit the owner's automations may set; installer tokens only.
+    DYNAMIC_EXPORT_LIMIT = "/ivp/ss/dpel"
 
 
 # Which polling group reads each endpoint: CT and battery power change by the second,
@@ -90,6 +97,7 @@ GROUPS: Mapping[Endpoint, DataGroup] = {
     Endpoint.PRODUCTION_POWER: DataGroup.SETTINGS,
     Endpoint.EXPORT_LIMIT: DataGroup.SETTINGS,
     Endpoint.PV_LIMIT: DataGroup.SETTINGS,
+    Endpoint.DYNAMIC_EXPORT_LIMIT: DataGroup.SETTINGS,
 }
 
 # Inside its group, an endpoint whose data changes slower than the group is polled is
@@ -132,6 +140,7 @@ PROBE_ORDER: tuple[Endpoint, ...] = (
     Endpoint.PRODUCTION_POWER,
     Endpoint.EXPORT_LIMIT,
     Endpoint.PV_LIMIT,
+    Endpoint.DYNAMIC_EXPORT_LIMIT,
 )
 
 
@@ -217,4 +226,7 @@ READERS: Mapping[Endpoint, Reader] = {
         d, export_limit=parse_export_limit(r.json())
     ),
     Endpoint.PV_LIMIT: lambda d, r: replace(d, pv_limit=parse_pv_limit(r.json())),
+    Endpoint.DYNAMIC_EXPORT_LIMIT: lambda d, r: replace(
+        d, dynamic_export_limit=parse_dynamic_export_limit(r.json())
+    ),
 }

@@ -555,6 +555,22 @@ class ExportLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class DynamicExportLimit:
+    """``/ivp/ss/dpel``: the limit an installer token may set on export or production.
+
+    The gateway curtails the inverters so that the site exports at most
+    ``limit_w`` (``export_limit`` true) or produces at most ``limit_w`` (false).
+    A disabled limit is reported as ``{"enable": false}`` alone.
+    """
+
+    enabled: bool
+    export_limit: bool | None  # True: export is limited; False: production is
+    limit_w: float | None  # W
+    slew_rate: float | None  # how fast the inverters are moved to the limit
+    dynamic: bool | None  # enable_dynamic_limiting
+
+
+@dataclass(frozen=True, slots=True)
 class PvLimit:
     """``/ivp/sc/pvlimit``: a cap on solar production as a share of its nameplate."""
 
@@ -588,6 +604,7 @@ class EnvoyData:
     production_power: ProductionPower | None = None
     export_limit: ExportLimit | None = None
     pv_limit: PvLimit | None = None
+    dynamic_export_limit: DynamicExportLimit | None = None
 
     @cached_property
     def ct_meters(self) -> tuple[CtMeter, ...]:

@@ -36,6 +36,7 @@ def timestamp(value: object) -> datetime | None:
 # Keys of the document a gateway answers instead of data, with status 200 on some
 # firmware: ``{"error": "404 - Not Found"}``, ``{"err": "404 - Not Found"}``.
 _ERROR_KEYS = frozenset({"error", "err"})
+_MAX_ERROR_WORDS = 80
 
 
 def root_object(payload: object, what: str) -> JsonObject:
@@ -44,6 +45,10 @@ def root_object(payload: object, what: str) -> JsonObject:
     if isinstance(payload, Mapping):
         if payload and payload.keys() <= _ERROR_KEYS:
             error = next(iter(payload.values()))
+            # The gateway's short word on it is named; anything else in its place
+            # is not quoted (an error message reaches the log; see ``errors``).
+            if not isinstance(error, str) or len(error) > _MAX_ERROR_WORDS:
+                error = "an error document"
             raise UnexpectedPayloadError(f"{what}: {error}")
         return payload
     raise UnexpectedPayloadError(

@@ -1,6 +1,9 @@
 """Parsers for what limits production: the production switch and the export limits."""
 
+from collections.abc import Mapping
+
 from custom_components.solar_gateway.gateway.envoy.models import (
+    DynamicExportLimit,
     ExportLimit,
     ProductionPower,
     PvLimit,
@@ -41,6 +44,26 @@ def parse_export_limit(payload: object) -> ExportLimit | None:
         limit_type=as_str(root.get("Export_Limit_Type")),
         in_percent=as_bool(root.get("percent")),
         limit=num(root.get("PEL_Limit")),
+    )
+
+
+def parse_dynamic_export_limit(payload: object) -> DynamicExportLimit:
+    """Parse ``/ivp/ss/dpel``.
+
+    A document without ``dynamic_pel_settings.enable`` says nothing we can show or
+    write back: an unexpected payload.
+    """
+    root = root_object(payload, "dpel")
+    settings = root.get("dynamic_pel_settings")
+    enabled = as_bool(settings.get("enable")) if isinstance(settings, Mapping) else None
+    if not isinstance(settings, Mapping) or enabled is None:
+        raise UnexpectedPayloadError("dpel: no dynamic_pel_settings.enable")
+    return DynamicExportLimit(
+        enabled=enabled,
+        export_limit=as_bool(settings.get("export_limit")),
+        limit_w=num(settings.get("limit_value_W")),
+        slew_rate=num(settings.get("slew_rate")),
+        dynamic=as_bool(settings.get("enable_dynamic_limiting")),
     )
 
 
