@@ -11,7 +11,9 @@ the stream:
 
 - requests/h to the gateway for live power (the stream: its counter polls every
   5 minutes plus its connections, a PVS6's every 10 minutes included);
-- power age, worst: the longest gap between two fresh power figures;
+- power age, worst: the longest gap between two fresh streamed power figures, and
+  the age of each power figure the stream does not carry (polled at the live
+  interval while streaming);
 - state writes/h per power sensor, with the integration's rule (at most every N s,
   or at once on a change over 10 % or 200 W);
 - CPU/h of the client's thread (parsing and folding each message into the site).
@@ -19,7 +21,7 @@ the stream:
 
 import argparse
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from custom_components.solar_gateway.coordinator import COUNTER_INTERVAL, large_change
+from custom_components.solar_gateway.coordinator import (
+    COUNTER_INTERVAL,
+    POWER_FIGURES,
+    large_change,
+)
 from custom_components.solar_gateway.gateway.client import DataGroup, GatewayClient
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
 from custom_components.solar_gateway.gateway.pvs import PvsClient
-from custom_components.solar_gateway.gateway.site import SiteFigures, SiteSnapshot
-from custom_components.solar_gateway.gateway.stream import LiveStream
+from custom_components.solar_gateway.gateway.stream import LiveStream, StreamReading
 from simulator.server import SimulatedGateway, SimulatorOptions
 from simulator.streams import TELEMETRY_SOCKET_SECONDS
 
@@ -57,6 +62,9 @@ class Figures:
     """One site's hour, polled and streamed."""
 
     poll_interval: float
+    # Power figures the stream does not carry (an Envoy's batteries): the live group
+    # keeps polling at its own interval for them while streaming.
+    polled: tuple[str, ...] = ()
     messages: int = 0
     connects: int = 0
     worst_gap: float = 0.0
@@ -116,11 +124,22 @@ async def measure(folder: Path, seconds: float, write_interval: float) -> Figure
             await client.refresh(frozenset(DataGroup))
             source = client.stream_source()
             assert source is not None
-            figures = Figures(client.polling[DataGroup.LIVE].default.total_seconds())
+            site = (await client.first_refresh()).figures
+            figures = Figures(
+                client.polling[DataGroup.LIVE].default.total_seconds(),
+                tuple(
+                    name
+                    for name in POWER_FIGURES
+                    if getattr(site, name) is not None
+                    and name not in source.carries
+                    and client.figure_group(name) is DataGroup.LIVE
+                ),
+            )
             last: list[float] = []
-            written: list[tuple[float, SiteFigures]] = []
+            written: list[tuple[float, Mapping[str, float | None]]] = []
 
-            def take(snapshot: SiteSnapshot) -> None:
+            def take(reading: StreamReading) -> None:
+                # As the integration does: folded into the site when written.
                 now = time.monotonic()
                 if last:
                     figures.worst_gap = max(figures.worst_gap, now - last[0])
@@ -129,11 +148,12 @@ async def measure(folder: Path, seconds: float, write_interval: float) -> Figure
                 if (
                     not written
                     or now - written[-1][0] >= write_interval
-                    or large_change(written[-1][1], snapshot.figures)
+                    or large_change(written[-1][1], reading.powers)
                 ):
-                    written.append((now, snapshot.figures))
+                    reading.fold()
+                    written.append((now, reading.powers))
 
-            stream = LiveStream(source, on_snapshot=take)
+            stream = LiveStream(source, on_reading=take)
             cpu = time.thread_time()
             started = time.monotonic()
             task = asyncio.create_task(stream.run())
@@ -153,11 +173,13 @@ def per_hour(value: float, seconds: float) -> float:
 
 
 def report(name: str, fig: Figures, write_interval: float) -> None:
-    # Counter polls, the connection (with the PVS's telemetry switch), reconnects,
-    # and the PVS6's renewals of its socket (each switches telemetry on again).
+    # Live polls (for the counters only, or at the live interval where the stream
+    # does not carry every power figure), the connection, reconnects, and a PVS6's
+    # renewals of its socket (each switches telemetry on again).
+    live_polls = fig.poll_interval if fig.polled else COUNTER_INTERVAL.total_seconds()
     renewals = HOUR / RENEWED_EVERY[name] if name in RENEWED_EVERY else 0.0
     stream_requests = (
-        HOUR / COUNTER_INTERVAL.total_seconds()
+        HOUR / live_polls
         + 1
         + per_hour(max(0, fig.connects - 1), fig.seconds)
         + renewals
@@ -169,8 +191,14 @@ def report(name: str, fig: Figures, write_interval: float) -> None:
         f"{stream_requests:12.0f}"
     )
     print(
-        f"{'power age, worst (s)':34} {fig.poll_interval:12.0f} {fig.worst_gap:12.1f}"
+        f"{'streamed power age, worst (s)':34} {fig.poll_interval:12.0f} "
+        f"{fig.worst_gap:12.1f}"
     )
+    for figure in fig.polled:
+        print(
+            f"{(figure.replace('_', ' ') + ' age, worst (s)'):34} "
+            f"{fig.poll_interval:12.0f} {fig.poll_interval:12.0f}"
+        )
     print(
         f"{'stream messages':34} {'-':>12} {per_hour(fig.messages, fig.seconds):12.0f}"
     )

@@ -14,8 +14,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
-from .entity import MeasurementEntity, SolarGatewayEntity
+from .entity import SolarGatewayEntity
 from .gateway.site import Quantity
+from .measurement import MeasurementEntity
 
 # Coordinators poll; entities never do.
 PARALLEL_UPDATES = 0

@@ -41,7 +41,7 @@ from .gateway.errors import (
     UnexpectedPayloadError,
 )
 from .gateway.site import SiteFigures, SiteSnapshot
-from .gateway.stream import LiveStream, StreamSource, StreamState
+from .gateway.stream import LiveStream, StreamReading, StreamSource, StreamState
 
 LOGGER = logging.getLogger(__package__)
 
@@ -349,10 +349,12 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
         super().async_update_listeners()
 
 
-def large_change(before: SiteFigures, after: SiteFigures) -> bool:
-    """Whether a power figure moved by more than 10 % or 200 W (or appeared)."""
-    for name in POWER_FIGURES:
-        old, new = getattr(before, name), getattr(after, name)
+def large_change(
+    before: Mapping[str, float | None], after: Mapping[str, float | None]
+) -> bool:
+    """Whether a streamed power moved by more than 10 % or 200 W (or appeared)."""
+    for name in before.keys() | after.keys():
+        old, new = before.get(name), after.get(name)
         if old is None or new is None:
             if old is not new:
                 return True
@@ -373,10 +375,11 @@ class LiveFeed:
     own rate, so nothing streamed is ever combined with a stale poll. While the
     stream is down, or once refused, the LIVE group is polled at its own rate again.
 
-    A stream pushes every second; the LIVE entities are told at most every
-    ``write_interval`` (default 5 s), or at once when a power figure moves by more
-    than 10 % or 200 W. Every message fires ``solar_gateway_live_power`` while
-    something listens to that event type, and only then.
+    A stream pushes every second; a message is folded into the site and the LIVE
+    entities told at most every ``write_interval`` (default 5 s), or at once when a
+    streamed power moves by more than 10 % or 200 W. Every message fires
+    ``solar_gateway_live_power`` while something listens to that event type, and
+    only then.
     """
 
     def __init__(
@@ -391,11 +394,11 @@ class LiveFeed:
         self._coordinator = coordinator
         self.write_interval = write_interval.total_seconds()
         self.stream = LiveStream(
-            source, on_snapshot=self._on_snapshot, on_state=self._on_state
+            source, on_reading=self._on_reading, on_state=self._on_state
         )
         self.writes = 0
         self.note_shown = False  # the options form told the owner of a refusal
-        self._written: SiteFigures | None = None
+        self._written: Mapping[str, float | None] | None = None
         self._written_at = 0.0
 
     def start(self, hass: HomeAssistant) -> None:
@@ -424,9 +427,19 @@ class LiveFeed:
         )
 
     @callback
-    def _on_snapshot(self, snapshot: SiteSnapshot) -> None:
+    def _on_reading(self, reading: StreamReading) -> None:
         hass = self._coordinator.hass
-        if hass.bus.async_listeners().get(EVENT_LIVE_POWER):
+        listened = bool(hass.bus.async_listeners().get(EVENT_LIVE_POWER))
+        now = time.monotonic()
+        due = (
+            self._written is None
+            or now - self._written_at >= self.write_interval
+            or large_change(self._written, reading.powers)
+        )
+        if not (due or listened):
+            return
+        snapshot = reading.fold()
+        if listened:
             figures = snapshot.figures
             hass.bus.async_fire(
                 EVENT_LIVE_POWER,
@@ -435,13 +448,8 @@ class LiveFeed:
                     **{name: getattr(figures, name) for name in POWER_FIGURES},
                 },
             )
-        now = time.monotonic()
-        if (
-            self._written is None
-            or now - self._written_at >= self.write_interval
-            or large_change(self._written, snapshot.figures)
-        ):
-            self._written = snapshot.figures
+        if due:
+            self._written = reading.powers
             self._written_at = now
             self.writes += 1
             self._coordinator.async_set_streamed(snapshot)

@@ -6,12 +6,11 @@ from typing import override
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import GatewayCoordinator
-from .gateway.site import Device, Measurement, MeasurementValue
+from .gateway.site import Device
 
 # Polls wander by milliseconds: a slow quantity due now is not put off by a whole
 # interval for that.
@@ -90,27 +89,3 @@ class SolarGatewayEntity(CoordinatorEntity[GatewayCoordinator]):
         self._written = current
         self._written_at = now
         self.async_write_ha_state()
-
-
-class MeasurementEntity(SolarGatewayEntity):
-    """An entity showing one measurement of one device (per phase where it has one)."""
-
-    def __init__(
-        self,
-        coordinator: GatewayCoordinator,
-        device: Device,
-        description: EntityDescription,
-        measurement: Measurement,
-    ) -> None:
-        """Show ``measurement`` of ``device`` as ``description`` says."""
-        super().__init__(coordinator, device.serial, description.key)
-        self.entity_description = description
-        self.quantity = measurement.quantity
-        self.phase = measurement.phase
-        if self.phase is not None:
-            self._attr_translation_placeholders = {"phase": self.phase.value.upper()}
-
-    def reading(self) -> MeasurementValue | None:
-        """The measurement in the latest data (None: the device lacks it now)."""
-        device = self.device
-        return device.get(self.quantity, self.phase) if device else None

@@ -34,8 +34,9 @@ from homeassistant.util import dt as dt_util
 
 from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
 from .counter_guard import CounterGuard
-from .entity import MeasurementEntity, SolarGatewayEntity
+from .entity import SolarGatewayEntity
 from .gateway.site import Device, DeviceKind, Measurement, Phase, Quantity, SiteFigures
+from .measurement import MeasurementEntity
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -404,8 +405,6 @@ RESOLUTION: Mapping[str | None, float] = {
 }
 # Quantities that move slowly or matter only in sums are written at most this often.
 SLOW_WRITE_SECONDS = 60.0
-# A CT meter's own measurements: the site's power sensors carry its power fresh.
-METER_WRITE_SECONDS = 300.0
 SLOW_CLASSES = frozenset(
     {
         SensorDeviceClass.ENERGY,
@@ -425,13 +424,13 @@ def rounded(value: object, description: SensorEntityDescription) -> Hashable:
     return round(value / step)
 
 
-def write_interval(description: SensorEntityDescription, device: Device) -> float:
-    """The seconds a measurement sensor waits at least between two state writes."""
-    if device.kind is DeviceKind.METER:
-        return METER_WRITE_SECONDS
-    if description.device_class in SLOW_CLASSES:
-        return SLOW_WRITE_SECONDS
-    return 0.0
+def write_interval(description: SensorEntityDescription) -> float:
+    """The seconds a measurement sensor waits at least between two state writes.
+
+    A CT meter's own device follows its readings every 5 minutes (the client's
+    device cache): the site's power sensors carry its power fresh.
+    """
+    return SLOW_WRITE_SECONDS if description.device_class in SLOW_CLASSES else 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -686,7 +685,7 @@ class MeasurementSensor(MeasurementEntity, SensorEntity):
     ) -> None:
         """Show ``measurement`` of ``device``, written as often as its quantity needs."""
         super().__init__(coordinator, device, description, measurement)
-        self._min_write_interval = write_interval(description, device)
+        self._min_write_interval = write_interval(description)
 
     @property
     @override
@@ -832,9 +831,6 @@ class MeasurementCounterSensor(MeasurementEntity, _GuardedCounter):
         self._guard = CounterGuard(
             max_rate=DEVICE_MAX_RATE.get(device.kind, SITE_MAX_RATE),
             daily=description.daily,
-        )
-        self._min_write_interval = max(
-            SLOW_WRITE_SECONDS, write_interval(description, device)
         )
 
     @override

@@ -23,6 +23,7 @@ from custom_components.solar_gateway.gateway.site import (
 from custom_components.solar_gateway.gateway.stream import (
     Backoff,
     LiveStream,
+    StreamReading,
     StreamSource,
     StreamState,
     StreamStats,
@@ -69,12 +70,16 @@ class ScriptedSource(StreamSource):
         yield Connection(script)
 
     @override
-    def apply(self, message: str) -> SiteSnapshot | None:
+    def read(self, message: str) -> StreamReading | None:
         if message == "keepalive":
             return None
         if not message.startswith("W"):
             raise UnexpectedPayloadError(f"bad message {message!r}")
-        return SiteSnapshot(IDENTITY, SiteFigures(grid_power=float(message[1:])))
+        power = float(message[1:])
+        return StreamReading(
+            {"grid": power},
+            lambda: SiteSnapshot(IDENTITY, SiteFigures(grid_power=power)),
+        )
 
 
 class Recorder:
@@ -86,8 +91,8 @@ class Recorder:
         self.sleeps: list[float] = []
         self._stop_after = stop_after_sleeps
 
-    def snapshot(self, snapshot: SiteSnapshot) -> None:
-        self.powers.append(snapshot.figures.grid_power)
+    def reading(self, reading: StreamReading) -> None:
+        self.powers.append(reading.fold().figures.grid_power)
 
     def state(self, state: StreamState) -> None:
         self.states.append(state)
@@ -103,7 +108,7 @@ def stream(
 ) -> LiveStream:
     return LiveStream(
         source,
-        on_snapshot=recorder.snapshot,
+        on_reading=recorder.reading,
         on_state=recorder.state,
         stale_after=stale_after,
         backoff=Backoff(initial=1.0, maximum=8.0),
@@ -201,7 +206,7 @@ async def test_cancelling_stops_the_stream() -> None:
     first = asyncio.Event()
     live = LiveStream(
         ScriptedSource([["W1", "SILENT"]]),
-        on_snapshot=lambda _snapshot: first.set(),
+        on_reading=lambda _reading: first.set(),
         stale_after=60,
     )
     task = asyncio.create_task(live.run())
@@ -247,7 +252,7 @@ async def test_a_stream_the_gateway_renews_is_reopened_at_once() -> None:
     source = ScriptedSource([["W1", None], ["W2", None]])
     live = LiveStream(
         source,
-        on_snapshot=recorder.snapshot,
+        on_reading=recorder.reading,
         on_state=recorder.state,
         stale_after=5.0,
         sleep=recorder.sleep,
@@ -275,7 +280,7 @@ async def test_a_renewed_stream_must_deliver_while_its_figures_are_fresh() -> No
     source = ScriptedSource([["W1", None], ["SILENT"]])
     live = LiveStream(
         source,
-        on_snapshot=recorder.snapshot,
+        on_reading=recorder.reading,
         on_state=recorder.state,
         stale_after=0.05,
         sleep=recorder.sleep,
@@ -300,7 +305,7 @@ async def test_a_short_lived_stream_closed_by_the_gateway_backs_off() -> None:
     source = ScriptedSource([["W1", None], ["W2", None]])
     live = LiveStream(
         source,
-        on_snapshot=recorder.snapshot,
+        on_reading=recorder.reading,
         on_state=recorder.state,
         sleep=recorder.sleep,
         clock=lambda: 1000.0,

@@ -16,7 +16,9 @@ import time
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.solar_gateway.const import (
     CONF_CAPTURE_DIAGNOSTICS,
@@ -36,8 +38,8 @@ from custom_components.solar_gateway.diagnostics import (
     async_get_config_entry_diagnostics,
 )
 from custom_components.solar_gateway.gateway.client import DataGroup
-from custom_components.solar_gateway.gateway.site import SiteFigures
-from custom_components.solar_gateway.gateway.stream import StreamState
+from custom_components.solar_gateway.gateway.site import SiteSnapshot
+from custom_components.solar_gateway.gateway.stream import StreamReading, StreamState
 from simulator.clock import ManualClock
 from simulator.faults import Fault, FaultName
 from simulator.server import SimulatedGateway, SimulatorOptions
@@ -260,14 +262,25 @@ async def test_state_writes_stay_within_the_recorder_budget(
         base = hub.snapshot
         steps = {600, 1200, 1800, 2400, 3000}  # a kettle, on and off
         power = 500.0
+        folds = 0
+
+        def reading(grid: float) -> StreamReading:
+            def fold() -> SiteSnapshot:
+                nonlocal folds
+                folds += 1
+                return replace(base, figures=replace(base.figures, grid_power=grid))
+
+            return StreamReading({"net-consumption": grid}, fold)
+
         for second in range(3600):
             now[0] += 1
             if second in steps:
                 power = 3500.0 if power == 500.0 else 500.0
             noise = 15.0 if second % 2 else -15.0
-            figures = replace(base.figures, grid_power=power + noise)
-            feed._on_snapshot(replace(base, figures=figures))
+            feed._on_reading(reading(power + noise))
         remove()
+        # A message is folded into the site only when it is written.
+        assert folds == feed.writes
         assert len(writes) <= 3600 / write_interval + len(steps) + 1
         # Each step shows at once, not up to N seconds later.
         assert feed.writes == len(writes)
@@ -277,10 +290,63 @@ async def test_state_writes_stay_within_the_recorder_budget(
 
 def test_large_change_is_ten_percent_or_two_hundred_watts() -> None:
     """The rule that writes a streamed figure at once."""
-    base = SiteFigures(solar_power=1000.0, grid_power=-100.0)
-    assert not large_change(base, replace(base, solar_power=1090.0))
-    assert large_change(base, replace(base, solar_power=1101.0))
-    assert large_change(base, replace(base, grid_power=-205.0))
-    assert not large_change(base, replace(base, grid_power=-109.0))
-    assert large_change(base, replace(base, battery_power=10.0))
-    assert not large_change(base, base)
+    base: dict[str, float | None] = {"production": 1000.0, "net": -100.0}
+    assert not large_change(base, {**base, "production": 1090.0})
+    assert large_change(base, {**base, "production": 1101.0})
+    assert large_change(base, {**base, "net": -205.0})
+    assert not large_change(base, {**base, "net": -109.0})
+    assert large_change(base, {**base, "storage": 10.0})
+    assert large_change(base, {**base, "net": None})
+    assert not large_change(base, dict(base))
+
+
+STREAMING_ENVOYS = (
+    "envoy/metered_battery",
+    "envoy/metered_3phase",
+    "envoy/collar",
+    "envoy/device_data_only",
+    "envoy/generator_running",
+)
+
+
+@pytest.mark.parametrize("scenario", STREAMING_ENVOYS)
+async def test_the_stream_replaces_only_what_it_carries(
+    hass: HomeAssistant, scenario: str
+) -> None:
+    """With the stream on, every power figure is at most its group's interval old:
+    the Envoy's stream carries no battery, so a site with batteries keeps polling
+    its live group at its own rate, and battery power and the house load made with
+    it follow the site at that rate (not 5 minutes later)."""
+    clock = ManualClock(NOON)
+    async with simulated_entry(
+        hass, scenario, clock, options=STREAMING, simulator=FAST
+    ) as (entry, gw):
+        runtime: SolarGatewayData = entry.runtime_data
+        feed = feed_of(runtime)
+        await until(lambda: feed.stream.state is StreamState.STREAMING)
+        live = runtime.coordinators[DataGroup.LIVE]
+        figures = runtime.snapshot.figures
+        polled = [
+            name
+            for name in POWER_FIGURES
+            if getattr(figures, name) is not None
+            and name not in feed.stream.source.carries
+        ]
+        if not polled:
+            assert live.update_interval == COUNTER_INTERVAL
+            return
+        assert polled == ["battery_power"]
+        assert live.update_interval == live.configured_interval
+        registry = er.async_get(hass)
+        serial = gw.identity.serial
+        battery = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{serial}_battery_power"
+        )
+        assert battery is not None
+        before = float(hass.states.get(battery).state)
+        clock.advance(8 * 3600)  # evening: the battery turns from charging
+        expected = gw.state.figures().battery_w
+        assert abs(expected - before) > 100
+        async_fire_time_changed(hass, dt_util.utcnow() + live.configured_interval)
+        await hass.async_block_till_done()
+        await until(lambda: abs(float(hass.states.get(battery).state) - expected) <= 5)

@@ -30,10 +30,11 @@ from custom_components.solar_gateway.gateway.pvs.stream import (
     TELEMETRY_VAR,
     PvsTelemetryStream,
 )
-from custom_components.solar_gateway.gateway.site import SiteFigures, SiteSnapshot
+from custom_components.solar_gateway.gateway.site import SiteFigures
 from custom_components.solar_gateway.gateway.stream import (
     Backoff,
     LiveStream,
+    StreamReading,
     StreamState,
 )
 from simulator import SimulatedGateway
@@ -67,15 +68,15 @@ class Watcher:
         self._changed = asyncio.Event()
         self.stream = LiveStream(
             source,
-            on_snapshot=self._snapshot,
+            on_reading=self._reading,
             on_state=self._state,
             stale_after=stale_after,
             backoff=Backoff(initial=0.1, maximum=0.5),
             renewed_after=renewed_after,
         )
 
-    def _snapshot(self, snapshot: SiteSnapshot) -> None:
-        self.snapshots.append((time.monotonic(), snapshot.figures))
+    def _reading(self, reading: StreamReading) -> None:
+        self.snapshots.append((time.monotonic(), reading.fold().figures))
         self._changed.set()
 
     def _state(self, state: StreamState) -> None:

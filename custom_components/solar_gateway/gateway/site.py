@@ -329,16 +329,6 @@ class SiteSnapshot:
         return [device for device in self.devices if device.kind is kind]
 
 
-def kept_if_equal[T](new: T, previous: T | None) -> T:
-    """``previous`` when it equals ``new``, else ``new``.
-
-    Callers tell "nothing new" by identity (an entity skips an update whose data is
-    the very object it last showed): a value rebuilt unchanged is handed over as the
-    object it was.
-    """
-    return previous if previous is not None and previous == new else new
-
-
 def same_objects(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
     """Whether two tuples hold the very same objects, in order."""
     return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))

@@ -1,8 +1,9 @@
 """Live streams: one long-lived connection on which a gateway pushes site power.
 
-A ``StreamSource`` knows one gateway's stream: how to open it and how to turn one
-message into the same site snapshot that polling gives. ``LiveStream`` runs a source
-with the discipline every stream needs:
+A ``StreamSource`` knows one gateway's stream: how to open it, how to read one
+message (cheaply: the powers it carries) and how to fold it into the same site
+snapshot that polling gives (dearer: done only when the caller shows the figures).
+``LiveStream`` runs a source with the discipline every stream needs:
 
 - one connection at a time;
 - a watchdog: when no usable message arrives for ``stale_after`` seconds the stream
@@ -23,7 +24,7 @@ with the discipline every stream needs:
 from abc import ABC, abstractmethod
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -71,6 +72,20 @@ class StreamConnection(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class StreamReading:
+    """One message, read: the powers it carries now, the whole site when asked.
+
+    A stream pushes every second; folding a message into the site costs several
+    times more than reading it, and is worth it only when the figures are shown.
+    """
+
+    # What the message measures, in W, by name (e.g. a CT type): enough to tell a
+    # large change from noise without folding.
+    powers: Mapping[str, float | None]
+    fold: Callable[[], SiteSnapshot]
+
+
 class StreamSource(ABC):
     """One gateway's live stream."""
 
@@ -88,13 +103,18 @@ class StreamSource(ABC):
         """
 
     @abstractmethod
-    def apply(self, message: str) -> SiteSnapshot | None:
-        """Fold one message into the site and return it, or None for a message
-        that carries no site figures (a keep-alive, another notification).
+    def read(self, message: str) -> StreamReading | None:
+        """Read one message, or None for a message that carries no site figures
+        (a keep-alive, another notification).
 
         Raises ``UnexpectedPayloadError`` for a message that should carry figures
         but cannot be read.
         """
+
+    def apply(self, message: str) -> SiteSnapshot | None:
+        """Read one message and fold it into the site (None: no figures in it)."""
+        reading = self.read(message)
+        return None if reading is None else reading.fold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +175,7 @@ class LiveStream:
         self,
         source: StreamSource,
         *,
-        on_snapshot: Callable[[SiteSnapshot], None],
+        on_reading: Callable[[StreamReading], None],
         on_state: Callable[[StreamState], None] | None = None,
         stale_after: float = DEFAULT_STALE_AFTER,
         backoff: Backoff | None = None,
@@ -166,7 +186,7 @@ class LiveStream:
     ) -> None:
         """Prepare to run ``source``; nothing is sent before ``run``."""
         self.source = source
-        self._on_snapshot = on_snapshot
+        self._on_reading = on_reading
         self._on_state = on_state
         self.stale_after = stale_after
         self.backoff = backoff or Backoff()
@@ -246,14 +266,14 @@ class LiveStream:
                     self.stats.last_error = "the gateway closed the stream"
                     renewed = self._clock() - opened >= self.renewed_after
                     return delivered, delivered and renewed
-                snapshot = self._apply(message)
-                if snapshot is None:
+                reading = self._read(message)
+                if reading is None:
                     continue
                 deadline = self._fresh_until = loop.time() + self.stale_after
                 delivered = True
                 self.stats.count_message(self._clock())
                 self._set_state(StreamState.STREAMING)
-                self._on_snapshot(snapshot)
+                self._on_reading(reading)
 
     def _went_silent(self, delivered: bool) -> tuple[bool, bool]:
         self.stats.stale += 1
@@ -261,9 +281,9 @@ class LiveStream:
         _LOGGER.debug("%s went silent", self.source.name)
         return delivered, False
 
-    def _apply(self, message: str) -> SiteSnapshot | None:
+    def _read(self, message: str) -> StreamReading | None:
         try:
-            return self.source.apply(message)
+            return self.source.read(message)
         except UnexpectedPayloadError as err:
             self.stats.invalid_messages += 1
             _LOGGER.debug("%s: unreadable message: %s", self.source.name, err)

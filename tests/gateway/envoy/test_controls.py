@@ -4,7 +4,6 @@ The simulated Envoy applies each write as the real one does (and refuses a body 
 would refuse), so the answers are the gateway's own."""
 
 import copy
-from dataclasses import replace
 import json
 
 import aiohttp
@@ -12,15 +11,6 @@ import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
-from custom_components.solar_gateway.gateway.envoy.controls import (
-    CONTROL_INPUTS,
-    ControlsCache,
-    describe,
-)
-from custom_components.solar_gateway.gateway.envoy.models import EnvoyData
-from custom_components.solar_gateway.gateway.envoy.production_switch import (
-    ProductionTracker,
-)
 from custom_components.solar_gateway.gateway.envoy.site_mapping import relay_serial
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
@@ -244,66 +234,3 @@ async def test_tariff_controls_need_storage(
         await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, 120))
     assert not three_phase.received("PUT")
     assert not gw.received("PUT")
-
-
-async def test_controls_follow_every_part_of_the_data_but_the_live_ones(
-    simulate: Simulate, session: aiohttp.ClientSession
-) -> None:
-    """The controls are described again when any part of the data they may read is
-    new; after a poll that replaced only the CT readings and production documents
-    they are the very objects they were, as they are when rebuilt equal."""
-    client, _ = await _client(simulate, session)
-    snapshot = await client.refresh(frozenset(DataGroup))
-    data = client.data
-    cache, tracker = ControlsCache(), ProductionTracker()
-    first = cache.describe(data, snapshot, tracker)
-    assert first == describe(data, snapshot, tracker)
-    live = replace(data, meter_readings=(), production=None, api_production=None)
-    assert cache.describe(live, snapshot, tracker) is first
-    assert data.tariff is not None
-    assert (
-        cache.describe(replace(live, tariff=copy.copy(data.tariff)), snapshot, tracker)
-        is first
-    )
-    without_tariff = cache.describe(replace(live, tariff=None), snapshot, tracker)
-    assert {c.key for c in first} - {c.key for c in without_tariff} == {
-        "battery_mode",
-        "backup_reserve",
-        "charge_from_grid",
-    }
-    no_relays = cache.describe(replace(live, dry_contacts=()), snapshot, tracker)
-    assert (
-        sum(c.key == "relay" for c in no_relays)
-        == 0
-        < sum(c.key == "relay" for c in first)
-    )
-
-
-class _Recording:
-    """Stands in for an ``EnvoyData`` and notes each part read from it."""
-
-    def __init__(self, data: EnvoyData) -> None:
-        self.data = data
-        self.read: set[str] = set()
-
-    def __getattr__(self, name: str) -> object:
-        self.read.add(name)
-        return getattr(self.data, name)
-
-
-@pytest.mark.parametrize(
-    "scenario", sorted(p.name for p in ENVOY_FIXTURES.iterdir() if p.is_dir())
-)
-async def test_controls_read_only_their_inputs(
-    simulate: Simulate, session: aiohttp.ClientSession, scenario: str
-) -> None:
-    """On every fixture site the controls read no part of the data but
-    ``CONTROL_INPUTS``: the cache that keeps them while those are unchanged is
-    right."""
-    client, _ = await _client(simulate, session, scenario)
-    snapshot = await client.refresh(frozenset(DataGroup))
-    recording = _Recording(client.data)
-    tracker = ProductionTracker()
-    controls = describe(recording, snapshot, tracker)  # type: ignore[arg-type]
-    assert controls == describe(client.data, snapshot, tracker)
-    assert recording.read <= set(CONTROL_INPUTS), recording.read - set(CONTROL_INPUTS)

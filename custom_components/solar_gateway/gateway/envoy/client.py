@@ -59,7 +59,7 @@ from .auth import (
     decode_token,
     installer_password,
 )
-from .controls import ControlRequest, ControlsCache, request_for
+from .controls import ControlRequest, describe, request_for
 from .endpoints import GROUPS, INFO_PATH, PROBE_ORDER, READERS, REREAD_AFTER, Endpoint
 from .export_limit import DPEL_PATH, ExportLimitAbsence, holds_production_limit
 from .generator_writes import check_charge_from_generator
@@ -172,7 +172,6 @@ class EnvoyClient(GatewayClient):
         # than their group (REREAD_AFTER).
         self._read_at: dict[Endpoint, float] = {}
         self._devices = DeviceCache()
-        self._controls = ControlsCache()
         self._base_url: str | None = None
         self._snapshot: SiteSnapshot | None = None
         self._stream_event: MeterStreamEvent | None = None
@@ -525,7 +524,7 @@ class EnvoyClient(GatewayClient):
         if self._stream_event is not None:
             data = apply_meter_event(data, self._stream_event)
         snapshot = build_snapshot(self.identity, data, self._devices, now=_monotonic())
-        controls = self._controls.describe(data, snapshot, self._production)
+        controls = describe(data, snapshot, self._production)
         self._snapshot = replace(snapshot, controls=controls)
         return self._snapshot
 

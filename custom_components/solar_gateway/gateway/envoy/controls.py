@@ -19,8 +19,6 @@ from custom_components.solar_gateway.gateway.site import (
     DataGroup,
     DeviceKind,
     SiteSnapshot,
-    kept_if_equal,
-    same_objects,
 )
 
 from .acb_sleep import acb_controls, acb_request
@@ -35,7 +33,7 @@ from .production_switch import (
 )
 from .site_mapping import relay_serial
 
-__all__ = ["ControlRequest", "ControlsCache", "describe", "request_for"]
+__all__ = ["ControlRequest", "describe", "request_for"]
 
 DRY_CONTACTS_PATH = "/ivp/ensemble/dry_contacts"
 DRY_CONTACT_SETTINGS_PATH = "/ivp/ss/dry_contact_settings"
@@ -173,62 +171,10 @@ def _relay_device(data: EnvoyData, snapshot: SiteSnapshot, relay_id: str) -> str
     return serial if snapshot.device(serial) is not None else None
 
 
-# The parts of the data the controls are made of, directly or through the devices
-# they name; the production switch reads the live figures too.
-CONTROL_INPUTS = (
-    "ensemble",
-    "tariff",
-    "dry_contacts",
-    "dry_contact_settings",
-    "generator",
-    "generator_mode",
-    "generator_schedule",
-    "generator_config",
-    "inventory",
-    "inverters",
-    "pdm_devices",
-    "production_power",
-    "dynamic_export_limit",
-)
-
-
-@dataclass(slots=True)
-class ControlsCache:
-    """The controls last described, kept while nothing they are made of changed.
-
-    The client replaces only the parts of ``EnvoyData`` it read: after a poll that
-    read none of ``CONTROL_INPUTS`` (the CTs, the battery charge) they are the same
-    objects, and so are the controls.
-    """
-
-    _inputs: tuple[object, ...] = ()
-    _controls: tuple[Control, ...] | None = None
-
-    def describe(
-        self, data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker
-    ) -> tuple[Control, ...]:
-        """``describe(data, snapshot, tracker)``, the last objects when unchanged."""
-        inputs = tuple(getattr(data, name) for name in CONTROL_INPUTS)
-        cached = self._controls
-        if (
-            cached is not None
-            and data.production_power is None
-            and same_objects(inputs, self._inputs)
-        ):
-            return cached
-        controls = kept_if_equal(describe(data, snapshot, tracker), cached)
-        self._inputs, self._controls = inputs, controls
-        return controls
-
-
 def describe(
     data: EnvoyData, snapshot: SiteSnapshot, tracker: ProductionTracker | None = None
 ) -> tuple[Control, ...]:
-    """The controls this Envoy offers, with their current values.
-
-    Made of ``CONTROL_INPUTS`` alone, and of the live figures for the production
-    switch.
-    """
+    """The controls this Envoy offers, with their current values."""
     return (
         *_grid_controls(data, snapshot),
         *_storage_controls(data, snapshot),

@@ -936,11 +936,10 @@ class DeviceCache:
 
     The client replaces only the parts of ``EnvoyData`` it read, so a part that is the
     same object as last time built the same devices: a live poll of the CTs does not
-    rebuild 300 inverters, and entities see the very same device objects.
+    rebuild 300 inverters.
     """
 
     _parts: dict[str, _CachedPart] = field(default_factory=dict)
-    _all: tuple[Device, ...] = ()
 
     def devices(
         self,
@@ -971,14 +970,6 @@ class DeviceCache:
         built = tuple(build())
         self._parts[name] = _CachedPart(inputs, held, built, now)
         return built
-
-    def all_devices(self, devices: list[Device]) -> tuple[Device, ...]:
-        """``devices`` as a tuple: the last one when they are the same objects, so
-        that whoever compares two snapshots sees at once that no device changed."""
-        candidate = tuple(devices)
-        if not same_objects(self._all, candidate):
-            self._all = candidate
-        return self._all
 
 
 def gateway_model(firmware: str | None) -> str:
@@ -1060,7 +1051,7 @@ def build_snapshot(
     return SiteSnapshot(
         identity=identity,
         figures=build_figures(data),
-        devices=cache.all_devices(devices),
+        devices=tuple(devices),
         data_time=_data_time(data),
     )
 

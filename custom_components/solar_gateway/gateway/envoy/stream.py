@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 import json
+import math
 from typing import override
 
 import aiohttp
@@ -32,7 +33,7 @@ from custom_components.solar_gateway.gateway.errors import (
     invalid_json,
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
-from custom_components.solar_gateway.gateway.stream import StreamSource
+from custom_components.solar_gateway.gateway.stream import StreamReading, StreamSource
 from custom_components.solar_gateway.gateway.transport import (
     BUSY_STATUSES,
     Timeouts,
@@ -97,20 +98,55 @@ def parse_meter_event(payload: str, time: datetime) -> MeterStreamEvent:
     return MeterStreamEvent(time=time, meters=meters)
 
 
+def read_powers(payload: str) -> dict[str, float | None]:
+    """Each CT type's power (W, its phases summed) in the JSON of one ``data:`` line;
+    raise ``UnexpectedPayloadError`` if it is none."""
+    try:
+        document = json.loads(payload)
+    except ValueError as err:
+        raise UnexpectedPayloadError(
+            f"{STREAM_PATH}: invalid JSON ({err}): {payload[:80]!r}"
+        ) from err
+    if not isinstance(document, dict):
+        raise UnexpectedPayloadError(f"{STREAM_PATH}: not a JSON object")
+    powers: dict[str, float | None] = {}
+    for kind in STREAM_TYPES:
+        section = document.get(kind)
+        if not isinstance(section, dict):
+            continue
+        phases = [section.get(key) for key in PHASE_KEYS]
+        found = [_number(phase.get("p")) for phase in phases if isinstance(phase, dict)]
+        present = [power for power in found if power is not None]
+        if present:
+            powers[kind] = sum(present)
+    if not powers:
+        raise UnexpectedPayloadError(f"{STREAM_PATH}: an event without CT readings")
+    return powers
+
+
 def _phase(item: JsonObject | None) -> StreamPhase | None:
     if item is None:
         return None
-    phase = StreamPhase(
-        power=as_float(item.get("p")),
-        reactive_power=as_float(item.get("q")),
-        apparent_power=as_float(item.get("s")),
-        voltage=as_float(item.get("v")),
-        current=as_float(item.get("i")),
-        power_factor=as_float(item.get("pf")),
-        frequency=as_float(item.get("f")),
+    power = _number(item.get("p"))
+    if power is None:
+        return None  # a phase without its power is no reading at all
+    return StreamPhase(
+        power=power,
+        reactive_power=_number(item.get("q")),
+        apparent_power=_number(item.get("s")),
+        voltage=_number(item.get("v")),
+        current=_number(item.get("i")),
+        power_factor=_number(item.get("pf")),
+        frequency=_number(item.get("f")),
     )
-    # A phase without its power is no reading at all.
-    return phase if phase.power is not None else None
+
+
+def _number(value: object) -> float | None:
+    # Sixty numbers a message, a message a second: a finite float as it came is
+    # taken as it is; anything else goes through the defensive conversion.
+    if type(value) is float and math.isfinite(value):
+        return value
+    return as_float(value)
 
 
 def apply_meter_event(data: EnvoyData, event: MeterStreamEvent) -> EnvoyData:
@@ -142,9 +178,8 @@ def apply_meter_event(data: EnvoyData, event: MeterStreamEvent) -> EnvoyData:
 def _folded(
     reading: MeterReading, phases: list[StreamPhase], time: datetime
 ) -> MeterReading:
-    channels = list(reading.channels)
-    for index, phase in enumerate(phases[: len(channels)]):
-        channels[index] = _with_phase(channels[index], phase, time)
+    """The reading with the event's totals now and its phases when first asked for:
+    a message a second makes the site figures, which need the totals alone."""
     power = sum(phase.power or 0.0 for phase in phases)
     apparent = _sum([phase.apparent_power for phase in phases])
     total = replace(
@@ -161,7 +196,14 @@ def _folded(
         ),
         frequency=_mean([phase.frequency for phase in phases]),
     )
-    return MeterReading.of(total, tuple(channels))
+
+    def channels() -> tuple[MeterChannel, ...]:
+        folded = list(reading.channels)
+        for index, phase in enumerate(phases[: len(folded)]):
+            folded[index] = _with_phase(folded[index], phase, time)
+        return tuple(folded)
+
+    return MeterReading(total, channels)
 
 
 def _with_phase(
@@ -256,11 +298,15 @@ class EnvoyMeterStream(StreamSource):
                 yield _EventLines(response)
 
     @override
-    def apply(self, message: str) -> SiteSnapshot | None:
-        """Fold one event's data into the site."""
+    def read(self, message: str) -> StreamReading | None:
+        """Each CT type's power at once; the whole event parsed when folded."""
         if not message:
             return None
-        return self._fold(parse_meter_event(message, self._clock()))
+        time = self._clock()
+        return StreamReading(
+            read_powers(message),
+            lambda: self._fold(parse_meter_event(message, time)),
+        )
 
 
 def _check_status(response: aiohttp.ClientResponse) -> None:

@@ -53,7 +53,6 @@ from custom_components.solar_gateway.gateway.site import (
     GatewayIdentity,
     SiteFigures,
     SiteSnapshot,
-    kept_if_equal,
 )
 from custom_components.solar_gateway.gateway.transport import (
     Response,
@@ -202,7 +201,6 @@ class PvsClient(GatewayClient):
         self._stream_port = stream_port or STREAM_PORT
         self._stream_live: LiveData | None = None
         # The controls last handed over, handed over again while they are unchanged.
-        self._shown_controls: tuple[Control, ...] | None = None
         self.data = PvsData()
 
     # --- what the gateway is -------------------------------------------------
@@ -357,8 +355,7 @@ class PvsClient(GatewayClient):
             snapshot = varserver_snapshot(
                 identity, varserver, self.data.ess_config, self.data.warnings
             )
-            self._shown_controls = kept_if_equal(self._controls(), self._shown_controls)
-            return replace(snapshot, controls=self._shown_controls)
+            return replace(snapshot, controls=self._controls())
         if self.data.device_list is None:
             return SiteSnapshot(identity=identity, figures=SiteFigures())
         return legacy_snapshot(

@@ -27,7 +27,7 @@ from custom_components.solar_gateway.gateway.errors import (
     invalid_json,
 )
 from custom_components.solar_gateway.gateway.site import SiteSnapshot
-from custom_components.solar_gateway.gateway.stream import StreamSource
+from custom_components.solar_gateway.gateway.stream import StreamReading, StreamSource
 from custom_components.solar_gateway.gateway.transport import Timeouts, failures_named
 from custom_components.solar_gateway.gateway.values import as_object, as_str
 
@@ -151,7 +151,18 @@ class PvsTelemetryStream(StreamSource):
                 ) from None
 
     @override
-    def apply(self, message: str) -> SiteSnapshot | None:
-        """Fold one power notification into the site (None: another notification)."""
+    def read(self, message: str) -> StreamReading | None:
+        """One power notification (None: another notification)."""
         live = parse_power_notification(message)
-        return None if live is None else self._fold(live)
+        if live is None:
+            return None
+        powers = {
+            "pv": live.pv_kw,
+            "net": live.net_kw,
+            "site_load": live.site_load_kw,
+            "ess": live.ess_kw,
+        }
+        return StreamReading(
+            {name: None if kw is None else kw * 1000 for name, kw in powers.items()},
+            lambda: self._fold(live),
+        )
