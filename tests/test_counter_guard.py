@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 import itertools
 
+import pytest
+
 from custom_components.solar_gateway.counter_guard import CounterGuard
 
 START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -175,3 +177,36 @@ def test_restore_ignores_bad_data() -> None:
     for stored in (None, {}, {"accepted": "x", "accepted_at": "y"}, {"accepted": 1.0}):
         guard = CounterGuard(max_rate=1000).restore(stored)
         assert guard.accepted is None
+
+
+WRAP = 2**32 / 3600  # Wh: a 32-bit count of joules
+
+
+def test_counter_restarting_from_zero_at_its_width_continues() -> None:
+    """Metered Envoy without CTs, firmware 7: 1.19 MWh of joules, then 0 again. The
+    entity keeps counting from where it was, at once: no reset, no hold."""
+    guard = CounterGuard(max_rate=250_000)
+    readings = [1_192_700.0, 1_192_890.0, round(1_192_890.0 + 350 - WRAP), 500.0]
+    shown = feed(guard, readings)
+    assert shown[2] == pytest.approx(1_192_890.0 + 350, abs=1)
+    assert shown[3] == pytest.approx(shown[2] + 500.0 - readings[2])
+    assert not guard.holding
+    assert is_monotonic(shown)
+
+
+def test_counter_stepping_down_by_its_width_continues() -> None:
+    """Standard Envoy: the lifetime steps down by 1.19 MWh; the entity goes on."""
+    guard = CounterGuard(max_rate=250_000)
+    readings = [6_012_540.0, 6_012_540.0 + 200 - round(WRAP), 4_819_894.0]
+    shown = feed(guard, readings)
+    assert shown[1] == pytest.approx(6_012_740.0, abs=1)
+    assert shown[2] == pytest.approx(shown[1] + 4_819_894.0 - readings[1])
+    assert not guard.holding
+
+
+def test_a_fall_of_another_size_is_no_wrap() -> None:
+    """Only the counter's width makes a wrap: any other fall is held as before."""
+    guard = CounterGuard(max_rate=250_000)
+    shown = feed(guard, [6_012_540.0, 6_012_540.0 - 1_000_000.0])
+    assert shown == [6_012_540.0, 6_012_540.0]
+    assert guard.holding

@@ -34,11 +34,11 @@ from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
-    Platform.BUTTON,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TIME,
 ]
 
 # Errors that mean "not the gateway that was there": worth probing the host again.

@@ -101,6 +101,8 @@ COUNTER_INTERVAL = timedelta(minutes=5)
 EVENT_LIVE_POWER = "solar_gateway_live_power"
 LARGE_CHANGE_W = 200.0
 LARGE_CHANGE_SHARE = 0.10
+# Below this a step is noise, however large a share of a figure near 0 W it is.
+LARGE_CHANGE_FLOOR_W = 20.0
 POWER_FIGURES = tuple(
     field.name for field in fields(SiteFigures) if field.name.endswith("_power")
 )
@@ -352,7 +354,8 @@ class GatewayCoordinator(DataUpdateCoordinator[SiteSnapshot]):
 def large_change(
     before: Mapping[str, float | None], after: Mapping[str, float | None]
 ) -> bool:
-    """Whether a streamed power moved by more than 10 % or 200 W (or appeared)."""
+    """Whether a streamed power moved by more than 200 W, or by more than 10 % and
+    20 W (a figure hovering around 0 W is no large change), or appeared."""
     for name in before.keys() | after.keys():
         old, new = before.get(name), after.get(name)
         if old is None or new is None:
@@ -360,7 +363,9 @@ def large_change(
                 return True
             continue
         step = abs(new - old)
-        if step > LARGE_CHANGE_W or step > LARGE_CHANGE_SHARE * abs(old):
+        if step > LARGE_CHANGE_W or (
+            step > LARGE_CHANGE_FLOOR_W and step > LARGE_CHANGE_SHARE * abs(old)
+        ):
             return True
     return False
 
@@ -377,7 +382,7 @@ class LiveFeed:
 
     A stream pushes every second; a message is folded into the site and the LIVE
     entities told at most every ``write_interval`` (default 5 s), or at once when a
-    streamed power moves by more than 10 % or 200 W. Every message fires
+    streamed power moves by more than 200 W (or 10 % and 20 W). Every message fires
     ``solar_gateway_live_power`` while something listens to that event type, and
     only then.
     """

@@ -18,13 +18,39 @@ RENAMED_SUFFIXES: dict[tuple[str, str], str] = {
 }
 DROPPED_SUFFIXES = frozenset({("sensor", "backup_reserve")})
 UNIQUE_IDS_MINOR_VERSION = 3
-CURRENT_MINOR_VERSION = 3
+# 1.4: the generator's mode sensor (the select shows the mode), its exercise start
+# as a number of minutes (now a time entity) and the AC Battery buttons (now a
+# switch) are gone. A number's history
+# cannot become a time's: the old entities are removed, not left unavailable.
+GENERATOR_DROPPED_SUFFIXES = frozenset(
+    {
+        ("sensor", "generator_mode"),
+        ("number", "generator_exercise_start"),
+        # An AC Battery's Sleep and Wake buttons are one Sleep switch.
+        ("button", "acb_sleep"),
+        ("button", "acb_wake"),
+    }
+)
+GENERATOR_MINOR_VERSION = 4
+CURRENT_MINOR_VERSION = 4
 
 
 def _suffix_of(unique_id: str, suffix: str) -> str | None:
     """The part before ``_suffix`` (the gateway's serial), or None."""
     ending = f"_{suffix}"
     return unique_id.removesuffix(ending) if unique_id.endswith(ending) else None
+
+
+@callback
+def _drop_generator_entities(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if any(
+            entity.domain == domain and _suffix_of(entity.unique_id, suffix)
+            for domain, suffix in GENERATOR_DROPPED_SUFFIXES
+        ):
+            LOGGER.info("Removing %s: shown otherwise now", entity.entity_id)
+            registry.async_remove(entity.entity_id)
 
 
 @callback
@@ -54,6 +80,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """
     if entry.minor_version < UNIQUE_IDS_MINOR_VERSION:
         _migrate_unique_ids(hass, entry)
+    if entry.minor_version < GENERATOR_MINOR_VERSION:
+        _drop_generator_entities(hass, entry)
     if entry.minor_version < CURRENT_MINOR_VERSION:
         hass.config_entries.async_update_entry(
             entry, minor_version=CURRENT_MINOR_VERSION

@@ -486,18 +486,6 @@ ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
     (DeviceKind.COMBINER, Quantity.STATE): _enum(
         Quantity.STATE, "combiner_status", {"ENCMN_C6_CC_READY": "ready"}
     ),
-    (DeviceKind.GENERATOR, Quantity.MODE): _enum(
-        Quantity.MODE,
-        "generator_mode",
-        # Its admin state: the app's on/off/auto, or the relay's open/closed.
-        {
-            "on": "on",
-            "off": "off",
-            "auto": "auto",
-            "open": "open",
-            "closed": "closed",
-        },
-    ),
     (DeviceKind.GATEWAY, Quantity.EXPORT_LIMIT_MODE): _enum(
         Quantity.EXPORT_LIMIT_MODE,
         "export_limit_mode",

@@ -1,5 +1,5 @@
-"""Switches: grid connection, relays, charging from grid or generator, production and
-the export limit."""
+"""Switches: grid connection, relays, charging from grid or generator, production,
+the export limit and AC Battery sleep."""
 
 from collections.abc import Hashable
 from typing import Any, override
@@ -47,8 +47,12 @@ SWITCHES: dict[ControlKey, SwitchEntityDescription] = {
             translation_key="dynamic_export_limit",
             device_class=SwitchDeviceClass.SWITCH,
         ),
+        # An AC Battery's sleep: on until woken, pending while it moves into its band.
+        SwitchEntityDescription(key=ControlKey.ACB_SLEEP, translation_key="acb_sleep"),
     )
 }
+# Switches whose change the site follows slowly: ``pending`` until it has.
+FOLLOWED = frozenset({ControlKey.PRODUCTION, ControlKey.ACB_SLEEP})
 
 
 async def async_setup_entry(
@@ -78,9 +82,9 @@ class ControlSwitch(ControlEntity[bool], SwitchEntity):
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """``pending`` while the site follows a change the gateway took (production)."""
+        """``pending`` while the site follows a change the gateway took."""
         control = self.control
-        if control is None or control.key is not ControlKey.PRODUCTION:
+        if control is None or control.key not in FOLLOWED:
             return None
         return {"pending": control.pending}
 

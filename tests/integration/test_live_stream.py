@@ -297,6 +297,9 @@ def test_large_change_is_ten_percent_or_two_hundred_watts() -> None:
     assert not large_change(base, {**base, "net": -109.0})
     assert large_change(base, {**base, "storage": 10.0})
     assert large_change(base, {**base, "net": None})
+    # Around 0 W, noise is no large change, however large a share it is.
+    assert not large_change({"net": 0.0}, {"net": 15.0})
+    assert large_change({"net": 0.0}, {"net": 25.0})
     assert not large_change(base, dict(base))
 
 

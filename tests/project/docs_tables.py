@@ -50,7 +50,15 @@ KIND_TITLES: Mapping[str, str] = {
     DeviceKind.TRANSFER_SWITCH: "Transfer switch",
     DeviceKind.GENERATOR: "Generator",
 }
-PLATFORM_ORDER = ("sensor", "binary_sensor", "switch", "select", "number", "button")
+PLATFORM_ORDER = (
+    "sensor",
+    "binary_sensor",
+    "switch",
+    "select",
+    "number",
+    "time",
+    "button",
+)
 GROUP_TITLES: Mapping[DataGroup, str] = {
     DataGroup.LIVE: "Power and meters",
     DataGroup.DEVICES: "Inverters and devices",

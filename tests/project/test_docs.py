@@ -38,7 +38,15 @@ from .validators import validate_docs, validate_license
 
 INTEGRATION = PROJECT_ROOT / "custom_components" / "solar_gateway"
 UPDATE = os.environ.get("SOLAR_GATEWAY_UPDATE_README") == "1"
-CONTROL_PLATFORMS = ("sensor", "binary_sensor", "switch", "select", "number", "button")
+CONTROL_PLATFORMS = (
+    "sensor",
+    "binary_sensor",
+    "switch",
+    "select",
+    "number",
+    "time",
+    "button",
+)
 
 
 @pytest.fixture(autouse=True)
