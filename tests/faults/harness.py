@@ -4,6 +4,10 @@ Home Assistant's clock (frozen, moved by ``freezer``), which is also the event l
 clock, and the simulator's manual clock move together in steps. Network timeouts and
 a hanging gateway therefore run in simulated time too: a 30 s read timeout fires
 after 30 simulated seconds, a few steps later, while the test takes milliseconds.
+``run`` moves in 5 s steps and fires every timer due in a step together;
+``run_timers`` moves from timer to timer, firing each at its own time as a real event
+loop does, so that what happens a fraction of a second apart stays apart (two polls
+140 ms apart, a poll that falls due just before a back-off ends).
 What is recorded:
 
 - every request the gateway received, with the gateway's clock;
@@ -17,7 +21,7 @@ Wi-Fi name and key, token or password (a broken answer must not be quoted).
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +40,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    async_fire_time_changed_exact,
+    get_scheduled_timer_handles,
 )
 
 from custom_components.solar_gateway.const import CONF_TOKEN, DOMAIN
@@ -50,6 +56,12 @@ from tests.integration.test_secrets import fixture_secrets
 MAX_TURNS = 1_000_000
 IDLE_TURNS = 10
 STEP = timedelta(seconds=5)
+# A lasting task (a live stream) works on sockets in real time: a step waits in
+# slices of real time until the gateway saw nothing new for a few of them (more
+# once it did, as the rest of a reconnection follows).
+SLICE_SECONDS = 0.01
+QUIET_SLICES = 2
+QUIET_SLICES_BUSY = 8
 # The fastest a site's counter grows (SITE_MAX_RATE): faster is a leap.
 MAX_RATE_W = 250_000.0
 TOLERANCE_WH = 1.0
@@ -163,6 +175,9 @@ class FaultRun:
         self.caplog = caplog
         self.counters: dict[str, Series] = {}
         self.baseline_unavailable: set[str] = set()
+        # Tasks that run for the entry's whole life (a live stream): a step does not
+        # wait for them to end.
+        self.lasting: set[asyncio.Future[object]] = set()
 
     @property
     def now(self) -> float:
@@ -233,10 +248,33 @@ class FaultRun:
 
     async def step(self, step: timedelta = STEP) -> None:
         """Move both clocks one step and let everything due run."""
-        self.clock.advance(step.total_seconds())
-        self.freezer.tick(step)
+        self._advance(step.total_seconds())
         async_fire_time_changed(self.hass)
         await self.settle()
+
+    async def run_timers(self, seconds: float) -> None:
+        """Let ``seconds`` pass as on a real event loop: each timer fires at its own
+        time, not with the others due in the same 5 s step."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (now := loop.time()) < end:
+            due = min(
+                (
+                    handle.when()
+                    for handle in get_scheduled_timer_handles(loop)
+                    if not handle.cancelled()
+                ),
+                default=end,
+            )
+            # A microsecond past it: the frozen clocks move in whole microseconds.
+            target = min(max(due, now) + 1e-6, end)
+            self._advance(max(0.0, target - now))
+            async_fire_time_changed_exact(self.hass)
+            await self.settle()
+
+    def _advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.freezer.tick(timedelta(seconds=seconds))
 
     async def settle(self) -> None:
         """Let everything run that can without time passing.
@@ -244,12 +282,10 @@ class FaultRun:
         Unlike ``async_block_till_done`` this returns while a request hangs: its
         timeout is in simulated time, so it can only fire in a later step. Settled
         is when the event loop has nothing to run for a few turns but timers not yet
-        due, and no executor job is running: counted in turns, never in real time,
+        due, and no executor job is running: counted in turns, not in real time,
         so a slow or busy machine sees the same steps as a fast one.
         """
-        waiter = asyncio.ensure_future(
-            self.hass.async_block_till_done(wait_background_tasks=True)
-        )
+        waiter = asyncio.ensure_future(self._tasks_done())
         loop = asyncio.get_running_loop()
         try:
             idle = 0
@@ -264,6 +300,44 @@ class FaultRun:
         finally:
             if not waiter.done():
                 waiter.cancel()
+
+    async def _tasks_done(self) -> None:
+        """Wait for Home Assistant's tasks, the lasting ones apart; give those real
+        time while they talk to the gateway (a stream's socket work needs it, not
+        clock time): until no request or stream came for a few slices."""
+        await self._others_done()
+        if not self.lasting:
+            return
+        before = progress = self._gateway_progress()
+        quiet = 0
+        while quiet < (QUIET_SLICES if progress == before else QUIET_SLICES_BUSY):
+            await asyncio.get_running_loop().run_in_executor(
+                None, time.sleep, SLICE_SECONDS
+            )
+            await self._others_done()
+            now = self._gateway_progress()
+            quiet = quiet + 1 if now == progress else 0
+            progress = now
+
+    async def _others_done(self) -> None:
+        await asyncio.sleep(0)
+        while busy := {
+            task
+            for task in (*self.hass._tasks, *self.hass._background_tasks)
+            if not task.done() and task not in self.lasting
+        }:
+            await asyncio.wait(busy)
+            await asyncio.sleep(0)
+
+    def _gateway_progress(self) -> tuple[int, int, int]:
+        """Requests received, streams opened and closed: what moves while a lasting
+        task works."""
+        streams = self.gateway.streams
+        return (
+            len(self.gateway.requests),
+            len(streams.opened_at),
+            len(streams.closed_at),
+        )
 
     async def until_recovered(self, limit: float) -> float | None:
         """Step until recovered; the seconds it took (None: not within ``limit``)."""
@@ -433,14 +507,15 @@ async def fault_run(
     options: SimulatorOptions | None = None,
     start: float = NOON,
     source: Capture | None = None,
+    entry_options: Mapping[str, object] | None = None,
 ) -> AsyncIterator[FaultRun]:
     """Serve ``scenario`` (a fixture folder, or ``source`` under that name), set up
-    its entry, and record."""
+    its entry (with ``entry_options``), and record."""
     freezer.move_to(datetime.fromtimestamp(start, UTC))
     clock = ManualClock(start)
     with _counting_executor_jobs(hass.loop):
         async with _fault_run(
-            hass, freezer, caplog, scenario, clock, options, source
+            hass, freezer, caplog, scenario, clock, options, source, entry_options
         ) as run:
             yield run
 
@@ -454,6 +529,7 @@ async def _fault_run(
     clock: ManualClock,
     options: SimulatorOptions | None,
     source: Capture | None,
+    entry_options: Mapping[str, object] | None,
 ) -> AsyncIterator[FaultRun]:
     async with SimulatedGateway.start(
         source or FIXTURES / scenario,
@@ -465,11 +541,20 @@ async def _fault_run(
             title=scenario,
             unique_id=gateway.identity.serial,
             data=entry_data(gateway),
+            options=dict(entry_options or {}),
         )
         entry.add_to_hass(hass)
-        await hass.config_entries.async_setup(entry.entry_id)
+        # A PVS6's telemetry socket listens where the simulator put it (9002 on a
+        # real one).
+        with patch(
+            "custom_components.solar_gateway.gateway.pvs.client.STREAM_PORT",
+            gateway.stream_port,
+        ):
+            await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         run = FaultRun(hass, freezer, clock, gateway, entry, caplog)
+        # What still runs once set up runs for as long as the entry (a live stream).
+        run.lasting = {task for task in hass._background_tasks if not task.done()}
         run.start_recording()
         # A minute of normal running first: the baseline.
         await run.run(60)
