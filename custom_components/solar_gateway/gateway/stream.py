@@ -118,6 +118,14 @@ class StreamSource(ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class _Ended:
+    """How one connection ended."""
+
+    delivered: bool  # it brought figures
+    renewed: bool  # the gateway closed it to renew it: reopen at once
+
+
+@dataclass(frozen=True, slots=True)
 class Backoff:
     """How long to wait before reconnecting after ``failures`` failures in a row.
 
@@ -211,9 +219,10 @@ class LiveStream:
                     self._set_state(StreamState.CONNECTING)
                 wait = 0.0
                 try:
-                    delivered, renewing = await self._stream_once(renewing)
-                    if delivered:
+                    ended = await self._stream_once(renewing)
+                    if ended.delivered:
                         failures = 0
+                    renewing = ended.renewed
                     if renewing:
                         continue
                 except StreamRefusedError as err:
@@ -237,11 +246,11 @@ class LiveStream:
             if self.state is not StreamState.REFUSED:
                 self._set_state(StreamState.STOPPED)
 
-    async def _stream_once(self, renewing: bool) -> tuple[bool, bool]:
+    async def _stream_once(self, renewing: bool) -> _Ended:
         """Hold one connection until it ends.
 
-        Returns whether it delivered figures, and whether the gateway was renewing
-        it (closed it after ``renewed_after``), so that it is reopened at once.
+        Says whether it delivered figures, and whether the gateway was renewing it
+        (closed it after ``renewed_after``), so that it is reopened at once.
         Renewing, the new connection must deliver while the last figures are fresh.
         """
         delivered = False
@@ -265,7 +274,7 @@ class LiveStream:
                 if message is None:
                     self.stats.last_error = "the gateway closed the stream"
                     renewed = self._clock() - opened >= self.renewed_after
-                    return delivered, delivered and renewed
+                    return _Ended(delivered, renewed=delivered and renewed)
                 reading = self._read(message)
                 if reading is None:
                     continue
@@ -275,11 +284,11 @@ class LiveStream:
                 self._set_state(StreamState.STREAMING)
                 self._on_reading(reading)
 
-    def _went_silent(self, delivered: bool) -> tuple[bool, bool]:
+    def _went_silent(self, delivered: bool) -> _Ended:
         self.stats.stale += 1
         self.stats.last_error = f"no figures for {self.stale_after:.0f} s"
         _LOGGER.debug("%s went silent", self.source.name)
-        return delivered, False
+        return _Ended(delivered, renewed=False)
 
     def _read(self, message: str) -> StreamReading | None:
         try:
