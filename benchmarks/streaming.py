@@ -10,7 +10,7 @@ varserver) it prints, for the LIVE group polled at its default interval and for
 the stream:
 
 - requests/h to the gateway for live power (the stream: its counter polls every
-  5 minutes plus its connections);
+  5 minutes plus its connections, a PVS6's every 10 minutes included);
 - power age, worst: the longest gap between two fresh streamed power figures, and
   the age of each power figure the stream does not carry (polled at the live
   interval while streaming);
@@ -43,12 +43,16 @@ from custom_components.solar_gateway.gateway.envoy import EnvoyClient
 from custom_components.solar_gateway.gateway.pvs import PvsClient
 from custom_components.solar_gateway.gateway.stream import LiveStream, StreamReading
 from simulator.server import SimulatedGateway, SimulatorOptions
+from simulator.streams import TELEMETRY_SOCKET_SECONDS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 SITES = {
     "Envoy metered + battery": "envoy/metered_battery",
     "PVS6 varserver": "pvs/varserver",
 }
+# Sites whose gateway closes its stream this often (seconds) to renew it: longer
+# than a run, so counted, not measured.
+RENEWED_EVERY = {"PVS6 varserver": TELEMETRY_SOCKET_SECONDS}
 HOUR = 3600.0
 DEFAULT_WRITE_INTERVAL = 5.0  # the integration's default "write at most every N s"
 
@@ -170,10 +174,15 @@ def per_hour(value: float, seconds: float) -> float:
 
 def report(name: str, fig: Figures, write_interval: float) -> None:
     # Live polls (for the counters only, or at the live interval where the stream
-    # does not carry every power figure), the connection, reconnects.
+    # does not carry every power figure), the connection, reconnects, and a PVS6's
+    # renewals of its socket (each switches telemetry on again).
     live_polls = fig.poll_interval if fig.polled else COUNTER_INTERVAL.total_seconds()
+    renewals = HOUR / RENEWED_EVERY[name] if name in RENEWED_EVERY else 0.0
     stream_requests = (
-        HOUR / live_polls + 1 + per_hour(max(0, fig.connects - 1), fig.seconds)
+        HOUR / live_polls
+        + 1
+        + per_hour(max(0, fig.connects - 1), fig.seconds)
+        + renewals
     )
     print(f"\n{name} ({fig.seconds:.0f} s measured, scaled to an hour)")
     print(f"{'per hour':34} {'polling':>12} {'stream':>12}")

@@ -5,6 +5,9 @@ Writes, before Home Assistant starts (it must not be running: it rewrites these 
 - ``configuration.yaml`` when absent (never touched once it exists), with the
   ``trusted_networks`` auth provider: a browser on this machine logs in without a
   password, as the single development user.
+- ``automations.yaml``, ``scripts.yaml`` and ``scenes.yaml`` when absent (then the
+  UI's), which ``configuration.yaml`` includes, and a link to the project's
+  blueprints under ``blueprints/automation/solar_gateway``.
 - ``.storage/http`` when absent: the web server listens on 127.0.0.1:8123 only.
 - ``.storage/onboarding``: every onboarding step done.
 - ``.storage/auth`` and ``.storage/auth_provider.homeassistant``: an owner, user ``dev``
@@ -34,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 import hashlib
 import ipaddress
 import json
+import os
 from pathlib import Path
 import secrets
 import sys
@@ -127,7 +131,18 @@ logger:
   default: info
   logs:
     custom_components.solar_gateway: debug
+
+# What Settings > Automations & scenes makes is kept in these files (the
+# integration's blueprint is under blueprints/automation/solar_gateway).
+automation: !include automations.yaml
+script: !include scripts.yaml
+scene: !include scenes.yaml
 """
+# The files the UI writes automations, scripts and scenes to, as it starts them.
+UI_FILES = {"automations.yaml": "[]\n", "scripts.yaml": "{}\n", "scenes.yaml": "[]\n"}
+# The project's blueprints, linked into the configuration so the demo offers them.
+BLUEPRINTS = Path(__file__).resolve().parent.parent / "blueprints" / "automation"
+BLUEPRINT_FOLDER = Path("blueprints") / "automation" / DOMAIN
 
 type Json = dict[str, Any]
 
@@ -566,6 +581,17 @@ def _host(entry: Json) -> object:
 # --- the whole folder --------------------------------------------------------------
 
 
+def link_blueprints(config: Path) -> list[str]:
+    """Link the project's blueprints into ``config``; say so when it was done."""
+    link = config / BLUEPRINT_FOLDER
+    target = BLUEPRINTS / DOMAIN
+    if link.is_symlink() or link.exists():
+        return []  # a link from an earlier run, or the user's own folder
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(os.path.relpath(target, link.parent), target_is_directory=True)
+    return [f"blueprints linked at {link}"]
+
+
 def prepare(
     config: Path,
     gateways: Sequence[SimulatedGateway],
@@ -581,11 +607,23 @@ def prepare(
     if not yaml.exists():
         yaml.write_text(CONFIGURATION_YAML, encoding="utf-8")
         report.append(f"wrote {yaml}")
-    elif "trusted_networks" not in yaml.read_text(encoding="utf-8"):
-        report.append(
-            f"{yaml} predates the automatic login: log in as dev / dev, or add the "
-            "auth_providers of scripts/develop_config.py to it"
-        )
+    else:
+        existing = yaml.read_text(encoding="utf-8")
+        if "trusted_networks" not in existing:
+            report.append(
+                f"{yaml} predates the automatic login: log in as dev / dev, or add "
+                "the auth_providers of scripts/develop_config.py to it"
+            )
+        if "automation:" not in existing:
+            report.append(
+                f"{yaml} predates automations: automations, scripts and scenes made "
+                "in the UI load once you add the three !include lines of "
+                "scripts/develop_config.py to it"
+            )
+    for name, empty in UI_FILES.items():
+        if not (config / name).exists():  # then the UI's: never rewritten
+            (config / name).write_text(empty, encoding="utf-8")
+    report.extend(link_blueprints(config))
 
     http = storage / HTTP_KEY
     if not http.exists():  # once set, the web server's settings are the user's

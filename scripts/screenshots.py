@@ -84,8 +84,12 @@ def _develop() -> Iterator[None]:
     try:
         yield
     finally:
+        # TERM to the script alone, as Ctrl-C in a terminal reaches it: it stops
+        # Home Assistant, waits for its clean shutdown, then stops the simulator.
+        # A signal to the whole group would stop the simulator under a running
+        # Home Assistant and signal Home Assistant twice.
         with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
+            process.terminate()
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:

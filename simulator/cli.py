@@ -23,7 +23,9 @@ from custom_components.solar_gateway.gateway.capture import Capture
 from .capture import SourceError, load_source
 from .faults import Fault, FaultName, FaultSpecError
 from .kinds import identify
+from .pvs_varserver import DEFAULT_SESSION_SECONDS
 from .server import SimulatedGateway, SimulatorOptions
+from .streams import TELEMETRY_SOCKET_SECONDS
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -154,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--session-seconds",
         type=float,
-        default=600.0,
+        default=DEFAULT_SESSION_SECONDS,
         metavar="SECONDS",
         help="how long a PVS varserver login session lasts before the client must "
         "log in again (default %(default)s)",
@@ -167,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Envoy: the Enphase cloud puts its battery settings back (mode "
         "self-consumption, optimised schedules on) this long after each local write, "
         "as on firmware 8.2.4225+ with internet access (default: never)",
+    )
+    parser.add_argument(
+        "--telemetry-socket-seconds",
+        type=float,
+        default=TELEMETRY_SOCKET_SECONDS,
+        metavar="SECONDS",
+        help="how long a PVS6 keeps its telemetry socket open before closing it, as "
+        "a real one does (0: never; default %(default)s)",
     )
     parser.add_argument(
         "--utc-offset",
@@ -200,6 +210,7 @@ async def run(argv: Sequence[str], *, ready: asyncio.Event | None = None) -> int
         options = SimulatorOptions(
             device_list_delay=args.devicelist_delay,
             session_seconds=args.session_seconds,
+            telemetry_socket_seconds=args.telemetry_socket_seconds or None,
             utc_offset_hours=args.utc_offset,
             frozen=args.frozen,
             cloud_revert_after=args.cloud_revert_after,

@@ -4,7 +4,9 @@ limit.
 Each behaves as the real gateway does: the generator mode takes a few seconds to
 apply, the exercise schedule takes only the keys that change, the generator
 configuration comes back whole and keeps charge from generator on where the site has
-no Enphase batteries, AC Battery sleep shows in the inventory, and production held
+no Enphase batteries, AC Battery sleep is held in ``/admin/lib/acb_config`` at once
+(the band last written kept after a wake) and shows in the inventory (asleep once
+the battery is in its band; awake, the band from before the sleep), production held
 off stops the inverters minutes later, and an export limit curtails them within
 seconds. The production record and the export limit answer installer tokens only.
 """
@@ -21,6 +23,7 @@ GEN_MODE = "ivp_ss_gen_mode"
 GEN_SCHEDULE = "ivp_ss_gen_schedule"
 GEN_CONFIG = "ivp_ss_gen_config"
 PRODUCTION_POWER = "ivp_mod_603980032_mode_power"
+ACB_CONFIG = "admin_lib_acb_config"
 EXPORT_LIMIT = "ivp_ss_dpel"
 INVENTORY_NAMES = ("inventory.json_deleted_1", "inventory.json", "inventory")
 SETTINGS_DOCUMENTS = (
@@ -29,6 +32,7 @@ SETTINGS_DOCUMENTS = (
     GEN_CONFIG,
     PRODUCTION_POWER,
     EXPORT_LIMIT,
+    ACB_CONFIG,
 )
 # Requests only an installer token may make (owner tokens get 401).
 INSTALLER_PATHS = frozenset({"/ivp/mod/603980032/mode/power", "/ivp/ss/dpel"})
@@ -147,6 +151,7 @@ class EnvoySettings:
                 status = device.get("device_status")
                 flags = [f for f in strings(status) if f != SLEEPING_FLAG]
                 if sleep.enabled:
+                    # Awake, the inventory goes on showing the band it had before.
                     device["sleep_min_soc"] = sleep.min_soc
                     device["sleep_max_soc"] = sleep.max_soc
                     soc = number(device.get("percentFull"))
@@ -224,7 +229,7 @@ class EnvoySettings:
                 )
             changes[serial] = AcbSleep(True, low, high)
         self.sleep.update(changes)
-        self.written.update(INVENTORY_NAMES)
+        self._sleep_written()
         return Answer.of_json(body)
 
     def _wake(self, body: dict[str, object]) -> Answer:
@@ -236,13 +241,39 @@ class EnvoySettings:
             )
         for serial in serials:
             current = self.sleep.get(serial)
+            captured = self._captured_band(serial)
             self.sleep[serial] = AcbSleep(
                 False,
-                current.min_soc if current else None,
-                current.max_soc if current else None,
+                current.min_soc if current else captured[0],
+                current.max_soc if current else captured[1],
             )
-        self.written.update(INVENTORY_NAMES)
+        self._sleep_written()
         return Answer.of_json({"message": "success"})
+
+    def _captured_band(self, serial: str) -> tuple[float | None, float | None]:
+        """The band the captured inventory shows for a battery never written."""
+        device = self.acbs.get(serial, {})
+        return number(device.get("sleep_min_soc")), number(device.get("sleep_max_soc"))
+
+    def _sleep_written(self) -> None:
+        """Serve the inventory and the sleep settings as written from now on."""
+        self.written.update(INVENTORY_NAMES)
+        document = self.documents.get(ACB_CONFIG)
+        if document is None:
+            return  # a gateway that does not serve its sleep settings
+        entries = dicts(document.get("acb_sleep"))
+        listed = {str(entry.get("serial_num")) for entry in entries}
+        for serial in self.acbs:
+            if serial not in listed and serial in self.sleep:
+                entries.append({"serial_num": serial})
+        for entry in entries:
+            sleep = self.sleep.get(str(entry.get("serial_num")))
+            if sleep is not None:
+                entry["sleep_enabled"] = sleep.enabled
+                entry["sleep_min_soc"] = _whole(sleep.min_soc)
+                entry["sleep_max_soc"] = _whole(sleep.max_soc)
+        document["acb_sleep"] = entries
+        self.written.add(ACB_CONFIG)
 
     def _set_production(self, body: dict[str, object]) -> Answer:
         arr = body.get("arr")
@@ -316,6 +347,11 @@ def strings(value: object) -> list[str]:
         if isinstance(value, list)
         else []
     )
+
+
+def _whole(value: float | None) -> float | int | None:
+    """A percentage as the gateway keeps it: whole numbers without a decimal point."""
+    return int(value) if value is not None and float(value).is_integer() else value
 
 
 def _bad_request(message: str) -> Answer:

@@ -1,7 +1,8 @@
 """A simulated SunPower PVS on varserver firmware (builds 61840+).
 
 ``/auth?login`` with basic auth ``ssm_owner:<last 5 of serial>`` opens a session
-(``session`` cookie) that expires after a configurable time; ``/vars`` answers
+(``session`` cookie) that expires after a configurable time (about 8 minutes on a
+real PVS, the default); ``/vars`` answers
 ``name`` (comma separated), ``match`` (substring), ``cache`` (a named query),
 ``fmt=obj`` and writes with ``set=/name=value`` (or ``set=/name&value=value``).
 The legacy ``DeviceList`` answers 403, other ``dl_cgi`` commands replay the capture.
@@ -42,7 +43,8 @@ from .pvs_legacy import DL_CGI, INVERTER_RATING_W, PvsCommands, data_boundary
 from .streams import pvs_power_notification
 
 USERS = frozenset({"ssm_owner", "spwr_owner"})  # both names appear in the field
-DEFAULT_SESSION_SECONDS = 600.0
+# Real PVSs forget a session after about 8 minutes.
+DEFAULT_SESSION_SECONDS = 480.0
 CONTROL_MODE = "/ess/config/dcm/mode_param/control_mode"
 MIN_SOC = "/ess/config/dcm/control_param/min_customer_soc"
 TELEMETRY = "/sys/telemetryws/enable"

@@ -49,7 +49,12 @@ from .live_state import Figures, LiveState
 from .personality import Answer, Personality
 from .pvs_legacy import PvsLegacyPersonality
 from .pvs_varserver import DEFAULT_SESSION_SECONDS, PvsVarserverPersonality
-from .streams import DEFAULT_STREAM_INTERVAL, StreamBoard, serve_socket
+from .streams import (
+    DEFAULT_STREAM_INTERVAL,
+    TELEMETRY_SOCKET_SECONDS,
+    StreamBoard,
+    serve_socket,
+)
 from .tls import self_signed_context
 
 CONTROL_PREFIX = "/_simulator/"
@@ -98,12 +103,15 @@ class SimulatorOptions:
     """How the simulated gateways behave beyond what their captures say."""
 
     device_list_delay: float = 0.0  # seconds a PVS takes to answer DeviceList
+    answer_seconds: float = 0.0  # seconds every answer takes (a 503 too)
     session_seconds: float = DEFAULT_SESSION_SECONDS  # PVS varserver session life
     utc_offset_hours: float | None = None  # the site's time zone; None: this machine's
     hang_seconds: float = 300.0  # real seconds a "hang" holds a request at most
     faults: tuple[Fault, ...] = ()  # faults in force from the start
     frozen: bool = False  # serve the capture unchanged, as it was recorded
     stream_interval: float = DEFAULT_STREAM_INTERVAL  # real seconds between messages
+    # A PVS6 closes its telemetry socket this often (None: never).
+    telemetry_socket_seconds: float | None = TELEMETRY_SOCKET_SECONDS
     refuse_owner_stream: bool = False  # the Envoy refuses /stream/meter to owners
     owner_password: str | None = None  # PVS varserver; None: last 5 of the serial
     # Envoy: the Enphase cloud puts its battery settings back this many seconds after
@@ -392,7 +400,10 @@ class SimulatedGateway:
         if self.personality.telemetry(self.figures) is None:
             return web.Response(status=403, text="telemetry is disabled")
         return await serve_socket(
-            request, self.streams, lambda: self.personality.telemetry(self.figures)
+            request,
+            self.streams,
+            lambda: self.personality.telemetry(self.figures),
+            self.options.telemetry_socket_seconds,
         )
 
     async def _listen(self, port: int, https_port: int | None) -> None:
@@ -468,6 +479,9 @@ class SimulatedGateway:
         self.requests.append(
             Received(now, method, path, dict(request.headers), await request.read())
         )
+        if self.options.answer_seconds > 0:
+            # A real gateway takes its time, even to say it is busy.
+            await asyncio.sleep(self.options.answer_seconds)
         if canned := self.faults.take(FaultName.ANSWER, now, method, path):
             return web.Response(
                 status=canned.status,

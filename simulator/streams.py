@@ -5,7 +5,8 @@
   ``ph-a``, ``ph-b``, ``ph-c`` (``p``, ``q``, ``s``, ``v``, ``i``, ``pf``, ``f``). Phases
   the CTs do not measure read 0, as on a real gateway.
 - PVS6 telemetry WebSocket (its own port, 9002 on a real one): a ``power``
-  notification a second with the ``/sys/livedata`` figures as numbers.
+  notification a second with the ``/sys/livedata`` figures as numbers. A real PVS6
+  closes it every 10 minutes (``TELEMETRY_SOCKET_SECONDS``); so does this one.
 
 Tests steer the streams through a ``StreamBoard``: refuse an owner token on the
 Envoy, drop every open stream, keep the streams silent, or refuse new ones for a
@@ -24,6 +25,7 @@ from aiohttp import web
 from .live_state import Figures
 
 DEFAULT_STREAM_INTERVAL = 1.0  # seconds between messages, as the real gateways do
+TELEMETRY_SOCKET_SECONDS = 600.0  # a PVS6 closes its telemetry socket this often
 PHASE_KEYS = ("ph-a", "ph-b", "ph-c")
 
 type Message = Callable[[], str | None]
@@ -46,6 +48,8 @@ class StreamBoard:
         self.interval = interval
         self.refuse_owner = False  # the Envoy refuses /stream/meter to owner tokens
         self.opened = 0  # streams opened since start
+        self.opened_at: list[float] = []  # when each was opened (event loop's clock)
+        self.closed_at: list[float] = []  # when the gateway closed one itself
         self._silent_until = 0.0
         self._down_until = 0.0
         self._drop = asyncio.Event()
@@ -105,17 +109,28 @@ class StreamBoard:
             headers={"Retry-After": str(max(1, math.ceil(seconds)))},
         )
 
-    async def pace(self, send: Callable[[], Awaitable[None]]) -> None:
-        """Await ``send`` every interval until a drop (silent periods send nothing)."""
+    async def pace(
+        self, send: Callable[[], Awaitable[None]], lifetime: float | None = None
+    ) -> None:
+        """Await ``send`` every interval until a drop (silent periods send nothing),
+        or until ``lifetime`` seconds after it opened, when the gateway closes it."""
         dropped = self._drop
         self.open += 1
         self.opened += 1
+        opened = self._now()
+        self.opened_at.append(opened)
+        ends = math.inf if lifetime is None else opened + lifetime
         try:
             while not dropped.is_set():
+                if self._now() >= ends:
+                    self.closed_at.append(self._now())
+                    return
                 if self._now() >= self._silent_until:
                     await send()
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(dropped.wait(), self.interval)
+                    await asyncio.wait_for(
+                        dropped.wait(), min(self.interval, ends - self._now())
+                    )
         finally:
             self.open -= 1
 
@@ -150,9 +165,13 @@ async def serve_events(
 
 
 async def serve_socket(
-    request: web.Request, board: StreamBoard, message: Message
+    request: web.Request,
+    board: StreamBoard,
+    message: Message,
+    lifetime: float | None = None,
 ) -> web.StreamResponse:
-    """Serve ``message()`` on a WebSocket until the stream is dropped."""
+    """Serve ``message()`` on a WebSocket until the stream is dropped, or closed
+    ``lifetime`` seconds after it opened."""
     if (refused := board.unavailable()) is not None:
         return refused
     socket = web.WebSocketResponse(autoping=True)
@@ -162,9 +181,9 @@ async def serve_socket(
         if (data := message()) is not None:
             await socket.send_str(data)
 
-    pacer = asyncio.create_task(board.pace(send))
+    pacer = asyncio.create_task(board.pace(send, lifetime))
     reader = asyncio.create_task(_drain(socket))
-    # Ends at a drop, or when the client goes away.
+    # Ends at a drop, at the end of its life, or when the client goes away.
     await asyncio.wait({pacer, reader}, return_when=asyncio.FIRST_COMPLETED)
     for task in (pacer, reader):
         task.cancel()

@@ -35,11 +35,11 @@ from .setting_watch import async_watch_settings
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
-    Platform.BUTTON,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TIME,
 ]
 
 # Errors that mean "not the gateway that was there": worth probing the host again.

@@ -1,7 +1,7 @@
 """Binary sensors: grid connection, and every on/off state of every device."""
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import override
 
 from homeassistant.components.binary_sensor import (
@@ -15,7 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import GatewayCoordinator, SolarGatewayConfigEntry
 from .entity import SolarGatewayEntity
-from .gateway.site import Quantity
+from .gateway.site import DeviceKind, Quantity
 from .measurement import MeasurementEntity
 
 # Coordinators poll; entities never do.
@@ -80,6 +80,20 @@ BINARY_SENSORS: dict[Quantity, StateBinarySensorDescription] = {
 # The site's grid connection is shown as a device's would be.
 SITE_GRID_CONNECTED = BINARY_SENSORS[Quantity.GRID_CONNECTED]
 
+# Where a reading means more on one kind of device, it is named for it (the key,
+# and so the unique id, stays). A dry contact's device is the relay: its state is
+# just "Closed". A generator's relay closes while it runs.
+KIND_BINARY_SENSORS: dict[tuple[DeviceKind, Quantity], StateBinarySensorDescription] = {
+    (DeviceKind.RELAY, Quantity.RELAY_CLOSED): replace(
+        BINARY_SENSORS[Quantity.RELAY_CLOSED], translation_key="contact_closed"
+    ),
+    (DeviceKind.GENERATOR, Quantity.RELAY_CLOSED): replace(
+        BINARY_SENSORS[Quantity.RELAY_CLOSED],
+        translation_key="generator_running",
+        device_class=BinarySensorDeviceClass.RUNNING,
+    ),
+}
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -103,7 +117,9 @@ async def async_setup_entry(
             entities.append(SiteGridConnectedSensor(runtime.coordinator(group)))
         for device in snapshot.devices:
             for measurement in device.measurements:
-                description = BINARY_SENSORS.get(measurement.quantity)
+                description = KIND_BINARY_SENSORS.get(
+                    (device.kind, measurement.quantity)
+                ) or BINARY_SENSORS.get(measurement.quantity)
                 if (
                     description is None
                     or measurement.phase is not None

@@ -6,7 +6,7 @@ from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
-    ConfigEntry,
+    SOURCE_USER,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -42,10 +42,11 @@ from .const import (
     DOMAIN,
     INTERVAL_OPTIONS,
 )
-from .coordinator import LOGGER
+from .coordinator import LOGGER, SolarGatewayConfigEntry
 from .gateway.client import GatewayClient
 from .gateway.errors import (
     AuthenticationError,
+    CloudConnectionError,
     GatewayBusyError,
     GatewayConnectionError,
     GatewayError,
@@ -53,6 +54,7 @@ from .gateway.errors import (
     MfaRequiredError,
     NotSupportedGatewayError,
     TokenExpiredError,
+    TokenForAnotherGatewayError,
 )
 from .gateway.hosts import HostAddress, parse_host
 from .gateway.identify import Access, Identified, decode_token, identify
@@ -73,12 +75,16 @@ def _error_key(err: GatewayError) -> str:
             return "mfa_required"
         case TokenExpiredError():
             return "token_expired"
+        case TokenForAnotherGatewayError():
+            return "token_wrong_gateway"
         case AuthenticationError():
             return "invalid_auth"
         case GatewayBusyError():
             return "gateway_busy"
         case InvalidHostError():
             return "invalid_host"
+        case CloudConnectionError():
+            return "cloud_cannot_connect"
         case GatewayConnectionError():
             return "cannot_connect"
         case NotSupportedGatewayError():
@@ -104,7 +110,9 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     @override
-    def async_get_options_flow(config_entry: ConfigEntry) -> SolarGatewayOptionsFlow:
+    def async_get_options_flow(
+        config_entry: SolarGatewayConfigEntry,
+    ) -> SolarGatewayOptionsFlow:
         """Polling intervals and diagnostics capture."""
         return SolarGatewayOptionsFlow()
 
@@ -123,8 +131,14 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
             except GatewayError as err:
                 errors["base"] = _error_key(err)
             else:
-                await self.async_set_unique_id(found.identity.serial)
+                # A user who starts again replaces an attempt left half-done (a
+                # browser closed at the token step): it would otherwise hold the
+                # gateway until a restart, unseen in any list.
+                await self.async_set_unique_id(
+                    found.identity.serial, raise_on_progress=False
+                )
                 self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+                self._abort_earlier_attempts()
                 self._host = host
                 self._found = found
                 return await self._async_step_access()
@@ -162,6 +176,20 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         self._found = found
         self.context["title_placeholders"] = {"name": _title(found.identity)}
         return await self.async_step_zeroconf_confirm()
+
+    @callback
+    def _abort_earlier_attempts(self) -> None:
+        """End this user's other set-up flows for the same gateway.
+
+        Discovered ones stay: they are listed under Discovered, and the first
+        entry created for the gateway ends them anyway.
+        """
+        for flow in self._async_in_progress(
+            include_uninitialized=True,
+            match_context={"unique_id": self.unique_id, "source": SOURCE_USER},
+        ):
+            if flow["flow_id"] != self.flow_id:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def _async_keep_working_host(self, serial: str, host: str) -> None:
         """Abort for a known gateway; move it to ``host`` only if its old one is dead.
@@ -265,8 +293,13 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A token pasted by the user (accounts with multi-factor authentication)."""
+        assert self._found is not None
         errors: dict[str, str] = {}
-        placeholders = {"expires": "", "user_type": ""}
+        placeholders = {
+            "expires": "",
+            "user_type": "",
+            "serial": self._found.identity.serial,
+        }
         if user_input is not None:
             token = "".join(user_input[CONF_TOKEN].split())
             try:
@@ -281,7 +314,7 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
                     if (error := await self._async_try(data)) is None:
                         return await self._async_finish(data)
                     errors["base"] = error
-                placeholders = {
+                placeholders |= {
                     "expires": _when(info.expires),
                     "user_type": info.user_type or "",
                 }
@@ -362,7 +395,8 @@ class SolarGatewayConfigFlow(ConfigFlow, domain=DOMAIN):
         assert self._found is not None
         errors: dict[str, str] = {}
         if user_input is not None:
-            # Nothing to ask: make sure it answers with data before creating the entry.
+            # Nothing to ask: make sure it answers before creating the entry (its
+            # supervisor; the device list can take minutes and is left to setup).
             if (error := await self._async_try({})) is None:
                 return await self._async_finish({})
             errors["base"] = error

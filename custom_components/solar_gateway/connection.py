@@ -5,12 +5,12 @@ from dataclasses import replace
 from typing import Any
 
 import aiohttp
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_BRAND, CONF_IDENTIFIED, CONF_TOKEN
+from .coordinator import SolarGatewayConfigEntry
 from .gateway.client import Access, GatewayClient, Identified
 from .gateway.errors import InvalidHostError
 from .gateway.hosts import parse_host
@@ -103,7 +103,7 @@ def gateway_session(hass: HomeAssistant) -> aiohttp.ClientSession:
 
 
 def async_create_client(
-    hass: HomeAssistant, entry: ConfigEntry, *, probe: bool = False
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry, *, probe: bool = False
 ) -> GatewayClient:
     """Return an unconnected client for the entry's gateway."""
     return client_from_data(gateway_session(hass), entry.data, probe=probe)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any, override
 
 from homeassistant.core import callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -25,6 +25,8 @@ from .gateway.errors import (
     ControlRefusedError,
     GatewayError,
     GatewayTimeoutError,
+    InvalidControlValueError,
+    InvalidValueReason,
 )
 from .gateway.site import (
     Control,
@@ -93,9 +95,32 @@ def control_error(err: GatewayError, control: str) -> HomeAssistantError:
     )
 
 
-def invalid_value(err: ValueError, control: str) -> HomeAssistantError:
-    """The translated error for a value the client refuses to send."""
-    return HomeAssistantError(
+def _invalid_key(reason: InvalidValueReason) -> str:
+    """The translation key of the error for a value refused for ``reason``."""
+    match reason:
+        case InvalidValueReason.SLEEP_BAND_ORDER:
+            return "invalid_sleep_band"
+        case InvalidValueReason.GENERATOR_SOC_ORDER:
+            return "invalid_generator_levels"
+        case InvalidValueReason.RELAY_SOC_ORDER:
+            return "invalid_relay_levels"
+        case _:
+            return "invalid_out_of_range"
+
+
+def invalid_value(err: ValueError, control: str) -> ServiceValidationError:
+    """The translated error for a value the client refuses to send.
+
+    The user's input is at fault, not the gateway: Home Assistant shows it as such
+    (HTTP 400, no error logged).
+    """
+    if isinstance(err, InvalidControlValueError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=_invalid_key(err.reason),
+            translation_placeholders={"control": control, **err.values},
+        )
+    return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="control_invalid",
         translation_placeholders={"control": control, "error": str(err)},
@@ -231,6 +256,10 @@ class ControlEntity[T: ControlValue](SolarGatewayEntity):
             )
         change = ControlChange(self.key, self.control_device, requested)
         client = self.coordinator.client
+        try:
+            client.check(change)
+        except ValueError as err:
+            raise invalid_value(err, self.entity_id) from err
         self._pending = requested
         self._writing = True
         self._write_state()

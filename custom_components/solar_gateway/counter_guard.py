@@ -24,11 +24,17 @@ decreasing among themselves) for ``confirm_reads`` reads spread over at least
 
 A counter that restarts every day (``daily``) may fall to a value that fits what
 was produced since local midnight in the hours after it: that is accepted at once.
+
+A fall by one of the gateways' counter widths (``wraps``, see
+``gateway.site.COUNTER_WRAPS``) to where the counter would be had it not wrapped is
+a wrap: the entity goes on at once from the value it showed, re-based by the width.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self
+
+from .gateway.site import COUNTER_WRAPS
 
 # Readings that differ by less than this are the same (gateways round differently
 # across endpoints); in Wh.
@@ -47,6 +53,7 @@ class CounterGuard:
     confirm_reads: int = 6
     confirm_time: timedelta = timedelta(minutes=30)
     daily: bool = False  # restarts from zero at local midnight
+    wraps: tuple[float, ...] = COUNTER_WRAPS  # Wh at which the counter may wrap
     accepted: float | None = None  # the last accepted reading, as the gateway sent it
     accepted_at: datetime | None = None
     offset: float = 0.0  # added to readings since the last re-base
@@ -78,6 +85,10 @@ class CounterGuard:
             self._suspects.clear()
             self.offset = 0.0
             return self._accept(value, now)
+        if (wrap := self._wrapped(value, now)) is not None:
+            self._suspects.clear()
+            self.offset += wrap
+            return self._accept(value, now)
         self._collect(value, now)
         if self._confirmed():
             self._move_to_new_track()
@@ -92,6 +103,17 @@ class CounterGuard:
             return False
         hours = since_midnight.total_seconds() / 3600
         return value <= self.max_rate * max(hours, 5 / 60) + _TOLERANCE
+
+    def _wrapped(self, value: float, now: datetime) -> float | None:
+        """The width the counter wrapped by, if ``value`` is a wrap of the last."""
+        assert self.accepted is not None
+        assert self.accepted_at is not None
+        if value >= self.accepted:
+            return None
+        for wrap in self.wraps:
+            if self._plausible(self.accepted, self.accepted_at, value + wrap, now):
+                return wrap
+        return None
 
     def _move_to_new_track(self) -> None:
         """Take the confirmed suspects' track: a reset, or a re-based continuation."""

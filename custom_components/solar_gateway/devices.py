@@ -76,7 +76,7 @@ def device_name(snapshot: SiteSnapshot, device: Device) -> str:
     """
     label = _label(device)
     if device.kind is DeviceKind.RELAY:
-        return device.name or f"{gateway_name(snapshot)} relay {device.model_id}"
+        return device.name or f"{gateway_name(snapshot)} Relay {device.model_id}"
     own_serial = not device.serial.startswith(f"{snapshot.identity.serial}_")
     if device.kind in NAMED_BY_SERIAL and own_serial:
         return f"{label} {device.serial}"

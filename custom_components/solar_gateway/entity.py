@@ -89,3 +89,10 @@ class SolarGatewayEntity(CoordinatorEntity[GatewayCoordinator]):
         self._written = current
         self._written_at = now
         self.async_write_ha_state()
+
+    @callback
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Go on in place under a new entity id (Home Assistant 2026.11 and later)."""
+        # Nothing here is keyed on the entity id; 2026.10 has no such hook.
+        if (parent := getattr(super(), "async_entity_id_changed", None)) is not None:
+            parent(old_entity_id)

@@ -1,10 +1,9 @@
 """Config entry migrations, so renamed entities keep their entity ids and history."""
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
-from .coordinator import LOGGER
+from .coordinator import LOGGER, SolarGatewayConfigEntry
 
 # 1.2: entries keep what setup learned about the host; older ones have nothing
 # stored, so their next start probes once and stores it (nothing to change here).
@@ -18,7 +17,21 @@ RENAMED_SUFFIXES: dict[tuple[str, str], str] = {
 }
 DROPPED_SUFFIXES = frozenset({("sensor", "backup_reserve")})
 UNIQUE_IDS_MINOR_VERSION = 3
-CURRENT_MINOR_VERSION = 3
+# 1.4: the generator's mode sensor (the select shows the mode), its exercise start
+# as a number of minutes (now a time entity) and the AC Battery buttons (now a
+# switch) are gone. A number's history
+# cannot become a time's: the old entities are removed, not left unavailable.
+GENERATOR_DROPPED_SUFFIXES = frozenset(
+    {
+        ("sensor", "generator_mode"),
+        ("number", "generator_exercise_start"),
+        # An AC Battery's Sleep and Wake buttons are one Sleep switch.
+        ("button", "acb_sleep"),
+        ("button", "acb_wake"),
+    }
+)
+GENERATOR_MINOR_VERSION = 4
+CURRENT_MINOR_VERSION = 4
 
 
 def _suffix_of(unique_id: str, suffix: str) -> str | None:
@@ -28,7 +41,21 @@ def _suffix_of(unique_id: str, suffix: str) -> str | None:
 
 
 @callback
-def _migrate_unique_ids(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def _drop_generator_entities(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> None:
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if any(
+            entity.domain == domain and _suffix_of(entity.unique_id, suffix)
+            for domain, suffix in GENERATOR_DROPPED_SUFFIXES
+        ):
+            LOGGER.info("Removing %s: shown otherwise now", entity.entity_id)
+            registry.async_remove(entity.entity_id)
+
+
+@callback
+def _migrate_unique_ids(hass: HomeAssistant, entry: SolarGatewayConfigEntry) -> None:
     registry = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
         if any(
@@ -47,13 +74,17 @@ def _migrate_unique_ids(hass: HomeAssistant, entry: ConfigEntry) -> None:
             )
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: SolarGatewayConfigEntry
+) -> bool:
     """Bring an entry and its entities to the current version.
 
     Home Assistant itself refuses entries of a newer major version.
     """
     if entry.minor_version < UNIQUE_IDS_MINOR_VERSION:
         _migrate_unique_ids(hass, entry)
+    if entry.minor_version < GENERATOR_MINOR_VERSION:
+        _drop_generator_entities(hass, entry)
     if entry.minor_version < CURRENT_MINOR_VERSION:
         hass.config_entries.async_update_entry(
             entry, minor_version=CURRENT_MINOR_VERSION

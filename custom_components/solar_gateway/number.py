@@ -54,7 +54,6 @@ NUMBERS: dict[ControlKey, NumberEntityDescription] = (
         )
         for key, unit in (
             (ControlKey.GENERATOR_EXERCISE_WEEKS, None),
-            (ControlKey.GENERATOR_EXERCISE_START, UnitOfTime.MINUTES),
             (ControlKey.GENERATOR_EXERCISE_DURATION, UnitOfTime.MINUTES),
         )
     }

@@ -486,18 +486,6 @@ ENUM_SENSORS: dict[tuple[DeviceKind, Quantity], EnumSensorDescription] = {
     (DeviceKind.COMBINER, Quantity.STATE): _enum(
         Quantity.STATE, "combiner_status", {"ENCMN_C6_CC_READY": "ready"}
     ),
-    (DeviceKind.GENERATOR, Quantity.MODE): _enum(
-        Quantity.MODE,
-        "generator_mode",
-        # Its admin state: the app's on/off/auto, or the relay's open/closed.
-        {
-            "on": "on",
-            "off": "off",
-            "auto": "auto",
-            "open": "open",
-            "closed": "closed",
-        },
-    ),
     (DeviceKind.GATEWAY, Quantity.EXPORT_LIMIT_MODE): _enum(
         Quantity.EXPORT_LIMIT_MODE,
         "export_limit_mode",
@@ -775,6 +763,12 @@ class _GuardedCounter(SolarGatewayEntity, SensorEntity, RestoreEntity):
         self._value = self._guard.update(self._raw(), dt_util.now())
         await super().async_added_to_hass()
 
+    @callback
+    @override
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Go on in place: what it restored at start is kept in the entity."""
+        super().async_entity_id_changed(old_entity_id)
+
     @property
     @override
     def native_value(self) -> float | None:
@@ -915,6 +909,12 @@ class DerivedEnergySensor(SolarGatewayEntity, SensorEntity, RestoreEntity):
                 self._last_time = restored.last_time
         self._integrate()
         await super().async_added_to_hass()
+
+    @callback
+    @override
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Go on in place: what it restored at start is kept in the entity."""
+        super().async_entity_id_changed(old_entity_id)
 
     @property
     @override

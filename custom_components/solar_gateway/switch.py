@@ -1,5 +1,5 @@
-"""Switches: grid connection, relays, charging from grid or generator, production and
-the export limit."""
+"""Switches: grid connection, relays, charging from grid or generator, production,
+the export limit and AC Battery sleep."""
 
 from collections.abc import Hashable
 from typing import Any, override
@@ -54,8 +54,12 @@ SWITCHES: dict[ControlKey, SwitchEntityDescription] = {
             translation_key="optimised_schedules",
             entity_category=EntityCategory.CONFIG,
         ),
+        # An AC Battery's sleep: on until woken, pending while it moves into its band.
+        SwitchEntityDescription(key=ControlKey.ACB_SLEEP, translation_key="acb_sleep"),
     )
 }
+# Switches whose change the site follows slowly: ``pending`` until it has.
+FOLLOWED = frozenset({ControlKey.PRODUCTION, ControlKey.ACB_SLEEP})
 
 
 async def async_setup_entry(
@@ -85,11 +89,11 @@ class ControlSwitch(ControlEntity[bool], SwitchEntity):
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """``pending`` while the site follows a change the gateway took (production);
-        who changed the setting last, where the gateway tells."""
+        """``pending`` while the site follows a change the gateway took; who changed
+        the setting last, where the gateway tells."""
         attributes = dict(super().extra_state_attributes or {})
         control = self.control
-        if control is not None and control.key is ControlKey.PRODUCTION:
+        if control is not None and control.key in FOLLOWED:
             attributes["pending"] = control.pending
         return attributes or None
 

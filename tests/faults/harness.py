@@ -4,12 +4,16 @@ Home Assistant's clock (frozen, moved by ``freezer``), which is also the event l
 clock, and the simulator's manual clock move together in steps. Network timeouts and
 a hanging gateway therefore run in simulated time too: a 30 s read timeout fires
 after 30 simulated seconds, a few steps later, while the test takes milliseconds.
+``run`` moves in 5 s steps and fires every timer due in a step together;
+``run_timers`` moves from timer to timer, firing each at its own time as a real event
+loop does, so that what happens a fraction of a second apart stays apart (two polls
+140 ms apart, a poll that falls due just before a back-off ends).
 What is recorded:
 
 - every request the gateway received, with the gateway's clock;
 - every state of every ``total_increasing`` sensor, in Wh;
 - which entities are unavailable at each step;
-- where asked (``LoopWatch``), the longest the event loop spent in one callback.
+- where asked (``LoopWatch``), the most CPU the event loop spent in one callback.
 
 Every scenario also checks that no ERROR or WARNING log line shows a secret of the
 gateway: a serial of any of its devices, its address, MAC and IP addresses, e-mails,
@@ -17,13 +21,14 @@ Wi-Fi name and key, token or password (a broken answer must not be quoted).
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import itertools
 import logging
 import time
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -35,6 +40,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    async_fire_time_changed_exact,
+    get_scheduled_timer_handles,
 )
 
 from custom_components.solar_gateway.const import CONF_TOKEN, DOMAIN
@@ -44,10 +51,17 @@ from simulator.server import SimulatedGateway, SimulatorOptions
 from tests.integration.simulated import FIXTURES, NOON, entry_data
 from tests.integration.test_secrets import fixture_secrets
 
-# Real seconds a step waits for what runs without time passing (requests to the
-# simulator on this machine take milliseconds; a hanging one waits for later steps).
-SETTLE_SECONDS = 0.5
+# Event-loop turns a step may take, and the turns in a row with nothing to run
+# (a socket's data is read the turn after it was written) that make it settled.
+MAX_TURNS = 1_000_000
+IDLE_TURNS = 10
 STEP = timedelta(seconds=5)
+# A lasting task (a live stream) works on sockets in real time: a step waits in
+# slices of real time until the gateway saw nothing new for a few of them (more
+# once it did, as the rest of a reconnection follows).
+SLICE_SECONDS = 0.01
+QUIET_SLICES = 2
+QUIET_SLICES_BUSY = 8
 # The fastest a site's counter grows (SITE_MAX_RATE): faster is a leap.
 MAX_RATE_W = 250_000.0
 TOLERANCE_WH = 1.0
@@ -63,6 +77,7 @@ class Outcome:
     max_per_minute: int
     glitches: int
     recovery_s: float | None
+    counter_states: int = 0  # counter states written during the fault
     notes: list[str] = field(default_factory=list)
     longest_callback_s: float | None = None  # measured by a LoopWatch, if any
     longest_callback: str = ""  # what that callback was
@@ -100,7 +115,7 @@ class Series:
 
 @dataclass
 class LoopWatch:
-    """The longest the event loop spent in one callback while watching, and in what.
+    """The most CPU the event loop spent in one callback while watching, and in what.
 
     A callback that runs long blocks everything else in Home Assistant for as long.
     The test's own task (which moves the clocks and fires the timers, each of them
@@ -123,13 +138,14 @@ class LoopWatch:
             if owner is test_task:
                 run(handle)
                 return
-            # The real clock: freezegun stands time.perf_counter and time.monotonic
-            # still (even references kept to the real ones), not clock_gettime.
-            start = time.clock_gettime(time.CLOCK_MONOTONIC)
+            # The thread's CPU time: what the callback cost, not how long other
+            # processes on a busy machine kept it waiting. (freezegun stands
+            # time.perf_counter and time.monotonic still, not clock_gettime.)
+            start = time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID)
             try:
                 run(handle)
             finally:
-                took = time.clock_gettime(time.CLOCK_MONOTONIC) - start
+                took = time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID) - start
                 if took > watch.longest_s:
                     watch.longest_s = took
                     watch.longest = repr(handle)[:300]
@@ -159,6 +175,9 @@ class FaultRun:
         self.caplog = caplog
         self.counters: dict[str, Series] = {}
         self.baseline_unavailable: set[str] = set()
+        # Tasks that run for the entry's whole life (a live stream): a step does not
+        # wait for them to end.
+        self.lasting: set[asyncio.Future[object]] = set()
 
     @property
     def now(self) -> float:
@@ -229,31 +248,96 @@ class FaultRun:
 
     async def step(self, step: timedelta = STEP) -> None:
         """Move both clocks one step and let everything due run."""
-        self.clock.advance(step.total_seconds())
-        self.freezer.tick(step)
+        self._advance(step.total_seconds())
         async_fire_time_changed(self.hass)
         await self.settle()
+
+    async def run_timers(self, seconds: float) -> None:
+        """Let ``seconds`` pass as on a real event loop: each timer fires at its own
+        time, not with the others due in the same 5 s step."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (now := loop.time()) < end:
+            due = min(
+                (
+                    handle.when()
+                    for handle in get_scheduled_timer_handles(loop)
+                    if not handle.cancelled()
+                ),
+                default=end,
+            )
+            # A microsecond past it: the frozen clocks move in whole microseconds.
+            target = min(max(due, now) + 1e-6, end)
+            self._advance(max(0.0, target - now))
+            async_fire_time_changed_exact(self.hass)
+            await self.settle()
+
+    def _advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.freezer.tick(timedelta(seconds=seconds))
 
     async def settle(self) -> None:
         """Let everything run that can without time passing.
 
         Unlike ``async_block_till_done`` this returns while a request hangs: its
-        timeout is in simulated time, so it can only fire in a later step.
+        timeout is in simulated time, so it can only fire in a later step. Settled
+        is when the event loop has nothing to run for a few turns but timers not yet
+        due, and no executor job is running: counted in turns, not in real time,
+        so a slow or busy machine sees the same steps as a fast one.
         """
-        waiter = asyncio.ensure_future(
-            self.hass.async_block_till_done(wait_background_tasks=True)
+        waiter = asyncio.ensure_future(self._tasks_done())
+        loop = asyncio.get_running_loop()
+        try:
+            idle = 0
+            for _ in range(MAX_TURNS):
+                if waiter.done():
+                    return
+                idle = idle + 1 if _loop_idle(loop) and not EXECUTOR_JOBS else 0
+                if idle > IDLE_TURNS:
+                    return
+                await asyncio.sleep(0)
+            raise AssertionError("the event loop never settled")
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+
+    async def _tasks_done(self) -> None:
+        """Wait for Home Assistant's tasks, the lasting ones apart; give those real
+        time while they talk to the gateway (a stream's socket work needs it, not
+        clock time): until no request or stream came for a few slices."""
+        await self._others_done()
+        if not self.lasting:
+            return
+        before = progress = self._gateway_progress()
+        quiet = 0
+        while quiet < (QUIET_SLICES if progress == before else QUIET_SLICES_BUSY):
+            await asyncio.get_running_loop().run_in_executor(
+                None, time.sleep, SLICE_SECONDS
+            )
+            await self._others_done()
+            now = self._gateway_progress()
+            quiet = quiet + 1 if now == progress else 0
+            progress = now
+
+    async def _others_done(self) -> None:
+        await asyncio.sleep(0)
+        while busy := {
+            task
+            for task in (*self.hass._tasks, *self.hass._background_tasks)
+            if not task.done() and task not in self.lasting
+        }:
+            await asyncio.wait(busy)
+            await asyncio.sleep(0)
+
+    def _gateway_progress(self) -> tuple[int, int, int]:
+        """Requests received, streams opened and closed: what moves while a lasting
+        task works."""
+        streams = self.gateway.streams
+        return (
+            len(self.gateway.requests),
+            len(streams.opened_at),
+            len(streams.closed_at),
         )
-        # The loop's own timers stand still between steps: wait in real time.
-        sleeper = asyncio.get_running_loop().run_in_executor(
-            None, time.sleep, SETTLE_SECONDS
-        )
-        # Still sleeping when Home Assistant stops, the thread is interrupted (with
-        # SystemExit): its outcome means nothing, and unretrieved it would be logged
-        # as an error in a later test.
-        sleeper.add_done_callback(_ignore_outcome)
-        await asyncio.wait([waiter, sleeper], return_when=asyncio.FIRST_COMPLETED)
-        if not waiter.done():
-            waiter.cancel()
 
     async def until_recovered(self, limit: float) -> float | None:
         """Step until recovered; the seconds it took (None: not within ``limit``)."""
@@ -355,7 +439,12 @@ class FaultRun:
         resets_allowed: int = 0,
         loop: LoopWatch | None = None,
     ) -> Outcome:
-        """Measure the scenario, keep it for the suite's summary, and return it."""
+        """Measure the scenario, keep it for the suite's summary, and return it.
+
+        No glitch means nothing when no counter was recorded: every scenario has
+        counters, so their absence fails here.
+        """
+        assert self.counters, "no total_increasing state was recorded"
         glitches, found = self.glitches(resets_allowed=resets_allowed)
         outcome = Outcome(
             scenario=scenario,
@@ -363,6 +452,12 @@ class FaultRun:
             max_per_minute=self.max_per_minute(fault_start, fault_end),
             glitches=glitches,
             recovery_s=recovery_s,
+            counter_states=sum(
+                1
+                for series in self.counters.values()
+                for at, _ in series.points
+                if fault_start < at <= fault_end
+            ),
             notes=found[:5],
             longest_callback_s=None if loop is None else loop.longest_s,
             longest_callback="" if loop is None else loop.longest,
@@ -371,9 +466,35 @@ class FaultRun:
         return outcome
 
 
-def _ignore_outcome(future: asyncio.Future[None]) -> None:
-    if not future.cancelled():
-        future.exception()
+# The executor jobs running now (see ``_counting_executor_jobs``).
+EXECUTOR_JOBS: set[asyncio.Future[Any]] = set()
+
+
+@contextmanager
+def _counting_executor_jobs(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Keep ``EXECUTOR_JOBS`` up to date: a job in a thread leaves the loop idle
+    while it runs, yet the step is not over."""
+    original = loop.run_in_executor
+
+    def counted(executor: Any, func: Callable[..., Any], *args: Any) -> Any:
+        future = original(executor, func, *args)
+        EXECUTOR_JOBS.add(future)
+        future.add_done_callback(EXECUTOR_JOBS.discard)
+        return future
+
+    with patch.object(loop, "run_in_executor", counted):
+        yield
+    EXECUTOR_JOBS.clear()
+
+
+def _loop_idle(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` has nothing to run now but the caller: no callback ready,
+    no timer due (asyncio keeps both lists private)."""
+    ready = loop._ready
+    timers = loop._scheduled
+    return not ready and not (
+        timers and not timers[0].cancelled() and timers[0].when() <= loop.time()
+    )
 
 
 @asynccontextmanager
@@ -386,11 +507,30 @@ async def fault_run(
     options: SimulatorOptions | None = None,
     start: float = NOON,
     source: Capture | None = None,
+    entry_options: Mapping[str, object] | None = None,
 ) -> AsyncIterator[FaultRun]:
     """Serve ``scenario`` (a fixture folder, or ``source`` under that name), set up
-    its entry, and record."""
+    its entry (with ``entry_options``), and record."""
     freezer.move_to(datetime.fromtimestamp(start, UTC))
     clock = ManualClock(start)
+    with _counting_executor_jobs(hass.loop):
+        async with _fault_run(
+            hass, freezer, caplog, scenario, clock, options, source, entry_options
+        ) as run:
+            yield run
+
+
+@asynccontextmanager
+async def _fault_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    scenario: str,
+    clock: ManualClock,
+    options: SimulatorOptions | None,
+    source: Capture | None,
+    entry_options: Mapping[str, object] | None,
+) -> AsyncIterator[FaultRun]:
     async with SimulatedGateway.start(
         source or FIXTURES / scenario,
         clock=clock,
@@ -401,11 +541,20 @@ async def fault_run(
             title=scenario,
             unique_id=gateway.identity.serial,
             data=entry_data(gateway),
+            options=dict(entry_options or {}),
         )
         entry.add_to_hass(hass)
-        await hass.config_entries.async_setup(entry.entry_id)
+        # A PVS6's telemetry socket listens where the simulator put it (9002 on a
+        # real one).
+        with patch(
+            "custom_components.solar_gateway.gateway.pvs.client.STREAM_PORT",
+            gateway.stream_port,
+        ):
+            await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         run = FaultRun(hass, freezer, clock, gateway, entry, caplog)
+        # What still runs once set up runs for as long as the entry (a live stream).
+        run.lasting = {task for task in hass._background_tasks if not task.done()}
         run.start_recording()
         # A minute of normal running first: the baseline.
         await run.run(60)

@@ -35,6 +35,7 @@ async def test_reboot_resets_counters(
             f"reboot ({scenario})", start, run.now, 0.0, resets_allowed=1
         )
         assert not run.tracebacks()
+    assert outcome.counter_states > 0
     assert outcome.glitches == 0, outcome.notes
     assert never_unavailable
 
@@ -71,8 +72,13 @@ async def test_lasting_counter_jump(
             entity_id: series.points[-1][1] - series.points[0][1]
             for entity_id, series in run.counters.items()
         }
+    assert outcome.counter_states > 0
     assert outcome.glitches == 0, outcome.notes
-    # The guard re-based: no counter shows the leap.
+    # The guard re-based: no counter shows the leap, and the site's solar energy
+    # still grew along the new track.
+    solar = [e for e in grown if e.endswith("_solar_energy")]
+    assert len(solar) == 1, sorted(grown)
+    assert 0 < grown[solar[0]] < leap_wh / 2, grown
     assert all(delta < leap_wh / 2 for delta in grown.values()), grown
 
 
@@ -104,6 +110,7 @@ async def test_counter_glitch_for_one_read(
         await run.run(10 * 60)
         outcome = run.outcome(f"{fault} ({scenario})", start, run.now, 0.0)
         assert not run.tracebacks()
+    assert outcome.counter_states > 0
     assert outcome.glitches == 0, outcome.notes
     # The same load as before the glitch (within a settings read).
     assert outcome.max_per_minute <= before + 5

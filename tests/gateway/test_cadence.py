@@ -42,3 +42,48 @@ def test_devices_reports_decide_while_recent() -> None:
         next_report_due([asleep], NOW, interval=FIVE_MINUTES, asleep_after=FIVE_MINUTES)
         is None
     )
+
+
+def test_due_exactly_now_is_asked_now() -> None:
+    """The next measurement plus the margin falls on now: now, not an interval on."""
+    last = NOW - timedelta(minutes=5, seconds=20)
+    assert next_due(last, NOW, interval=FIVE_MINUTES) == NOW
+
+
+def test_a_data_time_ahead_of_our_clock_counts_from_itself() -> None:
+    """A gateway clock ahead of ours: the next measurement after its data time."""
+    ahead = NOW + timedelta(minutes=10)
+    assert next_due(ahead, NOW, interval=FIVE_MINUTES) == ahead + timedelta(
+        minutes=5, seconds=20
+    )
+
+
+def test_report_borders() -> None:
+    """A report a minute ahead (the clock skew allowed) still counts, and so does
+    one exactly ``asleep_after`` old; a second more of either does not."""
+    skewed = NOW + timedelta(minutes=1)
+    assert next_report_due(
+        [skewed], NOW, interval=FIVE_MINUTES, asleep_after=FIVE_MINUTES
+    ) == skewed + timedelta(minutes=5, seconds=20)
+    assert (
+        next_report_due(
+            [skewed + timedelta(seconds=1)],
+            NOW,
+            interval=FIVE_MINUTES,
+            asleep_after=FIVE_MINUTES,
+        )
+        is None
+    )
+    dozing = NOW - FIVE_MINUTES
+    assert next_report_due(
+        [dozing], NOW, interval=FIVE_MINUTES, asleep_after=FIVE_MINUTES
+    ) == dozing + timedelta(minutes=5, seconds=20)
+    assert (
+        next_report_due(
+            [dozing - timedelta(seconds=1)],
+            NOW,
+            interval=FIVE_MINUTES,
+            asleep_after=FIVE_MINUTES,
+        )
+        is None
+    )

@@ -1,8 +1,9 @@
 """LiveStream: one connection, watchdog, back-off with jitter, no retry once refused."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+import itertools
 from typing import override
 
 import pytest
@@ -236,3 +237,81 @@ def test_messages_per_minute_counts_the_last_minute_only() -> None:
     assert stats.messages_per_minute(89.0) == 60
     assert stats.messages_per_minute(200.0) == 0
     assert stats.reconnects == 0
+
+
+def lasting_clock(step: float = 61.0) -> Callable[[], float]:
+    """A clock that moves ``step`` seconds each time it is read."""
+    moments = itertools.count(step=step)
+    return lambda: float(next(moments))
+
+
+async def test_a_stream_the_gateway_renews_is_reopened_at_once() -> None:
+    """Closed by the gateway after a minute and more (a PVS6 closes its telemetry
+    socket every 10 minutes): reopened without a back-off, streaming throughout."""
+    recorder = Recorder(stop_after_sleeps=1)
+    source = ScriptedSource([["W1", None], ["W2", None]])
+    live = LiveStream(
+        source,
+        on_reading=recorder.reading,
+        on_state=recorder.state,
+        stale_after=5.0,
+        sleep=recorder.sleep,
+        clock=lasting_clock(),
+        draw=lambda: 0.5,
+    )
+    await run(live)
+    assert recorder.powers == [1.0, 2.0]
+    # Opened three times; the only pause is after the third failed to connect.
+    assert source.opened == 3
+    assert len(recorder.sleeps) == 1
+    assert recorder.states == [
+        StreamState.CONNECTING,
+        StreamState.STREAMING,
+        StreamState.DOWN,
+        StreamState.STOPPED,
+    ]
+    assert live.stats.reconnects == 1
+
+
+async def test_a_renewed_stream_must_deliver_while_its_figures_are_fresh() -> None:
+    """The reopened stream says nothing: down once the last figures are stale_after
+    old, then reconnected after a back-off."""
+    recorder = Recorder(stop_after_sleeps=1)
+    source = ScriptedSource([["W1", None], ["SILENT"]])
+    live = LiveStream(
+        source,
+        on_reading=recorder.reading,
+        on_state=recorder.state,
+        stale_after=0.05,
+        sleep=recorder.sleep,
+        clock=lasting_clock(),
+        draw=lambda: 0.5,
+    )
+    await run(live)
+    assert recorder.states == [
+        StreamState.CONNECTING,
+        StreamState.STREAMING,
+        StreamState.DOWN,
+        StreamState.STOPPED,
+    ]
+    assert live.stats.stale == 1
+    assert len(recorder.sleeps) == 1
+
+
+async def test_a_short_lived_stream_closed_by_the_gateway_backs_off() -> None:
+    """Closed soon after it opened: a failing gateway, not a renewal; a back-off
+    keeps a gateway that accepts and drops at once from a tight loop."""
+    recorder = Recorder(stop_after_sleeps=2)
+    source = ScriptedSource([["W1", None], ["W2", None]])
+    live = LiveStream(
+        source,
+        on_reading=recorder.reading,
+        on_state=recorder.state,
+        sleep=recorder.sleep,
+        clock=lambda: 1000.0,
+        draw=lambda: 0.5,
+    )
+    await run(live)
+    assert recorder.powers == [1.0, 2.0]
+    assert len(recorder.sleeps) == 2
+    assert recorder.states.count(StreamState.DOWN) == 2

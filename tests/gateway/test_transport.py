@@ -324,14 +324,50 @@ async def test_busy_answer_honours_retry_after(
     assert caught.value.retry_after == 120.0
     assert len(gateway.seen) == 1
     # Refused without the network until the time has passed.
-    fake_time.now += 119
+    fake_time.now += 118
     with pytest.raises(GatewayBusyError) as again:
         await transport.get("/cgi-bin/dl_cgi?Command=DeviceList")
-    assert again.value.retry_after == pytest.approx(1.0)
+    assert again.value.retry_after == pytest.approx(2.0)
     assert len(gateway.seen) == 1
     gateway.on("/cgi-bin/dl_cgi", json_answer("{}"))
-    fake_time.now += 1
+    fake_time.now += 2
     assert (await transport.get("/cgi-bin/dl_cgi?Command=DeviceList")).ok
+    assert len(gateway.seen) == 2
+
+
+@pytest.mark.parametrize("fault", ["busy", "timeout"])
+async def test_the_poll_due_as_a_back_off_ends_is_sent(
+    gateway: Gateway, session: ClientSession, fake_time: FakeTime, fault: str
+) -> None:
+    """A poll whose timer fires a fraction of a second before the back-off ends
+    (Home Assistant rounds a poll's time down to the second) sends its request:
+    refused, the gateway would be read again only an interval later."""
+    release = asyncio.Event()
+
+    async def failing(request: web.Request) -> web.Response:
+        if fault == "timeout":
+            await release.wait()
+        return web.Response(status=503)
+
+    gateway.on("/production", failing)
+    transport = make_transport(
+        session,
+        gateway.base_url,
+        fake_time,
+        retry=RetryPolicy(retries=0, busy_backoff=15.0, failure_backoff=15.0),
+        timeouts=Timeouts(connect=1.0, read=0.05),
+    )
+    with pytest.raises(GatewayBusyError if fault == "busy" else GatewayTimeoutError):
+        await transport.get("/production")
+    release.set()
+    assert transport.backoff_remaining == 15.0
+    gateway.on("/production", json_answer("{}"))
+    fake_time.now += 13.5  # well inside the back-off: refused, nothing sent
+    with pytest.raises(GatewayBusyError):
+        await transport.get("/production")
+    assert len(gateway.seen) == 1
+    fake_time.now += 1.15  # the next poll, 0.35 s before the back-off ends
+    assert (await transport.get("/production")).ok
     assert len(gateway.seen) == 2
 
 

@@ -277,7 +277,7 @@ async def test_without_an_export_limit_it_stops_production(
     "wrong",
     [
         "switch.envoy_004444_system_controller_grid_connection",
-        "switch.envoy_004444_generator_charge_from_generator",
+        "select.envoy_004444_generator_mode",
     ],
 )
 async def test_a_wrong_device_is_never_touched(

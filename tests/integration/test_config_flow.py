@@ -3,6 +3,7 @@
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
+import json
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
@@ -41,6 +42,7 @@ from custom_components.solar_gateway.gateway.errors import (
 )
 from custom_components.solar_gateway.gateway.identify import Access, Identified
 from custom_components.solar_gateway.gateway.site import Brand, GatewayIdentity
+from tests.conftest import PROJECT_ROOT
 
 ENVOY = GatewayIdentity(
     Brand.ENPHASE, "122233344455", "800-00555-r03", "D8.2.4286", "envoy", True
@@ -460,63 +462,51 @@ async def test_zeroconf_errors(
     assert result["reason"] == reason
 
 
-async def test_zeroconf_moves_a_gateway_whose_address_changed(
-    hass: HomeAssistant, gateways: Gateways
+@pytest.mark.parametrize(
+    ("announced", "serial", "answering", "kept"),
+    [
+        # The old address is dead: the entry moves to the announced one.
+        ("192.168.1.20", ENVOY.serial, (), "192.168.1.20"),
+        # Seen on a second interface while the first still works: it stays.
+        (
+            "192.168.1.11",
+            ENVOY.serial,
+            ("192.168.1.10", "192.168.1.11"),
+            "192.168.1.10",
+        ),
+        # No serial announced: matched after identifying the host, nothing moves.
+        ("192.168.1.10", None, ("192.168.1.10",), "192.168.1.10"),
+    ],
+    ids=["address_changed", "second_interface", "no_serial"],
+)
+async def test_zeroconf_for_a_known_gateway(
+    hass: HomeAssistant,
+    gateways: Gateways,
+    announced: str,
+    serial: str | None,
+    answering: tuple[str, ...],
+    kept: str,
 ) -> None:
-    """A known gateway at a new address, whose old address is dead, is moved."""
+    """A configured gateway announced again is never added twice; its address
+    follows the announcement only when the old one stops answering."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=ENVOY.serial,
         data={CONF_HOST: "192.168.1.10", CONF_BRAND: "enphase"},
     )
     entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": SOURCE_ZEROCONF},
-        data=zeroconf("192.168.1.20", ENVOY.serial),
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    assert entry.data[CONF_HOST] == "192.168.1.20"
-
-
-async def test_zeroconf_keeps_the_working_address(
-    hass: HomeAssistant, gateways: Gateways
-) -> None:
-    """A gateway seen on a second interface keeps the address that still works."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=ENVOY.serial,
-        data={CONF_HOST: "192.168.1.10", CONF_BRAND: "enphase"},
-    )
-    entry.add_to_hass(hass)
-    gateways.by_host["192.168.1.10"] = FOUND["envoy"]
-    gateways.by_host["192.168.1.11"] = FOUND["envoy"]
-    for host in ("192.168.1.11", "192.168.1.11"):
+    for host in answering:
+        gateways.by_host[host] = FOUND["envoy"]
+    for _ in range(2):  # announcements repeat
         result = await hass.config_entries.flow.async_init(
             DOMAIN,
             context={"source": SOURCE_ZEROCONF},
-            data=zeroconf(host, ENVOY.serial),
+            data=zeroconf(announced, serial),
         )
+        assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "already_configured"
-    assert entry.data[CONF_HOST] == "192.168.1.10"
-
-
-async def test_zeroconf_without_serial_for_known_gateway(
-    hass: HomeAssistant, gateways: Gateways
-) -> None:
-    """An announcement without a serial is matched after identifying the host."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=ENVOY.serial,
-        data={CONF_HOST: "192.168.1.30", CONF_BRAND: "enphase"},
-    )
-    entry.add_to_hass(hass)
-    gateways.by_host["192.168.1.30"] = FOUND["envoy"]
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf("192.168.1.30", None)
-    )
-    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == kept
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
 async def test_reauth_envoy_account(hass: HomeAssistant, gateways: Gateways) -> None:
@@ -574,21 +564,6 @@ async def test_reauth_pvs_keeps_stored_password_suggestion(
     )
 
 
-async def test_reauth_wrong_device(hass: HomeAssistant, gateways: Gateways) -> None:
-    """A different gateway now at the address is refused."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=ENVOY.serial,
-        data={CONF_HOST: "192.168.1.50", CONF_BRAND: "enphase"},
-    )
-    entry.add_to_hass(hass)
-    gateways.by_host["192.168.1.50"] = FOUND["pvs_old"]
-    result = await entry.start_reauth_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_device"
-
-
 async def test_reconfigure(hass: HomeAssistant, gateways: Gateways) -> None:
     """A new address is accepted for the same gateway only, and must answer."""
     entry = MockConfigEntry(
@@ -618,23 +593,31 @@ async def test_reconfigure(hass: HomeAssistant, gateways: Gateways) -> None:
     assert entry.data[CONF_HOST] == "new"
 
 
-async def test_reconfigure_wrong_device(
-    hass: HomeAssistant, gateways: Gateways
+@pytest.mark.parametrize("source", ["reauth", "reconfigure"])
+async def test_another_gateway_at_the_address_is_refused(
+    hass: HomeAssistant, gateways: Gateways, source: str
 ) -> None:
-    """Another gateway at the new address is refused."""
+    """Reauthenticating or reconfiguring finds another gateway (another serial) at
+    the address: refused, and the entry keeps its address."""
     entry = MockConfigEntry(
         domain=DOMAIN,
-        unique_id=PVS_OLD.serial,
-        data={CONF_HOST: "old", CONF_BRAND: "sunpower"},
+        unique_id=ENVOY.serial,
+        data={CONF_HOST: "192.168.1.50", CONF_BRAND: "enphase"},
     )
     entry.add_to_hass(hass)
-    gateways.by_host["other"] = FOUND["envoy"]
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: "other"}
-    )
+    gateways.by_host["192.168.1.50"] = FOUND["pvs_old"]
+    gateways.by_host["other"] = FOUND["pvs_old"]
+    if source == "reauth":
+        result = await entry.start_reauth_flow(hass)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    else:
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: "other"}
+        )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_device"
+    assert entry.data[CONF_HOST] == "192.168.1.50"
 
 
 @pytest.mark.parametrize(
@@ -729,3 +712,30 @@ async def test_options_form_shows_the_clients_polling_table(
         if metered
         else (timedelta(seconds=60), timedelta(seconds=30))
     )
+
+
+async def test_envoy_options_help_speaks_of_no_other_gateway(
+    hass: HomeAssistant,
+) -> None:
+    """Every help text the Envoy's options form shows fits an Envoy."""
+    found = Identified(ENVOY, Access.ENVOY_ACCOUNT, "https://envoy")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=ENVOY.serial,
+        data={
+            CONF_HOST: "envoy",
+            CONF_BRAND: "enphase",
+            CONF_IDENTIFIED: identified_to_data(found),
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    shown = {str(key) for key in result["data_schema"].schema}
+    translations = json.loads(
+        (
+            PROJECT_ROOT / "custom_components/solar_gateway/translations/en.json"
+        ).read_text(encoding="utf-8")
+    )
+    helps = translations["options"]["step"]["init"]["data_description"]
+    assert shown <= set(helps)
+    assert [key for key in shown if "PVS" in helps[key]] == []

@@ -596,6 +596,54 @@ async def test_sunvault_reserve(hass: HomeAssistant) -> None:
         assert state(hass, PVS_RESERVE) == "35.0"
 
 
+async def test_sunvault_reserve_read_back_within_the_gateways_resolution(
+    hass: HomeAssistant,
+) -> None:
+    """The PVS stores whole percents: 35.4 % reads back as 35 % and is confirmed."""
+    async with pvs(hass) as (_, gateway):
+        await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, PVS_RESERVE, value=35.4)
+        assert (
+            gateway.personality.describe()[
+                "/ess/config/dcm/control_param/min_customer_soc"
+            ]
+            == "0.35"
+        )
+        assert state(hass, PVS_RESERVE) == "35.0"
+
+
+async def test_sunvault_reserve_read_back_one_percent_off_is_not_confirmed(
+    hass: HomeAssistant,
+) -> None:
+    """A gateway that keeps the neighbouring percent has not taken the change: the
+    action fails and the entity shows what the gateway holds."""
+    async with pvs(hass) as (hub, gateway):
+        client = hub.client
+        assert isinstance(client, PvsClient)
+        original = client.set_min_customer_soc
+
+        async def off_by_one(percent: float) -> Any:
+            return await original(percent + 1)
+
+        with (
+            patch.object(client, "set_min_customer_soc", off_by_one),
+            pytest.raises(HomeAssistantError) as caught,
+        ):
+            await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, PVS_RESERVE, value=35)
+        assert caught.value.translation_key == "control_not_confirmed"
+        assert caught.value.translation_placeholders == {
+            "control": PVS_RESERVE,
+            "requested": "35.0",
+            "reported": "36.0",
+        }
+        assert (
+            gateway.personality.describe()[
+                "/ess/config/dcm/control_param/min_customer_soc"
+            ]
+            == "0.36"
+        )
+        assert state(hass, PVS_RESERVE) == "36.0"
+
+
 async def test_sunvault_refused(hass: HomeAssistant) -> None:
     """A PVS that refuses the write: reverted, with the refused error."""
     async with pvs(hass) as (hub, _):

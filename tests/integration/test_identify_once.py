@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.solar_gateway.const import CONF_IDENTIFIED, DOMAIN
 from custom_components.solar_gateway.gateway.envoy import client as envoy_client
 from custom_components.solar_gateway.gateway.pvs import client as pvs_client
+from custom_components.solar_gateway.migration import CURRENT_MINOR_VERSION
 from simulator.clock import ManualClock
 from simulator.server import SimulatedGateway
 
@@ -78,7 +79,7 @@ async def test_an_old_entry_is_probed_once_then_started_from_what_it_learned(
         )
         entry.add_to_hass(hass)
         await start(hass, entry)
-        assert (entry.version, entry.minor_version) == (1, 3)
+        assert (entry.version, entry.minor_version) == (1, CURRENT_MINOR_VERSION)
         learned = entry.data[CONF_IDENTIFIED]
         assert learned["serial"] == gateway.identity.serial
         assert learned["url"].startswith(("http://127.0.0.1:", "https://127.0.0.1:"))

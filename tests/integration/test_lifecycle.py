@@ -7,7 +7,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, restore_state
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -230,6 +230,42 @@ async def test_counter_guard_and_derived_energy_survive_a_restart(
     # The gateway's 0 right after start is a glitch: the restored 5 kWh stays.
     assert state_of(hass, f"{SERIAL}_solar_energy").state == "5.0"
     assert float(state_of(hass, f"{SERIAL}_grid_import_energy").state) >= 2.0
+
+
+async def test_rebased_counter_keeps_its_offset_across_a_restart(
+    hass: HomeAssistant, fake_client: FakeGatewayClient, fake_entry: MockConfigEntry
+) -> None:
+    """A counter re-based twice after lasting leaps (offset -3 MWh) goes on from the
+    value it showed after a restart, and stores the same offset again."""
+    solar_id = "sensor.envoy_344455_solar_energy"
+    fake_client.snapshot = replace(
+        SNAPSHOT,
+        figures=SiteFigures(solar_power=100.0, solar_energy=3_005_400.0),
+        devices=(),
+        data_time=None,
+    )
+    stored = {
+        "accepted": 3_005_300.0,
+        "accepted_at": dt_util.utcnow().isoformat(),
+        "offset": -3_000_000.0,
+        "suspects": [],
+    }
+    mock_restore_cache_with_extra_data(
+        hass, [(State(solar_id, "5.3"), {"guard": stored})]
+    )
+    await setup(hass, fake_entry)
+    assert state_of(hass, f"{SERIAL}_solar_energy").state == "5.4"
+    kept = {
+        state.state.entity_id: state.extra_data
+        for state in restore_state.async_get(hass).async_get_stored_states()
+    }
+    extra = kept[solar_id]
+    assert extra is not None
+    assert extra.as_dict()["guard"] == {
+        **stored,
+        "accepted": 3_005_400.0,
+        "accepted_at": extra.as_dict()["guard"]["accepted_at"],
+    }
 
 
 async def test_corrupt_restored_data_is_ignored(

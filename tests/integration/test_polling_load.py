@@ -1,6 +1,7 @@
 """Polling load on real clients and simulated gateways: the product's request figures."""
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -16,7 +17,7 @@ from custom_components.solar_gateway.entity import SolarGatewayEntity
 from custom_components.solar_gateway.gateway.site import DeviceKind
 from simulator.clock import ManualClock
 
-from .simulated import NOON, simulated_entry
+from .simulated import NOON, OPTIONS, simulated_entry
 
 # Let the integration reach the simulator on 127.0.0.1.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -189,11 +190,15 @@ async def test_inverters_read_just_after_they_report(
 async def test_varserver_session_expiry_costs_one_login(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """The PVS drops its session every 10 minutes (the simulator's default): the
-    polls that find it expired together log in once, not once each."""
+    """The PVS drops its session every 10 minutes (8 by default, as real ones):
+    the polls that find it expired together log in once, not once each."""
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     clock = ManualClock(NOON)
-    async with simulated_entry(hass, "pvs/varserver", clock) as (entry, _):
+    ten_minutes = replace(OPTIONS, session_seconds=600.0)
+    async with simulated_entry(hass, "pvs/varserver", clock, simulator=ten_minutes) as (
+        entry,
+        _,
+    ):
         stats = entry.runtime_data.client.transport.stats
         before = stats.by_path.copy()
         await run_for(hass, freezer, clock, timedelta(hours=1))

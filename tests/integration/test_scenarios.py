@@ -61,7 +61,7 @@ def scenario_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
         Platform.SWITCH,
         Platform.SELECT,
         Platform.NUMBER,
-        Platform.BUTTON,
+        Platform.TIME,
     ],
 )
 async def test_entities(

@@ -14,7 +14,7 @@ import subprocess
 from types import ModuleType
 from typing import Any
 
-from homeassistant import config_entries
+from homeassistant import config as conf_util, config_entries
 from homeassistant.auth import auth_manager_from_config
 from homeassistant.auth.providers import homeassistant as ha_provider
 from homeassistant.components import onboarding
@@ -674,3 +674,54 @@ def test_develop_refuses_bad_arguments_before_starting(
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+async def test_an_automation_from_the_blueprint_loads(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """The demo's configuration loads automations made in the UI: one made from the
+    project's blueprint, as the UI writes it to automations.yaml, runs."""
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    link = tmp_path / "blueprints" / "automation" / "solar_gateway"
+    assert link.is_symlink()
+    assert (link / "limit_solar_negative_price.yaml").is_file()
+    automation = {
+        "id": "1733400000000",
+        "alias": "Stop solar while the price is negative",
+        "use_blueprint": {
+            "path": "solar_gateway/limit_solar_negative_price.yaml",
+            "input": {
+                "price_sensor": "sensor.grid_price",
+                # The gateway's device id, as the UI's device picker gives it.
+                "gateway": "4e3f2c1b0a9d8e7f6a5b4c3d2e1f0a9b",
+            },
+        },
+    }
+    (tmp_path / "automations.yaml").write_text(
+        json.dumps([automation]), encoding="utf-8"
+    )
+    hass.config.config_dir = str(tmp_path)
+    config = await conf_util.async_hass_config_yaml(hass)
+    assert {"automation", "script", "scene"} <= set(config)
+    for domain in ("automation", "script", "scene"):
+        assert await async_setup_component(hass, domain, config)
+    await hass.async_block_till_done()
+    state = hass.states.get("automation.stop_solar_while_the_price_is_negative")
+    assert state is not None
+    assert state.state == "on"
+    assert state.attributes["id"] == "1733400000000"
+
+
+def test_an_older_configuration_is_told_about_automations(tmp_path: Path) -> None:
+    """A configuration.yaml from before is kept, and the report says what to add."""
+    (tmp_path / "configuration.yaml").write_text(
+        "homeassistant:\n  auth_providers:\n    - type: trusted_networks\n",
+        encoding="utf-8",
+    )
+    report = dc.prepare(tmp_path, _gateways(), now=NOW)
+    assert any("predates automations" in line for line in report)
+    assert (tmp_path / "automations.yaml").read_text(encoding="utf-8") == "[]\n"
+    # The UI's files are its own once they exist.
+    (tmp_path / "scripts.yaml").write_text("mine: {}\n", encoding="utf-8")
+    dc.prepare(tmp_path, _gateways(), now=NOW)
+    assert (tmp_path / "scripts.yaml").read_text(encoding="utf-8") == "mine: {}\n"

@@ -38,7 +38,15 @@ from .validators import validate_docs, validate_license
 
 INTEGRATION = PROJECT_ROOT / "custom_components" / "solar_gateway"
 UPDATE = os.environ.get("SOLAR_GATEWAY_UPDATE_README") == "1"
-CONTROL_PLATFORMS = ("sensor", "binary_sensor", "switch", "select", "number", "button")
+CONTROL_PLATFORMS = (
+    "sensor",
+    "binary_sensor",
+    "switch",
+    "select",
+    "number",
+    "time",
+    "button",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -321,3 +329,72 @@ def test_generated_parts_are_present() -> None:
     parts = generated_parts(README.read_text(encoding="utf-8"))
     assert set(parts) >= {"entities", "polling"}
     assert all(part.strip() for part in parts.values())
+
+
+def test_request_counts_agree_between_sections() -> None:
+    """The hourly requests the README states in prose and in the load tables are
+    those of the generated polling table."""
+    text = README.read_text(encoding="utf-8")
+    generated = {
+        gateway: int(count)
+        for gateway, count in re.findall(r"^\| ([^|]+?) \| (\d+) \| `", text, re.M)
+    }
+    envoy = generated["Envoy, metered (CTs, batteries)"]
+    load = re.findall(r"^\| requests to the gateway \| (\d+) \|", text, re.M)
+    assert load
+    assert {int(count) for count in load} == {envoy}
+    prose = " ".join(text.split())
+    (legacy,) = re.findall(
+        r"legacy API is asked for its device list (\d+) times", prose
+    )
+    (varserver,) = re.findall(r"a varserver PVS (\d+) times", prose)
+    assert int(legacy) == generated["PVS, legacy API"]
+    assert int(varserver) == generated["PVS, varserver API"]
+
+
+CONTRIBUTING = PROJECT_ROOT / "CONTRIBUTING.md"
+SOURCES = ("custom_components", "simulator", "tests", "scripts", "benchmarks")
+# Names of code: CamelCase, UPPER_SNAKE and snake_case with an underscore.
+CODE_NAME = re.compile(
+    r"[A-Z][a-z0-9]+[A-Z]\w*|[A-Z][A-Z0-9]*_[A-Z0-9_]+|[a-z][a-z0-9]*_[a-z0-9_]+"
+)
+
+
+def _prose_spans(text: str) -> list[str]:
+    """The code spans of ``text`` outside its code blocks."""
+    return re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+
+
+def test_contributing_names_only_what_exists() -> None:
+    """Every file the layer table names is in its layer's folder, and every name of
+    code (class, constant, function, variable) CONTRIBUTING.md gives is in the
+    project's code: renamed or deleted things are not left in the guide."""
+    text = CONTRIBUTING.read_text(encoding="utf-8")
+    integration = PROJECT_ROOT / "custom_components" / "solar_gateway"
+    missing = []
+    rows = re.findall(r"^\| [^|]+ \| (`[^|]+`) \| ([^\n]+) \|$", text, re.M)
+    assert len(rows) >= 6
+    for where, holds in rows:
+        folders = []
+        for folder in re.findall(r"`([^`]+)`", where):
+            base = integration if folder.startswith("gateway") else PROJECT_ROOT
+            path = base / folder
+            folders.append(path.parent if path.suffix == ".py" else path)
+        folders = [f.parent if "*" in f.name else f for f in folders]
+        missing.extend(
+            f"{name} in {where}"
+            for name in re.findall(r"`([\w*.-]+(?:\.py|/))`", holds)
+            if not any(any(folder.rglob(name.rstrip("/"))) for folder in folders)
+        )
+    code = "\n".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for top in SOURCES
+        for path in (PROJECT_ROOT / top).rglob("*")
+        if path.is_file()
+        and path.suffix in {".py", ""}
+        and "fixtures" not in path.parts
+    )
+    names = {span for span in _prose_spans(text) if CODE_NAME.fullmatch(span)}
+    assert len(names) >= 10, names
+    missing += sorted(n for n in names if not re.search(rf"\b{n}\b", code))
+    assert missing == []

@@ -8,6 +8,7 @@ why, and a stream that drops or goes silent is declared down and comes back.
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 import json
 from pathlib import Path
 import shutil
@@ -53,7 +54,13 @@ ALL_GROUPS = frozenset(DataGroup)
 class Watcher:
     """Runs a client's stream and lets a test wait for what it reports."""
 
-    def __init__(self, client: GatewayClient, *, stale_after: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: GatewayClient,
+        *,
+        stale_after: float = 1.0,
+        renewed_after: float = 60.0,
+    ) -> None:
         source = client.stream_source()
         assert source is not None
         self.snapshots: list[tuple[float, SiteFigures]] = []
@@ -65,6 +72,7 @@ class Watcher:
             on_state=self._state,
             stale_after=stale_after,
             backoff=Backoff(initial=0.1, maximum=0.5),
+            renewed_after=renewed_after,
         )
 
     def _reading(self, reading: StreamReading) -> None:
@@ -89,9 +97,9 @@ class Watcher:
 
 @asynccontextmanager
 async def watching(
-    client: GatewayClient, *, stale_after: float = 1.0
+    client: GatewayClient, *, stale_after: float = 1.0, renewed_after: float = 60.0
 ) -> AsyncIterator[Watcher]:
-    watcher = Watcher(client, stale_after=stale_after)
+    watcher = Watcher(client, stale_after=stale_after, renewed_after=renewed_after)
     task = asyncio.create_task(watcher.stream.run())
     try:
         yield watcher
@@ -258,6 +266,39 @@ async def test_pvs6_telemetry_socket_is_switched_on_and_streams_the_livedata(
             await watcher.until(lambda: watcher.stream.state is StreamState.DOWN)
             await watcher.until(lambda: watcher.stream.state is StreamState.STREAMING)
         assert gw.streams.opened >= 2
+
+
+async def test_a_pvs6_renews_its_telemetry_socket_and_the_stream_goes_on(
+    session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """The PVS6 closes its socket when it has been open a while (10 minutes on a
+    real one, 1 s here): the client reopens it at once and streams throughout."""
+    options = replace(FAST, telemetry_socket_seconds=1.0)
+    async with SimulatedGateway.start(VARSERVER, clock=clock, options=options) as gw:
+        client = varserver(session, gw)
+        await client.setup()
+        async with watching(client, renewed_after=0.5) as watcher:
+            await watcher.until(lambda: len(gw.streams.opened_at) >= 3, within=8)
+        opened, closed = gw.streams.opened_at, gw.streams.closed_at
+    assert StreamState.DOWN not in watcher.states
+    assert len(closed) >= 2
+    # Reopened at once: no back-off (its shortest is 0.05 s here).
+    assert all(0 <= opened[i + 1] - closed[i] < 0.05 for i in range(2))
+
+
+async def test_a_pvs5_has_no_telemetry_socket(
+    clock: ManualClock, tmp_path: Path
+) -> None:
+    """A PVS5 on varserver firmware has no telemetry socket: none is served."""
+    folder = tmp_path / "pvs5"
+    shutil.copytree(VARSERVER, folder)
+    dump = folder / "vars_fmt_obj.json"
+    variables = json.loads(dump.read_text())
+    variables["/sys/info/model"] = "PVS5"
+    dump.write_text(json.dumps(variables))
+    async with SimulatedGateway.start(folder, clock=clock, options=FAST) as gw:
+        assert gw.stream_port is None
+        assert not gw.personality.has_telemetry_socket
 
 
 async def test_a_pvs_without_the_telemetry_switch_refuses_the_stream(

@@ -155,6 +155,14 @@ class GatewayClient(ABC):
         """Read again what ``follow_up_in`` asked for and return the whole site."""
         raise NotImplementedError
 
+    def check(self, change: ControlChange) -> None:
+        """Raise ``ValueError`` for a change ``apply`` would refuse; nothing is sent.
+
+        So a refused value is never shown, not even for a moment. The default has
+        nothing to check before sending.
+        """
+        del change
+
     def figure_group(self, figure: str) -> DataGroup:
         """The group whose read reports site figure ``figure`` (a field name)."""
         del figure

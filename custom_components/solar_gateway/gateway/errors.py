@@ -10,6 +10,8 @@ what the gateway answered: any field of it (a serial, a key) would leak that way
 to the DEBUG log only, redacted as diagnostics are.
 """
 
+from collections.abc import Mapping
+from enum import StrEnum
 import json
 import logging
 
@@ -30,6 +32,13 @@ class GatewayConnectionError(GatewayError):
 
 class GatewayTimeoutError(GatewayConnectionError):
     """The gateway did not answer within the request's timeout."""
+
+
+class CloudConnectionError(GatewayConnectionError):
+    """Enphase's servers (Enlighten, Entrez) could not be reached for a token.
+
+    The gateway itself may be fine: only a new token cannot be had for now.
+    """
 
 
 class GatewayBusyError(GatewayError):
@@ -84,6 +93,15 @@ class TokenExpiredError(AuthenticationError):
     """The access token has expired and cannot be refreshed without the user."""
 
 
+class TokenForAnotherGatewayError(AuthenticationError):
+    """The token was issued for another gateway (its serial is not this one's)."""
+
+    def __init__(self, message: str, token_serial: str) -> None:
+        """Keep the serial the token is for."""
+        super().__init__(message)
+        self.token_serial = token_serial
+
+
 class ControlRefusedError(GatewayError):
     """The gateway refused a control write (401/403 for the account, 400 the value)."""
 
@@ -106,6 +124,31 @@ class ControlNotAppliedError(GatewayError):
 
 class InvalidHostError(GatewayError):
     """The text given as the gateway's address is not a host, address or URL."""
+
+
+class InvalidValueReason(StrEnum):
+    """Why a control refuses a value before anything is sent."""
+
+    OUT_OF_RANGE = "out_of_range"  # value outside minimum..maximum
+    SLEEP_BAND_ORDER = "sleep_band_order"  # an AC Battery's band low above high
+    GENERATOR_SOC_ORDER = "generator_soc_order"  # start charge not below stop
+    RELAY_SOC_ORDER = "relay_soc_order"  # a relay's cutoff not below its restore
+
+
+class InvalidControlValueError(ValueError):
+    """A value a control refuses: it cannot work or would harm, so it is not sent.
+
+    ``values`` are the figures a user is shown (by ``reason``: ``value``,
+    ``minimum``, ``maximum``; ``low``, ``high``), formatted for display.
+    """
+
+    def __init__(
+        self, message: str, reason: InvalidValueReason, values: Mapping[str, float]
+    ) -> None:
+        """Keep the rule broken and the figures that broke it."""
+        super().__init__(message)
+        self.reason = reason
+        self.values = {name: f"{value:g}" for name, value in values.items()}
 
 
 def invalid_json(

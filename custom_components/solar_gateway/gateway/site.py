@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
+# Where gateway counters wrap, in Wh. Old Envoy firmware keeps lifetime production
+# as a 32-bit count of joules: at 2**32 J (1.19 MWh) it restarts from zero (metered
+# without CTs, before 8) or steps down by that much (standard): a continuation,
+# never a reset.
+COUNTER_WRAPS: tuple[float, ...] = (2**32 / 3600,)
+
+
 class DataGroup(StrEnum):
     """Endpoints grouped by how fast their data changes."""
 
@@ -213,7 +220,7 @@ class ControlKind(StrEnum):
     SWITCH = "switch"  # on or off
     SELECT = "select"  # one of ``options``
     NUMBER = "number"  # a number within ``minimum``..``maximum``
-    BUTTON = "button"  # an action without a state (its value is always True)
+    TIME = "time"  # a time of day, in minutes after midnight (0..1439)
 
 
 class ControlKey(StrEnum):
@@ -240,7 +247,7 @@ class ControlKey(StrEnum):
     GENERATOR_MODE = "generator_mode"  # select
     GENERATOR_EXERCISE_DAY = "generator_exercise_day"  # select
     GENERATOR_EXERCISE_WEEKS = "generator_exercise_weeks"  # number
-    GENERATOR_EXERCISE_START = "generator_exercise_start"  # number, minutes
+    GENERATOR_EXERCISE_START = "generator_exercise_start"  # time, minutes in the day
     GENERATOR_EXERCISE_DURATION = "generator_exercise_duration"  # number, minutes
     GENERATOR_START_SOC = "generator_start_soc"  # number, %
     GENERATOR_STOP_SOC = "generator_stop_soc"  # number, %
@@ -248,8 +255,7 @@ class ControlKey(StrEnum):
     # An AC Battery
     SLEEP_MIN_SOC = "sleep_min_soc"  # number, %
     SLEEP_MAX_SOC = "sleep_max_soc"  # number, %
-    ACB_SLEEP = "acb_sleep"  # button
-    ACB_WAKE = "acb_wake"  # button
+    ACB_SLEEP = "acb_sleep"  # switch: on sleeps in the band, off wakes
 
 
 type ControlValue = bool | str | float

@@ -11,6 +11,11 @@ snapshot that polling gives (dearer: done only when the caller shows the figures
   stops talking looks exactly like a live one otherwise);
 - reconnection after an exponential back-off with jitter, so that a gateway that
   restarts is not met by a tight loop, nor by every client at the same instant;
+- a stream the gateway closes after keeping it open a while (``renewed_after``; a
+  PVS6 closes its telemetry socket every 10 minutes) is reopened at once instead,
+  and stays streaming meanwhile: the figures it carried stay fresh until the
+  watchdog's ``stale_after`` from the last message, by which the new connection must
+  deliver;
 - a refused stream (``StreamRefusedError``: the firmware or account does not allow
   it) is not retried: the caller keeps polling;
 - counters (connections, messages per minute, invalid messages) for diagnostics.
@@ -20,7 +25,7 @@ from abc import ABC, abstractmethod
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from enum import StrEnum
 import logging
@@ -43,6 +48,9 @@ type Sleep = Callable[[float], Awaitable[None]]
 
 # A gateway's stream pushes every second or so; this much silence means it is gone.
 DEFAULT_STALE_AFTER = 10.0
+# A gateway that closes a stream it kept open this long is renewing it, not failing:
+# at most one reconnection a minute goes without a back-off.
+RENEWED_AFTER = 60.0
 _MINUTE = 60.0
 
 
@@ -110,6 +118,14 @@ class StreamSource(ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class _Ended:
+    """How one connection ended."""
+
+    delivered: bool  # it brought figures
+    renewed: bool  # the gateway closed it to renew it: reopen at once
+
+
+@dataclass(frozen=True, slots=True)
 class Backoff:
     """How long to wait before reconnecting after ``failures`` failures in a row.
 
@@ -171,7 +187,8 @@ class LiveStream:
         on_state: Callable[[StreamState], None] | None = None,
         stale_after: float = DEFAULT_STALE_AFTER,
         backoff: Backoff | None = None,
-        clock: Clock = time.monotonic,
+        renewed_after: float = RENEWED_AFTER,
+        clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
         draw: Callable[[], float] = random.random,
     ) -> None:
@@ -181,23 +198,33 @@ class LiveStream:
         self._on_state = on_state
         self.stale_after = stale_after
         self.backoff = backoff or Backoff()
-        self._clock = clock
+        self.renewed_after = renewed_after
+        # Looked up at each call, so that a test's frozen clock is the one used.
+        self._clock: Clock = clock or _monotonic
         self._sleep = sleep
         self._draw = draw
         self.state = StreamState.STOPPED
         self.stats = StreamStats()
         self.refusal: str | None = None  # why the gateway refused, when it did
+        # Until when the figures last streamed are fresh (the event loop's clock).
+        self._fresh_until = 0.0
 
     async def run(self) -> None:
         """Stream until cancelled, or until the gateway refuses the stream."""
         failures = 0
+        renewing = False
         try:
             while True:
-                self._set_state(StreamState.CONNECTING)
+                if not renewing:
+                    self._set_state(StreamState.CONNECTING)
                 wait = 0.0
                 try:
-                    if await self._stream_once():
+                    ended = await self._stream_once(renewing)
+                    if ended.delivered:
                         failures = 0
+                    renewing = ended.renewed
+                    if renewing:
+                        continue
                 except StreamRefusedError as err:
                     self.refusal = str(err)
                     self.stats.last_error = str(err)
@@ -211,6 +238,7 @@ class LiveStream:
                 except GatewayError as err:
                     self.stats.last_error = str(err)
                     _LOGGER.debug("%s failed: %s", self.source.name, err)
+                renewing = False
                 self._set_state(StreamState.DOWN)
                 failures += 1
                 await self._sleep(max(wait, self.backoff.delay(failures, self._draw)))
@@ -218,34 +246,49 @@ class LiveStream:
             if self.state is not StreamState.REFUSED:
                 self._set_state(StreamState.STOPPED)
 
-    async def _stream_once(self) -> bool:
-        """Hold one connection until it ends; True when it delivered figures."""
+    async def _stream_once(self, renewing: bool) -> _Ended:
+        """Hold one connection until it ends.
+
+        Says whether it delivered figures, and whether the gateway was renewing it
+        (closed it after ``renewed_after``), so that it is reopened at once.
+        Renewing, the new connection must deliver while the last figures are fresh.
+        """
         delivered = False
-        async with self.source.connect() as connection:
+        loop = asyncio.get_running_loop()
+        async with AsyncExitStack() as stack:
+            try:
+                async with asyncio.timeout_at(self._fresh_until if renewing else None):
+                    connection = await stack.enter_async_context(self.source.connect())
+            except TimeoutError:
+                return self._went_silent(delivered)
             self.stats.connects += 1
-            loop = asyncio.get_running_loop()
+            opened = self._clock()
             # Only usable messages feed the watchdog: garbage is silence.
-            deadline = loop.time() + self.stale_after
+            deadline = self._fresh_until if renewing else loop.time() + self.stale_after
             while True:
                 try:
                     async with asyncio.timeout_at(deadline):
                         message = await connection.receive()
                 except TimeoutError:
-                    self.stats.stale += 1
-                    self.stats.last_error = f"no figures for {self.stale_after:.0f} s"
-                    _LOGGER.debug("%s went silent", self.source.name)
-                    return delivered
+                    return self._went_silent(delivered)
                 if message is None:
                     self.stats.last_error = "the gateway closed the stream"
-                    return delivered
+                    renewed = self._clock() - opened >= self.renewed_after
+                    return _Ended(delivered, renewed=delivered and renewed)
                 reading = self._read(message)
                 if reading is None:
                     continue
-                deadline = loop.time() + self.stale_after
+                deadline = self._fresh_until = loop.time() + self.stale_after
                 delivered = True
                 self.stats.count_message(self._clock())
                 self._set_state(StreamState.STREAMING)
                 self._on_reading(reading)
+
+    def _went_silent(self, delivered: bool) -> _Ended:
+        self.stats.stale += 1
+        self.stats.last_error = f"no figures for {self.stale_after:.0f} s"
+        _LOGGER.debug("%s went silent", self.source.name)
+        return _Ended(delivered, renewed=False)
 
     def _read(self, message: str) -> StreamReading | None:
         try:
@@ -261,3 +304,7 @@ class LiveStream:
         self.state = state
         if self._on_state is not None:
             self._on_state(state)
+
+
+def _monotonic() -> float:
+    return time.monotonic()

@@ -15,7 +15,9 @@ one ``Transport`` per gateway, which:
   (raising ``GatewayBusyError`` without touching the network), so a caller that loops
   cannot turn into a tight loop against a struggling gateway. The back-off grows
   with each failure up to ``max_backoff``, which clients set to their live polling
-  interval: a gateway that answers again is read again within one interval;
+  interval: a gateway that answers again is read again within one interval. A
+  request less than ``BACKOFF_GRACE`` before the back-off ends is sent: the poll
+  that falls due as it ends is the one that finds the gateway back;
 - counts what it sends, so requests per hour can be measured.
 """
 
@@ -49,6 +51,11 @@ type Sleep = Callable[[float], Awaitable[None]]
 
 # Statuses a gateway uses to say "not now" rather than "not this".
 BUSY_STATUSES = frozenset({502, 503, 504})
+# A request this close to the end of a back-off is sent. Schedulers start a timer up
+# to a second early (Home Assistant's coordinators round the time of each poll down
+# to the second): refused, the poll that falls due as the back-off ends would put
+# the next request a whole interval later, and recovery would take two intervals.
+BACKOFF_GRACE = 1.0
 # Far above any gateway document (a 300-inverter DeviceList is under 1 MiB).
 MAX_BODY = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -275,7 +282,7 @@ class Transport:
         attempts = 1 + (retries if outgoing.idempotent else 0)
         last_error: GatewayConnectionError | None = None
         for attempt in range(attempts):
-            if (remaining := self.backoff_remaining) > 0:
+            if (remaining := self.backoff_remaining) > BACKOFF_GRACE:
                 raise GatewayBusyError(
                     f"gateway is backing off for {remaining:.0f} s", remaining
                 )

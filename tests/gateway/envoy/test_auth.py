@@ -21,10 +21,12 @@ from custom_components.solar_gateway.gateway.envoy import (
 from custom_components.solar_gateway.gateway.envoy.auth import envoy_password
 from custom_components.solar_gateway.gateway.envoy.endpoints import Endpoint
 from custom_components.solar_gateway.gateway.errors import (
+    CloudConnectionError,
     GatewayConnectionError,
     InvalidCredentialsError,
     MfaRequiredError,
     TokenExpiredError,
+    TokenForAnotherGatewayError,
     UnexpectedPayloadError,
 )
 from simulator.clock import ManualClock
@@ -162,7 +164,7 @@ async def test_login_odd_answers(
 
 
 @pytest.mark.parametrize(
-    ("status", "error"), [(403, InvalidCredentialsError), (502, GatewayConnectionError)]
+    ("status", "error"), [(403, InvalidCredentialsError), (502, CloudConnectionError)]
 )
 async def test_entrez_refuses(
     gw: SimulatedGateway,
@@ -204,6 +206,19 @@ async def test_pasted_token_rejected(
         make_token(marker="other")
     ]
     assert len(gw.received("GET", "/ivp/meters")) == 1
+
+
+async def test_token_for_another_gateway(
+    gw: SimulatedGateway, session: aiohttp.ClientSession, simulate: Simulate
+) -> None:
+    """A token whose audience is another serial is refused before it is sent."""
+    other = await simulate("envoy/generator_running")
+    token = other.issue_token(lifetime=YEAR)
+    assert decode_token(token).serial == other.identity.serial
+    with pytest.raises(TokenForAnotherGatewayError) as caught:
+        await Cloud(gw, token).client(session, token=token).setup()
+    assert caught.value.token_serial == other.identity.serial
+    assert not any(_bearer(r) == token for r in gw.requests)
 
 
 def test_garbage_token() -> None:
@@ -502,7 +517,7 @@ async def test_cloud_unreachable(
         enlighten_url=gone.url,
         clock=gw.clock.now,
     )
-    with pytest.raises(GatewayConnectionError):
+    with pytest.raises(CloudConnectionError):
         await client.setup()
 
 

@@ -11,6 +11,14 @@ import pytest
 
 from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient
+from custom_components.solar_gateway.gateway.envoy.controls import (
+    dry_contact_settings_request,
+    tariff_request,
+)
+from custom_components.solar_gateway.gateway.envoy.models import StorageMode
+from custom_components.solar_gateway.gateway.envoy.parsers.settings import (
+    parse_dry_contact_settings,
+)
 from custom_components.solar_gateway.gateway.envoy.site_mapping import relay_serial
 from custom_components.solar_gateway.gateway.errors import (
     ControlRefusedError,
@@ -20,6 +28,7 @@ from custom_components.solar_gateway.gateway.errors import (
 from custom_components.solar_gateway.gateway.site import (
     ControlChange,
     ControlKey,
+    ControlKind,
     ControlValue,
 )
 from simulator.server import Received, SimulatedGateway
@@ -244,3 +253,88 @@ async def test_tariff_controls_need_storage(
         await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, 120))
     assert not three_phase.received("PUT")
     assert not gw.received("PUT")
+
+
+@pytest.mark.parametrize(("reserve", "sent"), [(0, 0.0), (100, 100.0)])
+async def test_reserve_from_empty_to_full(
+    simulate: Simulate, session: aiohttp.ClientSession, reserve: int, sent: float
+) -> None:
+    """0 % and 100 % are reserves the gateway takes; just outside them nothing is
+    sent."""
+    client, gw = await _client(simulate, session)
+    await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, reserve))
+    [put] = _writes(gw)
+    assert put.json()["tariff"]["storage_settings"]["reserved_soc"] == sent
+    gw.requests.clear()
+    for outside in (-0.5, 100.5):
+        with pytest.raises(ValueError, match=r"0\.\.100"):
+            await client.apply(ControlChange(ControlKey.BACKUP_RESERVE, None, outside))
+    assert not _writes(gw)
+
+
+async def test_no_storage_settings_is_a_missing_feature(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """A gateway whose tariff has no storage settings: the feature is absent (as a
+    404 would say), not an error of the gateway."""
+    gw = await simulate("envoy/metered_3phase")
+    gw.answer("GET", "/admin/lib/tariff", 404, {"error": "404 - Not Found"})
+    client = envoy_client(session, gw)
+    await client.setup()
+    with pytest.raises(FeatureUnavailableError):
+        await client.apply(ControlChange(ControlKey.BATTERY_MODE, None, "backup"))
+    with pytest.raises(
+        FeatureUnavailableError, match=r"^this gateway has no storage settings$"
+    ) as caught:
+        tariff_request(client.data.tariff, mode=StorageMode.BACKUP)
+    assert caught.value.status == 404
+    assert not _writes(gw)
+
+
+async def test_a_site_without_system_controller_has_no_grid_or_relay_controls(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """No IQ System Controller: neither the grid connection nor relays are offered."""
+    gw = await simulate("envoy/metered_3phase")
+    client = envoy_client(session, gw)
+    await client.setup()
+    snapshot = await client.first_refresh()
+    keys = {control.key for control in snapshot.controls}
+    assert ControlKey.GRID_CONNECTION not in keys
+    assert ControlKey.RELAY not in keys
+
+
+async def test_grid_and_relay_controls_as_the_raw_files_say(
+    simulate: Simulate, session: aiohttp.ClientSession
+) -> None:
+    """The grid connection is the system controller's switch, on while its mains
+    relay is closed, read with the devices; each dry contact is a switch of its own
+    device, on while closed, read with the live data; a write re-reads settings too."""
+    client, _ = await _client(simulate, session)
+    snapshot = await client.first_refresh()
+    inventory = json.loads(
+        (ENVOY_FIXTURES / "metered_battery" / "ivp_ensemble_inventory").read_text()
+    )
+    (enpower,) = next(s["devices"] for s in inventory if s["type"] == "ENPOWER")
+    controller = enpower["serial_num"]
+    switches = {
+        (c.key, c.device): c for c in snapshot.controls if c.kind is ControlKind.SWITCH
+    }
+    grid = switches[(ControlKey.GRID_CONNECTION, controller)]
+    assert grid.value is (enpower["mains_admin_state"] == "closed")
+    assert grid.source is DataGroup.DEVICES
+    assert grid.groups == {DataGroup.DEVICES, DataGroup.SETTINGS}
+    for contact in CONTACTS["dry_contacts"]:
+        relay = switches[(ControlKey.RELAY, relay_serial(controller, contact["id"]))]
+        assert relay.value is (contact["status"] == "closed")
+        assert relay.source is DataGroup.LIVE
+        assert relay.groups == {DataGroup.LIVE, DataGroup.SETTINGS}
+
+
+def test_a_relays_id_cannot_be_changed() -> None:
+    """Settings are written for the relay they were read from."""
+    first, second = parse_dry_contact_settings(RELAYS)[:2]
+    with pytest.raises(ValueError, match="id cannot be changed"):
+        dry_contact_settings_request(first, {"id": second.id})
+    request = dry_contact_settings_request(first, {"id": first.id, "soc_low": 20.0})
+    assert request.body == {"dry_contacts": {**first.document, "soc_low": 20.0}}

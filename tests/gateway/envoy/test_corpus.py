@@ -203,6 +203,7 @@ async def test_capture_set(
     if any(_expected_present(folder, e) for e in _PRODUCTION_SOURCES):
         assert snapshot.figures.solar_power is not None
     solar = _expected_solar(folder, enabled, by_eid, info)
+    # A capture set of a few endpoints may lack every production source.
     if solar is not None:
         assert snapshot.figures.solar_power == pytest.approx(solar)
 

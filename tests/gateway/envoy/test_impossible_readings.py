@@ -15,6 +15,9 @@ from custom_components.solar_gateway.gateway.client import DataGroup
 from custom_components.solar_gateway.gateway.envoy import EnvoyClient, site_mapping
 from custom_components.solar_gateway.gateway.envoy.models import (
     CtType,
+    Encharge,
+    EnchargePower,
+    EnsembleInventory,
     EnvoyData,
     EnvoyInfo,
     MeterChannel,
@@ -163,3 +166,52 @@ def _figures_with_load(load: float) -> SiteFigures:
         ),
     )
     return site_mapping.build_figures(data)
+
+
+def test_storage_ct_sign_against_the_same_reads_report_gives_way() -> None:
+    """A storage CT discharging 800 W while the batteries, read with it, report
+    charging 900 W: the report stands. A report read minutes before the CT may be
+    of another moment, so its sign alone proves nothing then."""
+    data = _site(production=2000.0, net=500.0, storage=800.0, batteries=-900.0)
+    same_read = site_mapping.build_figures(data, report_current=True)
+    assert same_read.battery_power == -900.0
+    assert same_read.consumption_power == 2000.0 + 500.0 - 900.0
+    older_report = site_mapping.build_figures(data)
+    assert older_report.battery_power == 800.0
+    # Noise of either sign is no contradiction.
+    quiet = _site(production=2000.0, net=500.0, storage=60.0, batteries=-80.0)
+    assert site_mapping.build_figures(quiet, report_current=True).battery_power == 60.0
+
+
+def _site(
+    *, production: float, net: float, storage: float, batteries: float
+) -> EnvoyData:
+    """A site of production, net consumption and storage CTs and one IQ Battery."""
+
+    def channel(eid: int, power: float) -> MeterChannel:
+        return MeterChannel(
+            eid, None, 1000.0, 10.0, power, None, None, None, None, None, None
+        )
+
+    kinds = (CtType.PRODUCTION, CtType.NET_CONSUMPTION, CtType.STORAGE)
+    powers = (production, net, storage)
+    return EnvoyData(
+        info=EnvoyInfo("202400000002", None, "D8.2.4286", True),
+        meter_configs=tuple(
+            MeterConfig(eid, "enabled", kind, "single", 1, "normal")
+            for eid, kind in enumerate(kinds, 1)
+        ),
+        meter_readings=tuple(
+            MeterReading.of(channel(eid, power), ())
+            for eid, power in enumerate(powers, 1)
+        ),
+        ensemble=EnsembleInventory(
+            encharges=(
+                Encharge(
+                    *("482300000001", None, None, None, 50.0, None, None, True),
+                    *(False, False, None, 3500.0, None, None, None),
+                ),
+            )
+        ),
+        ensemble_power=(EnchargePower("482300000001", batteries, None, None),),
+    )

@@ -1,6 +1,7 @@
 """PvsClient on the legacy dl_cgi API, against the simulated PVS and the fixtures."""
 
 from datetime import UTC, datetime, timedelta
+import re
 
 import aiohttp
 import pytest
@@ -102,6 +103,52 @@ async def test_one_device_list_gives_live_and_devices(
     assert meter is not None
     assert meter.get(Quantity.POWER, Phase.L1) == pytest.approx(-640.2)
     assert meter.get(Quantity.ENERGY_DELIVERED) == pytest.approx(4210559.9)
+
+
+async def test_one_device_list_per_measurement(
+    session: aiohttp.ClientSession, simulate: Simulate
+) -> None:
+    """The groups polled one after the other get the DeviceList read for the first
+    (and its battery status) until the PVS publishes the next, at its next DATATIME
+    boundary; then it is read again."""
+    gw = await simulate("pvs/legacy_sunvault")
+    client = await _client(session, gw)
+    data_time = datetime(2025, 3, 14, 20, 10, tzinfo=UTC)  # the fixture's DATATIME
+    client.now = lambda: data_time + timedelta(seconds=20)  # type: ignore[method-assign]
+    assert (await client.refresh(frozenset({DataGroup.LIVE}))).data_time == data_time
+    gw.requests.clear()
+    client.now = lambda: data_time + timedelta(minutes=4, seconds=59)  # type: ignore[method-assign]
+    snapshot = await client.refresh(frozenset({DataGroup.DEVICES}))
+    assert gw.requests == []
+    assert snapshot.of_kind(DeviceKind.INVERTER)
+    client.now = lambda: data_time + timedelta(minutes=5, seconds=20)  # type: ignore[method-assign]
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    await client.refresh(frozenset({DataGroup.DEVICES}))
+    assert [r.path for r in gw.requests] == [
+        DEVICE_LIST,
+        "/cgi-bin/dl_cgi/energy-storage-system/status",
+    ]
+
+
+async def test_a_device_list_without_data_time_serves_the_polls_due_with_it(
+    session: aiohttp.ClientSession, simulate: Simulate
+) -> None:
+    """No DATATIME to go by: the polls due together share one read; a minute on,
+    the PVS is asked again."""
+    gw = await simulate("pvs/legacy_basic")
+    client = await _client(session, gw)
+    body = (FIXTURES / "pvs/legacy_basic/DeviceList.json").read_text()
+    gw.answer(
+        "GET", DEVICE_LIST, 200, re.sub(r'"(DATATIME)": "[^"]*"', r'"\1": ""', body)
+    )
+    now = datetime(2024, 7, 2, 18, 36, tzinfo=UTC)
+    client.now = lambda: now  # type: ignore[method-assign]
+    assert (await client.refresh(frozenset({DataGroup.LIVE}))).data_time is None
+    await client.refresh(frozenset({DataGroup.DEVICES}))
+    assert len(_commands(gw, "DeviceList")) == 1
+    client.now = lambda: now + timedelta(minutes=1)  # type: ignore[method-assign]
+    await client.refresh(frozenset({DataGroup.LIVE}))
+    assert len(_commands(gw, "DeviceList")) == 2
 
 
 async def test_next_data_due_follows_datatime(
@@ -223,6 +270,8 @@ async def test_uptime_reset_means_restarting(
     device_list = FIXTURES / "pvs/legacy_basic/DeviceList.json"
     body = device_list.read_text().replace('"412230"', '"95"')
     gw.answer("GET", DEVICE_LIST, 200, body)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    client.now = lambda: later  # type: ignore[method-assign]
     snapshot = await client.refresh(LIVE_AND_DEVICES)
     supervisor = client.data.device_list.supervisor if client.data.device_list else None
     assert supervisor is not None

@@ -21,11 +21,11 @@ import aiohttp
 import jwt
 
 from custom_components.solar_gateway.gateway.errors import (
-    GatewayConnectionError,
-    GatewayTimeoutError,
+    CloudConnectionError,
     InvalidCredentialsError,
     MfaRequiredError,
     TokenExpiredError,
+    TokenForAnotherGatewayError,
     UnexpectedPayloadError,
 )
 from custom_components.solar_gateway.gateway.transport import (
@@ -60,10 +60,11 @@ class TokenInfo:
     token: str
     expires: datetime | None
     user_type: str | None  # "owner" (about a year) or "installer" (12 hours)
+    serial: str | None = None  # the gateway it was issued for (its audience)
 
 
 def decode_token(token: str) -> TokenInfo:
-    """Read ``exp`` and ``enphaseUser`` from a JWT without verifying its signature."""
+    """Read ``exp``, ``enphaseUser`` and ``aud`` from a JWT, its signature unverified."""
     try:
         claims = jwt.decode(
             token,
@@ -79,8 +80,13 @@ def decode_token(token: str) -> TokenInfo:
         else None
     )
     user = claims.get("enphaseUser")
+    # Entrez issues a token to one gateway: its serial is the audience.
+    serial = claims.get("aud", claims.get("serial"))
     return TokenInfo(
-        token=token, expires=expires, user_type=user if isinstance(user, str) else None
+        token=token,
+        expires=expires,
+        user_type=user if isinstance(user, str) else None,
+        serial=serial if isinstance(serial, str) and serial else None,
     )
 
 
@@ -238,6 +244,7 @@ class TokenAuth(EnvoyAuth):
         """
         self._fetched_at_setup = False
         self._checked = False
+        self._check_audience()
         if self._expired():
             if not self.can_renew:
                 if self.token is None:
@@ -247,6 +254,15 @@ class TokenAuth(EnvoyAuth):
                 raise TokenExpiredError("the token has expired")
             await self._fetch()
             self._fetched_at_setup = True
+
+    def _check_audience(self) -> None:
+        """Refuse a token issued for another gateway: this one would only say 401."""
+        token = self.token
+        if token is not None and token.serial not in (None, self._serial):
+            # Neither serial in the message: it may reach the log.
+            raise TokenForAnotherGatewayError(
+                "the token was issued for another gateway", token.serial or ""
+            )
 
     async def handle_setup_unauthorized(self, transport: Transport) -> bool:
         """A read refused at setup: the token's fault, or the endpoint's?
@@ -316,7 +332,7 @@ class TokenAuth(EnvoyAuth):
         if status in (401, 403):
             raise InvalidCredentialsError("Enlighten rejected the email or password")
         if status != 200:
-            raise GatewayConnectionError(f"Enlighten login answered {status}")
+            raise CloudConnectionError(f"Enlighten login answered {status}")
         try:
             answer = json.loads(body)
         except ValueError as err:
@@ -348,7 +364,7 @@ class TokenAuth(EnvoyAuth):
                 f"the account may not access gateway {self._serial} ({status})"
             )
         if status != 200:
-            raise GatewayConnectionError(f"Entrez answered {status}")
+            raise CloudConnectionError(f"Entrez answered {status}")
         token = body.decode("utf-8", errors="replace").strip()
         self.token = decode_token(token)
         _LOGGER.debug("Obtained a new %s token", self.token.user_type or "gateway")
@@ -371,8 +387,8 @@ class TokenAuth(EnvoyAuth):
             ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as err:
-            raise GatewayTimeoutError(f"POST {url} timed out") from err
+            raise CloudConnectionError(f"POST {url} timed out") from err
         except (aiohttp.ClientError, OSError) as err:
-            raise GatewayConnectionError(
+            raise CloudConnectionError(
                 f"POST {url} failed: {failure_reason(err)}"
             ) from err

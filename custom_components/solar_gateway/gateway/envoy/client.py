@@ -92,6 +92,9 @@ _FIGURE_GROUPS: Mapping[str, DataGroup] = {
 # /info is read again this often with the settings, so that a firmware update is
 # noticed however it came (a start from what the entry stored reads none).
 _INFO_REREAD = timedelta(hours=1)
+# Answers this close together came in one read of the site (its requests go one
+# after the other, each within its timeout).
+_SAME_READ = timedelta(seconds=30)
 # Microinverters report every 5 minutes; none for 15 minutes means they sleep.
 _INVERTER_REPORTS = timedelta(minutes=5)
 _INVERTERS_ASLEEP = timedelta(minutes=15)
@@ -542,13 +545,30 @@ class EnvoyClient(GatewayClient):
         data = self.data
         if self._stream_event is not None:
             data = apply_meter_event(data, self._stream_event)
-        snapshot = build_snapshot(self.identity, data, self._devices, now=_monotonic())
+        snapshot = build_snapshot(
+            self.identity,
+            data,
+            self._devices,
+            now=_monotonic(),
+            report_current=self._read_together(
+                Endpoint.METER_READINGS, Endpoint.ENSEMBLE_POWER
+            ),
+        )
         controls = describe(data, snapshot, self._production)
         controls = self._watch.follow(data.tariff, controls, self.now())
         self._snapshot = replace(
             snapshot, controls=controls, overrides=self._watch.overrides
         )
         return self._snapshot
+
+    def _read_together(self, first: Endpoint, second: Endpoint) -> bool:
+        """Whether the last answers of both endpoints came in one read of the site."""
+        one, other = self._read_at.get(first), self._read_at.get(second)
+        return (
+            one is not None
+            and other is not None
+            and abs(one - other) <= _SAME_READ.total_seconds()
+        )
 
     @override
     async def capture_responses(self) -> Mapping[str, Response]:
@@ -588,6 +608,17 @@ class EnvoyClient(GatewayClient):
             if reason is None
             else {ControlKey.DYNAMIC_EXPORT_LIMIT.value: reason.value}
         )
+
+    @override
+    def check(self, change: ControlChange) -> None:
+        """Build the request ``change`` would send: a value it refuses raises."""
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.control(change.key, change.device) is None:
+            return  # not offered: ``apply`` says so
+        try:
+            request_for(change, self.data)
+        except GatewayError:
+            return  # the part it writes is gone: ``apply`` says so
 
     @override
     async def apply(self, change: ControlChange) -> SiteSnapshot:
@@ -755,6 +786,8 @@ class EnvoyClient(GatewayClient):
             case Endpoint.PRODUCTION_POWER:
                 # Installer tokens only: an owner's token is refused it.
                 return not self._owner_token()
+            case Endpoint.ACB_CONFIG:
+                return any(d.group == "ACB" for d in data.inventory)
             case Endpoint.DYNAMIC_EXPORT_LIMIT:
                 # Installer tokens only, and a CT that sees what the site exports.
                 return not self._owner_token() and _measures_export(data)

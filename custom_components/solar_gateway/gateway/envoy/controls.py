@@ -10,7 +10,11 @@ from collections.abc import Callable, Iterator, Mapping
 import copy
 from dataclasses import dataclass
 
-from custom_components.solar_gateway.gateway.errors import FeatureUnavailableError
+from custom_components.solar_gateway.gateway.errors import (
+    FeatureUnavailableError,
+    InvalidControlValueError,
+    InvalidValueReason,
+)
 from custom_components.solar_gateway.gateway.site import (
     Control,
     ControlChange,
@@ -84,7 +88,11 @@ def tariff_request(
     if tariff is None or tariff.storage is None:
         raise FeatureUnavailableError("this gateway has no storage settings", 404)
     if reserved_soc is not None and not 0 <= reserved_soc <= 100:
-        raise ValueError(f"reserve SOC must be 0..100, not {reserved_soc}")
+        raise InvalidControlValueError(
+            f"reserve SOC must be 0..100, not {reserved_soc}",
+            InvalidValueReason.OUT_OF_RANGE,
+            {"value": reserved_soc, "minimum": 0, "maximum": 100},
+        )
     document = copy.deepcopy(dict(tariff.document))
     body = dict(document["tariff"])  # type: ignore[call-overload]
     storage = dict(body["storage_settings"])
@@ -301,7 +309,27 @@ def request_for(change: ControlChange, data: EnvoyData) -> ControlRequest:
     setting = RELAY_SETTINGS[change.key]
     settings = next(s for s in data.dry_contact_settings if s.id == relay_id)
     written: object = float(value) if setting.kind is ControlKind.NUMBER else value
+    if change.key in (ControlKey.CUTOFF_SOC, ControlKey.RESTORE_SOC):
+        _check_relay_levels(settings, change.key, float(value))
     return dry_contact_settings_request(settings, {setting.field: written})
+
+
+def _check_relay_levels(
+    settings: DryContactSettings, key: ControlKey, value: float
+) -> None:
+    """Refuse a cutoff level not below the restore level.
+
+    The relay opens at the cutoff and closes again at the restore level: with the
+    two crossed it would switch back and forth around them.
+    """
+    cutoff = value if key is ControlKey.CUTOFF_SOC else settings.soc_low
+    restore = value if key is ControlKey.RESTORE_SOC else settings.soc_high
+    if cutoff is not None and restore is not None and cutoff >= restore:
+        raise InvalidControlValueError(
+            f"cutoff level {cutoff:g} % must be below restore level {restore:g} %",
+            InvalidValueReason.RELAY_SOC_ORDER,
+            {"low": cutoff, "high": restore},
+        )
 
 
 def _storage_mode(option: str, data: EnvoyData) -> StorageMode:

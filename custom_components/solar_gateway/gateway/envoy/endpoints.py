@@ -34,6 +34,7 @@ from .parsers.production import (
     parse_production_json,
 )
 from .parsers.settings import (
+    parse_acb_config,
     parse_dry_contact_settings,
     parse_dry_contacts,
     parse_tariff,
@@ -69,6 +70,7 @@ class Endpoint(StrEnum):
     PRODUCTION_POWER = "/ivp/mod/603980032/mode/power"
     EXPORT_LIMIT = "/ivp/ss/pel_settings"
     PV_LIMIT = "/ivp/sc/pvlimit"
+    ACB_CONFIG = "/admin/lib/acb_config"
     # The limit the owner's automations may set; installer tokens only.
     DYNAMIC_EXPORT_LIMIT = "/ivp/ss/dpel"
 
@@ -97,6 +99,7 @@ GROUPS: Mapping[Endpoint, DataGroup] = {
     Endpoint.PRODUCTION_POWER: DataGroup.SETTINGS,
     Endpoint.EXPORT_LIMIT: DataGroup.SETTINGS,
     Endpoint.PV_LIMIT: DataGroup.SETTINGS,
+    Endpoint.ACB_CONFIG: DataGroup.SETTINGS,
     Endpoint.DYNAMIC_EXPORT_LIMIT: DataGroup.SETTINGS,
 }
 
@@ -140,6 +143,7 @@ PROBE_ORDER: tuple[Endpoint, ...] = (
     Endpoint.PRODUCTION_POWER,
     Endpoint.EXPORT_LIMIT,
     Endpoint.PV_LIMIT,
+    Endpoint.ACB_CONFIG,
     Endpoint.DYNAMIC_EXPORT_LIMIT,
 )
 
@@ -226,6 +230,7 @@ READERS: Mapping[Endpoint, Reader] = {
         d, export_limit=parse_export_limit(r.json())
     ),
     Endpoint.PV_LIMIT: lambda d, r: replace(d, pv_limit=parse_pv_limit(r.json())),
+    Endpoint.ACB_CONFIG: lambda d, r: replace(d, acb_config=parse_acb_config(r.json())),
     Endpoint.DYNAMIC_EXPORT_LIMIT: lambda d, r: replace(
         d, dynamic_export_limit=parse_dynamic_export_limit(r.json())
     ),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from custom_components.solar_gateway.gateway.errors import (
     ControlNotAppliedError,
     FeatureUnavailableError,
+    InvalidControlValueError,
+    InvalidValueReason,
 )
 from custom_components.solar_gateway.gateway.site import (
     Control,
@@ -73,8 +75,10 @@ def generator_schedule_request(
     for name, value in (numbers or {}).items():
         field = SCHEDULE_NUMBERS[name]
         if not field.minimum <= value <= field.maximum:
-            raise ValueError(
-                f"{name} must be {field.minimum:g}..{field.maximum:g}, not {value:g}"
+            raise InvalidControlValueError(
+                f"{name} must be {field.minimum:g}..{field.maximum:g}, not {value:g}",
+                InvalidValueReason.OUT_OF_RANGE,
+                {"value": value, "minimum": field.minimum, "maximum": field.maximum},
             )
         body[field.key] = int(value) if float(value).is_integer() else value
     if exercise_day is not None:
@@ -86,7 +90,11 @@ def generator_schedule_request(
     start = (numbers or {}).get("start_soc", schedule.start_soc)
     stop = (numbers or {}).get("stop_soc", schedule.stop_soc)
     if start is not None and stop is not None and start >= stop:
-        raise ValueError(f"start charge {start:g} % must be below stop {stop:g} %")
+        raise InvalidControlValueError(
+            f"start charge {start:g} % must be below stop {stop:g} %",
+            InvalidValueReason.GENERATOR_SOC_ORDER,
+            {"low": start, "high": stop},
+        )
     return ControlRequest("POST", GEN_SCHEDULE_PATH, body)
 
 
@@ -123,6 +131,8 @@ SCHEDULE_CONTROLS: Mapping[ControlKey, str] = {
     ControlKey.GENERATOR_START_SOC: "start_soc",
     ControlKey.GENERATOR_STOP_SOC: "stop_soc",
 }
+# The exercise starts at a time of day the gateway keeps as minutes after midnight.
+TIME_CONTROLS = frozenset({ControlKey.GENERATOR_EXERCISE_START})
 MODE_OPTIONS = tuple(str(command) for command in GeneratorCommand)
 DAY_OPTIONS = tuple(day.lower() for day in WEEK_DAYS)
 
@@ -131,7 +141,8 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
     """The generator's mode, exercise schedule and charge from generator.
 
     Offered on the generator's device, only where the site has a wired generator
-    and the document answered with it.
+    and the document answered with it; charge from generator only where the site
+    has Enphase batteries (IQ or AC Batteries).
     """
     generators = snapshot.of_kind(DeviceKind.GENERATOR)
     if not generators:
@@ -155,7 +166,7 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
             field = SCHEDULE_NUMBERS[name]
             yield Control(
                 key=key,
-                kind=ControlKind.NUMBER,
+                kind=ControlKind.TIME if key in TIME_CONTROLS else ControlKind.NUMBER,
                 value=float(value),
                 device=device,
                 minimum=field.minimum,
@@ -171,7 +182,13 @@ def generator_controls(data: EnvoyData, snapshot: SiteSnapshot) -> Iterator[Cont
             options=DAY_OPTIONS,
         )
     config = data.generator_config
-    if config is not None and config.charge_from_generator is not None:
+    # Without Enphase batteries there is nothing to charge: the gateway sets it
+    # back on whatever is written, so it is not offered.
+    if (
+        config is not None
+        and config.charge_from_generator is not None
+        and snapshot.of_kind(DeviceKind.BATTERY)
+    ):
         yield Control(
             key=ControlKey.CHARGE_FROM_GENERATOR,
             kind=ControlKind.SWITCH,

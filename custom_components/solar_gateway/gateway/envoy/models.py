@@ -316,6 +316,21 @@ class InventoryDevice:
     sleep_enabled: bool | None = None
     sleep_min_soc: float | None = None  # ACB: the sleep band's low end, %
     sleep_max_soc: float | None = None  # ACB: the sleep band's high end, %
+    # ACB: whether its status says it sleeps (reached its band); None: no status.
+    sleeping: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AcbSleepSetting:
+    """One AC Battery's sleep setting as ``/admin/lib/acb_config`` holds it.
+
+    What was last written, whether or not the battery has reached its band yet.
+    """
+
+    serial: str
+    enabled: bool | None
+    min_soc: float | None  # %
+    max_soc: float | None  # %
 
 
 @dataclass(frozen=True, slots=True)
@@ -610,6 +625,8 @@ class EnvoyData:
     production_power: ProductionPower | None = None
     export_limit: ExportLimit | None = None
     pv_limit: PvLimit | None = None
+    # AC Battery sleep settings; None: not read (no AC Battery, or not offered).
+    acb_config: tuple[AcbSleepSetting, ...] | None = None
     dynamic_export_limit: DynamicExportLimit | None = None
 
     @cached_property

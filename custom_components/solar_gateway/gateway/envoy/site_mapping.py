@@ -351,12 +351,15 @@ def _battery_flow(
     has_batteries: bool,
     solar: float | None,
     grid: float | None,
+    *,
+    report_current: bool,
 ) -> tuple[float | None, float | None, float | None]:
     """Battery power (positive = discharging), charged and discharged energy.
 
     The storage CT is the fresher power where it reads true; where it cannot be
-    (a dropped leg, a sign against the batteries' own report, a negative house load
-    with it) the batteries' own report stands in.
+    (a dropped leg, a negative house load with it, a sign against the batteries'
+    own report read with it) the batteries' own report stands in. A report read
+    minutes before the CT may be of another moment: its sign proves nothing then.
     """
     own = _batteries_own_power(data) if has_batteries else None
     storage = data.ct(CtType.STORAGE)
@@ -378,7 +381,7 @@ def _battery_flow(
         negative_load = (
             solar is not None and grid is not None and solar + grid + power < 0
         )
-        if _contradicts(power, own) or negative_load:
+        if (report_current and _contradicts(power, own)) or negative_load:
             _log_once(
                 serial,
                 "storage_contradicts",
@@ -477,8 +480,12 @@ def _acb_serials(data: EnvoyData) -> list[str]:
     return list(dict.fromkeys(serials))
 
 
-def build_figures(data: EnvoyData) -> SiteFigures:
-    """The vendor-neutral ``SiteFigures`` from one ``EnvoyData``."""
+def build_figures(data: EnvoyData, *, report_current: bool = False) -> SiteFigures:
+    """The vendor-neutral ``SiteFigures`` from one ``EnvoyData``.
+
+    ``report_current``: the batteries' own power report was read with the CT
+    readings, so the two speak of the same moment.
+    """
     solar = _solar(data)
     has_batteries = _has_batteries(data)
 
@@ -490,7 +497,7 @@ def build_figures(data: EnvoyData) -> SiteFigures:
     elif data.production and (eim := _active_eim(data.production.net_consumption)):
         grid_power = eim.power
     battery_power, charged, discharged = _battery_flow(
-        data, has_batteries, solar.power, grid_power
+        data, has_batteries, solar.power, grid_power, report_current=report_current
     )
 
     consumption_power = consumption_energy = None
@@ -836,14 +843,9 @@ def _ensemble(data: EnvoyData, gateway: str) -> Iterable[Device]:
             manufacturer=MANUFACTURER,
             model=GENERATOR_MODEL,
             parent=controller,
+            # Its relay closes while it runs; its mode (on, off, auto) is a select.
             measurements=tuple(
-                _measurements(
-                    (
-                        Quantity.RELAY_CLOSED,
-                        generator.relay_closed,
-                    ),
-                    (Quantity.MODE, generator.admin_state),
-                )
+                _measurements((Quantity.RELAY_CLOSED, generator.relay_closed))
             ),
         )
 
@@ -987,12 +989,14 @@ def build_snapshot(
     cache: DeviceCache | None = None,
     *,
     now: float | None = None,
+    report_current: bool = False,
 ) -> SiteSnapshot:
     """The whole site: figures plus every device, the gateway first.
 
     With ``cache`` and the seconds of a monotonic clock as ``now``, the CT meters'
     own devices follow new readings once every ``METER_DEVICE_INTERVAL``: the site
-    figures carry their power from every reading.
+    figures carry their power from every reading. ``report_current``: see
+    ``build_figures``.
     """
     cache = cache or DeviceCache()
     gateway = identity.serial
@@ -1050,7 +1054,7 @@ def build_snapshot(
     )
     return SiteSnapshot(
         identity=identity,
-        figures=build_figures(data),
+        figures=build_figures(data, report_current=report_current),
         devices=tuple(devices),
         data_time=_data_time(data),
     )

@@ -6,7 +6,8 @@ Polling defaults, and why:
   changes every 5 minutes (``DATATIME`` on 5-minute boundaries). Polling faster gets
   the same data and has crashed PVSs (users report reboots at 30 s), so both groups
   default to, and may not go below, 5 minutes; ``next_data_due`` tells the caller when
-  the next data set is out. There are no settings to poll: ``Get_Comm``,
+  the next data set is out. Until then the DeviceList held answers every group: the
+  groups' polls fall due a fraction of a second apart, and one read serves both. There are no settings to poll: ``Get_Comm``,
   ``GridProfileGet`` and ``CheckFW`` feed no entity, so they are read only for a
   diagnostics capture (``read_support_commands``), never on a timer.
 - Varserver: ``/sys/livedata`` is a dozen in-memory variables, cheap for the PVS;
@@ -62,6 +63,7 @@ from custom_components.solar_gateway.gateway.transport import (
 
 from .legacy import LegacyApi
 from .models import (
+    DeviceList,
     EssConfig,
     EssControlMode,
     LiveData,
@@ -80,7 +82,12 @@ from .parsers.varserver import (
     software_build,
 )
 from .probe import probe
-from .site_mapping import legacy_snapshot, pvs_identity, varserver_snapshot
+from .site_mapping import (
+    legacy_data_time,
+    legacy_snapshot,
+    pvs_identity,
+    varserver_snapshot,
+)
 from .stream import STREAM_PORT, TELEMETRY_VAR, PvsTelemetryStream
 from .varserver import VarserverSession, default_password
 
@@ -99,6 +106,8 @@ _MINUTE = timedelta(minutes=1)
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 _FIVE_MINUTES = timedelta(minutes=5)
+# A DeviceList without a data time answers the polls that fall due with it.
+_SAME_POLL = timedelta(minutes=1)
 
 # LIVE is fixed on the legacy API: it comes from the same DeviceList as DEVICES. No
 # SETTINGS: the legacy settings commands feed no entity (see above).
@@ -187,6 +196,8 @@ class PvsClient(GatewayClient):
         self._api: PvsApi | None = None
         self._identity: GatewayIdentity | None = None
         self._last_uptime: float | None = None
+        # Until when the DeviceList held is the latest the PVS has (legacy API).
+        self._device_list_until: datetime | None = None
         self._stream_port = stream_port or STREAM_PORT
         self._stream_live: LiveData | None = None
         # The controls last handed over, handed over again while they are unchanged.
@@ -352,16 +363,22 @@ class PvsClient(GatewayClient):
         )
 
     async def _refresh_legacy(self, groups: frozenset[DataGroup]) -> None:
-        if groups & {DataGroup.LIVE, DataGroup.DEVICES}:
-            device_list = await self._legacy.device_list()
-            self.data.device_list = device_list
-            self._check_uptime(device_list.supervisor)
-            if device_list.ess_parts:
-                try:
-                    self.data.ess_status = await self._legacy.ess_status()
-                except FeatureUnavailableError, UnexpectedPayloadError:
-                    self.data.ess_status = None
-                    _LOGGER.debug("no usable SunVault status", exc_info=True)
+        if not groups & {DataGroup.LIVE, DataGroup.DEVICES}:
+            return
+        now = self.now()
+        if self._device_list_until is not None and now < self._device_list_until:
+            # The PVS has nothing newer: the answer held serves this group too.
+            return
+        device_list = await self._legacy.device_list()
+        self.data.device_list = device_list
+        self._device_list_until = _latest_until(device_list, now)
+        self._check_uptime(device_list.supervisor)
+        if device_list.ess_parts:
+            try:
+                self.data.ess_status = await self._legacy.ess_status()
+            except FeatureUnavailableError, UnexpectedPayloadError:
+                self.data.ess_status = None
+                _LOGGER.debug("no usable SunVault status", exc_info=True)
 
     @override
     async def capture_responses(self) -> Mapping[str, Response]:
@@ -585,6 +602,17 @@ class PvsClient(GatewayClient):
     async def _after_write(self, session: VarserverSession) -> EssConfig | None:
         self.transport.new_cycle()
         return await self._busy_guard(self._read_ess_config(session))
+
+
+def _latest_until(device_list: DeviceList, read_at: datetime) -> datetime:
+    """Until when ``device_list``, read at ``read_at``, is the PVS's latest.
+
+    The PVS publishes a new one at each 5-minute boundary after its DATATIME.
+    """
+    data_time = legacy_data_time(device_list)
+    if data_time is None:
+        return read_at + _SAME_POLL
+    return next_due(data_time, read_at, interval=DATA_INTERVAL, margin=timedelta(0))
 
 
 def _with_livedata(data: VarserverData, live: LiveData | None) -> VarserverData:

@@ -125,4 +125,18 @@ def _inventory_device(item: JsonObject, serial: str, *, group: str) -> Inventory
         sleep_enabled=as_bool(item.get("sleep_enabled")),
         sleep_min_soc=num(item.get("sleep_min_soc")),
         sleep_max_soc=num(item.get("sleep_max_soc")),
+        sleeping=_sleeping(item.get("device_status")),
     )
+
+
+# Status flags of an AC Battery that has reached its sleep band and sleeps.
+SLEEP_FLAGS = frozenset(
+    {"envoy.cond_flags.pcu_ctrl.sleep-mode", "envoy.cond_flags.obs_strs.sleeping"}
+)
+
+
+def _sleeping(status: object) -> bool | None:
+    """Whether a device's status flags say it sleeps; None without a status list."""
+    if not isinstance(status, list):
+        return None
+    return any(flag in SLEEP_FLAGS for flag in status if isinstance(flag, str))

@@ -1,8 +1,9 @@
-"""Parsers of the settings documents: tariff and dry contacts (relays)."""
+"""Parsers of the settings documents: tariff, dry contacts (relays), AC Battery sleep."""
 
 from collections.abc import Mapping
 
 from custom_components.solar_gateway.gateway.envoy.models import (
+    AcbSleepSetting,
     DryContactSettings,
     DryContactStatus,
     StorageSettings,
@@ -72,4 +73,20 @@ def _dry_contact_settings(item: JsonObject, relay_id: str) -> DryContactSettings
         soc_high=num(item.get("soc_high")),
         priority=num(item.get("priority")),
         document=item,
+    )
+
+
+def parse_acb_config(payload: object) -> tuple[AcbSleepSetting, ...]:
+    """Parse ``/admin/lib/acb_config``: each AC Battery's sleep setting."""
+    root = root_object(payload, "/admin/lib/acb_config")
+    return keyed(
+        root.get("acb_sleep"),
+        "serial_num",
+        as_str,
+        lambda item, serial: AcbSleepSetting(
+            serial=serial,
+            enabled=as_bool(item.get("sleep_enabled")),
+            min_soc=num(item.get("sleep_min_soc")),
+            max_soc=num(item.get("sleep_max_soc")),
+        ),
     )
