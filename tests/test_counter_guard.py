@@ -386,3 +386,28 @@ def test_a_fall_of_another_size_is_no_wrap() -> None:
     shown = feed(guard, [6_012_540.0, 6_012_540.0 - 1_000_000.0])
     assert shown == [6_012_540.0, 6_012_540.0]
     assert guard.holding
+
+
+def test_a_leap_in_the_early_morning_is_held_and_only_daily_counters_restart() -> None:
+    """A daily counter leaping up just before 01:00 (beyond five minutes' growth,
+    though below what the night would allow a restart) is held; a lifetime counter
+    falling after midnight is held, however small the fall's new value."""
+    daily = CounterGuard(max_rate=1_000, daily=True)
+    daily.update(10.0, datetime(2026, 6, 2, 0, 50, tzinfo=UTC))
+    assert daily.update(500.0, datetime(2026, 6, 2, 0, 55, tzinfo=UTC)) == 10.0
+    lifetime = CounterGuard(max_rate=1_000)
+    lifetime.update(20_000.0, datetime(2026, 6, 1, 23, 50, tzinfo=UTC))
+    assert lifetime.update(5.0, datetime(2026, 6, 2, 0, 5, tzinfo=UTC)) == 20_000.0
+
+
+def test_rounding_borders() -> None:
+    """A reading a watt-hour below the last (endpoints round differently) passes as
+    it is; a new track starting exactly at a tenth less a watt-hour is re-based."""
+    guard = CounterGuard(max_rate=20_000)
+    guard.update(5_000.0, START)
+    assert guard.update(4_999.0, START + STEP) == 4_999.0
+    guard = CounterGuard(
+        max_rate=20_000, confirm_reads=3, confirm_time=timedelta(minutes=10)
+    )
+    feed(guard, [10_000.0, 999.0, 999.0, 999.0])
+    assert guard.offset == 10_000.0 - 999.0
