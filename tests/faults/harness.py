@@ -56,6 +56,13 @@ from tests.integration.test_secrets import fixture_secrets
 MAX_TURNS = 1_000_000
 IDLE_TURNS = 10
 STEP = timedelta(seconds=5)
+
+# One fixture site per gateway kind, for the scenarios that compare the kinds.
+ENVOY = "envoy/metered_battery"
+VARSERVER = "pvs/varserver"
+LEGACY = "pvs/legacy_basic"
+# The live interval of each (the defaults).
+LIVE_INTERVAL = {ENVOY: 15.0, VARSERVER: 60.0, LEGACY: 300.0}
 # A lasting task (a live stream) works on sockets in real time: a step waits in
 # slices of real time until the gateway saw nothing new for a few of them (more
 # once it did, as the rest of a reconnection follows).

@@ -13,9 +13,8 @@ from custom_components.solar_gateway.setting_watch import EVENT_SETTING_OVERRIDD
 from simulator.faults import Fault, FaultName
 from simulator.server import SimulatorOptions
 
-from .harness import fault_run
+from .harness import ENVOY, fault_run
 
-ENVOY = "envoy/metered_battery"
 TARIFF = "/admin/lib/tariff"
 CLOUD_DELAY = 90.0
 

@@ -17,13 +17,8 @@ import pytest
 from custom_components.solar_gateway.const import DOMAIN
 from simulator.faults import Fault, FaultName
 
-from .harness import FaultRun, fault_run
+from .harness import ENVOY, LEGACY, LIVE_INTERVAL, VARSERVER, FaultRun, fault_run
 
-ENVOY = "envoy/metered_battery"
-VARSERVER = "pvs/varserver"
-LEGACY = "pvs/legacy_basic"
-# The live interval of each kind (the defaults).
-LIVE = {ENVOY: 15.0, VARSERVER: 60.0, LEGACY: 300.0}
 # Failed requests that make one poll fail: an Envoy tries a timed-out read twice.
 TIMEOUTS_PER_POLL = {ENVOY: 2, VARSERVER: 1, LEGACY: 1}
 # Time for the fault to be met, the back-off, one interval and some to spare.
@@ -97,7 +92,7 @@ async def test_recovery_within_one_interval(
     assert len(losses) == 1, (losses, returns)
     assert len(returns) == 1, (losses, returns)
     lost, back = losses[0], returns[0]
-    interval = LIVE[scenario]
+    interval = LIVE_INTERVAL[scenario]
     # The figures are back within one interval of the failed poll...
     assert back - lost <= interval + SLACK, back - lost
     # ...because the first poll after it sent its request: nothing was asked

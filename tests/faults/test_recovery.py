@@ -6,13 +6,8 @@ import pytest
 
 from simulator.faults import Fault, FaultName
 
-from .harness import STEP, fault_run
+from .harness import ENVOY, LEGACY, LIVE_INTERVAL, STEP, VARSERVER, fault_run
 
-ENVOY = "envoy/metered_battery"
-VARSERVER = "pvs/varserver"
-LEGACY = "pvs/legacy_basic"
-# The live interval of each (the defaults); recovery must fit in one, plus a step.
-LIVE = {ENVOY: 15.0, VARSERVER: 60.0, LEGACY: 300.0}
 # Requests one poll may send while failing: a varserver logs in again first (its
 # session is not trusted after a failure).
 PER_POLL = {ENVOY: 1, VARSERVER: 2, LEGACY: 1}
@@ -48,14 +43,14 @@ async def test_lasting_fault(
         run.gateway.add_fault(Fault(fault, duration=FAULT_SECONDS))
         await run.run(FAULT_SECONDS)
         end = run.now
-        recovery = await run.until_recovered(limit=4 * LIVE[scenario])
+        recovery = await run.until_recovered(limit=4 * LIVE_INTERVAL[scenario])
         outcome = run.outcome(f"{fault} ({scenario})", start, end, recovery)
         assert not run.tracebacks()
     assert outcome.glitches == 0, outcome.notes
     assert recovery is not None
     tail = HANG_TAIL[scenario] if fault is FaultName.HANG else 0.0
-    assert recovery <= LIVE[scenario] + tail + STEP.total_seconds(), recovery
+    assert recovery <= LIVE_INTERVAL[scenario] + tail + STEP.total_seconds(), recovery
     # One poll per live interval while the gateway fails, plus the devices and
     # settings polls that fell due.
-    polls = FAULT_SECONDS / LIVE[scenario] + 2
+    polls = FAULT_SECONDS / LIVE_INTERVAL[scenario] + 2
     assert outcome.requests_during_fault <= polls * PER_POLL[scenario]
